@@ -1,0 +1,49 @@
+//! A synced document: one collection, request, variable, and so on.
+
+use crate::{Id, Kind};
+use serde::{Deserialize, Serialize};
+
+/// A document's fields: a JSON object keyed by field name.
+pub type Fields = serde_json::Map<String, serde_json::Value>;
+
+/// One synced thing, as stored on the server and mirrored on every device.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Document {
+    /// UUID v7 minted by the device that created it.
+    pub id: Id,
+    /// What it is.
+    pub kind: Kind,
+    /// The workspace it belongs to.
+    pub workspace_id: Id,
+    /// Its parent (a collection, folder, request or environment), if its kind has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<Id>,
+    /// Fractional ordering key among its siblings (see [`crate::ordering`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_key: Option<String>,
+    /// The document's content.
+    #[serde(default)]
+    pub fields: Fields,
+    /// A tombstone: deleted documents are kept so that every device hears of the delete.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
+    /// The workspace sequence number of the document's last change (0: never synced).
+    #[serde(default)]
+    pub version: u64,
+}
+
+impl Document {
+    /// The document's display name: `name`, else `key` (variables), else `url` (history).
+    pub fn title(&self) -> &str {
+        ["name", "key", "url"]
+            .iter()
+            .find_map(|f| self.fields.get(*f).and_then(|v| v.as_str()))
+            .unwrap_or("")
+    }
+
+    /// Sort key among siblings: ordering key first, id to break ties between
+    /// keys two devices happened to mint alike.
+    pub fn sibling_order(&self) -> (&str, Id) {
+        (self.order_key.as_deref().unwrap_or(""), self.id)
+    }
+}
