@@ -1,0 +1,290 @@
+//! Bodies of the HTTP API. Every path is under `/v1`; every call but
+//! sign-up, sign-in and `/healthz` carries `Authorization: Bearer TOKEN`.
+//!
+//! | method and path | body | answer |
+//! |---|---|---|
+//! | `GET /healthz` | | [`Health`] |
+//! | `POST /v1/auth/signup` | [`SignupRequest`] | [`Session`] |
+//! | `POST /v1/auth/login` | [`LoginRequest`] | [`Session`] (409 `device_limit` with [`DeviceLimitDetails`]) |
+//! | `POST /v1/auth/logout` | | 204 |
+//! | `GET /v1/me` | | [`Me`] |
+//! | `GET /v1/devices` | | [`Devices`] |
+//! | `DELETE /v1/devices/{id}` | | 204 |
+//! | `GET /v1/workspaces` | | [`Workspaces`] |
+//! | `POST /v1/workspaces/{id}/push` | [`PushRequest`] | [`PushResponse`] |
+//! | `GET /v1/workspaces/{id}/changes?after=N&limit=L` | | [`Changes`] |
+//! | `GET /v1/live` (WebSocket) | | [`crate::LiveMessage`] frames |
+
+use model::{Document, FieldConflict, Id, Mutation};
+use serde::{Deserialize, Serialize};
+
+/// `GET /healthz`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Health {
+    /// "ok" when the server and its storage answer.
+    pub status: String,
+    /// The server's version.
+    pub version: String,
+}
+
+/// The device a session belongs to, as the device names itself.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    /// Minted once by the device and kept in its profile.
+    pub id: Id,
+    /// A name the person recognises ("work laptop").
+    pub name: String,
+}
+
+/// `POST /v1/auth/signup`.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct SignupRequest {
+    pub email: String,
+    pub username: String,
+    pub password: String,
+    pub device: DeviceInfo,
+}
+
+/// `POST /v1/auth/login`.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct LoginRequest {
+    /// Email or username.
+    pub user: String,
+    pub password: String,
+    pub device: DeviceInfo,
+    /// Sign this device of the account out to make room, when at the limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replace_device: Option<Id>,
+}
+
+impl std::fmt::Debug for SignupRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignupRequest").field("email", &self.email).field("username", &self.username).field("password", &"<redacted>").finish()
+    }
+}
+
+impl std::fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginRequest").field("user", &self.user).field("password", &"<redacted>").finish()
+    }
+}
+
+/// An account.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: Id,
+    pub email: String,
+    pub username: String,
+}
+
+/// What a person may do in a workspace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Owner,
+    Admin,
+    Editor,
+    Viewer,
+}
+
+impl Role {
+    /// Whether the role may change documents.
+    pub fn can_write(self) -> bool {
+        !matches!(self, Role::Viewer)
+    }
+}
+
+/// A workspace the user is in, with its head sequence number.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkspaceInfo {
+    pub id: Id,
+    pub name: String,
+    pub role: Role,
+    /// The workspace's latest sequence number.
+    pub seq: u64,
+    /// The account's own "My Workspace".
+    #[serde(default)]
+    pub personal: bool,
+}
+
+/// A signed-in device of the account.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeviceView {
+    pub id: Id,
+    pub name: String,
+    /// Unix milliseconds.
+    pub signed_in_at: i64,
+    /// Unix milliseconds of the device's last request.
+    pub last_seen_at: i64,
+    /// Whether this is the device asking.
+    #[serde(default)]
+    pub current: bool,
+}
+
+/// The answer to sign-up and sign-in.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Session {
+    /// Opaque bearer token; the server keeps only its hash.
+    pub token: String,
+    pub user: User,
+    pub device: DeviceView,
+    pub workspaces: Vec<WorkspaceInfo>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("token", &"<redacted>").field("user", &self.user).field("device", &self.device).finish()
+    }
+}
+
+/// `details` of a 409 `device_limit`: who holds the slots.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeviceLimitDetails {
+    pub devices: Vec<DeviceView>,
+}
+
+/// `GET /v1/me`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Me {
+    pub user: User,
+    pub device: DeviceView,
+}
+
+/// `GET /v1/devices`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Devices {
+    pub devices: Vec<DeviceView>,
+}
+
+/// `GET /v1/workspaces`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Workspaces {
+    pub workspaces: Vec<WorkspaceInfo>,
+}
+
+/// `POST /v1/workspaces/{id}/push`: mutations applied in order, in one
+/// transaction. A workspace that does not exist yet is created by a batch
+/// whose first mutation creates the `workspace` document with that id.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PushRequest {
+    pub mutations: Vec<Mutation>,
+}
+
+/// The answer to a push: one result per mutation, in order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PushResponse {
+    /// The workspace's sequence number after the push.
+    pub seq: u64,
+    pub results: Vec<MutationResult>,
+}
+
+/// What became of one mutation. Sending the same mutation id again returns
+/// the same result and changes nothing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MutationResult {
+    pub mutation_id: Id,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+/// Why a mutation conflicted as a whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictReason {
+    /// The device edited a document somebody else deleted.
+    Deleted,
+    /// The device deleted a document somebody else edited.
+    Edited,
+}
+
+/// The outcome of one mutation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Applied at `version`. `conflicts` lists fields held back because
+    /// somebody else changed them first. `doc` is the document as the server
+    /// now has it, sent when it differs from what the device can work out
+    /// itself (others changed it since the base version, or fields conflicted).
+    Applied {
+        version: u64,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        conflicts: Vec<FieldConflict>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        doc: Option<Document>,
+        /// Something the server did that the device did not ask for, e.g.
+        /// "placed in the collection because its folder was deleted".
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// Nothing applied: edit against delete, either way round.
+    Conflict {
+        reason: ConflictReason,
+        /// The fields somebody else changed (for `edited`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        conflicts: Vec<FieldConflict>,
+        /// The document as the server has it.
+        doc: Document,
+    },
+    /// Refused: invalid or not allowed. Nothing applied.
+    Rejected {
+        code: crate::ErrorCode,
+        message: String,
+        /// The document as the server has it, if it exists.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        doc: Option<Box<Document>>,
+    },
+}
+
+/// `GET /v1/workspaces/{id}/changes?after=N&limit=L`: the current state of
+/// every document changed after sequence `after`, in version order. With
+/// `after=0` tombstones are left out: that is the sign-in snapshot.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Changes {
+    pub docs: Vec<Document>,
+    /// Pass as `after` for the next page.
+    pub next: u64,
+    /// Whether more pages follow.
+    pub more: bool,
+    /// The workspace's sequence number when the page was read.
+    pub seq: u64,
+    /// Documents in the workspace after `after` (first page only; for progress).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+}
+
+/// Query of `GET /v1/workspaces/{id}/changes`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChangesQuery {
+    #[serde(default)]
+    pub after: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn outcome_is_tagged_by_status() {
+        let r = MutationResult {
+            mutation_id: Id::nil(),
+            outcome: Outcome::Applied { version: 3, conflicts: vec![], doc: None, note: None },
+        };
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v, json!({"mutation_id": Id::nil(), "status": "applied", "version": 3}));
+        assert_eq!(serde_json::from_value::<MutationResult>(v).unwrap(), r);
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug() {
+        let req = LoginRequest {
+            user: "ann".into(),
+            password: "hunter22".into(),
+            device: DeviceInfo { id: Id::nil(), name: "x".into() },
+            replace_device: None,
+        };
+        assert!(!format!("{req:?}").contains("hunter22"));
+    }
+}

@@ -1,0 +1,23 @@
+//! Frames of the live channel, `GET /v1/live` upgraded to a WebSocket. The
+//! server sends JSON text frames; the device only answers pings.
+
+use model::{Document, Id};
+use serde::{Deserialize, Serialize};
+
+/// A frame from the server.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LiveMessage {
+    /// Sent once the channel is open.
+    Hello { device_id: Id },
+    /// A workspace moved from `after` to `seq`, and these are the documents
+    /// that changed. A device whose cursor is at least `after` applies them
+    /// and moves its cursor to `seq`; otherwise it pulls.
+    Changes { workspace_id: Id, after: u64, seq: u64, docs: Vec<Document> },
+    /// A workspace moved on to `seq` with too much to inline: pull.
+    Moved { workspace_id: Id, seq: u64 },
+    /// The workspaces the user is in changed: fetch `/v1/workspaces`.
+    Workspaces,
+    /// This device was signed out; the channel closes after this frame.
+    SignedOut { reason: String },
+}
