@@ -1,1 +1,152 @@
-//! placeholder while the crate is written
+//! The apisync server: accounts and devices, the per-workspace change log,
+//! push with field-level merge, paged pull, and the live channel.
+//!
+//! Start one with [`start`]; it binds, migrates its storage and serves until
+//! [`RunningServer::shutdown`].
+
+mod account;
+mod auth;
+mod error;
+mod live;
+pub mod push;
+pub mod store;
+mod sync;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::routing::{delete, get, post};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use store::Store;
+use tower_http::compression::CompressionLayer;
+
+/// How a server runs.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free one.
+    pub addr: SocketAddr,
+    /// Where the embedded database lives.
+    pub data_dir: PathBuf,
+    /// A session unused this long must sign in again.
+    pub session_idle_timeout: Duration,
+}
+
+impl Config {
+    /// Defaults for a data directory: loopback port 8080, 90-day sessions.
+    pub fn new(data_dir: PathBuf) -> Config {
+        Config { addr: SocketAddr::from(([127, 0, 0, 1], 8080)), data_dir, session_idle_timeout: Duration::from_secs(90 * 24 * 3600) }
+    }
+}
+
+/// Why a server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot open the database in {dir}: {source}")]
+    Storage { dir: PathBuf, source: store::StoreError },
+    #[error("cannot listen on {addr}: {source} (is another server running there? choose another with --addr)")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+}
+
+/// Shared by every request.
+#[derive(Clone)]
+pub struct AppState {
+    store: Store,
+    hub: Arc<live::Hub>,
+    config: Arc<Config>,
+    /// Verified against for unknown users so timing hides who exists.
+    dummy_hash: Arc<str>,
+}
+
+/// A server that is running.
+pub struct RunningServer {
+    addr: SocketAddr,
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    hub: Arc<live::Hub>,
+}
+
+impl RunningServer {
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Open live connections.
+    pub fn live_connections(&self) -> usize {
+        self.hub.connections()
+    }
+
+    /// Stops accepting, finishes requests in flight, and returns.
+    pub async fn shutdown(self) -> std::io::Result<()> {
+        let _ = self.stop.send(true);
+        // Live connections would hold graceful shutdown open forever.
+        self.hub.close_all();
+        self.task.await.unwrap_or(Ok(()))
+    }
+
+    /// Serves until the process is interrupted.
+    pub async fn wait(self) -> std::io::Result<()> {
+        self.task.await.unwrap_or(Ok(()))
+    }
+}
+
+/// Unix time in milliseconds.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+async fn health(State(state): State<AppState>) -> Result<axum::Json<protocol::Health>, error::Failure> {
+    state.store.ping().await?;
+    Ok(axum::Json(protocol::Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() }))
+}
+
+fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(health))
+        .route("/v1/auth/signup", post(account::signup))
+        .route("/v1/auth/login", post(account::login))
+        .route("/v1/auth/logout", post(account::logout))
+        .route("/v1/me", get(account::me))
+        .route("/v1/devices", get(account::devices))
+        .route("/v1/devices/{id}", delete(account::sign_out_device))
+        .route("/v1/workspaces", get(sync::workspaces))
+        .route("/v1/workspaces/{id}/push", post(sync::push))
+        .route("/v1/workspaces/{id}/changes", get(sync::changes))
+        .route("/v1/live", get(live::live))
+        .fallback(|| async { error::Failure::new(protocol::ErrorCode::NotFound, "no such endpoint; see docs/PROTOCOL.md") })
+        .layer(DefaultBodyLimit::max(protocol::limits::MAX_BODY_BYTES))
+        .layer(CompressionLayer::new().gzip(true).quality(tower_http::compression::CompressionLevel::Fastest))
+        .with_state(state)
+}
+
+/// Opens storage, binds, and starts serving in the background.
+pub async fn start(config: Config) -> Result<RunningServer, StartError> {
+    let dir = config.data_dir.clone();
+    let sqlite = tokio::task::spawn_blocking(move || store::sqlite::SqliteStore::open(&dir))
+        .await
+        .map_err(|e| StartError::Storage { dir: config.data_dir.clone(), source: store::StoreError::Task(e.to_string()) })?
+        .map_err(|source| StartError::Storage { dir: config.data_dir.clone(), source })?;
+    let listener = tokio::net::TcpListener::bind(config.addr).await.map_err(|source| StartError::Bind { addr: config.addr, source })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.addr, source })?;
+    let hub = Arc::new(live::Hub::default());
+    let dummy_hash: Arc<str> = tokio::task::spawn_blocking(|| auth::hash_password("not a real password").map_err(|f| f.0.message))
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default()
+        .into();
+    let state = AppState { store: Store::Sqlite(Arc::new(sqlite)), hub: hub.clone(), config: Arc::new(config), dummy_hash };
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let app = router(state);
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            })
+            .await
+    });
+    tracing::info!(%addr, "apisync server listening");
+    Ok(RunningServer { addr, stop, task, hub })
+}

@@ -1,0 +1,91 @@
+//! Turning failures into `{ "error": { "code", "message" } }` answers.
+
+use crate::store::StoreError;
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use protocol::{ApiError, ErrorBody, ErrorCode};
+
+/// An error answer.
+#[derive(Debug)]
+pub struct Failure(pub ApiError);
+
+impl Failure {
+    /// A failure with a code and a message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Failure {
+        Failure(ApiError::new(code, message))
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, Json(ErrorBody { error: self.0 })).into_response()
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Failure {
+        match e {
+            StoreError::EmailTaken => {
+                Failure::new(ErrorCode::EmailTaken, "that email is already registered; sign in with `apisync login`, or use another email")
+            }
+            StoreError::UsernameTaken => Failure::new(ErrorCode::UsernameTaken, "that username is taken; choose another"),
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _))
+                if matches!(
+                    f.code,
+                    rusqlite::ErrorCode::DatabaseBusy
+                        | rusqlite::ErrorCode::DatabaseLocked
+                        | rusqlite::ErrorCode::DiskFull
+                        | rusqlite::ErrorCode::CannotOpen
+                ) =>
+            {
+                tracing::error!(error = %e, "storage unavailable");
+                Failure::new(ErrorCode::Unavailable, "the server's storage is unavailable right now; nothing was changed, retry shortly")
+            }
+            other => {
+                tracing::error!(error = %other, "storage failure");
+                Failure::new(
+                    ErrorCode::Internal,
+                    "the server failed to complete the request; nothing was changed. The server log has the details",
+                )
+            }
+        }
+    }
+}
+
+/// A JSON body whose rejections are [`Failure`]s with our error shape.
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = Failure;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Body(v)),
+            Err(rejection) => Err(json_failure(rejection)),
+        }
+    }
+}
+
+fn json_failure(r: JsonRejection) -> Failure {
+    match r {
+        JsonRejection::JsonDataError(e) => {
+            Failure::new(ErrorCode::InvalidJson, format!("the body does not have the expected shape: {}", e.body_text()))
+        }
+        JsonRejection::JsonSyntaxError(e) => Failure::new(ErrorCode::InvalidJson, format!("the body is not valid JSON: {}", e.body_text())),
+        JsonRejection::MissingJsonContentType(_) => {
+            Failure::new(ErrorCode::BadRequest, "send the body as JSON with Content-Type: application/json")
+        }
+        JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Failure::new(
+            ErrorCode::PayloadTooLarge,
+            format!(
+                "the body is larger than the server's limit of {} MiB; send fewer mutations per push",
+                protocol::limits::MAX_BODY_BYTES / (1024 * 1024)
+            ),
+        ),
+        other => Failure::new(ErrorCode::BadRequest, format!("could not read the body: {}", other.body_text())),
+    }
+}

@@ -1,0 +1,198 @@
+//! Storage behind one interface. `sqlite` is the embedded default; the
+//! records here are what every backend returns.
+
+pub mod sqlite;
+
+use model::{Document, Id};
+use protocol::{Changes, DeviceInfo, PushResponse, Role, User, WorkspaceInfo};
+
+/// An account as stored, with its password hash.
+#[derive(Clone, Debug)]
+pub struct UserRecord {
+    pub user: User,
+    pub password_hash: String,
+}
+
+/// A device of an account.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeviceRecord {
+    /// Short server-side number, stamped on every change the device makes.
+    pub num: u64,
+    pub user_id: Id,
+    pub id: Id,
+    pub name: String,
+    pub signed_in_at: i64,
+    pub last_seen_at: i64,
+}
+
+impl DeviceRecord {
+    /// The wire view of this device.
+    pub fn view(&self, current: bool) -> protocol::DeviceView {
+        protocol::DeviceView {
+            id: self.id,
+            name: self.name.clone(),
+            signed_in_at: self.signed_in_at,
+            last_seen_at: self.last_seen_at,
+            current,
+        }
+    }
+}
+
+/// A session found by its token hash.
+#[derive(Clone, Debug)]
+pub struct SessionRecord {
+    pub user: User,
+    pub device: DeviceRecord,
+    /// Why the session ended, if it did.
+    pub revoked: Option<String>,
+}
+
+/// The outcome of a sign-in attempt.
+#[derive(Debug)]
+pub enum SignIn {
+    /// Signed in.
+    Done(DeviceRecord),
+    /// The account is at its device limit; these hold the slots.
+    Limit(Vec<DeviceRecord>),
+    /// `replace_device` named no signed-in device of this account.
+    NoSuchDevice,
+}
+
+/// The outcome of a committed push.
+#[derive(Debug)]
+pub struct PushCommit {
+    pub response: PushResponse,
+    /// The workspace's sequence number before the batch.
+    pub after: u64,
+    /// Documents the batch changed, final state, in version order.
+    pub changed: Vec<Document>,
+    /// The users who can read the workspace (who to tell).
+    pub members: Vec<Id>,
+}
+
+/// What a push was refused for as a whole.
+#[derive(Debug)]
+pub enum PushRefused {
+    /// The workspace does not exist or the user is not in it.
+    NotFound,
+    /// The user may read but not write the workspace.
+    ReadOnly,
+}
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+    #[error("that email is already registered")]
+    EmailTaken,
+    #[error("that username is already taken")]
+    UsernameTaken,
+    #[error("storage task failed: {0}")]
+    Task(String),
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        StoreError::Corrupt(e.to_string())
+    }
+}
+
+/// The storage a server runs on.
+#[derive(Clone)]
+pub enum Store {
+    /// Embedded SQLite in the data directory.
+    Sqlite(std::sync::Arc<sqlite::SqliteStore>),
+}
+
+impl Store {
+    /// Runs a blocking storage call off the async runtime.
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&sqlite::SqliteStore) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        match self {
+            Store::Sqlite(s) => {
+                let s = s.clone();
+                tokio::task::spawn_blocking(move || f(&s)).await.map_err(|e| StoreError::Task(e.to_string()))?
+            }
+        }
+    }
+
+    /// Whether storage answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.run(|s| s.ping()).await
+    }
+
+    /// Creates an account with its personal workspace.
+    pub async fn create_account(&self, user: User, password_hash: String, workspace: Id, now: i64) -> Result<(), StoreError> {
+        self.run(move |s| s.create_account(&user, &password_hash, workspace, now)).await
+    }
+
+    /// Finds an account by email or username.
+    pub async fn user_by_login(&self, login: String) -> Result<Option<UserRecord>, StoreError> {
+        self.run(move |s| s.user_by_login(&login)).await
+    }
+
+    /// Signs a device in, honouring the device limit.
+    pub async fn sign_in(
+        &self,
+        user_id: Id,
+        device: DeviceInfo,
+        token_hash: String,
+        replace: Option<Id>,
+        max: usize,
+        now: i64,
+    ) -> Result<SignIn, StoreError> {
+        self.run(move |s| s.sign_in(user_id, &device, &token_hash, replace, max, now)).await
+    }
+
+    /// Looks a session up by token hash.
+    pub async fn session(&self, token_hash: String) -> Result<Option<SessionRecord>, StoreError> {
+        self.run(move |s| s.session(&token_hash)).await
+    }
+
+    /// Records that a device was just seen.
+    pub async fn touch(&self, device_num: u64, now: i64) -> Result<(), StoreError> {
+        self.run(move |s| s.touch(device_num, now)).await
+    }
+
+    /// The signed-in devices of an account.
+    pub async fn devices(&self, user_id: Id) -> Result<Vec<DeviceRecord>, StoreError> {
+        self.run(move |s| s.devices(user_id)).await
+    }
+
+    /// Signs a device out; returns its number if it was signed in.
+    pub async fn sign_out(&self, user_id: Id, device_id: Id, reason: String, now: i64) -> Result<Option<u64>, StoreError> {
+        self.run(move |s| s.sign_out(user_id, device_id, &reason, now)).await
+    }
+
+    /// The workspaces a user is in.
+    pub async fn workspaces(&self, user_id: Id) -> Result<Vec<WorkspaceInfo>, StoreError> {
+        self.run(move |s| s.workspaces(user_id)).await
+    }
+
+    /// The user's role in a workspace, if any.
+    pub async fn role(&self, user_id: Id, workspace: Id) -> Result<Option<Role>, StoreError> {
+        self.run(move |s| s.role(user_id, workspace)).await
+    }
+
+    /// Applies a batch in one transaction.
+    pub async fn push(
+        &self,
+        workspace: Id,
+        user_id: Id,
+        device_num: u64,
+        mutations: Vec<model::Mutation>,
+        now: i64,
+    ) -> Result<Result<PushCommit, PushRefused>, StoreError> {
+        self.run(move |s| s.push(workspace, user_id, device_num, &mutations, now)).await
+    }
+
+    /// One page of documents changed after `after`.
+    pub async fn changes(&self, workspace: Id, after: u64, limit: usize) -> Result<Changes, StoreError> {
+        self.run(move |s| s.changes(workspace, after, limit)).await
+    }
+}

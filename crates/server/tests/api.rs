@@ -1,0 +1,407 @@
+//! The server's HTTP API and live channel, driven over real sockets against
+//! a server on a free port with its embedded SQLite store.
+
+use futures_util::StreamExt;
+use model::{Document, Fields, Id, Kind, Mutation, Op};
+use protocol::{Changes, ConflictReason, ErrorBody, ErrorCode, LiveMessage, Outcome, PushResponse, Session, Workspaces};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+struct Harness {
+    server: Option<server::RunningServer>,
+    base: String,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+impl Harness {
+    async fn start() -> Harness {
+        Self::with(|_| {}).await
+    }
+
+    async fn with(tweak: impl FnOnce(&mut server::Config)) -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = server::Config::new(dir.path().to_path_buf());
+        config.addr = "127.0.0.1:0".parse().unwrap();
+        tweak(&mut config);
+        let server = server::start(config).await.unwrap();
+        let base = format!("http://{}", server.addr());
+        Harness { server: Some(server), base, http: reqwest::Client::new(), _dir: dir }
+    }
+
+    async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+        let mut req = self.http.post(format!("{}{path}", self.base)).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        let resp = self.http.get(format!("{}{path}", self.base)).bearer_auth(token).send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn signup(&self, name: &str) -> Session {
+        let (s, v) = self
+            .post("/v1/auth/signup", None, json!({"email": format!("{name}@example.com"), "username": name, "password": "correct horse", "device": {"id": Id::now_v7(), "name": format!("{name}-1")}}))
+            .await;
+        assert_eq!(s, 200, "{v}");
+        serde_json::from_value(v).unwrap()
+    }
+
+    async fn login(&self, user: &str, device: &str) -> (u16, Value) {
+        self.post(
+            "/v1/auth/login",
+            None,
+            json!({"user": user, "password": "correct horse", "device": {"id": Id::now_v7(), "name": device}}),
+        )
+        .await
+    }
+
+    async fn push(&self, token: &str, ws: Id, mutations: &[Mutation]) -> PushResponse {
+        let (s, v) = self.post(&format!("/v1/workspaces/{ws}/push"), Some(token), json!({ "mutations": mutations })).await;
+        assert_eq!(s, 200, "{v}");
+        serde_json::from_value(v).unwrap()
+    }
+
+    async fn pull(&self, token: &str, ws: Id, after: u64) -> Changes {
+        let (s, v) = self.get(&format!("/v1/workspaces/{ws}/changes?after={after}"), token).await;
+        assert_eq!(s, 200, "{v}");
+        serde_json::from_value(v).unwrap()
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        if let Some(s) = self.server.take() {
+            drop(s);
+        }
+    }
+}
+
+fn fields(v: Value) -> Fields {
+    v.as_object().unwrap().clone()
+}
+
+fn create(kind: Kind, parent: Option<Id>, f: Value) -> Mutation {
+    Mutation {
+        mutation_id: Id::now_v7(),
+        doc_id: Id::now_v7(),
+        base_version: 0,
+        op: Op::Create { kind, parent_id: parent, order_key: Some("V".into()), fields: fields(f) },
+    }
+}
+
+fn set(doc: Id, base: u64, f: Value) -> Mutation {
+    Mutation { mutation_id: Id::now_v7(), doc_id: doc, base_version: base, op: Op::Set { fields: fields(f) } }
+}
+
+fn error_code(v: &Value) -> ErrorCode {
+    serde_json::from_value::<ErrorBody>(v.clone()).unwrap_or_else(|_| panic!("not an error body: {v}")).error.code
+}
+
+fn version(r: &PushResponse, i: usize) -> u64 {
+    match &r.results[i].outcome {
+        Outcome::Applied { version, .. } => *version,
+        other => panic!("mutation {i} not applied: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn signup_gives_a_personal_workspace_and_health_answers() {
+    let h = Harness::start().await;
+    let health: Value = h.http.get(format!("{}/healthz", h.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(health["status"], "ok");
+    let s = h.signup("ann").await;
+    assert_eq!(s.workspaces.len(), 1);
+    assert!(s.workspaces[0].personal);
+    assert_eq!(s.workspaces[0].name, "My Workspace");
+    let (status, v) = h.post("/v1/auth/signup", None, json!({"email": "ANN@example.com", "username": "other", "password": "correct horse", "device": {"id": Id::now_v7(), "name": "x"}})).await;
+    assert_eq!((status, error_code(&v)), (409, ErrorCode::EmailTaken));
+    let (status, v) = h
+        .post(
+            "/v1/auth/signup",
+            None,
+            json!({"email": "b@example.com", "username": "bob", "password": "short", "device": {"id": Id::now_v7(), "name": "x"}}),
+        )
+        .await;
+    assert_eq!((status, error_code(&v)), (400, ErrorCode::BadRequest));
+    assert!(v["error"]["message"].as_str().unwrap().contains("at least 8"));
+}
+
+#[tokio::test]
+async fn login_by_email_or_username_and_wrong_password_is_refused() {
+    let h = Harness::start().await;
+    h.signup("ann").await;
+    assert_eq!(h.login("ann", "d2").await.0, 200);
+    assert_eq!(h.login("ann@example.com", "d3").await.0, 200);
+    let (status, v) = h
+        .post("/v1/auth/login", None, json!({"user": "ann", "password": "wrong password", "device": {"id": Id::now_v7(), "name": "x"}}))
+        .await;
+    assert_eq!((status, error_code(&v)), (401, ErrorCode::InvalidCredentials));
+    let (status, v) = h.get("/v1/me", "aps_not_a_token").await;
+    assert_eq!((status, error_code(&v)), (401, ErrorCode::Unauthorized));
+}
+
+#[tokio::test]
+async fn push_then_pull_on_another_device_and_retries_apply_once() {
+    let h = Harness::start().await;
+    let a = h.signup("ann").await;
+    let ws = a.workspaces[0].id;
+    let col = create(Kind::Collection, None, json!({"name": "API"}));
+    let req = create(Kind::Request, Some(col.doc_id), json!({"name": "Get", "method": "GET", "url": "https://x/y"}));
+    let batch = vec![col.clone(), req.clone()];
+    let first = h.push(&a.token, ws, &batch).await;
+    assert_eq!(first.results.len(), 2);
+    // The answer was lost: the device sends the very same batch again.
+    let again = h.push(&a.token, ws, &batch).await;
+    assert_eq!(again.results, first.results);
+    assert_eq!(again.seq, first.seq);
+
+    let (_, b) = h.login("ann", "ann-2").await;
+    let b: Session = serde_json::from_value(b).unwrap();
+    let snap = h.pull(&b.token, ws, 0).await;
+    let ids: Vec<Id> = snap.docs.iter().map(|d| d.id).collect();
+    assert!(ids.contains(&col.doc_id) && ids.contains(&req.doc_id));
+    assert_eq!(snap.next, first.seq);
+    assert!(!snap.more);
+    let req_doc = snap.docs.iter().find(|d| d.id == req.doc_id).unwrap();
+    assert_eq!(req_doc.parent_id, Some(col.doc_id));
+    assert_eq!(req_doc.fields["url"], "https://x/y");
+    assert!(h.pull(&b.token, ws, snap.next).await.docs.is_empty());
+}
+
+#[tokio::test]
+async fn pull_pages_in_version_order() {
+    let h = Harness::start().await;
+    let a = h.signup("ann").await;
+    let ws = a.workspaces[0].id;
+    let batch: Vec<Mutation> = (0..25).map(|i| create(Kind::Environment, None, json!({"name": format!("env {i}")}))).collect();
+    let pushed = h.push(&a.token, ws, &batch).await;
+    let mut after = 0;
+    let mut seen = Vec::new();
+    loop {
+        let (_, v) = h.get(&format!("/v1/workspaces/{ws}/changes?after={after}&limit=7"), &a.token).await;
+        let page: Changes = serde_json::from_value(v).unwrap();
+        assert!(page.docs.len() <= 7);
+        seen.extend(page.docs.iter().map(|d| d.version));
+        after = page.next;
+        if !page.more {
+            break;
+        }
+    }
+    assert!(seen.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(seen.len(), 26, "25 environments and the workspace document");
+    assert_eq!(after, pushed.seq);
+}
+
+#[tokio::test]
+async fn same_field_from_same_base_conflicts_and_different_fields_merge() {
+    let h = Harness::start().await;
+    let a = h.signup("ann").await;
+    let (_, b) = h.login("ann", "ann-2").await;
+    let b: Session = serde_json::from_value(b).unwrap();
+    let ws = a.workspaces[0].id;
+    let col = create(Kind::Collection, None, json!({"name": "API", "description": "d"}));
+    let base = version(&h.push(&a.token, ws, std::slice::from_ref(&col)).await, 0);
+
+    let first = h.push(&a.token, ws, &[set(col.doc_id, base, json!({"name": "From A"}))]).await;
+    version(&first, 0);
+    let second = h.push(&b.token, ws, &[set(col.doc_id, base, json!({"name": "From B", "description": "B's"}))]).await;
+    match &second.results[0].outcome {
+        Outcome::Applied { conflicts, doc: Some(doc), .. } => {
+            assert_eq!(conflicts.len(), 1);
+            assert_eq!(conflicts[0].field, "name");
+            assert_eq!(conflicts[0].theirs, "From A");
+            assert_eq!(doc.fields["name"], "From A", "the first change wins on the server");
+            assert_eq!(doc.fields["description"], "B's", "the other field merged");
+        }
+        other => panic!("expected a field conflict, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn delete_cascades_and_edit_against_delete_conflicts() {
+    let h = Harness::start().await;
+    let a = h.signup("ann").await;
+    let (_, b) = h.login("ann", "ann-2").await;
+    let b: Session = serde_json::from_value(b).unwrap();
+    let ws = a.workspaces[0].id;
+    let col = create(Kind::Collection, None, json!({"name": "API"}));
+    let folder = create(Kind::Folder, Some(col.doc_id), json!({"name": "F"}));
+    let req = create(Kind::Request, Some(folder.doc_id), json!({"name": "R", "method": "GET", "url": "u"}));
+    let r = h.push(&a.token, ws, &[col.clone(), folder.clone(), req.clone()]).await;
+    let req_base = version(&r, 2);
+    let del = Mutation { mutation_id: Id::now_v7(), doc_id: folder.doc_id, base_version: version(&r, 1), op: Op::Delete };
+    h.push(&a.token, ws, &[del]).await;
+    let changes = h.pull(&a.token, ws, r.seq).await;
+    assert!(changes.docs.iter().any(|d| d.id == req.doc_id && d.deleted), "the request under the folder is deleted too");
+
+    let edit = h.push(&b.token, ws, &[set(req.doc_id, req_base, json!({"name": "edited"}))]).await;
+    assert!(matches!(edit.results[0].outcome, Outcome::Conflict { reason: ConflictReason::Deleted, .. }));
+    let snap = h.pull(&b.token, ws, 0).await;
+    assert!(snap.docs.iter().all(|d| !d.deleted), "a snapshot leaves tombstones out");
+}
+
+#[tokio::test]
+async fn bad_mutations_are_rejected_one_by_one_with_reasons() {
+    let h = Harness::start().await;
+    let a = h.signup("ann").await;
+    let ws = a.workspaces[0].id;
+    let env = create(Kind::Environment, None, json!({"name": "E"}));
+    let bad_field = create(Kind::Collection, None, json!({"name": "C", "nmae": "typo"}));
+    let wrong_parent = create(Kind::Request, Some(env.doc_id), json!({"name": "R"}));
+    let no_parent = create(Kind::Folder, None, json!({"name": "F"}));
+    let missing = set(Id::now_v7(), 1, json!({"name": "x"}));
+    let r = h.push(&a.token, ws, &[env, bad_field, wrong_parent, no_parent, missing]).await;
+    version(&r, 0);
+    let messages: Vec<String> = r.results[1..]
+        .iter()
+        .map(|x| match &x.outcome {
+            Outcome::Rejected { message, .. } => message.clone(),
+            other => panic!("expected a rejection, got {other:?}"),
+        })
+        .collect();
+    assert!(messages[0].contains("'nmae'"), "{}", messages[0]);
+    assert!(messages[1].contains("cannot go in a environment"), "{}", messages[1]);
+    assert!(messages[2].contains("needs a parent"), "{}", messages[2]);
+    assert!(messages[3].contains("no document"), "{}", messages[3]);
+
+    let (status, v) =
+        h.post(&format!("/v1/workspaces/{ws}/push"), Some(&a.token), json!({"mutations": [{"op": "create", "kind": "spaceship"}]})).await;
+    assert_eq!((status, error_code(&v)), (400, ErrorCode::InvalidJson));
+    let resp = h
+        .http
+        .post(format!("{}/v1/workspaces/{ws}/push", h.base))
+        .bearer_auth(&a.token)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 400);
+    assert_eq!(error_code(&resp.json().await.unwrap()), ErrorCode::InvalidJson);
+    let huge = "x".repeat(protocol::limits::MAX_BODY_BYTES + 10);
+    let resp = h
+        .http
+        .post(format!("{}/v1/workspaces/{ws}/push", h.base))
+        .bearer_auth(&a.token)
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 413);
+    assert_eq!(error_code(&resp.json().await.unwrap()), ErrorCode::PayloadTooLarge);
+}
+
+#[tokio::test]
+async fn strangers_get_404_for_workspaces_that_are_not_theirs() {
+    let h = Harness::start().await;
+    let a = h.signup("ann").await;
+    let b = h.signup("bob").await;
+    let ws = a.workspaces[0].id;
+    let (status, v) = h.get(&format!("/v1/workspaces/{ws}/changes?after=0"), &b.token).await;
+    assert_eq!((status, error_code(&v)), (404, ErrorCode::NotFound));
+    let (status, _) =
+        h.post(&format!("/v1/workspaces/{ws}/push"), Some(&b.token), json!({"mutations": [set(ws, 1, json!({"name": "mine now"}))]})).await;
+    assert_eq!(status, 404);
+    let (_, list) = h.get("/v1/workspaces", &b.token).await;
+    let list: Workspaces = serde_json::from_value(list).unwrap();
+    assert!(list.workspaces.iter().all(|w| w.id != ws));
+}
+
+#[tokio::test]
+async fn a_workspace_is_created_by_pushing_its_document() {
+    let h = Harness::start().await;
+    let a = h.signup("ann").await;
+    let ws = Id::now_v7();
+    let m = Mutation {
+        mutation_id: Id::now_v7(),
+        doc_id: ws,
+        base_version: 0,
+        op: Op::Create { kind: Kind::Workspace, parent_id: None, order_key: None, fields: fields(json!({"name": "Team API"})) },
+    };
+    h.push(&a.token, ws, &[m]).await;
+    let (_, list) = h.get("/v1/workspaces", &a.token).await;
+    let list: Workspaces = serde_json::from_value(list).unwrap();
+    assert!(list.workspaces.iter().any(|w| w.id == ws && w.name == "Team API"));
+}
+
+#[tokio::test]
+async fn a_fourth_device_is_refused_until_one_is_replaced() {
+    let h = Harness::start().await;
+    let first = h.signup("ann").await;
+    assert_eq!(h.login("ann", "two").await.0, 200);
+    assert_eq!(h.login("ann", "three").await.0, 200);
+    let (status, v) = h.login("ann", "four").await;
+    assert_eq!((status, error_code(&v)), (409, ErrorCode::DeviceLimit));
+    let devices = v["error"]["details"]["devices"].as_array().unwrap();
+    assert_eq!(devices.len(), 3);
+    assert!(v["error"]["message"].as_str().unwrap().contains("apisync devices sign-out"));
+
+    let (status, v) = h
+        .post("/v1/auth/login", None, json!({"user": "ann", "password": "correct horse", "device": {"id": Id::now_v7(), "name": "four"}, "replace_device": first.device.id}))
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let (status, v) = h.get("/v1/me", &first.token).await;
+    assert_eq!((status, error_code(&v)), (401, ErrorCode::SessionRevoked));
+    assert!(v["error"]["message"].as_str().unwrap().contains("replaced"));
+}
+
+#[tokio::test]
+async fn idle_sessions_expire() {
+    let h = Harness::with(|c| c.session_idle_timeout = Duration::from_millis(300)).await;
+    let a = h.signup("ann").await;
+    assert_eq!(h.get("/v1/me", &a.token).await.0, 200);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let (status, v) = h.get("/v1/me", &a.token).await;
+    assert_eq!((status, error_code(&v)), (401, ErrorCode::SessionExpired));
+}
+
+async fn next_message(
+    ws: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+) -> LiveMessage {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(5), ws.next()).await.expect("a live frame within 5 s").unwrap().unwrap();
+        if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
+            return serde_json::from_str(&t).unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn live_channel_delivers_changes_and_sign_out() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let h = Harness::start().await;
+    let a = h.signup("ann").await;
+    let (_, b) = h.login("ann", "ann-2").await;
+    let b: Session = serde_json::from_value(b).unwrap();
+    let ws = a.workspaces[0].id;
+    let mut req = format!("{}/v1/live", h.base.replace("http", "ws")).into_client_request().unwrap();
+    req.headers_mut().insert("authorization", format!("Bearer {}", b.token).parse().unwrap());
+    let (mut sock, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    assert!(matches!(next_message(&mut sock).await, LiveMessage::Hello { .. }));
+
+    let col = create(Kind::Collection, None, json!({"name": "Live"}));
+    let r = h.push(&a.token, ws, std::slice::from_ref(&col)).await;
+    match next_message(&mut sock).await {
+        LiveMessage::Changes { workspace_id, seq, docs, .. } => {
+            assert_eq!(workspace_id, ws);
+            assert_eq!(seq, r.seq);
+            let d: &Document = &docs[0];
+            assert_eq!(d.id, col.doc_id);
+        }
+        other => panic!("expected changes, got {other:?}"),
+    }
+    let status = h.http.delete(format!("{}/v1/devices/{}", h.base, b.device.id)).bearer_auth(&a.token).send().await.unwrap().status();
+    assert_eq!(status.as_u16(), 204);
+    assert!(matches!(next_message(&mut sock).await, LiveMessage::SignedOut { .. }));
+
+    let bad = format!("{}/v1/live", h.base.replace("http", "ws")).into_client_request().unwrap();
+    assert!(tokio_tungstenite::connect_async(bad).await.is_err(), "no token, no channel");
+}
