@@ -35,10 +35,7 @@ pub struct Document {
 impl Document {
     /// The document's display name: `name`, else `key` (variables), else `url` (history).
     pub fn title(&self) -> &str {
-        ["name", "key", "url"]
-            .iter()
-            .find_map(|f| self.fields.get(*f).and_then(|v| v.as_str()))
-            .unwrap_or("")
+        ["name", "key", "url"].iter().find_map(|f| self.fields.get(*f).and_then(|v| v.as_str())).unwrap_or("")
     }
 
     /// Sort key among siblings: ordering key first, id to break ties between

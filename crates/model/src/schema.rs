@@ -39,7 +39,14 @@ impl Types {
     }
 
     fn describe(self) -> String {
-        let names = [(Self::NULL, "null"), (Self::BOOL, "boolean"), (Self::NUMBER, "number"), (Self::STRING, "string"), (Self::ARRAY, "array"), (Self::OBJECT, "object")];
+        let names = [
+            (Self::NULL, "null"),
+            (Self::BOOL, "boolean"),
+            (Self::NUMBER, "number"),
+            (Self::STRING, "string"),
+            (Self::ARRAY, "array"),
+            (Self::OBJECT, "object"),
+        ];
         if self == Self::ANY {
             return "any JSON value".into();
         }
@@ -128,14 +135,8 @@ const RESPONSE: &[FieldSpec] = &[
 ];
 const HEADER_PRESET: &[FieldSpec] = &[req("name", S), f("headers", A), f("postman_id", S), f("extra", O)];
 const ENVIRONMENT: &[FieldSpec] = &[req("name", S), f("postman_id", S), f("extra", O)];
-const VARIABLE: &[FieldSpec] = &[
-    req("key", S),
-    f("value", ANY),
-    f("type", S),
-    f("enabled", B),
-    f("description", DESCRIPTION),
-    f("extra", O),
-];
+const VARIABLE: &[FieldSpec] =
+    &[req("key", S), f("value", ANY), f("type", S), f("enabled", B), f("description", DESCRIPTION), f("extra", O)];
 const RUN: &[FieldSpec] = &[
     req("name", S),
     f("collection_id", S_OR_NULL),
