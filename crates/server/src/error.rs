@@ -45,6 +45,22 @@ impl From<StoreError> for Failure {
                 tracing::error!(error = %e, "storage unavailable");
                 Failure::new(ErrorCode::Unavailable, "the server's storage is unavailable right now; nothing was changed, retry shortly")
             }
+            StoreError::Postgres(
+                ref inner @ (sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::Protocol(_)),
+            ) => {
+                tracing::error!(error = %inner, "PostgreSQL unavailable");
+                Failure::new(ErrorCode::Unavailable, "the server's database is unreachable right now; nothing was changed, retry shortly")
+            }
+            StoreError::Postgres(sqlx::Error::Database(ref db))
+                if db.code().is_some_and(|c| c.starts_with("08") || c.starts_with("57P")) =>
+            {
+                tracing::error!(error = %e, "PostgreSQL unavailable");
+                Failure::new(ErrorCode::Unavailable, "the server's database is unreachable right now; nothing was changed, retry shortly")
+            }
             other => {
                 tracing::error!(error = %other, "storage failure");
                 Failure::new(

@@ -29,6 +29,8 @@ pub struct Config {
     pub addr: SocketAddr,
     /// Where the embedded database lives.
     pub data_dir: PathBuf,
+    /// A `postgres://` URL: store everything there instead.
+    pub database_url: Option<String>,
     /// A session unused this long must sign in again.
     pub session_idle_timeout: Duration,
 }
@@ -36,7 +38,12 @@ pub struct Config {
 impl Config {
     /// Defaults for a data directory: loopback port 8080, 90-day sessions.
     pub fn new(data_dir: PathBuf) -> Config {
-        Config { addr: SocketAddr::from(([127, 0, 0, 1], 8080)), data_dir, session_idle_timeout: Duration::from_secs(90 * 24 * 3600) }
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir,
+            database_url: None,
+            session_idle_timeout: Duration::from_secs(90 * 24 * 3600),
+        }
     }
 }
 
@@ -45,6 +52,8 @@ impl Config {
 pub enum StartError {
     #[error("cannot open the database in {dir}: {source}")]
     Storage { dir: PathBuf, source: store::StoreError },
+    #[error("cannot connect to PostgreSQL: {0} (check the URL, that the server runs, and that the database exists)")]
+    Postgres(store::StoreError),
     #[error("cannot listen on {addr}: {source} (is another server running there? choose another with --addr)")]
     Bind { addr: SocketAddr, source: std::io::Error },
 }
@@ -121,23 +130,42 @@ fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Opens storage, binds, and starts serving in the background.
-pub async fn start(config: Config) -> Result<RunningServer, StartError> {
+async fn open_store(config: &Config, hub: &Arc<live::Hub>) -> Result<Store, StartError> {
+    if let Some(url) = &config.database_url {
+        let (pg, mut remote) = store::postgres::PgStore::open(url).await.map_err(StartError::Postgres)?;
+        let hub = hub.clone();
+        // Other processes' pushes and sign-outs reach this process's devices.
+        tokio::spawn(async move {
+            while let Some(event) = remote.recv().await {
+                match event {
+                    store::postgres::Remote::Frame { users, frame, .. } => hub.publish(&users, frame),
+                    store::postgres::Remote::SignOut { user, device_num, reason, .. } => hub.sign_out(user, device_num, reason),
+                }
+            }
+        });
+        return Ok(Store::Postgres(Arc::new(pg)));
+    }
     let dir = config.data_dir.clone();
     let sqlite = tokio::task::spawn_blocking(move || store::sqlite::SqliteStore::open(&dir))
         .await
         .map_err(|e| StartError::Storage { dir: config.data_dir.clone(), source: store::StoreError::Task(e.to_string()) })?
         .map_err(|source| StartError::Storage { dir: config.data_dir.clone(), source })?;
+    Ok(Store::Sqlite(Arc::new(sqlite)))
+}
+
+/// Opens storage, binds, and starts serving in the background.
+pub async fn start(config: Config) -> Result<RunningServer, StartError> {
+    let hub = Arc::new(live::Hub::default());
+    let store = open_store(&config, &hub).await?;
     let listener = tokio::net::TcpListener::bind(config.addr).await.map_err(|source| StartError::Bind { addr: config.addr, source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.addr, source })?;
-    let hub = Arc::new(live::Hub::default());
     let dummy_hash: Arc<str> = tokio::task::spawn_blocking(|| auth::hash_password("not a real password").map_err(|f| f.0.message))
         .await
         .ok()
         .and_then(Result::ok)
         .unwrap_or_default()
         .into();
-    let state = AppState { store: Store::Sqlite(Arc::new(sqlite)), hub: hub.clone(), config: Arc::new(config), dummy_hash };
+    let state = AppState { store, hub: hub.clone(), config: Arc::new(config), dummy_hash };
     let (stop, mut stopped) = tokio::sync::watch::channel(false);
     let app = router(state);
     let task = tokio::spawn(async move {

@@ -7,26 +7,36 @@ use protocol::{Changes, ConflictReason, ErrorBody, ErrorCode, LiveMessage, Outco
 use serde_json::{Value, json};
 use std::time::Duration;
 
+#[macro_use]
+mod support;
+use support::{Backend, TestDb};
+
 struct Harness {
-    server: Option<server::RunningServer>,
+    _server: Option<server::RunningServer>,
     base: String,
     http: reqwest::Client,
     _dir: tempfile::TempDir,
+    _db: Option<TestDb>,
 }
 
 impl Harness {
-    async fn start() -> Harness {
-        Self::with(|_| {}).await
+    async fn start(b: Backend) -> Harness {
+        Self::with(b, |_| {}).await
     }
 
-    async fn with(tweak: impl FnOnce(&mut server::Config)) -> Harness {
+    async fn with(b: Backend, tweak: impl FnOnce(&mut server::Config)) -> Harness {
         let dir = tempfile::tempdir().unwrap();
         let mut config = server::Config::new(dir.path().to_path_buf());
         config.addr = "127.0.0.1:0".parse().unwrap();
+        let db = match b {
+            Backend::Sqlite => None,
+            Backend::Postgres(url) => Some(TestDb::create(&url).await),
+        };
+        config.database_url = db.as_ref().map(|d| d.url.clone());
         tweak(&mut config);
         let server = server::start(config).await.unwrap();
         let base = format!("http://{}", server.addr());
-        Harness { server: Some(server), base, http: reqwest::Client::new(), _dir: dir }
+        Harness { _server: Some(server), base, http: reqwest::Client::new(), _dir: dir, _db: db }
     }
 
     async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
@@ -75,14 +85,6 @@ impl Harness {
     }
 }
 
-impl Drop for Harness {
-    fn drop(&mut self) {
-        if let Some(s) = self.server.take() {
-            drop(s);
-        }
-    }
-}
-
 fn fields(v: Value) -> Fields {
     v.as_object().unwrap().clone()
 }
@@ -111,9 +113,8 @@ fn version(r: &PushResponse, i: usize) -> u64 {
     }
 }
 
-#[tokio::test]
-async fn signup_gives_a_personal_workspace_and_health_answers() {
-    let h = Harness::start().await;
+async fn signup_gives_a_personal_workspace_and_health_answers(b: Backend) {
+    let h = Harness::start(b).await;
     let health: Value = h.http.get(format!("{}/healthz", h.base)).send().await.unwrap().json().await.unwrap();
     assert_eq!(health["status"], "ok");
     let s = h.signup("ann").await;
@@ -133,9 +134,8 @@ async fn signup_gives_a_personal_workspace_and_health_answers() {
     assert!(v["error"]["message"].as_str().unwrap().contains("at least 8"));
 }
 
-#[tokio::test]
-async fn login_by_email_or_username_and_wrong_password_is_refused() {
-    let h = Harness::start().await;
+async fn login_by_email_or_username_and_wrong_password_is_refused(b: Backend) {
+    let h = Harness::start(b).await;
     h.signup("ann").await;
     assert_eq!(h.login("ann", "d2").await.0, 200);
     assert_eq!(h.login("ann@example.com", "d3").await.0, 200);
@@ -147,9 +147,8 @@ async fn login_by_email_or_username_and_wrong_password_is_refused() {
     assert_eq!((status, error_code(&v)), (401, ErrorCode::Unauthorized));
 }
 
-#[tokio::test]
-async fn push_then_pull_on_another_device_and_retries_apply_once() {
-    let h = Harness::start().await;
+async fn push_then_pull_on_another_device_and_retries_apply_once(b: Backend) {
+    let h = Harness::start(b).await;
     let a = h.signup("ann").await;
     let ws = a.workspaces[0].id;
     let col = create(Kind::Collection, None, json!({"name": "API"}));
@@ -175,9 +174,8 @@ async fn push_then_pull_on_another_device_and_retries_apply_once() {
     assert!(h.pull(&b.token, ws, snap.next).await.docs.is_empty());
 }
 
-#[tokio::test]
-async fn pull_pages_in_version_order() {
-    let h = Harness::start().await;
+async fn pull_pages_in_version_order(b: Backend) {
+    let h = Harness::start(b).await;
     let a = h.signup("ann").await;
     let ws = a.workspaces[0].id;
     let batch: Vec<Mutation> = (0..25).map(|i| create(Kind::Environment, None, json!({"name": format!("env {i}")}))).collect();
@@ -199,9 +197,8 @@ async fn pull_pages_in_version_order() {
     assert_eq!(after, pushed.seq);
 }
 
-#[tokio::test]
-async fn same_field_from_same_base_conflicts_and_different_fields_merge() {
-    let h = Harness::start().await;
+async fn same_field_from_same_base_conflicts_and_different_fields_merge(b: Backend) {
+    let h = Harness::start(b).await;
     let a = h.signup("ann").await;
     let (_, b) = h.login("ann", "ann-2").await;
     let b: Session = serde_json::from_value(b).unwrap();
@@ -224,9 +221,8 @@ async fn same_field_from_same_base_conflicts_and_different_fields_merge() {
     }
 }
 
-#[tokio::test]
-async fn delete_cascades_and_edit_against_delete_conflicts() {
-    let h = Harness::start().await;
+async fn delete_cascades_and_edit_against_delete_conflicts(b: Backend) {
+    let h = Harness::start(b).await;
     let a = h.signup("ann").await;
     let (_, b) = h.login("ann", "ann-2").await;
     let b: Session = serde_json::from_value(b).unwrap();
@@ -247,9 +243,8 @@ async fn delete_cascades_and_edit_against_delete_conflicts() {
     assert!(snap.docs.iter().all(|d| !d.deleted), "a snapshot leaves tombstones out");
 }
 
-#[tokio::test]
-async fn bad_mutations_are_rejected_one_by_one_with_reasons() {
-    let h = Harness::start().await;
+async fn bad_mutations_are_rejected_one_by_one_with_reasons(b: Backend) {
+    let h = Harness::start(b).await;
     let a = h.signup("ann").await;
     let ws = a.workspaces[0].id;
     let env = create(Kind::Environment, None, json!({"name": "E"}));
@@ -299,9 +294,8 @@ async fn bad_mutations_are_rejected_one_by_one_with_reasons() {
     assert_eq!(error_code(&resp.json().await.unwrap()), ErrorCode::PayloadTooLarge);
 }
 
-#[tokio::test]
-async fn strangers_get_404_for_workspaces_that_are_not_theirs() {
-    let h = Harness::start().await;
+async fn strangers_get_404_for_workspaces_that_are_not_theirs(b: Backend) {
+    let h = Harness::start(b).await;
     let a = h.signup("ann").await;
     let b = h.signup("bob").await;
     let ws = a.workspaces[0].id;
@@ -315,9 +309,8 @@ async fn strangers_get_404_for_workspaces_that_are_not_theirs() {
     assert!(list.workspaces.iter().all(|w| w.id != ws));
 }
 
-#[tokio::test]
-async fn a_workspace_is_created_by_pushing_its_document() {
-    let h = Harness::start().await;
+async fn a_workspace_is_created_by_pushing_its_document(b: Backend) {
+    let h = Harness::start(b).await;
     let a = h.signup("ann").await;
     let ws = Id::now_v7();
     let m = Mutation {
@@ -332,9 +325,8 @@ async fn a_workspace_is_created_by_pushing_its_document() {
     assert!(list.workspaces.iter().any(|w| w.id == ws && w.name == "Team API"));
 }
 
-#[tokio::test]
-async fn a_fourth_device_is_refused_until_one_is_replaced() {
-    let h = Harness::start().await;
+async fn a_fourth_device_is_refused_until_one_is_replaced(b: Backend) {
+    let h = Harness::start(b).await;
     let first = h.signup("ann").await;
     assert_eq!(h.login("ann", "two").await.0, 200);
     assert_eq!(h.login("ann", "three").await.0, 200);
@@ -353,9 +345,8 @@ async fn a_fourth_device_is_refused_until_one_is_replaced() {
     assert!(v["error"]["message"].as_str().unwrap().contains("replaced"));
 }
 
-#[tokio::test]
-async fn idle_sessions_expire() {
-    let h = Harness::with(|c| c.session_idle_timeout = Duration::from_millis(300)).await;
+async fn idle_sessions_expire(b: Backend) {
+    let h = Harness::with(b, |c| c.session_idle_timeout = Duration::from_millis(300)).await;
     let a = h.signup("ann").await;
     assert_eq!(h.get("/v1/me", &a.token).await.0, 200);
     tokio::time::sleep(Duration::from_millis(600)).await;
@@ -374,10 +365,9 @@ async fn next_message(
     }
 }
 
-#[tokio::test]
-async fn live_channel_delivers_changes_and_sign_out() {
+async fn live_channel_delivers_changes_and_sign_out(b: Backend) {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    let h = Harness::start().await;
+    let h = Harness::start(b).await;
     let a = h.signup("ann").await;
     let (_, b) = h.login("ann", "ann-2").await;
     let b: Session = serde_json::from_value(b).unwrap();
@@ -405,3 +395,18 @@ async fn live_channel_delivers_changes_and_sign_out() {
     let bad = format!("{}/v1/live", h.base.replace("http", "ws")).into_client_request().unwrap();
     assert!(tokio_tungstenite::connect_async(bad).await.is_err(), "no token, no channel");
 }
+
+on_both_backends!(
+    signup_gives_a_personal_workspace_and_health_answers,
+    login_by_email_or_username_and_wrong_password_is_refused,
+    push_then_pull_on_another_device_and_retries_apply_once,
+    pull_pages_in_version_order,
+    same_field_from_same_base_conflicts_and_different_fields_merge,
+    delete_cascades_and_edit_against_delete_conflicts,
+    bad_mutations_are_rejected_one_by_one_with_reasons,
+    strangers_get_404_for_workspaces_that_are_not_theirs,
+    a_workspace_is_created_by_pushing_its_document,
+    a_fourth_device_is_refused_until_one_is_replaced,
+    idle_sessions_expire,
+    live_channel_delivers_changes_and_sign_out
+);

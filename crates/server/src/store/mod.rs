@@ -1,6 +1,7 @@
 //! Storage behind one interface. `sqlite` is the embedded default; the
 //! records here are what every backend returns.
 
+pub mod postgres;
 pub mod sqlite;
 
 use model::{Document, Id};
@@ -90,8 +91,14 @@ pub enum StoreError {
     EmailTaken,
     #[error("that username is already taken")]
     UsernameTaken,
+    #[error("database error: {0}")]
+    Postgres(#[from] sqlx::Error),
     #[error("storage task failed: {0}")]
     Task(String),
+    /// A document the batch needs is not loaded yet (PostgreSQL loads in
+    /// bulk and runs the batch again).
+    #[error("internal: document not preloaded")]
+    Miss,
 }
 
 impl From<serde_json::Error> for StoreError {
@@ -105,35 +112,43 @@ impl From<serde_json::Error> for StoreError {
 pub enum Store {
     /// Embedded SQLite in the data directory.
     Sqlite(std::sync::Arc<sqlite::SqliteStore>),
+    /// PostgreSQL, shared by any number of server processes.
+    Postgres(std::sync::Arc<postgres::PgStore>),
+}
+
+/// Runs a call on whichever backend: SQLite's blocking calls on a blocking
+/// thread, PostgreSQL's directly.
+macro_rules! dispatch {
+    ($self:ident, |$s:ident| $sqlite:expr, |$p:ident| $pg:expr) => {
+        match $self {
+            Store::Sqlite(s) => {
+                let $s = s.clone();
+                tokio::task::spawn_blocking(move || $sqlite).await.map_err(|e| StoreError::Task(e.to_string()))?
+            }
+            Store::Postgres($p) => $pg.await,
+        }
+    };
 }
 
 impl Store {
-    /// Runs a blocking storage call off the async runtime.
-    async fn run<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&sqlite::SqliteStore) -> Result<T, StoreError> + Send + 'static,
-    ) -> Result<T, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
-                let s = s.clone();
-                tokio::task::spawn_blocking(move || f(&s)).await.map_err(|e| StoreError::Task(e.to_string()))?
-            }
-        }
-    }
-
     /// Whether storage answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.run(|s| s.ping()).await
+        dispatch!(self, |s| s.ping(), |p| p.ping())
     }
 
     /// Creates an account with its personal workspace.
     pub async fn create_account(&self, user: User, password_hash: String, workspace: Id, now: i64) -> Result<(), StoreError> {
-        self.run(move |s| s.create_account(&user, &password_hash, workspace, now)).await
+        dispatch!(self, |s| s.create_account(&user, &password_hash, workspace, now), |p| p.create_account(
+            &user,
+            &password_hash,
+            workspace,
+            now
+        ))
     }
 
     /// Finds an account by email or username.
     pub async fn user_by_login(&self, login: String) -> Result<Option<UserRecord>, StoreError> {
-        self.run(move |s| s.user_by_login(&login)).await
+        dispatch!(self, |s| s.user_by_login(&login), |p| p.user_by_login(&login))
     }
 
     /// Signs a device in, honouring the device limit.
@@ -146,37 +161,44 @@ impl Store {
         max: usize,
         now: i64,
     ) -> Result<SignIn, StoreError> {
-        self.run(move |s| s.sign_in(user_id, &device, &token_hash, replace, max, now)).await
+        dispatch!(self, |s| s.sign_in(user_id, &device, &token_hash, replace, max, now), |p| p.sign_in(
+            user_id,
+            &device,
+            &token_hash,
+            replace,
+            max,
+            now
+        ))
     }
 
     /// Looks a session up by token hash.
     pub async fn session(&self, token_hash: String) -> Result<Option<SessionRecord>, StoreError> {
-        self.run(move |s| s.session(&token_hash)).await
+        dispatch!(self, |s| s.session(&token_hash), |p| p.session(&token_hash))
     }
 
     /// Records that a device was just seen.
     pub async fn touch(&self, device_num: u64, now: i64) -> Result<(), StoreError> {
-        self.run(move |s| s.touch(device_num, now)).await
+        dispatch!(self, |s| s.touch(device_num, now), |p| p.touch(device_num, now))
     }
 
     /// The signed-in devices of an account.
     pub async fn devices(&self, user_id: Id) -> Result<Vec<DeviceRecord>, StoreError> {
-        self.run(move |s| s.devices(user_id)).await
+        dispatch!(self, |s| s.devices(user_id), |p| p.devices(user_id))
     }
 
     /// Signs a device out; returns its number if it was signed in.
     pub async fn sign_out(&self, user_id: Id, device_id: Id, reason: String, now: i64) -> Result<Option<u64>, StoreError> {
-        self.run(move |s| s.sign_out(user_id, device_id, &reason, now)).await
+        dispatch!(self, |s| s.sign_out(user_id, device_id, &reason, now), |p| p.sign_out(user_id, device_id, &reason, now))
     }
 
     /// The workspaces a user is in.
     pub async fn workspaces(&self, user_id: Id) -> Result<Vec<WorkspaceInfo>, StoreError> {
-        self.run(move |s| s.workspaces(user_id)).await
+        dispatch!(self, |s| s.workspaces(user_id), |p| p.workspaces(user_id))
     }
 
     /// The user's role in a workspace, if any.
     pub async fn role(&self, user_id: Id, workspace: Id) -> Result<Option<Role>, StoreError> {
-        self.run(move |s| s.role(user_id, workspace)).await
+        dispatch!(self, |s| s.role(user_id, workspace), |p| p.role(user_id, workspace))
     }
 
     /// Applies a batch in one transaction.
@@ -188,11 +210,12 @@ impl Store {
         mutations: Vec<model::Mutation>,
         now: i64,
     ) -> Result<Result<PushCommit, PushRefused>, StoreError> {
-        self.run(move |s| s.push(workspace, user_id, device_num, &mutations, now)).await
+        dispatch!(self, |s| s.push(workspace, user_id, device_num, &mutations, now), |p| p
+            .push(workspace, user_id, device_num, &mutations, now))
     }
 
     /// One page of documents changed after `after`.
     pub async fn changes(&self, workspace: Id, after: u64, limit: usize) -> Result<Changes, StoreError> {
-        self.run(move |s| s.changes(workspace, after, limit)).await
+        dispatch!(self, |s| s.changes(workspace, after, limit), |p| p.changes(workspace, after, limit))
     }
 }
