@@ -1,1 +1,150 @@
-fn main() {}
+//! `apisync`: the one command. `serve` runs the sync server; every other verb
+//! acts on this device's profile (see `device.rs` and `account.rs`).
+
+mod account;
+mod bench;
+mod device;
+mod migrate;
+mod output;
+mod serve;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use uuid::Uuid;
+
+/// Keep your API workspaces in sync through a server you host.
+#[derive(Parser)]
+#[command(name = "apisync", version, about, long_about = None)]
+struct Cli {
+    /// The device profile directory [default: $APISYNC_HOME, else
+    /// $XDG_DATA_HOME/apisync, else ~/.local/share/apisync].
+    #[arg(long, global = true, value_name = "DIR")]
+    profile: Option<PathBuf>,
+
+    /// Stay off the network: edits wait in the outbox (also APISYNC_OFFLINE=1).
+    #[arg(long, global = true)]
+    offline: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// `--json`: print machine-readable JSON instead of text.
+#[derive(Args, Clone, Copy, Debug, Default)]
+pub struct Json {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the sync server (embedded SQLite in its data directory by default).
+    Serve(serve::ServeArgs),
+    /// Copy a server's embedded SQLite data into an empty PostgreSQL database.
+    Migrate(migrate::MigrateArgs),
+    /// Measure throughput, latency, restore and memory on this machine (use a release build).
+    Bench(bench::BenchArgs),
+    /// Create an account on a server and sign this device in.
+    Signup(account::SignupArgs),
+    /// Sign this device in (password from APISYNC_PASSWORD or a prompt).
+    Login(account::LoginArgs),
+    /// Sign this device out and delete the account's data from it.
+    Logout(account::LogoutArgs),
+    /// Sync once, then show the sync state.
+    Status(Json),
+    /// Sync now, or keep syncing with --watch.
+    Sync(account::SyncArgs),
+    /// List the account's signed-in devices, or sign one out.
+    Devices(account::DevicesArgs),
+    /// List the workspaces on this device.
+    Workspaces(Json),
+    /// Manage workspaces.
+    #[command(subcommand)]
+    Workspace(device::WorkspaceCmd),
+    /// List documents of a workspace as a tree.
+    Ls(device::LsArgs),
+    /// Show one document as JSON.
+    Show(device::ShowArgs),
+    /// Create a document; prints its id.
+    Create(device::CreateArgs),
+    /// Set fields of a document: FIELD=VALUE (VALUE is JSON when it parses, else text).
+    Set(device::SetArgs),
+    /// Delete a document and everything under it.
+    Rm(device::IdArgs),
+    /// Move a document to another parent or position.
+    Mv(device::MvArgs),
+    /// List the conflicts inbox, or resolve an entry.
+    Conflicts(device::ConflictsArgs),
+}
+
+/// The global options every device verb needs.
+pub struct Globals {
+    pub profile: Option<PathBuf>,
+    pub offline: bool,
+}
+
+impl Globals {
+    /// Opens the device profile.
+    pub fn open(&self) -> anyhow::Result<client::Device> {
+        let dir = match &self.profile {
+            Some(d) => d.clone(),
+            None => client::default_dir()?,
+        };
+        let mut device = client::Device::open(dir)?;
+        device.set_offline(self.offline);
+        Ok(device)
+    }
+}
+
+/// Parses a document id with a helpful message.
+pub fn parse_id(s: &str) -> Result<Uuid, String> {
+    s.trim().parse::<Uuid>().map_err(|_| format!("'{s}' is not a document id (a UUID such as 0190c5c2-…)"))
+}
+
+fn env_offline() -> bool {
+    std::env::var("APISYNC_OFFLINE").is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes" | "on"))
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let g = Globals { profile: cli.profile, offline: cli.offline || env_offline() };
+    let result = match cli.command {
+        // The server builds its own runtime.
+        Command::Serve(args) => serve::run(args),
+        Command::Migrate(args) => migrate::run(args),
+        Command::Bench(args) => bench::run(args),
+        cmd => match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(rt) => rt.block_on(run(g, cmd)),
+            Err(e) => Err(anyhow::anyhow!("cannot start the async runtime: {e}")),
+        },
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(g: Globals, cmd: Command) -> anyhow::Result<()> {
+    match cmd {
+        Command::Serve(_) | Command::Migrate(_) | Command::Bench(_) => unreachable!("handled in main"),
+        Command::Signup(a) => account::signup(&g, a).await,
+        Command::Login(a) => account::login(&g, a).await,
+        Command::Logout(a) => account::logout(&g, a).await,
+        Command::Status(j) => account::status(&g, j).await,
+        Command::Sync(a) => account::sync(&g, a).await,
+        Command::Devices(a) => account::devices(&g, a).await,
+        Command::Workspaces(j) => device::workspaces(&g, j),
+        Command::Workspace(c) => device::workspace(&g, c).await,
+        Command::Ls(a) => device::ls(&g, a),
+        Command::Show(a) => device::show(&g, a),
+        Command::Create(a) => device::create(&g, a).await,
+        Command::Set(a) => device::set(&g, a).await,
+        Command::Rm(a) => device::rm(&g, a).await,
+        Command::Mv(a) => device::mv(&g, a).await,
+        Command::Conflicts(a) => device::conflicts(&g, a).await,
+    }
+}

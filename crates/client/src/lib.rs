@@ -1,1 +1,314 @@
-//! placeholder while the crate is written
+//! The apisync device: a profile directory with a local SQLite store, the
+//! outbox of changes not yet sent, the sync engine and its states, the
+//! conflicts inbox, the scratch pad, and signing in and out.
+//!
+//! Everything goes through [`Device`]:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), client::ClientError> {
+//! let device = client::Device::open("/tmp/profile")?;
+//! let ws = device.resolve_workspace(None)?; // the scratch pad while signed out
+//! let id = device.create(model::Kind::Collection, None, Some(&ws.id.to_string()), client::fields([("name", "Demo".into())]))?;
+//! device.set(id, client::fields([("description", "hello".into())]))?;
+//! # Ok(()) }
+//! ```
+//!
+//! Local edits are synchronous and never touch the network; [`Device::sync`]
+//! and the sign-in verbs are async.
+
+#![warn(missing_docs)]
+
+mod account;
+mod conflicts;
+mod edit;
+mod error;
+mod live;
+mod outbox;
+mod profile;
+mod scratchpad;
+mod state;
+mod store;
+mod sync;
+mod time;
+mod transport;
+
+pub use account::{LoginOptions, SignupOptions};
+pub use conflicts::{Conflict, ConflictField, Keep};
+pub use edit::{CURRENT, Position};
+pub use error::ClientError;
+pub use live::{WatchEvent, WatchOptions};
+pub use profile::{default_device_name, default_dir};
+pub use state::{Status, SyncState};
+pub use store::Workspace;
+pub use sync::{PullProgress, SyncReport};
+pub use time::readable as readable_time;
+pub use transport::Timeouts;
+
+use model::{Document, Fields, Id, Kind};
+use profile::keys;
+use std::path::{Path, PathBuf};
+use store::Store;
+
+/// Builds a [`Fields`] map from pairs.
+pub fn fields<'a>(pairs: impl IntoIterator<Item = (&'a str, serde_json::Value)>) -> Fields {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// One device profile. Cheap to open; safe to share between tasks.
+pub struct Device {
+    store: Store,
+    dir: PathBuf,
+    offline: bool,
+    timeouts: Timeouts,
+}
+
+impl Device {
+    /// Opens the profile in `dir` (created if needed) and its database.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Device, ClientError> {
+        let dir = dir.as_ref().to_path_buf();
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| ClientError::Io(format!("cannot create the profile directory {}: {e}", dir.display())))?;
+        let store = Store::open(&dir.join("apisync.db"))?;
+        store.write(|tx| profile::device_id(tx).map(|_| ()))?;
+        Ok(Device { store, dir, offline: false, timeouts: Timeouts::NORMAL })
+    }
+
+    /// Never touch the network (edits stay in the outbox).
+    pub fn set_offline(&mut self, offline: bool) {
+        self.offline = offline;
+    }
+
+    /// Whether the device was told to stay off the network.
+    pub fn is_offline(&self) -> bool {
+        self.offline
+    }
+
+    /// Sets how long network calls may take.
+    pub fn set_timeouts(&mut self, timeouts: Timeouts) {
+        self.timeouts = timeouts;
+    }
+
+    /// The profile directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// This device's id (minted once per profile, kept across sign-out).
+    pub fn device_id(&self) -> Result<Id, ClientError> {
+        self.store.write(|tx| profile::device_id(tx))
+    }
+
+    /// Whether a session is stored.
+    pub fn is_signed_in(&self) -> Result<bool, ClientError> {
+        Ok(self.store.read(|c| store::meta_get(c, keys::TOKEN))?.is_some())
+    }
+
+    /// The signed-in account.
+    pub fn user(&self) -> Result<Option<protocol::User>, ClientError> {
+        let raw = self.store.read(|c| store::meta_get(c, keys::USER))?;
+        Ok(raw.and_then(|s| serde_json::from_str(&s).ok()))
+    }
+
+    // ---- documents (local, synchronous) ----
+
+    /// Every workspace on this device.
+    pub fn workspaces(&self) -> Result<Vec<Workspace>, ClientError> {
+        self.store.read(store::workspaces)
+    }
+
+    /// A workspace by id or name; `None` picks the personal workspace when
+    /// signed in, the scratch pad (created on first use) otherwise.
+    pub fn resolve_workspace(&self, which: Option<&str>) -> Result<Workspace, ClientError> {
+        let signed_in = self.is_signed_in()?;
+        let all = self.workspaces()?;
+        match which {
+            None if signed_in => all
+                .iter()
+                .find(|w| w.personal)
+                .or_else(|| all.iter().find(|w| !w.local_only))
+                .cloned()
+                .ok_or_else(|| ClientError::NotFound("no workspace on this device yet; run `apisync sync`".into())),
+            None => self.store.write(|tx| scratchpad::ensure(tx)),
+            Some(w) => {
+                if let Some(ws) = all.iter().find(|ws| ws.id.to_string() == w.to_ascii_lowercase()) {
+                    return Ok(ws.clone());
+                }
+                let named: Vec<&Workspace> = all.iter().filter(|ws| ws.name.eq_ignore_ascii_case(w)).collect();
+                match named.as_slice() {
+                    [one] => Ok((*one).clone()),
+                    [] if w.eq_ignore_ascii_case(scratchpad::NAME) => self.store.write(|tx| scratchpad::ensure(tx)),
+                    [] => Err(ClientError::NotFound(format!("no workspace named or with id '{w}'; `apisync workspaces` lists them"))),
+                    many => Err(ClientError::Invalid(format!(
+                        "several workspaces are named '{w}'; give an id: {}",
+                        many.iter().map(|w| w.id.to_string()).collect::<Vec<_>>().join(", ")
+                    ))),
+                }
+            }
+        }
+    }
+
+    /// Creates a workspace (signed in only); it reaches the server at the next sync.
+    pub fn create_workspace(&self, name: &str) -> Result<Id, ClientError> {
+        if !self.is_signed_in()? {
+            return Err(ClientError::Invalid("signed out, this device has only the scratch pad; sign in to create workspaces".into()));
+        }
+        self.store.write(|tx| edit::create_workspace(tx, name))
+    }
+
+    /// Creates a document; returns its id. The workspace is the parent's when
+    /// `parent` is given, else `workspace` (see [`Device::resolve_workspace`]).
+    pub fn create(&self, kind: Kind, parent: Option<Id>, workspace: Option<&str>, fields: Fields) -> Result<Id, ClientError> {
+        let ws = match parent {
+            Some(p) => {
+                let pd = self.get(p)?;
+                let ws = self
+                    .store
+                    .read(|c| store::workspace(c, pd.workspace_id))?
+                    .ok_or_else(|| ClientError::NotFound(format!("the workspace of {p} is not on this device")))?;
+                if let Some(w) = workspace {
+                    let named = self.resolve_workspace(Some(w))?;
+                    if named.id != ws.id {
+                        return Err(ClientError::Invalid(format!("the parent {p} is in workspace '{}', not '{}'", ws.name, named.name)));
+                    }
+                }
+                ws
+            }
+            None => self.resolve_workspace(workspace)?,
+        };
+        self.store.write(|tx| edit::create(tx, &ws, kind, parent, fields))
+    }
+
+    /// Sets fields of a document (`current` on a variable: the device-local value).
+    pub fn set(&self, id: Id, fields: Fields) -> Result<(), ClientError> {
+        self.store.write(|tx| edit::set(tx, id, fields))
+    }
+
+    /// Deletes a document and everything under it.
+    pub fn delete(&self, id: Id) -> Result<(), ClientError> {
+        self.store.write(|tx| edit::delete(tx, id))
+    }
+
+    /// Moves a document under `parent` (`None`: its current parent) at `pos`.
+    pub fn move_doc(&self, id: Id, parent: Option<Id>, pos: Position) -> Result<(), ClientError> {
+        self.store.write(|tx| edit::move_doc(tx, id, parent, pos))
+    }
+
+    /// A live document of the view.
+    pub fn get(&self, id: Id) -> Result<Document, ClientError> {
+        self.store.read(|c| edit::live_doc(c, id))
+    }
+
+    /// The device-local current value of a variable or global.
+    pub fn current_value(&self, id: Id) -> Result<Option<serde_json::Value>, ClientError> {
+        self.store.read(|c| store::current_value(c, id))
+    }
+
+    /// The live documents of a workspace in tree order (each parent before
+    /// its children, siblings in their order), or only those of `kind`.
+    pub fn list(&self, workspace: Option<&str>, kind: Option<Kind>) -> Result<Vec<Document>, ClientError> {
+        let ws = self.resolve_workspace(workspace)?;
+        let docs = self.store.read(|c| store::live_docs(c, ws.id))?;
+        let mut out = tree_order(docs);
+        if let Some(k) = kind {
+            out.retain(|d| d.kind == k);
+        }
+        Ok(out)
+    }
+
+    /// The conflicts inbox.
+    pub fn conflicts(&self) -> Result<Vec<Conflict>, ClientError> {
+        self.store.read(conflicts::list)
+    }
+
+    /// Removes an entry of the conflicts inbox; false when there was none.
+    pub fn dismiss_conflict(&self, id: i64) -> Result<bool, ClientError> {
+        self.store.write(|tx| conflicts::dismiss(tx, id))
+    }
+
+    /// Resolves a conflict: [`Keep::Mine`] makes the change again (only the
+    /// fields in `only`, when given); [`Keep::Theirs`] dismisses it.
+    pub fn resolve_conflict(&self, id: i64, keep: Keep, only: &[String]) -> Result<(), ClientError> {
+        self.store.write(|tx| conflicts::resolve(tx, id, keep, only))
+    }
+
+    /// Changes waiting to be sent.
+    pub fn pending(&self) -> Result<u64, ClientError> {
+        self.store.read(outbox::count)
+    }
+}
+
+/// Orders documents as a tree: top-level ones by kind then sibling order,
+/// each followed by its children; documents whose parent is missing go last.
+fn tree_order(docs: Vec<Document>) -> Vec<Document> {
+    use std::collections::HashMap;
+    let mut by_parent: HashMap<Option<Id>, Vec<Document>> = HashMap::new();
+    let ids: std::collections::HashSet<Id> = docs.iter().map(|d| d.id).collect();
+    let mut orphans = Vec::new();
+    for d in docs {
+        if d.kind == Kind::Workspace {
+            continue;
+        }
+        match d.parent_id {
+            Some(p) if !ids.contains(&p) => orphans.push(d),
+            p => by_parent.entry(p).or_default().push(d),
+        }
+    }
+    for v in by_parent.values_mut() {
+        v.sort_by(|a, b| {
+            (a.kind.parents().is_empty().then_some(a.kind), a.sibling_order())
+                .cmp(&(b.kind.parents().is_empty().then_some(b.kind), b.sibling_order()))
+        });
+    }
+    let mut out = Vec::new();
+    let mut stack: Vec<Document> = by_parent.remove(&None).unwrap_or_default().into_iter().rev().collect();
+    while let Some(d) = stack.pop() {
+        if let Some(kids) = by_parent.remove(&Some(d.id)) {
+            stack.extend(kids.into_iter().rev());
+        }
+        out.push(d);
+    }
+    out.extend(orphans);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Devices can be shared between tasks and their network futures spawned.
+    #[test]
+    fn device_and_its_futures_are_send_and_sync() {
+        fn is_send_sync<T: Send + Sync>() {}
+        fn is_send<T: Send>(_: &T) {}
+        is_send_sync::<Device>();
+        let dir = tempfile::tempdir().unwrap();
+        let d = Device::open(dir.path()).unwrap();
+        is_send(&d.sync());
+        is_send(&d.status());
+        is_send(&d.logout(false));
+        is_send(&d.watch(WatchOptions::default(), std::future::pending::<()>(), |_| {}));
+    }
+
+    #[test]
+    fn tree_order_puts_children_after_their_parent() {
+        let ws = Id::now_v7();
+        let mk = |kind, parent, key: &str| Document {
+            id: Id::now_v7(),
+            kind,
+            workspace_id: ws,
+            parent_id: parent,
+            order_key: Some(key.into()),
+            fields: Fields::new(),
+            deleted: false,
+            version: 0,
+        };
+        let env = mk(Kind::Environment, None, "F");
+        let col = mk(Kind::Collection, None, "V");
+        let r2 = mk(Kind::Request, Some(col.id), "W");
+        let r1 = mk(Kind::Request, Some(col.id), "V");
+        let var = mk(Kind::Variable, Some(env.id), "V");
+        let out = tree_order(vec![var.clone(), r2.clone(), env.clone(), r1.clone(), col.clone()]);
+        let ids: Vec<Id> = out.iter().map(|d| d.id).collect();
+        assert_eq!(ids, vec![col.id, r1.id, r2.id, env.id, var.id]);
+    }
+}

@@ -59,7 +59,11 @@ pub struct LoginRequest {
 
 impl std::fmt::Debug for SignupRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SignupRequest").field("email", &self.email).field("username", &self.username).field("password", &"<redacted>").finish()
+        f.debug_struct("SignupRequest")
+            .field("email", &self.email)
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish()
     }
 }
 
@@ -268,10 +272,8 @@ mod tests {
 
     #[test]
     fn outcome_is_tagged_by_status() {
-        let r = MutationResult {
-            mutation_id: Id::nil(),
-            outcome: Outcome::Applied { version: 3, conflicts: vec![], doc: None, note: None },
-        };
+        let r =
+            MutationResult { mutation_id: Id::nil(), outcome: Outcome::Applied { version: 3, conflicts: vec![], doc: None, note: None } };
         let v = serde_json::to_value(&r).unwrap();
         assert_eq!(v, json!({"mutation_id": Id::nil(), "status": "applied", "version": 3}));
         assert_eq!(serde_json::from_value::<MutationResult>(v).unwrap(), r);

@@ -1,0 +1,357 @@
+//! The document verbs: workspaces, ls, show, create, set, rm, mv, conflicts.
+//! Every edit is saved locally first; then, when signed in and online, one
+//! quick sync runs, and its failure never fails the command.
+
+use crate::output::{self, MASK};
+use crate::{Globals, Json, parse_id};
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use client::{Device, Position, Timeouts};
+use model::{Fields, Kind};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// `apisync workspace ...`
+#[derive(Subcommand)]
+pub enum WorkspaceCmd {
+    /// Create a workspace (signed in); prints its id.
+    Create {
+        /// Its name.
+        name: String,
+        #[command(flatten)]
+        json: Json,
+    },
+}
+
+/// `apisync ls`
+#[derive(Args)]
+pub struct LsArgs {
+    /// Only documents of this kind (collection, folder, request, response,
+    /// header-preset, environment, variable, global, run, history).
+    kind: Option<String>,
+    /// Workspace name or id [default: your personal workspace; the scratch pad when signed out].
+    #[arg(long, short)]
+    workspace: Option<String>,
+    #[command(flatten)]
+    json: Json,
+}
+
+/// `apisync show`
+#[derive(Args)]
+pub struct ShowArgs {
+    /// The document's id.
+    #[arg(value_parser = parse_id)]
+    id: Uuid,
+    /// Show secret values instead of masking them.
+    #[arg(long)]
+    reveal: bool,
+    #[command(flatten)]
+    json: Json,
+}
+
+/// `apisync create`
+#[derive(Args)]
+pub struct CreateArgs {
+    /// What to create: collection, folder, request, response, header-preset,
+    /// environment, variable, global, run or history.
+    kind: String,
+    /// The parent's id (a collection or folder for folders and requests, a
+    /// request for responses, an environment for variables).
+    #[arg(long, value_parser = parse_id)]
+    parent: Option<Uuid>,
+    /// Workspace name or id [default: your personal workspace; the scratch pad when signed out].
+    #[arg(long, short)]
+    workspace: Option<String>,
+    /// A field: FIELD=VALUE (repeatable); VALUE is JSON when it parses, else text.
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    set: Vec<String>,
+    #[command(flatten)]
+    json: Json,
+}
+
+/// `apisync set`
+#[derive(Args)]
+pub struct SetArgs {
+    /// The document's id.
+    #[arg(value_parser = parse_id)]
+    id: Uuid,
+    /// FIELD=VALUE pairs; VALUE is JSON when it parses, else text. On
+    /// variables, `current=VALUE` sets the device-local current value.
+    #[arg(required = true, value_name = "FIELD=VALUE")]
+    assignments: Vec<String>,
+    #[command(flatten)]
+    json: Json,
+}
+
+/// `apisync rm`
+#[derive(Args)]
+pub struct IdArgs {
+    /// The document's id.
+    #[arg(value_parser = parse_id)]
+    id: Uuid,
+    #[command(flatten)]
+    json: Json,
+}
+
+/// `apisync mv`
+#[derive(Args)]
+pub struct MvArgs {
+    /// The document's id.
+    #[arg(value_parser = parse_id)]
+    id: Uuid,
+    /// The new parent [default: the current one].
+    #[arg(long, value_parser = parse_id)]
+    parent: Option<Uuid>,
+    /// Place it just before this sibling.
+    #[arg(long, value_parser = parse_id, conflicts_with = "after")]
+    before: Option<Uuid>,
+    /// Place it just after this sibling.
+    #[arg(long, value_parser = parse_id)]
+    after: Option<Uuid>,
+    #[command(flatten)]
+    json: Json,
+}
+
+/// Parses FIELD=VALUE pairs.
+pub fn assignments(pairs: &[String]) -> anyhow::Result<Fields> {
+    let mut out = Fields::new();
+    for p in pairs {
+        let Some((k, v)) = p.split_once('=') else {
+            bail!("'{p}' is not FIELD=VALUE (for example name=\"Get users\")");
+        };
+        let k = k.trim();
+        if k.is_empty() {
+            bail!("'{p}' has no field name before '='");
+        }
+        let value = serde_json::from_str::<Value>(v).unwrap_or_else(|_| Value::String(v.to_string()));
+        out.insert(k.to_string(), value);
+    }
+    Ok(out)
+}
+
+/// One quick sync after an edit; reports failure on stderr only.
+pub async fn autosync(device: &mut Device) {
+    if device.is_offline() || !device.is_signed_in().unwrap_or(false) {
+        return;
+    }
+    device.set_timeouts(Timeouts::QUICK);
+    if let Err(e) = device.sync().await {
+        eprintln!("saved locally; not synced yet: {e}");
+    }
+}
+
+fn print_id(id: Uuid, j: Json) -> anyhow::Result<()> {
+    if j.json {
+        output::json(&json!({ "id": id }))
+    } else {
+        println!("{id}");
+        Ok(())
+    }
+}
+
+pub fn workspaces(g: &Globals, j: Json) -> anyhow::Result<()> {
+    let device = g.open()?;
+    let list = device.workspaces()?;
+    if j.json {
+        return output::json(&list);
+    }
+    if list.is_empty() {
+        println!("no workspaces yet; signed out, `apisync create` starts the scratch pad");
+    }
+    for w in list {
+        let mut tags = vec![w.role.clone().unwrap_or_else(|| "local only".into())];
+        if w.personal {
+            tags.push("personal".into());
+        }
+        println!("{}  {}  ({})", w.id, w.name, tags.join(", "));
+    }
+    Ok(())
+}
+
+pub async fn workspace(g: &Globals, c: WorkspaceCmd) -> anyhow::Result<()> {
+    match c {
+        WorkspaceCmd::Create { name, json } => {
+            let mut device = g.open()?;
+            let id = device.create_workspace(&name)?;
+            print_id(id, json)?;
+            autosync(&mut device).await;
+            Ok(())
+        }
+    }
+}
+
+pub fn ls(g: &Globals, a: LsArgs) -> anyhow::Result<()> {
+    let device = g.open()?;
+    let kind = a.kind.as_deref().map(str::parse::<Kind>).transpose()?;
+    let docs = device.list(a.workspace.as_deref(), kind)?;
+    if a.json.json {
+        let v: Vec<Value> = docs.iter().map(|d| output::doc_json(d, false)).collect();
+        return output::json(&v);
+    }
+    let mut depth: HashMap<Uuid, usize> = HashMap::new();
+    for d in &docs {
+        let n = if kind.is_some() { 0 } else { d.parent_id.and_then(|p| depth.get(&p)).map_or(0, |n| n + 1) };
+        depth.insert(d.id, n);
+        let title = if d.title().is_empty() { "(untitled)" } else { d.title() };
+        println!("{}  {}{} {}", d.id, "  ".repeat(n), output::kind(d.kind), title);
+    }
+    Ok(())
+}
+
+pub fn show(g: &Globals, a: ShowArgs) -> anyhow::Result<()> {
+    let device = g.open()?;
+    let d = device.get(a.id)?;
+    let mut v = output::doc_json(&d, a.reveal);
+    if d.kind.is_variable() {
+        let current = device.current_value(a.id)?;
+        let shown = match current {
+            Some(_) if output::is_secret(&d) && !a.reveal => Value::String(MASK.into()),
+            Some(c) => c,
+            None => Value::Null,
+        };
+        if let Some(o) = v.as_object_mut() {
+            o.insert("current".into(), shown);
+        }
+    }
+    output::json(&v)
+}
+
+pub async fn create(g: &Globals, a: CreateArgs) -> anyhow::Result<()> {
+    let mut device = g.open()?;
+    let kind: Kind = a.kind.parse()?;
+    let fields = assignments(&a.set)?;
+    let id = device.create(kind, a.parent, a.workspace.as_deref(), fields)?;
+    print_id(id, a.json)?;
+    autosync(&mut device).await;
+    Ok(())
+}
+
+pub async fn set(g: &Globals, a: SetArgs) -> anyhow::Result<()> {
+    let mut device = g.open()?;
+    let fields = assignments(&a.assignments)?;
+    device.set(a.id, fields)?;
+    if a.json.json {
+        output::json(&json!({ "id": a.id }))?;
+    }
+    autosync(&mut device).await;
+    Ok(())
+}
+
+pub async fn rm(g: &Globals, a: IdArgs) -> anyhow::Result<()> {
+    let mut device = g.open()?;
+    device.delete(a.id)?;
+    if a.json.json {
+        output::json(&json!({ "id": a.id, "deleted": true }))?;
+    }
+    autosync(&mut device).await;
+    Ok(())
+}
+
+pub async fn mv(g: &Globals, a: MvArgs) -> anyhow::Result<()> {
+    let mut device = g.open()?;
+    let pos = match (a.before, a.after) {
+        (Some(b), _) => Position::Before(b),
+        (None, Some(x)) => Position::After(x),
+        (None, None) => Position::End,
+    };
+    device.move_doc(a.id, a.parent, pos)?;
+    if a.json.json {
+        let d = device.get(a.id).context("the moved document")?;
+        output::json(&json!({ "id": a.id, "parent_id": d.parent_id, "order_key": d.order_key }))?;
+    }
+    autosync(&mut device).await;
+    Ok(())
+}
+
+/// `apisync conflicts`
+#[derive(Args)]
+pub struct ConflictsArgs {
+    #[command(subcommand)]
+    action: Option<ConflictsCmd>,
+    /// Show secret values instead of masking them.
+    #[arg(long)]
+    reveal: bool,
+    #[command(flatten)]
+    json: Json,
+}
+
+#[derive(Subcommand)]
+enum ConflictsCmd {
+    /// Keep mine (made again as a new change) or theirs (dismissed).
+    Resolve {
+        /// The conflict's number (see `apisync conflicts`).
+        id: i64,
+        /// Which side to keep.
+        #[arg(long, value_enum)]
+        keep: KeepSide,
+        /// With --keep mine: only these fields (repeatable).
+        #[arg(long = "field", value_name = "FIELD")]
+        fields: Vec<String>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum KeepSide {
+    Mine,
+    Theirs,
+}
+
+pub async fn conflicts(g: &Globals, a: ConflictsArgs) -> anyhow::Result<()> {
+    let mut device = g.open()?;
+    if let Some(ConflictsCmd::Resolve { id, keep, fields }) = a.action {
+        let keep = match keep {
+            KeepSide::Mine => client::Keep::Mine,
+            KeepSide::Theirs => client::Keep::Theirs,
+        };
+        device.resolve_conflict(id, keep, &fields)?;
+        if a.json.json {
+            output::json(&json!({ "resolved": id }))?;
+        } else {
+            println!("resolved conflict #{id}");
+        }
+        autosync(&mut device).await;
+        return Ok(());
+    }
+    let mut list = device.conflicts()?;
+    if !a.reveal {
+        for c in &mut list {
+            let secret = c.kind.is_variable()
+                && (device.get(c.doc_id).is_ok_and(|d| output::is_secret(&d))
+                    || c.fields.iter().any(|f| f.field == "type" && (f.mine == "secret" || f.theirs == "secret")));
+            if secret {
+                for f in c.fields.iter_mut().filter(|f| f.field == "value") {
+                    for v in [&mut f.base, &mut f.mine, &mut f.theirs] {
+                        if !v.is_null() {
+                            *v = Value::String(MASK.into());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if a.json.json {
+        return output::json(&list);
+    }
+    if list.is_empty() {
+        println!("no conflicts");
+    }
+    for c in list {
+        let title = if c.title.is_empty() { "(untitled)".to_string() } else { c.title.clone() };
+        println!("#{} {} \"{}\" {} — {} ({})", c.id, c.kind, title, c.doc_id, c.reason, client::readable_time(c.created_at));
+        for f in c.fields {
+            println!(
+                "    {}: base {} | mine {} | theirs {} (v{})",
+                f.field,
+                output::short(&f.base),
+                output::short(&f.mine),
+                output::short(&f.theirs),
+                f.theirs_version
+            );
+        }
+    }
+    if !device.conflicts()?.is_empty() {
+        println!("resolve with `apisync conflicts resolve N --keep mine|theirs`");
+    }
+    Ok(())
+}

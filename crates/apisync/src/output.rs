@@ -1,0 +1,46 @@
+//! Printing: JSON for programs, short lines for people, secrets masked.
+
+use model::{Document, Kind};
+use serde::Serialize;
+use serde_json::Value;
+
+/// What a secret value shows as.
+pub const MASK: &str = "••••••";
+
+/// Prints a value as pretty JSON on stdout.
+pub fn json<T: Serialize>(v: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+/// Whether a variable or global is a secret.
+pub fn is_secret(d: &Document) -> bool {
+    d.kind.is_variable() && d.fields.get("type").and_then(Value::as_str) == Some("secret")
+}
+
+/// A document as JSON, its secret value masked unless `reveal`.
+pub fn doc_json(d: &Document, reveal: bool) -> Value {
+    let mut v = serde_json::to_value(d).unwrap_or(Value::Null);
+    if is_secret(d)
+        && !reveal
+        && let Some(f) = v.get_mut("fields").and_then(Value::as_object_mut)
+        && f.contains_key("value")
+    {
+        f.insert("value".into(), MASK.into());
+    }
+    v
+}
+
+/// A one-line description of a value for text output.
+pub fn short(v: &Value) -> String {
+    let s = match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    if s.chars().count() > 60 { format!("{}…", s.chars().take(59).collect::<String>()) } else { s }
+}
+
+/// The text name of a kind.
+pub fn kind(k: Kind) -> &'static str {
+    k.as_str()
+}

@@ -1,0 +1,221 @@
+//! The device library (`client::Device`) against a real in-process server on
+//! a free loopback port: sign-in and restore, two-way sync, the live channel,
+//! revoked sessions and sign-out.
+
+use client::{ClientError, Device, LoginOptions, SignupOptions, SyncState, WatchOptions, fields};
+use model::Kind;
+use serde_json::json;
+use std::time::Duration;
+
+const PASSWORD: &str = "correct-horse-battery";
+
+async fn server() -> (tempfile::TempDir, server::RunningServer, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = server::Config::new(dir.path().join("server"));
+    config.addr = "127.0.0.1:0".parse().unwrap();
+    let running = server::start(config).await.unwrap();
+    let url = format!("http://{}", running.addr());
+    (dir, running, url)
+}
+
+fn device(dir: &tempfile::TempDir, name: &str) -> Device {
+    Device::open(dir.path().join(name)).unwrap()
+}
+
+async fn signup(d: &Device, url: &str, user: &str) {
+    let o = SignupOptions {
+        server: url.into(),
+        email: format!("{user}@example.com"),
+        username: user.into(),
+        password: PASSWORD.into(),
+        device_name: Some("first".into()),
+        force: false,
+    };
+    d.signup(o, None).await.unwrap();
+}
+
+async fn login(d: &Device, url: &str, user: &str) -> Result<protocol::User, ClientError> {
+    let o = LoginOptions {
+        server: url.into(),
+        user: user.into(),
+        password: PASSWORD.into(),
+        device_name: Some("second".into()),
+        ..LoginOptions::default()
+    };
+    d.login(o, None).await
+}
+
+#[tokio::test]
+async fn edits_travel_both_ways_and_sign_in_restores() {
+    let (dir, _srv, url) = server().await;
+    let a = device(&dir, "a");
+    signup(&a, &url, "ann").await;
+    let col = a.create(Kind::Collection, None, None, fields([("name", json!("Orders"))])).unwrap();
+    let req = a.create(Kind::Request, Some(col), None, fields([("name", json!("List")), ("url", json!("u"))])).unwrap();
+    assert_eq!(a.pending().unwrap(), 2);
+    a.sync().await.unwrap();
+    assert_eq!(a.pending().unwrap(), 0);
+
+    let b = device(&dir, "b");
+    login(&b, &url, "ann@example.com").await.unwrap();
+    assert_eq!(b.get(req).unwrap().fields["url"], "u");
+    assert_eq!(b.list(None, None).unwrap().iter().map(|d| d.id).collect::<Vec<_>>(), vec![col, req]);
+
+    b.set(req, fields([("url", json!("v"))])).unwrap();
+    b.sync().await.unwrap();
+    a.sync().await.unwrap();
+    assert_eq!(a.get(req).unwrap().fields["url"], "v");
+    assert_eq!(a.local_status().unwrap().state, SyncState::InSync);
+}
+
+#[tokio::test]
+async fn a_workspace_made_on_the_device_reaches_the_server() {
+    let (dir, _srv, url) = server().await;
+    let a = device(&dir, "a");
+    signup(&a, &url, "ann").await;
+    let ws = a.create_workspace("Team").unwrap();
+    let c = a.create(Kind::Collection, None, Some("Team"), fields([("name", json!("C"))])).unwrap();
+    a.sync().await.unwrap();
+    let b = device(&dir, "b");
+    login(&b, &url, "ann").await.unwrap();
+    assert!(b.workspaces().unwrap().iter().any(|w| w.id == ws && w.name == "Team"));
+    assert_eq!(b.get(c).unwrap().workspace_id, ws);
+}
+
+#[tokio::test]
+async fn a_watching_device_hears_changes_live() {
+    let (dir, _srv, url) = server().await;
+    let a = device(&dir, "a");
+    signup(&a, &url, "ann").await;
+    let col = a.create(Kind::Collection, None, None, fields([("name", json!("C"))])).unwrap();
+    a.sync().await.unwrap();
+    let b = device(&dir, "b");
+    login(&b, &url, "ann").await.unwrap();
+
+    let watch = async {
+        let mut states = Vec::new();
+        a.watch(WatchOptions { duration: Some(Duration::from_secs(3)) }, std::future::pending(), |e| states.push(e.state)).await.unwrap();
+        states
+    };
+    let edit = async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        b.set(col, fields([("name", json!("renamed"))])).unwrap();
+        b.sync().await.unwrap();
+        for _ in 0..40 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            if a.get(col).unwrap().title() == "renamed" {
+                return true;
+            }
+        }
+        false
+    };
+    let (states, seen) = tokio::join!(watch, edit);
+    assert!(seen, "the watcher did not apply the change within 2 s");
+    assert!(states.contains(&SyncState::InSync), "{states:?}");
+}
+
+#[tokio::test]
+async fn a_revoked_device_keeps_its_changes_and_delivers_them_at_next_sign_in() {
+    let (dir, _srv, url) = server().await;
+    let a = device(&dir, "a");
+    signup(&a, &url, "ann").await;
+    let b = device(&dir, "b");
+    login(&b, &url, "ann").await.unwrap();
+    let col = b.create(Kind::Collection, None, None, fields([("name", json!("kept"))])).unwrap();
+    a.sign_out_device(b.device_id().unwrap()).await.unwrap();
+
+    let err = b.sync().await.unwrap_err();
+    assert!(matches!(err, ClientError::SessionRevoked { pending: 1 }), "{err}");
+    let st = b.local_status().unwrap();
+    assert_eq!(st.state, SyncState::Error);
+    assert!(st.reason.unwrap().contains("1 unsynced changes are kept"));
+
+    login(&b, &url, "ann").await.unwrap();
+    assert_eq!(b.pending().unwrap(), 0);
+    a.sync().await.unwrap();
+    assert_eq!(a.get(col).unwrap().title(), "kept");
+}
+
+#[tokio::test]
+async fn logout_refuses_to_lose_changes_unless_forced_and_keeps_the_scratch_pad() {
+    let (dir, srv, url) = server().await;
+    let a = device(&dir, "a");
+    let note = a.create(Kind::Collection, None, None, fields([("name", json!("scratch"))])).unwrap();
+    signup(&a, &url, "ann").await;
+    a.create(Kind::Collection, None, None, fields([("name", json!("synced"))])).unwrap();
+    srv.shutdown().await.unwrap();
+
+    let err = a.logout(false).await.unwrap_err();
+    assert!(matches!(err, ClientError::UnsyncedChanges(1)), "{err}");
+    assert!(a.is_signed_in().unwrap());
+    a.logout(true).await.unwrap();
+    let st = a.local_status().unwrap();
+    assert_eq!((st.state, st.scratch_pad, st.pending), (SyncState::Offline, true, 0));
+    assert_eq!(a.get(note).unwrap().title(), "scratch");
+    assert_eq!(a.workspaces().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_unreachable_server_means_offline_and_nothing_lost() {
+    let (dir, srv, url) = server().await;
+    let a = device(&dir, "a");
+    signup(&a, &url, "ann").await;
+    srv.shutdown().await.unwrap();
+    let c = a.create(Kind::Collection, None, None, fields([("name", json!("later"))])).unwrap();
+    let err = a.sync().await.unwrap_err();
+    assert!(err.is_unreachable(), "{err}");
+    let st = a.status().await.unwrap();
+    assert_eq!((st.state, st.pending), (SyncState::Offline, 1));
+    assert!(st.reason.unwrap().contains("unreachable"));
+    assert_eq!(a.get(c).unwrap().title(), "later");
+}
+
+#[tokio::test]
+async fn another_accounts_unsynced_changes_block_sign_in_unless_forced() {
+    let (dir, srv, url) = server().await;
+    let other = device(&dir, "other");
+    signup(&other, &url, "bob").await;
+    let a = device(&dir, "a");
+    signup(&a, &url, "ann").await;
+    // Ann's change cannot be sent: the device was signed out elsewhere.
+    let c = a.create(Kind::Collection, None, None, fields([("name", json!("ann's"))])).unwrap();
+    let ann_device = a.device_id().unwrap();
+    let ann2 = device(&dir, "ann2");
+    login(&ann2, &url, "ann").await.unwrap();
+    ann2.sign_out_device(ann_device).await.unwrap();
+
+    let err = login(&a, &url, "bob").await.unwrap_err();
+    assert!(matches!(err, ClientError::OtherAccount { pending: 1, .. }), "{err}");
+    assert_eq!(a.get(c).unwrap().title(), "ann's");
+
+    let o = LoginOptions { server: url.clone(), user: "bob".into(), password: PASSWORD.into(), force: true, ..Default::default() };
+    a.login(o, None).await.unwrap();
+    assert_eq!(a.user().unwrap().unwrap().username, "bob");
+    assert_eq!(a.pending().unwrap(), 0);
+    assert!(a.get(c).is_err());
+    drop(srv);
+}
+
+#[tokio::test]
+async fn many_documents_push_in_batches_and_restore_in_pages() {
+    let (dir, _srv, url) = server().await;
+    let a = device(&dir, "a");
+    signup(&a, &url, "ann").await;
+    let col = a.create(Kind::Collection, None, None, fields([("name", json!("Big"))])).unwrap();
+    let n = 2_300;
+    for i in 0..n {
+        a.create(Kind::Request, Some(col), None, fields([("name", json!(format!("r{i}")))])).unwrap();
+    }
+    let started = std::time::Instant::now();
+    let report = a.sync().await.unwrap();
+    assert_eq!(report.pushed, n + 1);
+    let b = device(&dir, "b");
+    login(&b, &url, "ann").await.unwrap();
+    let docs = b.list(None, Some(Kind::Request)).unwrap();
+    assert_eq!(docs.len() as u64, n);
+    // Sibling order survives the round trip.
+    let names: Vec<String> = docs.iter().map(|d| d.title().to_string()).collect();
+    assert_eq!(names.first().map(String::as_str), Some("r0"));
+    assert_eq!(names.last().map(String::as_str), Some(format!("r{}", n - 1).as_str()));
+    eprintln!("push + restore of {n} documents: {:?}", started.elapsed());
+}

@@ -1,0 +1,291 @@
+//! Signing in and out, syncing on demand, devices and status: the verbs of
+//! [`Device`] that talk to the server.
+
+use crate::profile::{self, keys};
+use crate::state::{self, Status, SyncState};
+use crate::store::{self, Store};
+use crate::sync::{self, ProgressFn, SyncReport};
+use crate::transport::{Transport, normalize_url};
+use crate::{ClientError, Device, conflicts, outbox, scratchpad};
+use model::Id;
+use protocol::{DeviceInfo, DeviceView, ErrorCode, LoginRequest, Session, SignupRequest, User};
+
+/// How to sign in.
+#[derive(Clone, Debug, Default)]
+pub struct LoginOptions {
+    /// The server's URL.
+    pub server: String,
+    /// Email or username.
+    pub user: String,
+    /// The password (never logged).
+    pub password: String,
+    /// This device's name; default: the stored one, else the host name.
+    pub device_name: Option<String>,
+    /// Sign this other device out to make room when at the device limit.
+    pub replace: Option<Id>,
+    /// Discard another account's unsynced changes held by this profile.
+    pub force: bool,
+}
+
+/// How to create an account.
+#[derive(Clone, Debug, Default)]
+pub struct SignupOptions {
+    /// The server's URL.
+    pub server: String,
+    /// The account's email.
+    pub email: String,
+    /// The account's username.
+    pub username: String,
+    /// The password (never logged).
+    pub password: String,
+    /// This device's name; default: the stored one, else the host name.
+    pub device_name: Option<String>,
+    /// Discard another account's unsynced changes held by this profile.
+    pub force: bool,
+}
+
+/// Removes everything of the signed-in account; the scratch pad stays.
+fn forget_account(conn: &rusqlite::Connection) -> Result<(), ClientError> {
+    for ws in store::workspaces(conn)? {
+        if !ws.local_only {
+            store::drop_workspace(conn, ws.id)?;
+        }
+    }
+    let local = scratchpad::find(conn)?.map(|w| w.id.to_string()).unwrap_or_default();
+    conn.execute("DELETE FROM outbox WHERE workspace_id != ?1", [&local])?;
+    conn.execute("DELETE FROM conflicts WHERE workspace_id != ?1", [&local])?;
+    conn.execute("DELETE FROM current_values WHERE doc_id NOT IN (SELECT id FROM docs WHERE workspace_id = ?1)", [&local])?;
+    for k in [keys::TOKEN, keys::USER, keys::SERVER] {
+        store::meta_delete(conn, k)?;
+    }
+    state::set(conn, SyncState::Offline, Some("signed out"))
+}
+
+impl Device {
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The transport of the stored session.
+    pub(crate) fn transport(&self) -> Result<Transport, ClientError> {
+        let (server, token) = self.store.read(|c| Ok((store::meta_get(c, keys::SERVER)?, store::meta_get(c, keys::TOKEN)?)))?;
+        match (server, token) {
+            (Some(s), Some(t)) => Transport::new(&s, Some(t), self.timeouts),
+            _ => Err(ClientError::NotSignedIn),
+        }
+    }
+
+    /// Records what a failed network call means for the sync state, and
+    /// turns a revoked session into its own error.
+    pub(crate) fn note_failure(&self, e: ClientError) -> ClientError {
+        let pending = self.pending().unwrap_or(0);
+        let (st, reason, e) = match e {
+            ClientError::Api(a) if a.code == ErrorCode::SessionRevoked => {
+                let e = ClientError::SessionRevoked { pending };
+                (SyncState::Error, e.to_string(), e)
+            }
+            ClientError::Api(a) if matches!(a.code, ErrorCode::Unauthorized | ErrorCode::SessionExpired) => (
+                SyncState::Error,
+                format!("{}; run `apisync login` to sign in again (your {pending} unsynced changes are kept)", a.message),
+                ClientError::Api(a),
+            ),
+            ClientError::Api(a) if a.code.status() >= 500 => {
+                (SyncState::Error, format!("server error: {}", a.message), ClientError::Api(a))
+            }
+            ClientError::Unreachable(m) => (SyncState::Offline, format!("server unreachable ({m})"), ClientError::Unreachable(m)),
+            e => (SyncState::Error, e.to_string(), e),
+        };
+        let _ = self.store.write(|tx| state::set(tx, st, Some(&reason)));
+        e
+    }
+
+    pub(crate) fn set_state(&self, st: SyncState, reason: Option<&str>) -> Result<(), ClientError> {
+        self.store.write(|tx| state::set(tx, st, reason))
+    }
+
+    fn device_info(&self, name: Option<&str>) -> Result<DeviceInfo, ClientError> {
+        let name = match name {
+            Some(n) if !n.trim().is_empty() => n.trim().to_string(),
+            _ => self.store.read(profile::device_name)?,
+        };
+        Ok(DeviceInfo { id: self.device_id()?, name })
+    }
+
+    /// Refuses to sign in as `new_user` (email or username, or a known id
+    /// after the fact) while another account's changes wait, unless forced.
+    fn check_other_account(&self, same: impl Fn(&User) -> bool, force: bool) -> Result<bool, ClientError> {
+        let Some(old) = self.user()? else { return Ok(false) };
+        if same(&old) {
+            return Ok(false);
+        }
+        let pending = self.pending()?;
+        if pending > 0 && !force {
+            return Err(ClientError::OtherAccount { other: old.username, pending });
+        }
+        Ok(true)
+    }
+
+    async fn start_session(
+        &self,
+        t: Transport,
+        session: Session,
+        device_name: &str,
+        force: bool,
+        progress: Option<ProgressFn<'_>>,
+    ) -> Result<User, ClientError> {
+        // A different account than the one whose data this profile holds.
+        let other = match self.check_other_account(|u| u.id == session.user.id, force) {
+            Ok(o) => o,
+            Err(e) => {
+                let t = Transport::new(t.base(), Some(session.token.clone()), self.timeouts)?;
+                let _ = t.logout().await;
+                return Err(e);
+            }
+        };
+        self.store.write(|tx| {
+            if other {
+                forget_account(tx)?;
+            }
+            store::meta_set(tx, keys::SERVER, t.base())?;
+            store::meta_set(tx, keys::TOKEN, &session.token)?;
+            store::meta_set(tx, keys::USER, &serde_json::to_string(&session.user)?)?;
+            store::meta_set(tx, keys::DEVICE_NAME, device_name)?;
+            sync::store_workspaces(tx, &session.workspaces)?;
+            state::set(tx, SyncState::Syncing, None)
+        })?;
+        // Restore: pull everything from each cursor, then deliver what waits.
+        let t = self.transport()?;
+        let mut report = SyncReport::default();
+        let restore = async {
+            sync::pull_all(&self.store, &t, progress, &mut report).await?;
+            sync::push_all(&self.store, &t, &mut report).await
+        };
+        match restore.await {
+            Ok(()) => self.set_state(SyncState::InSync, None)?,
+            Err(e) => return Err(self.note_failure(e)),
+        }
+        Ok(session.user)
+    }
+
+    /// Creates an account on `server`, signs this device in and restores.
+    pub async fn signup(&self, o: SignupOptions, progress: Option<ProgressFn<'_>>) -> Result<User, ClientError> {
+        let server = normalize_url(&o.server)?;
+        self.check_other_account(|u| u.email.eq_ignore_ascii_case(&o.email), o.force)?;
+        let device = self.device_info(o.device_name.as_deref())?;
+        let name = device.name.clone();
+        let t = Transport::new(&server, None, self.timeouts)?;
+        let body = SignupRequest { email: o.email, username: o.username, password: o.password, device };
+        let session = t.signup(&body).await?;
+        self.start_session(t, session, &name, o.force, progress).await
+    }
+
+    /// Signs this device in on `server` and restores its workspaces, then
+    /// delivers any changes that waited from an earlier session.
+    pub async fn login(&self, o: LoginOptions, progress: Option<ProgressFn<'_>>) -> Result<User, ClientError> {
+        let server = normalize_url(&o.server)?;
+        let who = o.user.clone();
+        self.check_other_account(|u| u.email.eq_ignore_ascii_case(&who) || u.username.eq_ignore_ascii_case(&who), o.force)?;
+        let device = self.device_info(o.device_name.as_deref())?;
+        let name = device.name.clone();
+        let t = Transport::new(&server, None, self.timeouts)?;
+        let body = LoginRequest { user: o.user, password: o.password, device, replace_device: o.replace };
+        let session = t.login(&body).await?;
+        self.start_session(t, session, &name, o.force, progress).await
+    }
+
+    /// Signs out: one sync first; refuses while changes wait unless `force`.
+    /// Deletes the account's data from this device; the scratch pad stays.
+    pub async fn logout(&self, force: bool) -> Result<(), ClientError> {
+        if !self.is_signed_in()? {
+            return Err(ClientError::NotSignedIn);
+        }
+        if !self.offline {
+            let _ = self.sync().await;
+        }
+        let pending = self.pending()?;
+        if pending > 0 && !force {
+            return Err(ClientError::UnsyncedChanges(pending));
+        }
+        if !self.offline
+            && let Ok(t) = self.transport()
+        {
+            let _ = t.logout().await;
+        }
+        self.store.write(|tx| forget_account(tx))
+    }
+
+    /// One sync cycle: push the outbox, learn the workspace list, pull.
+    pub async fn sync(&self) -> Result<SyncReport, ClientError> {
+        self.sync_with_progress(None).await
+    }
+
+    /// [`Device::sync`] with a pull-progress callback.
+    pub async fn sync_with_progress(&self, progress: Option<ProgressFn<'_>>) -> Result<SyncReport, ClientError> {
+        let t = self.transport()?;
+        if self.offline {
+            return Err(ClientError::Unreachable("offline mode: --offline or APISYNC_OFFLINE=1".into()));
+        }
+        self.set_state(SyncState::Connecting, None)?;
+        let run = async {
+            sync::refresh_workspaces(&self.store, &t).await?;
+            self.set_state(SyncState::Syncing, None)?;
+            sync::cycle(&self.store, &t, progress).await
+        };
+        match run.await {
+            Ok(r) => {
+                self.set_state(SyncState::InSync, None)?;
+                Ok(r)
+            }
+            Err(e) => Err(self.note_failure(e)),
+        }
+    }
+
+    /// The status without touching the network.
+    pub fn local_status(&self) -> Result<Status, ClientError> {
+        let signed_in = self.is_signed_in()?;
+        let user = self.user()?;
+        self.store.read(|c| {
+            let (mut st, mut reason) = state::get(c)?;
+            if !signed_in {
+                st = SyncState::Offline;
+                reason = Some("signed out; edits go to the scratch pad".into());
+            }
+            if !matches!(st, SyncState::Error | SyncState::Offline) {
+                reason = None;
+            }
+            Ok(Status {
+                state: st,
+                reason,
+                pending: outbox::count(c)?,
+                conflicts: conflicts::count(c)?,
+                user: user.map(|u| u.username),
+                device: profile::device_name(c)?,
+                device_id: profile::device_id(c)?,
+                server: if signed_in { store::meta_get(c, keys::SERVER)? } else { None },
+                scratch_pad: !signed_in,
+                watching: state::watching(c)?,
+            })
+        })
+    }
+
+    /// Syncs once (when signed in and not offline), then reports the status.
+    /// A failed sync is reported in the status, not as an error.
+    pub async fn status(&self) -> Result<Status, ClientError> {
+        if self.is_signed_in()? && !self.offline {
+            let _ = self.sync().await;
+        }
+        self.local_status()
+    }
+
+    /// The account's signed-in devices.
+    pub async fn devices(&self) -> Result<Vec<DeviceView>, ClientError> {
+        let t = self.transport()?;
+        t.devices().await.map(|d| d.devices).map_err(|e| self.note_failure(e))
+    }
+
+    /// Signs another device of the account out.
+    pub async fn sign_out_device(&self, id: Id) -> Result<(), ClientError> {
+        let t = self.transport()?;
+        t.sign_out_device(id).await.map_err(|e| self.note_failure(e))
+    }
+}

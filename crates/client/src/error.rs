@@ -1,0 +1,113 @@
+//! The one error type of the device library. Every message says what went
+//! wrong and, where there is one, what to do next.
+
+use protocol::{ApiError, DeviceView, ErrorCode};
+
+/// Why a device operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The input is wrong (unknown kind, bad field, wrong parent, …); nothing was written.
+    #[error("{0}")]
+    Invalid(String),
+    /// No document, workspace or conflict with that id or name.
+    #[error("{0}")]
+    NotFound(String),
+    /// The operation needs a signed-in device.
+    #[error("this device is not signed in; run `apisync login --server URL --user NAME` (or `apisync signup ...`) first")]
+    NotSignedIn,
+    /// The server could not be reached (network, DNS, timeout).
+    #[error("server unreachable ({0})")]
+    Unreachable(String),
+    /// This device's session was revoked from another device.
+    #[error(
+        "this device was signed out from another device; your {pending} unsynced changes are kept — run `apisync login` to sign in again and deliver them"
+    )]
+    SessionRevoked {
+        /// Unsynced changes still in the outbox.
+        pending: u64,
+    },
+    /// The account already has the most devices signed in.
+    #[error("{}", device_limit_message(.devices))]
+    DeviceLimit {
+        /// The devices holding the slots.
+        devices: Vec<DeviceView>,
+    },
+    /// Signing out would throw away unsynced changes.
+    #[error(
+        "{0} unsynced changes would be lost; run `apisync sync` when the server is reachable, or `apisync logout --force` to discard them"
+    )]
+    UnsyncedChanges(u64),
+    /// The profile holds another account's unsynced changes.
+    #[error(
+        "this profile holds {pending} unsynced changes of another account ({other}); sign in as that account to deliver them, or pass --force to discard them"
+    )]
+    OtherAccount {
+        /// The other account's username.
+        other: String,
+        /// Its unsynced changes.
+        pending: u64,
+    },
+    /// No password could be read.
+    #[error("{0}")]
+    Password(String),
+    /// The server refused the request.
+    #[error("{}", .0.message)]
+    Api(ApiError),
+    /// The server answered something this device does not understand.
+    #[error("unexpected answer from the server: {0}")]
+    Protocol(String),
+    /// The local database failed.
+    #[error("local database error: {0}")]
+    Store(#[from] rusqlite::Error),
+    /// A file or directory of the profile could not be used.
+    #[error("{0}")]
+    Io(String),
+}
+
+fn device_limit_message(devices: &[DeviceView]) -> String {
+    let mut msg = format!("this account already has {} devices signed in, the most allowed:\n", devices.len());
+    for d in devices {
+        msg.push_str(&format!("  {}  {}  last seen {}\n", d.id, d.name, crate::time::readable(d.last_seen_at)));
+    }
+    msg.push_str(
+        "free a slot with `apisync devices sign-out DEVICE_ID` on a signed-in device, \
+         or sign in here with `apisync login ... --replace DEVICE_ID`",
+    );
+    msg
+}
+
+impl ClientError {
+    /// The protocol error code, when the server sent one.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            ClientError::Api(e) => Some(e.code),
+            ClientError::SessionRevoked { .. } => Some(ErrorCode::SessionRevoked),
+            ClientError::DeviceLimit { .. } => Some(ErrorCode::DeviceLimit),
+            _ => None,
+        }
+    }
+
+    /// Whether the failure is the network's, not the request's: worth retrying later.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, ClientError::Unreachable(_))
+            || matches!(self, ClientError::Api(e) if e.code == ErrorCode::Unavailable || e.code == ErrorCode::Internal)
+    }
+}
+
+impl From<model::FieldError> for ClientError {
+    fn from(e: model::FieldError) -> Self {
+        ClientError::Invalid(e.to_string())
+    }
+}
+
+impl From<model::UnknownKind> for ClientError {
+    fn from(e: model::UnknownKind) -> Self {
+        ClientError::Invalid(e.to_string())
+    }
+}
+
+impl From<serde_json::Error> for ClientError {
+    fn from(e: serde_json::Error) -> Self {
+        ClientError::Protocol(format!("bad JSON: {e}"))
+    }
+}

@@ -1,0 +1,60 @@
+//! Where a device keeps its data, and who the device is.
+
+use crate::{ClientError, store};
+use model::Id;
+use rusqlite::Connection;
+use std::path::PathBuf;
+
+/// `meta` keys.
+pub(crate) mod keys {
+    pub const DEVICE_ID: &str = "device_id";
+    pub const DEVICE_NAME: &str = "device_name";
+    pub const SERVER: &str = "server";
+    pub const TOKEN: &str = "token";
+    pub const USER: &str = "user";
+    pub const STATE: &str = "state";
+    pub const STATE_REASON: &str = "state_reason";
+    pub const STATE_AT: &str = "state_updated_at";
+    pub const HEARTBEAT: &str = "watcher_heartbeat";
+}
+
+/// The profile directory when none is given: `$APISYNC_HOME`, else
+/// `$XDG_DATA_HOME/apisync`, else `~/.local/share/apisync`.
+pub fn default_dir() -> Result<PathBuf, ClientError> {
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    if let Some(home) = env("APISYNC_HOME") {
+        return Ok(home);
+    }
+    if let Some(data) = env("XDG_DATA_HOME") {
+        return Ok(data.join("apisync"));
+    }
+    if let Some(home) = env("HOME") {
+        return Ok(home.join(".local").join("share").join("apisync"));
+    }
+    Err(ClientError::Io("cannot tell where to keep apisync's data: set APISYNC_HOME or pass --profile DIR".into()))
+}
+
+/// A default device name: the host's name, else "apisync device".
+pub fn default_device_name() -> String {
+    let from_file = std::fs::read_to_string("/etc/hostname").ok().map(|s| s.trim().to_string());
+    from_file
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok().filter(|s| !s.is_empty()))
+        .or_else(|| std::env::var("COMPUTERNAME").ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "apisync device".to_string())
+}
+
+/// The device id, minted once per profile and kept across sign-out.
+pub fn device_id(conn: &Connection) -> Result<Id, ClientError> {
+    if let Some(id) = store::meta_get(conn, keys::DEVICE_ID)?.and_then(|s| s.parse().ok()) {
+        return Ok(id);
+    }
+    let id = Id::now_v7();
+    store::meta_set(conn, keys::DEVICE_ID, &id.to_string())?;
+    Ok(id)
+}
+
+/// The device name: the one stored at sign-in, else the default.
+pub fn device_name(conn: &Connection) -> Result<String, ClientError> {
+    Ok(store::meta_get(conn, keys::DEVICE_NAME)?.unwrap_or_else(default_device_name))
+}

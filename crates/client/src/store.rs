@@ -1,0 +1,346 @@
+//! The device's local SQLite database: opening it, its schema migrations, and
+//! the rows of `meta`, `workspaces` and `docs` (the view the person sees).
+//!
+//! Several apisync processes may share one profile, so every write is a
+//! `BEGIN IMMEDIATE` transaction and every cursor or version only moves up.
+
+use crate::ClientError;
+use model::{Document, Fields, Id, Kind};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+/// Schema migrations, applied in order; `user_version` counts those applied.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE workspaces (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    role TEXT,
+    cursor INTEGER NOT NULL DEFAULT 0,
+    head INTEGER NOT NULL DEFAULT 0,
+    personal INTEGER NOT NULL DEFAULT 0,
+    local_only INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE docs (
+    id TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    parent_id TEXT,
+    order_key TEXT,
+    fields TEXT NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    version INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX docs_by_parent ON docs (workspace_id, parent_id);
+CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    workspace_id TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    mutation TEXT NOT NULL,
+    base_fields TEXT NOT NULL
+);
+CREATE INDEX outbox_by_doc ON outbox (doc_id, seq);
+CREATE INDEX outbox_by_workspace ON outbox (workspace_id, seq);
+CREATE TABLE conflicts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    workspace_id TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE current_values (doc_id TEXT PRIMARY KEY, value TEXT NOT NULL);
+"#];
+
+/// The open database. The connection sits behind a mutex so a [`crate::Device`]
+/// can be shared between tasks; no lock is ever held across an `.await`.
+pub(crate) struct Store {
+    conn: Mutex<Connection>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store, ClientError> {
+        let mut conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrate(&mut conn)?;
+        Ok(Store { conn: Mutex::new(conn) })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (the
+        // transaction rolls back), so a poisoned lock is still usable.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` on the connection (reads).
+    pub fn read<R>(&self, f: impl FnOnce(&Connection) -> Result<R, ClientError>) -> Result<R, ClientError> {
+        f(&self.lock())
+    }
+
+    /// Runs `f` in one `BEGIN IMMEDIATE` transaction, committed when `f` succeeds.
+    pub fn write<R>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<R, ClientError>) -> Result<R, ClientError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let r = f(&tx)?;
+        tx.commit()?;
+        Ok(r)
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), ClientError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let applied = tx.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))?.max(0) as usize;
+    if applied > MIGRATIONS.len() {
+        return Err(ClientError::Io(format!(
+            "this profile was written by a newer apisync (schema {applied}, this one knows {}); upgrade apisync",
+            MIGRATIONS.len()
+        )));
+    }
+    for sql in &MIGRATIONS[applied..] {
+        tx.execute_batch(sql)?;
+    }
+    tx.pragma_update(None, "user_version", MIGRATIONS.len() as i64)?;
+    tx.commit()?;
+    Ok(())
+}
+
+// ---- meta ----
+
+/// Reads a `meta` value.
+pub fn meta_get(conn: &Connection, key: &str) -> Result<Option<String>, ClientError> {
+    Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+}
+
+/// Writes a `meta` value.
+pub fn meta_set(conn: &Connection, key: &str, value: &str) -> Result<(), ClientError> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+/// Deletes a `meta` value.
+pub fn meta_delete(conn: &Connection, key: &str) -> Result<(), ClientError> {
+    conn.execute("DELETE FROM meta WHERE key = ?1", [key])?;
+    Ok(())
+}
+
+// ---- workspaces ----
+
+/// A workspace this device knows.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Workspace {
+    /// Its id (also the id of its `workspace` document).
+    pub id: Id,
+    /// Its name.
+    pub name: String,
+    /// The user's role in it (`owner`, `editor`, …); `None` for the scratch pad.
+    pub role: Option<String>,
+    /// The last change-log sequence number pulled.
+    pub cursor: u64,
+    /// The server's latest sequence number, as last heard.
+    pub head: u64,
+    /// The account's own "My Workspace".
+    pub personal: bool,
+    /// The scratch pad: never sent anywhere.
+    pub local_only: bool,
+}
+
+const WS_COLS: &str = "id, name, role, cursor, head, personal, local_only";
+
+fn ws_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Workspace> {
+    Ok(Workspace {
+        id: parse_id(&r.get::<_, String>(0)?)?,
+        name: r.get(1)?,
+        role: r.get(2)?,
+        cursor: r.get::<_, i64>(3)? as u64,
+        head: r.get::<_, i64>(4)? as u64,
+        personal: r.get(5)?,
+        local_only: r.get(6)?,
+    })
+}
+
+fn parse_id(s: &str) -> rusqlite::Result<Id> {
+    s.parse().map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+/// Every workspace, personal first, then by name.
+pub fn workspaces(conn: &Connection) -> Result<Vec<Workspace>, ClientError> {
+    let mut st = conn.prepare(&format!("SELECT {WS_COLS} FROM workspaces ORDER BY local_only, personal DESC, name COLLATE NOCASE, id"))?;
+    let rows = st.query_map([], ws_row)?.collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// One workspace by id.
+pub fn workspace(conn: &Connection, id: Id) -> Result<Option<Workspace>, ClientError> {
+    Ok(conn.query_row(&format!("SELECT {WS_COLS} FROM workspaces WHERE id = ?1"), [id.to_string()], ws_row).optional()?)
+}
+
+/// Inserts a workspace, or refreshes its name, role, head and personal flag
+/// (the cursor is never lowered).
+pub fn upsert_workspace(conn: &Connection, ws: &Workspace) -> Result<(), ClientError> {
+    conn.execute(
+        "INSERT INTO workspaces (id, name, role, cursor, head, personal, local_only)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role,
+           head = max(head, excluded.head), personal = excluded.personal,
+           cursor = max(cursor, excluded.cursor)",
+        params![ws.id.to_string(), ws.name, ws.role, ws.cursor as i64, ws.head as i64, ws.personal, ws.local_only],
+    )?;
+    Ok(())
+}
+
+/// Moves a workspace's cursor (and head) up to `seq`; never down.
+pub fn advance_cursor(conn: &Connection, ws: Id, cursor: u64, head: u64) -> Result<(), ClientError> {
+    conn.execute(
+        "UPDATE workspaces SET cursor = max(cursor, ?2), head = max(head, ?3) WHERE id = ?1",
+        params![ws.to_string(), cursor as i64, head as i64],
+    )?;
+    Ok(())
+}
+
+/// Deletes a workspace and everything of it on this device.
+pub fn drop_workspace(conn: &Connection, ws: Id) -> Result<(), ClientError> {
+    let id = ws.to_string();
+    conn.execute("DELETE FROM current_values WHERE doc_id IN (SELECT id FROM docs WHERE workspace_id = ?1)", [&id])?;
+    for table in ["docs", "outbox", "conflicts"] {
+        conn.execute(&format!("DELETE FROM {table} WHERE workspace_id = ?1"), [&id])?;
+    }
+    conn.execute("DELETE FROM workspaces WHERE id = ?1", [&id])?;
+    Ok(())
+}
+
+// ---- docs (the view) ----
+
+const DOC_COLS: &str = "id, workspace_id, kind, parent_id, order_key, fields, deleted, version";
+
+fn doc_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Document> {
+    let conv = |i: usize, e: Box<dyn std::error::Error + Send + Sync>| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e)
+    };
+    let kind: String = r.get(2)?;
+    let fields: String = r.get(5)?;
+    Ok(Document {
+        id: parse_id(&r.get::<_, String>(0)?)?,
+        workspace_id: parse_id(&r.get::<_, String>(1)?)?,
+        kind: kind.parse::<Kind>().map_err(|e| conv(2, Box::new(e)))?,
+        parent_id: r.get::<_, Option<String>>(3)?.map(|s| parse_id(&s)).transpose()?,
+        order_key: r.get(4)?,
+        fields: serde_json::from_str::<Fields>(&fields).map_err(|e| conv(5, Box::new(e)))?,
+        deleted: r.get(6)?,
+        version: r.get::<_, i64>(7)? as u64,
+    })
+}
+
+/// One document of the view, deleted or not.
+pub fn doc(conn: &Connection, id: Id) -> Result<Option<Document>, ClientError> {
+    Ok(conn.query_row(&format!("SELECT {DOC_COLS} FROM docs WHERE id = ?1"), [id.to_string()], doc_row).optional()?)
+}
+
+/// Writes a document into the view (insert or replace).
+pub fn put_doc(conn: &Connection, d: &Document) -> Result<(), ClientError> {
+    conn.execute(
+        &format!("INSERT OR REPLACE INTO docs ({DOC_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+        params![
+            d.id.to_string(),
+            d.workspace_id.to_string(),
+            d.kind.as_str(),
+            d.parent_id.map(|p| p.to_string()),
+            d.order_key,
+            serde_json::Value::Object(d.fields.clone()).to_string(),
+            d.deleted,
+            d.version as i64
+        ],
+    )?;
+    Ok(())
+}
+
+/// Removes a document from the view.
+pub fn remove_doc(conn: &Connection, id: Id) -> Result<(), ClientError> {
+    conn.execute("DELETE FROM docs WHERE id = ?1", [id.to_string()])?;
+    Ok(())
+}
+
+/// The live (not deleted) documents of a workspace.
+pub fn live_docs(conn: &Connection, ws: Id) -> Result<Vec<Document>, ClientError> {
+    let mut st = conn.prepare(&format!("SELECT {DOC_COLS} FROM docs WHERE workspace_id = ?1 AND deleted = 0"))?;
+    let rows = st.query_map([ws.to_string()], doc_row)?.collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// The live children of `parent` (`None`: top level, other than the
+/// workspace document itself), in sibling order.
+pub fn children(conn: &Connection, ws: Id, parent: Option<Id>) -> Result<Vec<Document>, ClientError> {
+    let mut st = conn.prepare(&format!(
+        "SELECT {DOC_COLS} FROM docs WHERE workspace_id = ?1 AND parent_id IS ?2 AND deleted = 0 AND kind != 'workspace'"
+    ))?;
+    let mut rows = st.query_map(params![ws.to_string(), parent.map(|p| p.to_string())], doc_row)?.collect::<Result<Vec<_>, _>>()?;
+    rows.sort_by(|a, b| a.sibling_order().cmp(&b.sibling_order()));
+    Ok(rows)
+}
+
+/// The highest ordering key among the live children of `parent` (the last
+/// sibling: SQLite's binary text order is Rust's `str` order).
+pub fn last_child_key(conn: &Connection, ws: Id, parent: Option<Id>, except: Option<Id>) -> Result<Option<String>, ClientError> {
+    Ok(conn
+        .query_row(
+            "SELECT order_key FROM docs WHERE workspace_id = ?1 AND parent_id IS ?2 AND deleted = 0
+               AND kind != 'workspace' AND order_key IS NOT NULL AND id IS NOT ?3
+             ORDER BY order_key DESC, id DESC LIMIT 1",
+            params![ws.to_string(), parent.map(|p| p.to_string()), except.map(|e| e.to_string())],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// The device-local current value of a variable.
+pub fn current_value(conn: &Connection, id: Id) -> Result<Option<serde_json::Value>, ClientError> {
+    let v: Option<String> =
+        conn.query_row("SELECT value FROM current_values WHERE doc_id = ?1", [id.to_string()], |r| r.get(0)).optional()?;
+    Ok(v.and_then(|s| serde_json::from_str(&s).ok()))
+}
+
+/// Sets the device-local current value of a variable.
+pub fn set_current_value(conn: &Connection, id: Id, value: &serde_json::Value) -> Result<(), ClientError> {
+    conn.execute("INSERT OR REPLACE INTO current_values (doc_id, value) VALUES (?1, ?2)", params![id.to_string(), value.to_string()])?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrates_once_and_keeps_meta() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("apisync.db");
+        let s = Store::open(&path).unwrap();
+        s.write(|tx| meta_set(tx, "k", "v")).unwrap();
+        drop(s);
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.read(|c| meta_get(c, "k")).unwrap().as_deref(), Some("v"));
+        let v: i64 = s.read(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?)).unwrap();
+        assert_eq!(v, MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn cursor_never_moves_down() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("apisync.db")).unwrap();
+        let id = Id::now_v7();
+        let ws = Workspace { id, name: "W".into(), role: None, cursor: 5, head: 5, personal: false, local_only: false };
+        s.write(|tx| upsert_workspace(tx, &ws)).unwrap();
+        s.write(|tx| advance_cursor(tx, id, 3, 3)).unwrap();
+        s.write(|tx| upsert_workspace(tx, &Workspace { cursor: 0, ..ws.clone() })).unwrap();
+        assert_eq!(s.read(|c| workspace(c, id)).unwrap().unwrap().cursor, 5);
+    }
+}

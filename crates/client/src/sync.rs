@@ -1,0 +1,393 @@
+//! The sync engine: push the outbox, store what the server made of each
+//! mutation, learn the workspace list, pull what others changed.
+//!
+//! Every answer is stored in one transaction with the removal of the outbox
+//! rows it answers, so a lost answer only means the rows are sent again (the
+//! server recognises mutation ids and returns its earlier results).
+
+use crate::outbox::{self, Pending};
+use crate::store::{self, Store, Workspace};
+use crate::transport::Transport;
+use crate::{ClientError, conflicts};
+use model::{Document, Id};
+use protocol::{ConflictReason, ErrorCode, MutationResult, Outcome, PushRequest, PushResponse, WorkspaceInfo};
+
+/// Most mutations sent in one push.
+pub const PUSH_BATCH: usize = 1000;
+/// Documents asked for in one pull page.
+pub const PULL_PAGE: usize = 2000;
+
+/// What one sync cycle did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SyncReport {
+    /// Mutations the server answered.
+    pub pushed: u64,
+    /// Documents received.
+    pub pulled: u64,
+    /// New entries in the conflicts inbox.
+    pub conflicts: u64,
+}
+
+/// Progress of a pull, for a progress bar.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PullProgress {
+    /// The workspace being pulled.
+    pub workspace: String,
+    /// Documents received so far in this workspace.
+    pub done: u64,
+    /// Documents to receive, when the server said.
+    pub total: Option<u64>,
+    /// Whether this workspace is finished.
+    pub finished: bool,
+}
+
+/// A callback that hears pull progress.
+pub type ProgressFn<'a> = &'a (dyn Fn(&PullProgress) + Send + Sync);
+
+/// Pushes every workspace's outbox, in outbox order, in batches.
+pub(crate) async fn push_all(store: &Store, t: &Transport, report: &mut SyncReport) -> Result<(), ClientError> {
+    for ws in store.read(outbox::workspaces_with_pending)? {
+        loop {
+            let batch = store.read(|c| outbox::for_workspace(c, ws, PUSH_BATCH))?;
+            if batch.is_empty() {
+                break;
+            }
+            let req = PushRequest { mutations: batch.iter().map(|p| p.mutation.clone()).collect() };
+            match t.push(ws, &req).await {
+                Ok(resp) => store.write(|tx| apply_push(tx, &batch, &resp, report))?,
+                Err(ClientError::Api(e)) if matches!(e.code, ErrorCode::NotFound | ErrorCode::Forbidden) => {
+                    // The workspace is gone or closed to us: keep every change
+                    // in the conflicts inbox rather than lose it silently.
+                    let reason = format!("rejected: {}", e.message);
+                    store.write(|tx| {
+                        for p in &batch {
+                            conflicts::record(tx, p, &reason, None, &[])?;
+                            outbox::remove(tx, p.seq)?;
+                            report.conflicts += 1;
+                        }
+                        if e.code == ErrorCode::NotFound {
+                            drop_keeping_conflicts(tx, ws)?;
+                        }
+                        Ok(())
+                    })?;
+                    if e.code == ErrorCode::NotFound {
+                        break;
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn drop_keeping_conflicts(conn: &rusqlite::Connection, ws: Id) -> Result<(), ClientError> {
+    let id = ws.to_string();
+    conn.execute("DELETE FROM current_values WHERE doc_id IN (SELECT id FROM docs WHERE workspace_id = ?1)", [&id])?;
+    conn.execute("DELETE FROM docs WHERE workspace_id = ?1", [&id])?;
+    conn.execute("DELETE FROM outbox WHERE workspace_id = ?1", [&id])?;
+    conn.execute("DELETE FROM workspaces WHERE id = ?1", [&id])?;
+    Ok(())
+}
+
+/// Stores the answers to one pushed batch (inside one transaction).
+pub(crate) fn apply_push(
+    conn: &rusqlite::Connection,
+    batch: &[Pending],
+    resp: &PushResponse,
+    report: &mut SyncReport,
+) -> Result<(), ClientError> {
+    if resp.results.len() != batch.len() {
+        return Err(ClientError::Protocol(format!("sent {} mutations, got {} results", batch.len(), resp.results.len())));
+    }
+    for (p, r) in batch.iter().zip(&resp.results) {
+        if r.mutation_id != p.mutation.mutation_id {
+            return Err(ClientError::Protocol(format!(
+                "result for mutation {} where {} was expected",
+                r.mutation_id, p.mutation.mutation_id
+            )));
+        }
+        // Another process of this profile may have stored this answer already.
+        if outbox::get(conn, p.seq)?.is_none() {
+            continue;
+        }
+        apply_result(conn, p, r, report)?;
+    }
+    Ok(())
+}
+
+fn apply_result(conn: &rusqlite::Connection, p: &Pending, r: &MutationResult, report: &mut SyncReport) -> Result<(), ClientError> {
+    let id = p.mutation.doc_id;
+    let ws = p.workspace_id;
+    outbox::remove(conn, p.seq)?;
+    report.pushed += 1;
+    match &r.outcome {
+        Outcome::Applied { version, conflicts: held, doc, .. } => {
+            if !held.is_empty() {
+                conflicts::record(conn, p, "both changed", doc.as_ref(), held)?;
+                report.conflicts += 1;
+            }
+            match doc {
+                Some(d) => outbox::install(conn, Some(d.clone()), id, ws)?,
+                None => {
+                    if let Some(mut v) = store::doc(conn, id)? {
+                        v.version = v.version.max(*version);
+                        store::put_doc(conn, &v)?;
+                    }
+                }
+            }
+        }
+        Outcome::Conflict { reason, conflicts: held, doc } => {
+            let why = match reason {
+                ConflictReason::Deleted => "edited a document somebody else deleted",
+                ConflictReason::Edited => "deleted a document somebody else edited",
+            };
+            conflicts::record(conn, p, why, Some(doc), held)?;
+            report.conflicts += 1;
+            outbox::install(conn, Some(doc.clone()), id, ws)?;
+        }
+        Outcome::Rejected { message, doc, .. } => {
+            conflicts::record(conn, p, &format!("rejected: {message}"), doc.as_deref(), &[])?;
+            report.conflicts += 1;
+            match doc {
+                Some(d) => outbox::install(conn, Some((**d).clone()), id, ws)?,
+                None => {
+                    // A document the server never had leaves the view (unless
+                    // a later waiting mutation creates it again).
+                    if store::doc(conn, id)?.is_none_or(|v| v.version == 0) {
+                        outbox::install(conn, None, id, ws)?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn role_name(info: &WorkspaceInfo) -> String {
+    serde_json::to_value(info.role).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+/// Stores the workspace list the server sent; drops the local data of
+/// workspaces it no longer lists (unless changes for them still wait).
+pub(crate) fn store_workspaces(conn: &rusqlite::Connection, list: &[WorkspaceInfo]) -> Result<(), ClientError> {
+    for w in list {
+        store::upsert_workspace(
+            conn,
+            &Workspace {
+                id: w.id,
+                name: w.name.clone(),
+                role: Some(role_name(w)),
+                cursor: 0,
+                head: w.seq,
+                personal: w.personal,
+                local_only: false,
+            },
+        )?;
+    }
+    let pending = outbox::workspaces_with_pending(conn)?;
+    for ws in store::workspaces(conn)? {
+        if !ws.local_only && !list.iter().any(|w| w.id == ws.id) && !pending.contains(&ws.id) {
+            store::drop_workspace(conn, ws.id)?;
+        }
+    }
+    Ok(())
+}
+
+/// Fetches the workspace list and stores it.
+pub(crate) async fn refresh_workspaces(store: &Store, t: &Transport) -> Result<(), ClientError> {
+    let list = t.workspaces().await?;
+    store.write(|tx| store_workspaces(tx, &list.workspaces))
+}
+
+/// Stores pulled documents: each replaces the view (with waiting mutations
+/// replayed) unless the view is already based on a newer version.
+pub(crate) fn store_docs(conn: &rusqlite::Connection, ws: Id, docs: &[Document]) -> Result<u64, ClientError> {
+    let mut n = 0;
+    for d in docs {
+        if d.workspace_id != ws {
+            continue;
+        }
+        let newer = store::doc(conn, d.id)?.is_none_or(|v| d.version >= v.version);
+        if newer {
+            outbox::install(conn, Some(d.clone()), d.id, ws)?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// Pulls one workspace from its cursor until the server has nothing more.
+pub(crate) async fn pull(
+    store: &Store,
+    t: &Transport,
+    ws: &Workspace,
+    progress: Option<ProgressFn<'_>>,
+    report: &mut SyncReport,
+) -> Result<(), ClientError> {
+    let mut done = 0;
+    let mut total = None;
+    loop {
+        let cursor = store.read(|c| store::workspace(c, ws.id))?.map_or(0, |w| w.cursor);
+        let page = match t.changes(ws.id, cursor, PULL_PAGE).await {
+            Ok(p) => p,
+            Err(ClientError::Api(e)) if e.code == ErrorCode::NotFound => {
+                // No longer ours: drop it, unless changes for it still wait.
+                store.write(|tx| {
+                    if !outbox::workspaces_with_pending(tx)?.contains(&ws.id) {
+                        store::drop_workspace(tx, ws.id)?;
+                    }
+                    Ok(())
+                })?;
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        total = total.or(page.total);
+        let n = store.write(|tx| {
+            let n = store_docs(tx, ws.id, &page.docs)?;
+            store::advance_cursor(tx, ws.id, page.next, page.seq)?;
+            Ok(n)
+        })?;
+        report.pulled += n;
+        done += page.docs.len() as u64;
+        if let Some(f) = progress {
+            f(&PullProgress { workspace: ws.name.clone(), done, total, finished: !page.more });
+        }
+        if !page.more {
+            return Ok(());
+        }
+    }
+}
+
+/// Pulls every synced workspace.
+pub(crate) async fn pull_all(
+    store: &Store,
+    t: &Transport,
+    progress: Option<ProgressFn<'_>>,
+    report: &mut SyncReport,
+) -> Result<(), ClientError> {
+    for ws in store.read(store::workspaces)? {
+        if !ws.local_only {
+            pull(store, t, &ws, progress, report).await?;
+        }
+    }
+    Ok(())
+}
+
+/// One full cycle: push, workspace list, pull.
+pub(crate) async fn cycle(store: &Store, t: &Transport, progress: Option<ProgressFn<'_>>) -> Result<SyncReport, ClientError> {
+    let mut report = SyncReport::default();
+    push_all(store, t, &mut report).await?;
+    refresh_workspaces(store, t).await?;
+    pull_all(store, t, progress, &mut report).await?;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::edit;
+    use model::{FieldConflict, Fields, Kind};
+    use protocol::MutationResult;
+    use serde_json::json;
+
+    fn f(v: serde_json::Value) -> Fields {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    fn setup() -> (tempfile::TempDir, Store, Workspace) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("apisync.db")).unwrap();
+        let ws = Workspace {
+            id: Id::now_v7(),
+            name: "W".into(),
+            role: Some("owner".into()),
+            cursor: 0,
+            head: 0,
+            personal: true,
+            local_only: false,
+        };
+        s.write(|tx| store::upsert_workspace(tx, &ws)).unwrap();
+        (dir, s, ws)
+    }
+
+    fn answer(s: &Store, ws: Id, outcomes: Vec<Outcome>) -> SyncReport {
+        let batch = s.read(|c| outbox::for_workspace(c, ws, PUSH_BATCH)).unwrap();
+        let results =
+            batch.iter().zip(outcomes).map(|(p, outcome)| MutationResult { mutation_id: p.mutation.mutation_id, outcome }).collect();
+        let mut report = SyncReport::default();
+        s.write(|tx| apply_push(tx, &batch, &PushResponse { seq: 9, results }, &mut report)).unwrap();
+        report
+    }
+
+    #[test]
+    fn applied_results_empty_the_outbox_and_raise_versions() {
+        let (_d, s, ws) = setup();
+        let c = s.write(|tx| edit::create(tx, &ws, Kind::Collection, None, f(json!({"name": "C"})))).unwrap();
+        s.write(|tx| edit::set(tx, c, f(json!({"name": "C2"})))).unwrap();
+        let applied = |v| Outcome::Applied { version: v, conflicts: vec![], doc: None, note: None };
+        let r = answer(&s, ws.id, vec![applied(1), applied(2)]);
+        assert_eq!(r.pushed, 2);
+        assert_eq!(s.read(outbox::count).unwrap(), 0);
+        let view = s.read(|c2| store::doc(c2, c)).unwrap().unwrap();
+        assert_eq!((view.version, view.title()), (2, "C2"));
+        // The same answers again (another process got there first) change nothing.
+        let again = answer(&s, ws.id, vec![]);
+        assert_eq!(again, SyncReport::default());
+    }
+
+    #[test]
+    fn field_conflicts_go_to_the_inbox_with_base_mine_and_theirs() {
+        let (_d, s, ws) = setup();
+        let c = s.write(|tx| edit::create(tx, &ws, Kind::Collection, None, f(json!({"name": "base"})))).unwrap();
+        answer(&s, ws.id, vec![Outcome::Applied { version: 1, conflicts: vec![], doc: None, note: None }]);
+        s.write(|tx| edit::set(tx, c, f(json!({"name": "mine", "description": "d"})))).unwrap();
+        let mut theirs = s.read(|c2| store::doc(c2, c)).unwrap().unwrap();
+        theirs.fields = f(json!({"name": "theirs", "description": "d"}));
+        theirs.version = 3;
+        let held = vec![FieldConflict { field: "name".into(), theirs: json!("theirs"), version: 2 }];
+        let r = answer(&s, ws.id, vec![Outcome::Applied { version: 3, conflicts: held, doc: Some(theirs), note: None }]);
+        assert_eq!(r.conflicts, 1);
+        let list = s.read(conflicts::list).unwrap();
+        assert_eq!(list.len(), 1);
+        let cf = &list[0].fields[0];
+        assert_eq!((&cf.base, &cf.mine, &cf.theirs, cf.theirs_version), (&json!("base"), &json!("mine"), &json!("theirs"), 2));
+        assert_eq!(s.read(|c2| store::doc(c2, c)).unwrap().unwrap().title(), "theirs");
+    }
+
+    #[test]
+    fn a_rejected_create_leaves_the_view_but_not_the_inbox() {
+        let (_d, s, ws) = setup();
+        let c = s.write(|tx| edit::create(tx, &ws, Kind::Collection, None, f(json!({"name": "C"})))).unwrap();
+        let r = answer(
+            &s,
+            ws.id,
+            vec![Outcome::Rejected { code: protocol::ErrorCode::Forbidden, message: "viewers cannot edit".into(), doc: None }],
+        );
+        assert_eq!(r.conflicts, 1);
+        assert!(s.read(|c2| store::doc(c2, c)).unwrap().is_none());
+        let list = s.read(conflicts::list).unwrap();
+        assert_eq!(list[0].reason, "rejected: viewers cannot edit");
+        assert_eq!(list[0].fields[0].mine, json!("C"));
+    }
+
+    #[test]
+    fn pulled_docs_keep_pending_edits_on_top_and_never_go_back() {
+        let (_d, s, ws) = setup();
+        let c = s.write(|tx| edit::create(tx, &ws, Kind::Collection, None, f(json!({"name": "C"})))).unwrap();
+        answer(&s, ws.id, vec![Outcome::Applied { version: 1, conflicts: vec![], doc: None, note: None }]);
+        s.write(|tx| edit::set(tx, c, f(json!({"description": "mine"})))).unwrap();
+        let mut server = s.read(|c2| store::doc(c2, c)).unwrap().unwrap();
+        server.fields = f(json!({"name": "renamed"}));
+        server.version = 5;
+        s.write(|tx| store_docs(tx, ws.id, std::slice::from_ref(&server))).unwrap();
+        let view = s.read(|c2| store::doc(c2, c)).unwrap().unwrap();
+        assert_eq!(view.fields, f(json!({"name": "renamed", "description": "mine"})));
+        let mut old = server.clone();
+        old.version = 4;
+        old.fields = f(json!({"name": "older"}));
+        s.write(|tx| store_docs(tx, ws.id, &[old])).unwrap();
+        assert_eq!(s.read(|c2| store::doc(c2, c)).unwrap().unwrap().title(), "renamed");
+    }
+}

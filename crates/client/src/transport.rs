@@ -1,0 +1,162 @@
+//! The HTTP side of the protocol (reqwest): one method per endpoint of
+//! `protocol::api`, errors mapped to [`ClientError`].
+
+use crate::ClientError;
+use model::Id;
+use protocol::{
+    ApiError, Changes, DeviceLimitDetails, Devices, ErrorBody, ErrorCode, LoginRequest, PushRequest, PushResponse, Session, SignupRequest,
+    Workspaces,
+};
+use serde::de::DeserializeOwned;
+use std::time::Duration;
+
+/// How long network calls may take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// To open a connection.
+    pub connect: Duration,
+    /// For one whole request.
+    pub request: Duration,
+}
+
+impl Timeouts {
+    /// For explicit commands (sign-in, `sync`, `status`).
+    pub const NORMAL: Timeouts = Timeouts { connect: Duration::from_secs(5), request: Duration::from_secs(60) };
+    /// For the sync that follows an edit: the edit is saved; do not keep the person waiting.
+    pub const QUICK: Timeouts = Timeouts { connect: Duration::from_secs(2), request: Duration::from_secs(15) };
+}
+
+/// Normalises a server URL: a scheme of http or https, no trailing slash.
+pub fn normalize_url(url: &str) -> Result<String, ClientError> {
+    let url = url.trim().trim_end_matches('/');
+    if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
+        return Err(ClientError::Invalid(format!(
+            "'{url}' is not a server URL; give one like https://apisync.example.com or http://127.0.0.1:8080"
+        )));
+    }
+    Ok(url.to_string())
+}
+
+pub(crate) struct Transport {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+}
+
+fn unreachable(e: reqwest::Error) -> ClientError {
+    let mut msg = e.to_string();
+    let mut src = std::error::Error::source(&e);
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    ClientError::Unreachable(msg)
+}
+
+impl Transport {
+    pub fn new(base: &str, token: Option<String>, t: Timeouts) -> Result<Transport, ClientError> {
+        // reqwest is built without a bundled crypto provider; use ring's.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .connect_timeout(t.connect)
+            .timeout(t.request)
+            .user_agent(concat!("apisync/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ClientError::Io(format!("cannot set up HTTP: {e}")))?;
+        Ok(Transport { http, base: normalize_url(base)?, token })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let r = self.http.request(method, format!("{}{path}", self.base));
+        match &self.token {
+            Some(t) => r.bearer_auth(t),
+            None => r,
+        }
+    }
+
+    async fn send(&self, r: reqwest::RequestBuilder) -> Result<reqwest::Response, ClientError> {
+        let resp = r.send().await.map_err(unreachable)?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(resp);
+        }
+        let body = resp.text().await.unwrap_or_default();
+        let err = match serde_json::from_str::<ErrorBody>(&body) {
+            Ok(b) => b.error,
+            Err(_) => {
+                let code = match status.as_u16() {
+                    401 => ErrorCode::Unauthorized,
+                    404 => ErrorCode::NotFound,
+                    413 => ErrorCode::PayloadTooLarge,
+                    429 => ErrorCode::RateLimited,
+                    502..=504 => ErrorCode::Unavailable,
+                    s if s >= 500 => ErrorCode::Internal,
+                    _ => ErrorCode::BadRequest,
+                };
+                ApiError::new(code, format!("the server answered {status}"))
+            }
+        };
+        if err.code == ErrorCode::DeviceLimit
+            && let Some(d) = err.details.clone().and_then(|d| serde_json::from_value::<DeviceLimitDetails>(d).ok())
+        {
+            return Err(ClientError::DeviceLimit { devices: d.devices });
+        }
+        Err(ClientError::Api(err))
+    }
+
+    async fn json<T: DeserializeOwned>(&self, r: reqwest::RequestBuilder) -> Result<T, ClientError> {
+        let resp = self.send(r).await?;
+        let bytes = resp.bytes().await.map_err(unreachable)?;
+        serde_json::from_slice(&bytes).map_err(|e| ClientError::Protocol(format!("{e}")))
+    }
+
+    pub async fn signup(&self, body: &SignupRequest) -> Result<Session, ClientError> {
+        self.json(self.req(reqwest::Method::POST, "/v1/auth/signup").json(body)).await
+    }
+
+    pub async fn login(&self, body: &LoginRequest) -> Result<Session, ClientError> {
+        self.json(self.req(reqwest::Method::POST, "/v1/auth/login").json(body)).await
+    }
+
+    pub async fn logout(&self) -> Result<(), ClientError> {
+        self.send(self.req(reqwest::Method::POST, "/v1/auth/logout")).await.map(|_| ())
+    }
+
+    pub async fn devices(&self) -> Result<Devices, ClientError> {
+        self.json(self.req(reqwest::Method::GET, "/v1/devices")).await
+    }
+
+    pub async fn sign_out_device(&self, id: Id) -> Result<(), ClientError> {
+        self.send(self.req(reqwest::Method::DELETE, &format!("/v1/devices/{id}"))).await.map(|_| ())
+    }
+
+    pub async fn workspaces(&self) -> Result<Workspaces, ClientError> {
+        self.json(self.req(reqwest::Method::GET, "/v1/workspaces")).await
+    }
+
+    pub async fn push(&self, ws: Id, body: &PushRequest) -> Result<PushResponse, ClientError> {
+        self.json(self.req(reqwest::Method::POST, &format!("/v1/workspaces/{ws}/push")).json(body)).await
+    }
+
+    pub async fn changes(&self, ws: Id, after: u64, limit: usize) -> Result<Changes, ClientError> {
+        let q = protocol::ChangesQuery { after, limit: Some(limit) };
+        self.json(self.req(reqwest::Method::GET, &format!("/v1/workspaces/{ws}/changes")).query(&q)).await
+    }
+
+    /// The live channel's URL: ws:// or wss:// for http:// or https://.
+    pub fn live_url(&self) -> String {
+        match self.base.strip_prefix("https://") {
+            Some(rest) => format!("wss://{rest}/v1/live"),
+            None => format!("ws://{}/v1/live", self.base.trim_start_matches("http://")),
+        }
+    }
+}
