@@ -20,6 +20,12 @@ pub struct ServeArgs {
     #[arg(long, env = "APISYNC_DATA_DIR")]
     data_dir: Option<PathBuf>,
 
+    /// Store everything in PostgreSQL instead of the embedded SQLite, e.g.
+    /// postgres://apisync@db.internal/apisync. Any number of `apisync serve`
+    /// processes may share one database behind a load balancer.
+    #[arg(long, env = "APISYNC_DATABASE_URL", value_name = "URL")]
+    database_url: Option<String>,
+
     /// Days a session may go unused before its device must sign in again.
     #[arg(long, env = "APISYNC_SESSION_IDLE_DAYS", default_value_t = 90.0)]
     session_idle_days: f64,
@@ -29,7 +35,8 @@ fn default_data_dir() -> anyhow::Result<PathBuf> {
     if let Some(d) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
         return Ok(PathBuf::from(d).join("apisync-server"));
     }
-    let home = std::env::var_os("HOME").filter(|h| !h.is_empty()).context("cannot find a home directory for the data: pass --data-dir DIR")?;
+    let home =
+        std::env::var_os("HOME").filter(|h| !h.is_empty()).context("cannot find a home directory for the data: pass --data-dir DIR")?;
     Ok(PathBuf::from(home).join(".local/share/apisync-server"))
 }
 
@@ -48,12 +55,22 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     let mut config = server::Config::new(data_dir.clone());
     config.addr = args.addr;
+    if let Some(url) = args.database_url.filter(|u| !u.is_empty()) {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            anyhow::bail!("--database-url must be a postgres:// URL; leave it out to use the embedded SQLite store in --data-dir");
+        }
+        config.database_url = Some(url);
+    }
+    let storage = match &config.database_url {
+        Some(url) => format!("PostgreSQL at {}", redact(url)),
+        None => format!("data in {}", data_dir.display()),
+    };
     config.session_idle_timeout = Duration::from_secs_f64(args.session_idle_days * 86_400.0);
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let running = server::start(config).await?;
         // The first line of stdout says where to connect; scripts and tests read it.
-        println!("apisync server listening on http://{} (data in {})", running.addr(), data_dir.display());
+        println!("apisync server listening on http://{} ({storage})", running.addr());
         std::io::stdout().flush().ok();
         shutdown_signal().await;
         tracing::info!("shutting down");
@@ -77,4 +94,27 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// The URL with any password replaced, for logs and messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(super::redact("postgres://app:s3cret@db:5432/x"), "postgres://app:***@db:5432/x");
+        assert_eq!(super::redact("postgres://app@db/x"), "postgres://app@db/x");
+    }
 }

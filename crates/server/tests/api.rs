@@ -36,7 +36,7 @@ impl Harness {
         tweak(&mut config);
         let server = server::start(config).await.unwrap();
         let base = format!("http://{}", server.addr());
-        Harness { _server: Some(server), base, http: reqwest::Client::new(), _dir: dir, _db: db }
+        Harness { _server: Some(server), base, http: support::http(), _dir: dir, _db: db }
     }
 
     async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {

@@ -1,6 +1,7 @@
 //! Storage behind one interface. `sqlite` is the embedded default; the
 //! records here are what every backend returns.
 
+pub mod copy;
 pub mod postgres;
 pub mod sqlite;
 

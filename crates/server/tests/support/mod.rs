@@ -2,6 +2,9 @@
 //! when `APISYNC_TEST_DATABASE_URL` is set (each test in a database of its
 //! own, dropped after).
 
+// Each test file compiles this module anew and uses only some of it.
+#![allow(dead_code, unused_macros)]
+
 use sqlx::Connection;
 
 /// Which storage a test server runs on.
@@ -81,4 +84,20 @@ macro_rules! on_both_backends {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { if let Some(b) = super::Backend::postgres() { super::$name(b).await } })*
         }
     };
+}
+
+/// Declares each named `async fn(Backend)` as a PostgreSQL-only test.
+macro_rules! on_postgres {
+    ($($name:ident),* $(,)?) => {
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { if let Some(b) = super::Backend::postgres() { super::$name(b).await } })*
+        }
+    };
+}
+
+/// An HTTP client. The workspace builds reqwest with rustls and no default
+/// crypto provider (the device picks ring), so install it first.
+pub fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
 }

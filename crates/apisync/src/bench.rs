@@ -1,0 +1,451 @@
+//! `apisync bench`: starts a release server as a child process on a free
+//! loopback port and prints the figures the README quotes: push
+//! throughput, live propagation latency, sign-in restore time and bytes,
+//! fan-out to many live devices, and server memory per live device.
+
+use anyhow::{Context, bail};
+use clap::Args;
+use futures_util::StreamExt;
+use model::{Document, Fields, Id, Kind, Mutation, Op};
+use protocol::{Changes, LiveMessage, PushResponse, Session};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+/// Options of `apisync bench`.
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Small sizes for a quick smoke run (seconds, not minutes).
+    #[arg(long)]
+    quick: bool,
+    /// Live devices for the fan-out and memory figures.
+    #[arg(long, default_value_t = 1000)]
+    devices: usize,
+    /// Requests in the workspace a sign-in restores.
+    #[arg(long, default_value_t = 10_000)]
+    requests: usize,
+    /// Mutations pushed for the throughput figure.
+    #[arg(long, default_value_t = 200_000)]
+    mutations: usize,
+    /// Round trips measured for the propagation latency.
+    #[arg(long, default_value_t = 2000)]
+    samples: usize,
+}
+
+struct ChildServer {
+    child: Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl ChildServer {
+    fn spawn() -> anyhow::Result<ChildServer> {
+        let dir = tempfile::tempdir().context("cannot make a temporary data directory")?;
+        let exe = std::env::current_exe().context("cannot find the apisync binary")?;
+        let mut child = Command::new(exe)
+            .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path())
+            .env("APISYNC_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("cannot start the server")?;
+        let stdout = child.stdout.take().context("no stdout from the server")?;
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line)?;
+        let base =
+            line.split_whitespace().find(|w| w.starts_with("http://")).context("the server did not say where it listens")?.to_string();
+        Ok(ChildServer { child, base, _dir: dir })
+    }
+
+    fn rss_kib(&self) -> anyhow::Result<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .context("cannot read the server's memory (Linux /proc)")?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .context("no VmRSS in /proc status")
+    }
+}
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Clone)]
+struct Api {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    async fn post<T: serde::de::DeserializeOwned>(&self, path: &str, token: Option<&str>, body: &Value) -> anyhow::Result<T> {
+        let mut req = self.http.post(format!("{}{path}", self.base)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await?;
+        if !resp.status().is_success() {
+            bail!("{path}: {} {}", resp.status(), resp.text().await.unwrap_or_default());
+        }
+        Ok(resp.json().await?)
+    }
+
+    async fn signup(&self, name: &str) -> anyhow::Result<Session> {
+        let body = json!({"email": format!("{name}@bench.test"), "username": name, "password": "bench password", "device": {"id": Id::now_v7(), "name": format!("{name}-0")}});
+        self.post("/v1/auth/signup", None, &body).await
+    }
+
+    async fn login(&self, name: &str, device: usize) -> anyhow::Result<Session> {
+        let body = json!({"user": name, "password": "bench password", "device": {"id": Id::now_v7(), "name": format!("{name}-{device}")}});
+        self.post("/v1/auth/login", None, &body).await
+    }
+
+    async fn push_raw(&self, token: &str, ws: Id, body: Vec<u8>) -> anyhow::Result<PushResponse> {
+        let resp = self
+            .http
+            .post(format!("{}/v1/workspaces/{ws}/push", self.base))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await?;
+        if !resp.status().is_success() {
+            bail!("push: {} {}", resp.status(), resp.text().await.unwrap_or_default());
+        }
+        Ok(resp.json().await?)
+    }
+
+    async fn push(&self, token: &str, ws: Id, mutations: &[Mutation]) -> anyhow::Result<PushResponse> {
+        self.push_raw(token, ws, serde_json::to_vec(&json!({ "mutations": mutations }))?).await
+    }
+
+    async fn live(&self, token: &str) -> anyhow::Result<LiveSocket> {
+        let mut req = format!("{}/v1/live", self.base.replacen("http", "ws", 1)).into_client_request()?;
+        req.headers_mut().insert("authorization", format!("Bearer {token}").parse()?);
+        let (mut sock, _) = tokio_tungstenite::connect_async(req).await?;
+        match next_frame(&mut sock).await? {
+            LiveMessage::Hello { .. } => Ok(sock),
+            other => bail!("expected hello, got {other:?}"),
+        }
+    }
+}
+
+type LiveSocket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn next_frame(sock: &mut LiveSocket) -> anyhow::Result<LiveMessage> {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(30), sock.next())
+            .await
+            .context("no live frame within 30 s")?
+            .context("live channel closed")??;
+        if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
+            return Ok(serde_json::from_str(&t)?);
+        }
+    }
+}
+
+fn fields(v: Value) -> Fields {
+    match v {
+        Value::Object(m) => m,
+        _ => Fields::new(),
+    }
+}
+
+fn collection(name: &str) -> Mutation {
+    Mutation {
+        mutation_id: Id::now_v7(),
+        doc_id: Id::now_v7(),
+        base_version: 0,
+        op: Op::Create { kind: Kind::Collection, parent_id: None, order_key: Some("V".into()), fields: fields(json!({ "name": name })) },
+    }
+}
+
+/// A request shaped like a typical one in a real collection.
+fn request(parent: Id, i: usize, key: String) -> Mutation {
+    Mutation {
+        mutation_id: Id::now_v7(),
+        doc_id: Id::now_v7(),
+        base_version: 0,
+        op: Op::Create {
+            kind: Kind::Request,
+            parent_id: Some(parent),
+            order_key: Some(key),
+            fields: fields(json!({
+                "name": format!("Get order {i}"),
+                "method": "GET",
+                "url": {"raw": format!("{{{{baseUrl}}}}/orders/{i}?expand=items"), "host": ["{{baseUrl}}"], "path": ["orders", i.to_string()], "query": [{"key": "expand", "value": "items"}]},
+                "header": [{"key": "Accept", "value": "application/json"}, {"key": "Authorization", "value": "Bearer {{token}}"}],
+                "event": [{"listen": "test", "script": {"type": "text/javascript", "exec": ["pm.test(\"status is 200\", () => pm.response.to.have.status(200));"]}}],
+            })),
+        },
+    }
+}
+
+fn requests(parent: Id, n: usize) -> anyhow::Result<Vec<Mutation>> {
+    let keys = model::ordering::n_between(None, None, n)?;
+    Ok(keys.into_iter().enumerate().map(|(i, k)| request(parent, i, k)).collect())
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1000.0)
+}
+
+struct Report {
+    rows: Vec<(String, String, String, bool)>,
+}
+
+impl Report {
+    fn row(&mut self, what: &str, figure: String, target: &str, met: bool) {
+        println!("  {what:<44} {figure:>18}   target {target:<14} {}", if met { "met" } else { "MISSED" });
+        self.rows.push((what.into(), figure, target.into(), met));
+    }
+}
+
+/// Runs every benchmark and prints the figures.
+pub fn run(mut args: BenchArgs) -> anyhow::Result<()> {
+    if args.quick {
+        args.devices = args.devices.min(60);
+        args.requests = args.requests.min(2000);
+        args.mutations = args.mutations.min(20_000);
+        args.samples = args.samples.min(200);
+    }
+    if cfg!(debug_assertions) {
+        eprintln!("warning: this is a debug build; run `cargo run --release -- bench` for real figures");
+    }
+    // reqwest is built without a default crypto provider (the device picks ring).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(bench(args))
+}
+
+async fn bench(args: BenchArgs) -> anyhow::Result<()> {
+    let server = ChildServer::spawn()?;
+    let api = Api { base: server.base.clone(), http: reqwest::Client::builder().no_gzip().build()? };
+    println!(
+        "apisync bench: server {} (embedded SQLite), {} cores",
+        server.base,
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    let mut report = Report { rows: Vec::new() };
+
+    throughput(&api, &args, &mut report).await?;
+    propagation(&api, &args, &mut report).await?;
+    restore(&api, &args, &mut report).await?;
+    fan_out(&api, &server, &args, &mut report).await?;
+
+    let missed = report.rows.iter().filter(|r| !r.3).count();
+    println!("{} of {} targets met", report.rows.len() - missed, report.rows.len());
+    std::io::stdout().flush().ok();
+    Ok(())
+}
+
+async fn throughput(api: &Api, args: &BenchArgs, report: &mut Report) -> anyhow::Result<()> {
+    let s = api.signup("bench-push").await?;
+    let ws = s.workspaces[0].id;
+    let col = collection("Throughput");
+    api.push(&s.token, ws, std::slice::from_ref(&col)).await?;
+    const BATCH: usize = 1000;
+    let all = requests(col.doc_id, args.mutations)?;
+    // Bodies are made up front: the figure is the server's, not the JSON encoder's.
+    let bodies: Vec<Vec<u8>> = all.chunks(BATCH).map(|c| serde_json::to_vec(&json!({ "mutations": c }))).collect::<Result<_, _>>()?;
+    let start = Instant::now();
+    for body in bodies {
+        let r = api.push_raw(&s.token, ws, body).await?;
+        if r.results.iter().any(|x| !matches!(x.outcome, protocol::Outcome::Applied { .. })) {
+            bail!("a benchmark mutation was not applied");
+        }
+    }
+    let rate = args.mutations as f64 / start.elapsed().as_secs_f64();
+    println!("push throughput: {} mutations in batches of {BATCH}", args.mutations);
+    report.row("sustained push throughput", format!("{rate:.0} mut/s"), "> 50000/s", rate > 50_000.0);
+    Ok(())
+}
+
+async fn propagation(api: &Api, args: &BenchArgs, report: &mut Report) -> anyhow::Result<()> {
+    let a = api.signup("bench-live").await?;
+    let b = api.login("bench-live", 1).await?;
+    let ws = a.workspaces[0].id;
+    let col = collection("Live");
+    let mut version = match &api.push(&a.token, ws, std::slice::from_ref(&col)).await?.results[0].outcome {
+        protocol::Outcome::Applied { version, .. } => *version,
+        other => bail!("collection not created: {other:?}"),
+    };
+    let mut sock = api.live(&b.token).await?;
+    next_frame(&mut sock).await?; // B hears of the collection itself.
+    let mut samples = Vec::with_capacity(args.samples);
+    for i in 0..args.samples {
+        let m = Mutation {
+            mutation_id: Id::now_v7(),
+            doc_id: col.doc_id,
+            base_version: version,
+            op: Op::Set { fields: fields(json!({ "name": format!("Live {i}") })) },
+        };
+        let start = Instant::now();
+        let (pushed, frame) = tokio::join!(api.push(&a.token, ws, std::slice::from_ref(&m)), next_frame(&mut sock));
+        let elapsed = start.elapsed();
+        version = pushed?.seq;
+        match frame? {
+            LiveMessage::Changes { docs, .. }
+                if docs.iter().any(|d: &Document| d.fields.get("name") == Some(&json!(format!("Live {i}")))) => {}
+            other => bail!("device B got {other:?} instead of the change"),
+        }
+        samples.push(elapsed);
+    }
+    samples.sort();
+    println!("propagation: device A pushes one change, device B receives it on its live channel ({} samples)", samples.len());
+    report.row("propagation latency p50", ms(percentile(&samples, 0.50)), "< 2 ms", percentile(&samples, 0.50) < Duration::from_millis(2));
+    report.row(
+        "propagation latency p99",
+        ms(percentile(&samples, 0.99)),
+        "< 10 ms",
+        percentile(&samples, 0.99) < Duration::from_millis(10),
+    );
+    Ok(())
+}
+
+async fn restore(api: &Api, args: &BenchArgs, report: &mut Report) -> anyhow::Result<()> {
+    let s = api.signup("bench-restore").await?;
+    let ws = s.workspaces[0].id;
+    let col = collection("Restore");
+    api.push(&s.token, ws, std::slice::from_ref(&col)).await?;
+    let reqs = requests(col.doc_id, args.requests)?;
+    for chunk in reqs.chunks(1000) {
+        api.push(&s.token, ws, chunk).await?;
+    }
+    let fresh = api.login("bench-restore", 1).await?;
+    // Wire bytes: what a sign-in pulls, gzip as the server sends it.
+    let start = Instant::now();
+    let mut after = 0;
+    let mut wire = 0usize;
+    let mut docs: Vec<Document> = Vec::new();
+    loop {
+        let resp = api
+            .http
+            .get(format!("{}/v1/workspaces/{ws}/changes?after={after}&limit={}", api.base, protocol::limits::MAX_PAGE))
+            .bearer_auth(&fresh.token)
+            .header("accept-encoding", "gzip")
+            .send()
+            .await?;
+        let body = resp.bytes().await?;
+        wire += body.len();
+        let mut json = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&body[..]), &mut json).context("the pull was not gzip")?;
+        let page: Changes = serde_json::from_slice(&json)?;
+        docs.extend(page.docs);
+        after = page.next;
+        if !page.more {
+            break;
+        }
+    }
+    let pull_time = start.elapsed();
+    let collection_doc = docs.iter().find(|d| d.id == col.doc_id).context("the collection did not come back")?.clone();
+    let export = formats::export_collection(&collection_doc, &docs).context("cannot export the collection")?;
+    let export_gzip = gzip_len(&serde_json::to_vec(&export)?)?;
+    let ratio = wire as f64 / export_gzip as f64;
+    println!(
+        "restore: {} requests; sign-in pull {} KiB gzip vs {} KiB gzip of their Postman export",
+        args.requests,
+        wire / 1024,
+        export_gzip / 1024
+    );
+    report.row("restore pull (server to parsed documents)", ms(pull_time), "< 500 ms", pull_time < Duration::from_millis(500));
+    report.row("restore bytes / gzip(export)", format!("{ratio:.2}x"), "<= 1.10x", ratio <= 1.10);
+    Ok(())
+}
+
+fn gzip_len(data: &[u8]) -> anyhow::Result<usize> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(data)?;
+    Ok(enc.finish()?.len())
+}
+
+async fn fan_out(api: &Api, server: &ChildServer, args: &BenchArgs, report: &mut Report) -> anyhow::Result<()> {
+    let accounts = args.devices.div_ceil(3);
+    let gate = Arc::new(Semaphore::new(4));
+    let mut tasks = Vec::new();
+    for i in 0..accounts {
+        let api = api.clone();
+        let gate = gate.clone();
+        tasks.push(tokio::spawn(async move {
+            let _permit = gate.acquire_owned().await?;
+            let name = format!("bench-fan-{i}");
+            let first = api.signup(&name).await?;
+            let mut sessions = vec![first];
+            for d in 1..3 {
+                sessions.push(api.login(&name, d).await?);
+            }
+            anyhow::Ok(sessions)
+        }));
+    }
+    let mut sessions = Vec::new();
+    for t in tasks {
+        sessions.push(t.await??);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = server.rss_kib()?;
+    let mut sockets = Vec::new();
+    for s in sessions.iter().flatten().take(args.devices) {
+        sockets.push((s.workspaces[0].id, api.live(&s.token).await?));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = server.rss_kib()?;
+    let per_device = (after.saturating_sub(before) * 1024) as f64 / sockets.len() as f64;
+    println!("memory: server RSS {} KiB before and {} KiB after {} live devices connected", before, after, sockets.len());
+    report.row("server memory per live device", format!("{:.1} KB", per_device / 1000.0), "< 20 KB", per_device < 20_000.0);
+
+    // Every account pushes one change at once; each change reaches the
+    // account's three devices. Measured: until the last device has its change.
+    let start = Instant::now();
+    let receivers: Vec<_> = sockets
+        .into_iter()
+        .map(|(ws, mut sock)| {
+            tokio::spawn(async move {
+                loop {
+                    match next_frame(&mut sock).await? {
+                        LiveMessage::Changes { workspace_id, .. } if workspace_id == ws => return anyhow::Ok(start.elapsed()),
+                        _ => {}
+                    }
+                }
+            })
+        })
+        .collect();
+    let pushes: Vec<_> = sessions
+        .iter()
+        .map(|s| {
+            let api = api.clone();
+            let token = s[0].token.clone();
+            let ws = s[0].workspaces[0].id;
+            tokio::spawn(async move { api.push(&token, ws, &[collection("fan-out")]).await })
+        })
+        .collect();
+    for p in pushes {
+        p.await??;
+    }
+    let mut latest = Duration::ZERO;
+    for r in receivers {
+        latest = latest.max(r.await??);
+    }
+    println!(
+        "fan-out: {} accounts push one change each at once; each reaches the account's live devices ({} in all)",
+        accounts, args.devices
+    );
+    report.row("all live devices have their change", ms(latest), "< 250 ms", latest < Duration::from_millis(250));
+    Ok(())
+}
