@@ -4,5 +4,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Nothing beyond cargo's own dependencies is needed yet.
-exit 0
+# Node packages for crates/formats/tests/postman_tools.rs (tests/node: ajv, postman-collection,
+# postman-collection-transformer, newman), exactly as package-lock.json pins them. Reinstalled
+# only when node_modules is missing or package-lock.json changed since the last install.
+node_dir=tests/node
+stamp="$node_dir/node_modules/.apisync-package-lock.sha256"
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "install-test-deps: node and npm (Node 20+) are needed for crates/formats/tests/postman_tools.rs" >&2
+    exit 1
+fi
+want="$(sha256sum "$node_dir/package-lock.json" | cut -d' ' -f1)"
+if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+    echo "install-test-deps: npm ci in $node_dir" >&2
+    (cd "$node_dir" && CI=true npm ci --no-audit --no-fund --loglevel=error --no-progress </dev/null >/dev/null)
+    echo "$want" >"$stamp"
+fi

@@ -4,6 +4,7 @@
 mod account;
 mod bench;
 mod device;
+mod files;
 mod migrate;
 mod output;
 mod serve;
@@ -76,6 +77,13 @@ enum Command {
     Mv(device::MvArgs),
     /// List the conflicts inbox, or resolve an entry.
     Conflicts(device::ConflictsArgs),
+    /// Import Postman files: collections, environments, globals, data dumps, newman reports.
+    Import(files::ImportArgs),
+    /// Export a collection, an environment, the globals, or everything, as Postman files.
+    Export(files::ExportArgs),
+    /// The local-only scratch pad: save it to a file, or move it into a workspace.
+    #[command(subcommand)]
+    Scratchpad(files::ScratchpadCmd),
 }
 
 /// The global options every device verb needs.
@@ -146,5 +154,8 @@ async fn run(g: Globals, cmd: Command) -> anyhow::Result<()> {
         Command::Rm(a) => device::rm(&g, a).await,
         Command::Mv(a) => device::mv(&g, a).await,
         Command::Conflicts(a) => device::conflicts(&g, a).await,
+        Command::Import(a) => files::import(&g, a).await,
+        Command::Export(a) => files::export(&g, a),
+        Command::Scratchpad(c) => files::scratchpad(&g, c).await,
     }
 }

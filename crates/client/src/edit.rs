@@ -23,7 +23,7 @@ pub enum Position {
 /// The pseudo-field of variables that holds the device-local current value.
 pub const CURRENT: &str = "current";
 
-fn record(conn: &Connection, ws: &Workspace, m: Mutation, base: &Fields) -> Result<(), ClientError> {
+pub(crate) fn record(conn: &Connection, ws: &Workspace, m: Mutation, base: &Fields) -> Result<(), ClientError> {
     // The scratch pad never sends anything, so it never queues anything.
     if !ws.local_only {
         outbox::append(conn, ws.id, &m, base)?;
@@ -44,7 +44,7 @@ fn workspace_of(conn: &Connection, d: &Document) -> Result<Workspace, ClientErro
     store::workspace(conn, d.workspace_id)?.ok_or_else(|| ClientError::NotFound(format!("the workspace of {} is not on this device", d.id)))
 }
 
-fn writable(ws: &Workspace) -> Result<(), ClientError> {
+pub(crate) fn writable(ws: &Workspace) -> Result<(), ClientError> {
     if ws.role.as_deref() == Some("viewer") {
         return Err(ClientError::Invalid(format!(
             "you may view workspace '{}' but not change it; ask its owner for the editor role",
@@ -63,7 +63,7 @@ fn split_current(kind: Kind, fields: &mut Fields) -> Result<Option<Value>, Clien
     }
 }
 
-fn check_parent(conn: &Connection, kind: Kind, ws: &Workspace, parent: Option<Id>) -> Result<(), ClientError> {
+pub(crate) fn check_parent(conn: &Connection, kind: Kind, ws: &Workspace, parent: Option<Id>) -> Result<(), ClientError> {
     let allowed = kind.parents();
     match parent {
         None if allowed.is_empty() => Ok(()),
@@ -94,7 +94,7 @@ fn check_parent(conn: &Connection, kind: Kind, ws: &Workspace, parent: Option<Id
     }
 }
 
-fn append_key(conn: &Connection, ws: Id, parent: Option<Id>, except: Option<Id>) -> Result<String, ClientError> {
+pub(crate) fn append_key(conn: &Connection, ws: Id, parent: Option<Id>, except: Option<Id>) -> Result<String, ClientError> {
     let last = store::last_child_key(conn, ws, parent, except)?;
     let key = match last.filter(|k| ordering::validate(k).is_ok()) {
         Some(k) => ordering::between(Some(&k), None),

@@ -22,6 +22,7 @@ mod account;
 mod conflicts;
 mod edit;
 mod error;
+mod import;
 mod live;
 mod outbox;
 mod profile;
@@ -176,6 +177,35 @@ impl Device {
             None => self.resolve_workspace(workspace)?,
         };
         self.store.write(|tx| edit::create(tx, &ws, kind, parent, fields))
+    }
+
+    /// Writes documents made elsewhere (an import) into a workspace, parents
+    /// before children, in one transaction; returns how many were written.
+    /// With `replace`, same-named Postman items are deleted first.
+    pub fn import_documents(&self, workspace: Option<&str>, docs: &[Document], replace: bool) -> Result<usize, ClientError> {
+        let ws = self.resolve_workspace(workspace)?;
+        self.store.write(|tx| import::insert_all(tx, &ws, docs, replace))
+    }
+
+    /// The scratch pad's documents, parents before children.
+    pub fn scratchpad_documents(&self) -> Result<Vec<Document>, ClientError> {
+        self.store.read(import::scratchpad_docs)
+    }
+
+    /// Moves everything in the scratch pad into a workspace of the account,
+    /// from where it syncs; returns how many documents moved.
+    pub fn move_scratchpad(&self, workspace: &str) -> Result<usize, ClientError> {
+        if !self.is_signed_in()? {
+            return Err(ClientError::Invalid("sign in first: the scratch pad moves into a workspace of your account".into()));
+        }
+        let ws = self.resolve_workspace(Some(workspace))?;
+        if ws.local_only {
+            return Err(ClientError::Invalid("choose a workspace of your account, not the scratch pad itself".into()));
+        }
+        self.store.write(|tx| {
+            let docs = import::scratchpad_docs(tx)?;
+            import::insert_all(tx, &ws, &docs, false)
+        })
     }
 
     /// Sets fields of a document (`current` on a variable: the device-local value).

@@ -259,7 +259,12 @@ fn url(r: &Map<String, Value>) -> Option<Value> {
     if vars.is_empty() && query.is_empty() {
         return Some(raw);
     }
-    let mut url = Map::new();
+    // Postman's SDK (and so newman) reads a URL object's parts, not its
+    // `raw`: the object carries the parts the transformer would write.
+    let mut url = match raw.as_str() {
+        Some(text) => url_parts(text),
+        None => Map::new(),
+    };
     url.insert("raw".into(), raw);
     if !query.is_empty() {
         url.insert("query".into(), Value::Array(query));
@@ -268,6 +273,111 @@ fn url(r: &Map<String, Value>) -> Option<Value> {
         url.insert("variable".into(), Value::Array(vars));
     }
     Some(Value::Object(url))
+}
+
+/// A URL's `protocol`, `auth`, `host`, `port`, `path`, `query` and `hash`,
+/// split as postman-collection-transformer's `url.parse` splits them
+/// (separators inside `{{variables}}` do not count; `\` in the path is `/`).
+fn url_parts(raw: &str) -> Map<String, Value> {
+    let text = raw.trim_start();
+    let mut work = text.as_bytes().to_vec();
+    // `mask` is `work` with every `{{variable}}` blanked out; separators are looked for in it.
+    let mut mask = work.clone();
+    let mut i = 0;
+    while i + 1 < mask.len() {
+        if mask[i] == b'{' && mask[i + 1] == b'{' {
+            let end = mask[i + 2..].iter().position(|b| matches!(b, b'{' | b'}')).map(|n| i + 2 + n);
+            if let Some(end) = end.filter(|&e| mask[e..].starts_with(b"}}")) {
+                mask[i..end + 2].fill(b'_');
+                i = end + 2;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    let s = |a: usize, b: usize, w: &[u8]| String::from_utf8_lossy(&w[a..b]).into_owned();
+    let split = |a: usize, b: usize, sep: u8, w: &[u8], m: &[u8]| -> Vec<String> {
+        let mut out = Vec::new();
+        let mut from = a;
+        for (k, _) in m.iter().enumerate().take(b).skip(a).filter(|(_, x)| **x == sep) {
+            out.push(s(from, k, w));
+            from = k + 1;
+        }
+        out.push(s(from, b, w));
+        out
+    };
+    let find = |a: usize, b: usize, m: &[u8], sep: &[u8]| m[a..b].windows(sep.len()).position(|x| x == sep).map(|n| a + n);
+    let rfind = |a: usize, b: usize, m: &[u8], sep: u8| m[a..b].iter().rposition(|&x| x == sep).map(|n| a + n);
+
+    let mut out = Map::new();
+    let (mut start, mut end) = (0, work.len());
+    if end == 0 {
+        return out;
+    }
+    if let Some(k) = find(start, end, &mask, b"#") {
+        out.insert("hash".into(), Value::String(s(k + 1, end, &work)));
+        end = k;
+    }
+    let mut query = None;
+    if let Some(k) = find(start, end, &mask, b"?") {
+        query = Some(split(k + 1, end, b'&', &work, &mask));
+        end = k;
+    }
+    if let Some(k) = find(start, end, &mask, b"://").or_else(|| find(start, end, &mask, b":\\\\")) {
+        out.insert("protocol".into(), Value::String(s(start, k, &work)));
+        start = k + 3;
+    }
+    for k in start..end {
+        if mask[k] == b'\\' {
+            mask[k] = b'/';
+            work[k] = b'/';
+        }
+    }
+    let mut path = None;
+    if let Some(k) = find(start, end, &mask, b"/") {
+        path = Some(split(k + 1, end, b'/', &work, &mask));
+        end = k;
+    }
+    if let Some(k) = rfind(start, end, &mask, b'@') {
+        let mut auth = Map::new();
+        match find(start, k, &mask, b":") {
+            Some(c) => {
+                auth.insert("user".into(), Value::String(s(start, c, &work)));
+                auth.insert("password".into(), Value::String(s(c + 1, k, &work)));
+            }
+            None => {
+                auth.insert("user".into(), Value::String(s(start, k, &work)));
+            }
+        }
+        out.insert("auth".into(), Value::Object(auth));
+        start = k + 1;
+    }
+    let mut port = None;
+    if let Some(k) = rfind(start, end, &mask, b':').filter(|&k| !work[k + 1..end].contains(&b']')) {
+        port = Some(s(k + 1, end, &work));
+        end = k;
+    }
+    if start < end {
+        out.insert("host".into(), json!(split(start, end, b'.', &work, &mask)));
+    }
+    if let Some(port) = port {
+        out.insert("port".into(), Value::String(port));
+    }
+    if let Some(path) = path {
+        out.insert("path".into(), json!(path));
+    }
+    if let Some(query) = query {
+        let params: Vec<Value> = query
+            .into_iter()
+            .map(|p| match p.split_once('=') {
+                _ if p.is_empty() => json!({"key": null, "value": null}),
+                Some((k, v)) => json!({"key": k, "value": v}),
+                None => json!({"key": p, "value": null}),
+            })
+            .collect();
+        out.insert("query".into(), Value::Array(params));
+    }
+    out
 }
 
 /// v1 writes `enabled: true|false`; v2.1 writes `disabled: true` when off.
@@ -399,4 +509,40 @@ fn response(resp: &Map<String, Value>, parent_request: &Map<String, Value>) -> V
     };
     out.insert("originalRequest".into(), original);
     Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v1_url(url: &str, vars: Value) -> Value {
+        let r = json!({"url": url, "pathVariables": vars});
+        super::url(r.as_object().unwrap()).unwrap()
+    }
+
+    /// Postman's SDK ignores `raw` in a URL object, so the parts must be there:
+    /// as postman-collection-transformer writes them for the same v1 request.
+    #[test]
+    fn url_objects_carry_postmans_parts() {
+        assert_eq!(
+            v1_url("https://petstore.swagger.io/v2/pet/:petId", json!({"petId": "{{petId}}"})),
+            json!({"raw": "https://petstore.swagger.io/v2/pet/:petId", "protocol": "https", "host": ["petstore", "swagger", "io"],
+                   "path": ["v2", "pet", ":petId"], "variable": [{"key": "petId", "value": "{{petId}}"}]})
+        );
+        assert_eq!(
+            v1_url(" {{base.url}}:8080/a\\:id?x=1&y&=z&#top", json!({"id": "7"})),
+            json!({"raw": " {{base.url}}:8080/a\\:id?x=1&y&=z&#top", "host": ["{{base.url}}"], "port": "8080", "path": ["a", ":id"],
+                   "query": [{"key": "x", "value": "1"}, {"key": "y", "value": null}, {"key": "", "value": "z"}, {"key": null, "value": null}],
+                   "hash": "top", "variable": [{"key": "id", "value": "7"}]})
+        );
+        assert_eq!(
+            v1_url("http://u:p:w@{{h/x}}/:a", json!({"a": "1"})),
+            json!({"raw": "http://u:p:w@{{h/x}}/:a", "protocol": "http", "auth": {"user": "u", "password": "p:w"}, "host": ["{{h/x}}"],
+                   "path": [":a"], "variable": [{"key": "a", "value": "1"}]})
+        );
+        // v1 query params stay the query; a string URL stays a string.
+        let r = json!({"url": "http://a/b?q=1", "queryParams": [{"key": "q", "value": "1", "enabled": false}]});
+        assert_eq!(super::url(r.as_object().unwrap()).unwrap()["query"], json!([{"key": "q", "value": "1", "disabled": true}]));
+        assert_eq!(v1_url("http://a/b", json!({})), json!("http://a/b"));
+    }
 }

@@ -135,7 +135,10 @@ fn v1_bodies_headers_and_scripts_convert() {
     let imp = import_value(&v1, Id::nil(), &mut minter()).unwrap();
     let out = export_collection(&imp.documents[0], &imp.documents).unwrap();
     let r1 = &out["item"][0];
-    assert_eq!(r1["request"]["url"], json!({"raw": "http://a/:id", "variable": [{"key": "id", "value": "7"}]}));
+    assert_eq!(
+        r1["request"]["url"],
+        json!({"raw": "http://a/:id", "protocol": "http", "host": ["a"], "path": [":id"], "variable": [{"key": "id", "value": "7"}]})
+    );
     assert_eq!(r1["request"]["header"], json!([{"key": "A", "value": "1"}, {"key": "B", "value": "2", "disabled": true}]));
     assert_eq!(r1["request"]["body"], json!({"mode": "raw", "raw": "{}"}));
     assert_eq!(r1["event"][1], json!({"listen": "test", "script": {"type": "text/javascript", "exec": ["t1()", "t2()"]}}));

@@ -1,0 +1,255 @@
+//! Postman's files in and out: `import`, `export`, and the scratch pad's
+//! `scratchpad export` and `scratchpad move`.
+
+use crate::device::autosync;
+use crate::{Globals, Json, output, parse_id};
+use anyhow::{Context, bail};
+use clap::{ArgGroup, Args, Subcommand};
+use model::{Document, Id, Kind};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use uuid::Uuid;
+
+/// Largest file `import` reads.
+pub const MAX_IMPORT_BYTES: u64 = 256 * 1024 * 1024;
+
+/// `apisync import`
+#[derive(Args)]
+pub struct ImportArgs {
+    /// Postman files: collections (v2.1, v2.0, v1), environments, globals, a
+    /// data dump, a newman JSON report, or a cloud export folder (with
+    /// archive.json).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Workspace name or id [default: your personal workspace; the scratch pad when signed out].
+    #[arg(long, short)]
+    workspace: Option<String>,
+    /// Replace collections, environments, header presets and globals that an
+    /// earlier import of the same items made, instead of adding a copy.
+    #[arg(long)]
+    replace: bool,
+    #[command(flatten)]
+    json: Json,
+}
+
+/// `apisync export`
+#[derive(Args)]
+#[command(group(ArgGroup::new("what").required(true).args(["collection", "environment", "globals", "all"])))]
+pub struct ExportArgs {
+    /// Export this collection (Collection Format v2.1).
+    #[arg(long, value_parser = parse_id)]
+    collection: Option<Uuid>,
+    /// Export this environment.
+    #[arg(long, value_parser = parse_id)]
+    environment: Option<Uuid>,
+    /// Export a workspace's globals.
+    #[arg(long)]
+    globals: bool,
+    /// Export everything on this device as a Postman data dump: your backup.
+    #[arg(long)]
+    all: bool,
+    /// Workspace for --globals [default: your personal workspace; the scratch pad when signed out].
+    #[arg(long, short)]
+    workspace: Option<String>,
+    /// Where to write; `-` for standard output.
+    #[arg(long, short)]
+    output: PathBuf,
+}
+
+/// `apisync scratchpad ...`
+#[derive(Subcommand)]
+pub enum ScratchpadCmd {
+    /// Save the whole scratch pad as a Postman data dump.
+    Export {
+        /// Where to write; `-` for standard output.
+        #[arg(long, short)]
+        output: PathBuf,
+    },
+    /// Move everything in the scratch pad into a workspace of your account (signed in).
+    Move {
+        /// Workspace name or id.
+        #[arg(long, short)]
+        workspace: String,
+        #[command(flatten)]
+        json: Json,
+    },
+}
+
+fn read_file(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if meta.len() > MAX_IMPORT_BYTES {
+        bail!(
+            "{} is {} MiB; apisync imports files of up to {} MiB — export the collections from Postman one by one",
+            path.display(),
+            meta.len() / (1024 * 1024),
+            MAX_IMPORT_BYTES / (1024 * 1024)
+        );
+    }
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// The files a path stands for: itself, or for a Postman cloud export (a
+/// folder with archive.json, or archive.json itself) the collection and
+/// environment files it lists.
+fn expand(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let archive = if path.is_dir() { path.join("archive.json") } else { path.to_path_buf() };
+    if archive.file_name().is_some_and(|n| n == "archive.json") && archive.exists() {
+        let root = archive.parent().unwrap_or(Path::new("."));
+        let index: Value =
+            serde_json::from_slice(&read_file(&archive)?).with_context(|| format!("{} is not valid JSON", archive.display()))?;
+        let mut files = Vec::new();
+        for (section, dir) in [("collection", "collection"), ("environment", "environment")] {
+            for id in index.get(section).and_then(Value::as_object).map(|o| o.keys().cloned().collect::<Vec<_>>()).unwrap_or_default() {
+                let f = root.join(dir).join(format!("{id}.json"));
+                if !f.exists() {
+                    bail!("{} lists {section} {id}, but {} is missing", archive.display(), f.display());
+                }
+                files.push(f);
+            }
+        }
+        if files.is_empty() {
+            bail!("{} lists no collections or environments", archive.display());
+        }
+        return Ok(files);
+    }
+    if path.is_dir() {
+        bail!("{} is a folder without archive.json; name the files to import", path.display());
+    }
+    Ok(vec![path.to_path_buf()])
+}
+
+fn counts(docs: &[Document]) -> String {
+    let mut by: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for d in docs {
+        *by.entry(output::kind(d.kind)).or_default() += 1;
+    }
+    by.iter().map(|(k, n)| format!("{n} {k}{}", if *n == 1 { "" } else { "s" })).collect::<Vec<_>>().join(", ")
+}
+
+/// `apisync import FILE...`: every file is read and checked first; then all
+/// of them are written in one transaction, so nothing is half-imported.
+pub async fn import(g: &Globals, a: ImportArgs) -> anyhow::Result<()> {
+    let mut device = g.open()?;
+    let ws = device.resolve_workspace(a.workspace.as_deref())?;
+    let spinner = std::io::stderr().is_terminal().then(|| {
+        let s = indicatif::ProgressBar::new_spinner();
+        s.enable_steady_tick(std::time::Duration::from_millis(120));
+        s
+    });
+    let mut all: Vec<Document> = Vec::new();
+    let mut report = Vec::new();
+    for path in a.files.iter().map(|p| expand(p)).collect::<anyhow::Result<Vec<_>>>()?.into_iter().flatten() {
+        if let Some(s) = &spinner {
+            s.set_message(format!("reading {}", path.display()));
+        }
+        let bytes = read_file(&path)?;
+        let imported = formats::import(&bytes, ws.id, &mut Id::now_v7)
+            .map_err(|e| anyhow::anyhow!("{}: {e}; nothing was imported", path.display()))?;
+        report.push(json!({
+            "file": path.display().to_string(),
+            "format": imported.format.describe(),
+            "documents": imported.documents.len(),
+            "summary": counts(&imported.documents),
+            "top_level": imported.documents.iter().filter(|d| d.parent_id.is_none()).map(|d| json!({"id": d.id, "kind": d.kind, "name": d.title()})).collect::<Vec<_>>(),
+            "notes": imported.notes,
+        }));
+        all.extend(imported.documents);
+    }
+    if let Some(s) = &spinner {
+        s.set_message(format!("writing {} documents", all.len()));
+    }
+    let written = device.import_documents(Some(&ws.id.to_string()), &all, a.replace)?;
+    if let Some(s) = spinner {
+        s.finish_and_clear();
+    }
+    if a.json.json {
+        output::json(&json!({ "workspace": ws.id, "written": written, "files": report }))?;
+    } else {
+        for r in &report {
+            println!(
+                "imported {} ({}): {}",
+                r["file"].as_str().unwrap_or_default(),
+                r["format"].as_str().unwrap_or_default(),
+                r["summary"].as_str().unwrap_or_default()
+            );
+            for note in r["notes"].as_array().into_iter().flatten() {
+                eprintln!("  note: {}", note.as_str().unwrap_or_default());
+            }
+        }
+        println!("{written} documents written to workspace '{}'", ws.name);
+    }
+    autosync(&mut device).await;
+    Ok(())
+}
+
+fn write_out(path: &Path, value: &Value) -> anyhow::Result<()> {
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    if path == Path::new("-") {
+        std::io::stdout().write_all(text.as_bytes())?;
+        return Ok(());
+    }
+    // Write beside the target and rename: a crash never leaves half a file.
+    let tmp = path.with_extension("apisync-tmp");
+    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// `apisync export`
+pub fn export(g: &Globals, a: ExportArgs) -> anyhow::Result<()> {
+    let device = g.open()?;
+    let (value, what) = if let Some(id) = a.collection.or(a.environment) {
+        let doc = device.get(id)?;
+        let docs = device.list(Some(&doc.workspace_id.to_string()), None)?;
+        match (doc.kind, a.collection.is_some()) {
+            (Kind::Collection, true) => (formats::export_collection(&doc, &docs)?, format!("collection '{}'", doc.title())),
+            (Kind::Environment, false) => (formats::export_environment(&doc, &docs)?, format!("environment '{}'", doc.title())),
+            (k, _) => bail!("{id} is a {k}, not a {}", if a.collection.is_some() { "collection" } else { "environment" }),
+        }
+    } else if a.globals {
+        let docs = device.list(a.workspace.as_deref(), Some(Kind::Global))?;
+        (formats::export_globals(&docs), format!("{} globals", docs.len()))
+    } else {
+        let mut docs = Vec::new();
+        for ws in device.workspaces()? {
+            docs.extend(device.list(Some(&ws.id.to_string()), None)?);
+        }
+        (formats::export_dump(&docs), format!("everything ({})", counts(&docs)))
+    };
+    write_out(&a.output, &value)?;
+    if a.output != Path::new("-") {
+        eprintln!("exported {what} to {}", a.output.display());
+    }
+    Ok(())
+}
+
+/// `apisync scratchpad ...`
+pub async fn scratchpad(g: &Globals, c: ScratchpadCmd) -> anyhow::Result<()> {
+    let mut device = g.open()?;
+    match c {
+        ScratchpadCmd::Export { output: path } => {
+            let docs = device.scratchpad_documents()?;
+            write_out(&path, &formats::export_dump(&docs))?;
+            if path != Path::new("-") {
+                eprintln!(
+                    "exported the scratch pad ({}) to {}",
+                    if docs.is_empty() { "empty".to_string() } else { counts(&docs) },
+                    path.display()
+                );
+            }
+        }
+        ScratchpadCmd::Move { workspace, json: j } => {
+            let moved = device.move_scratchpad(&workspace)?;
+            if j.json {
+                output::json(&json!({ "moved": moved, "workspace": workspace }))?;
+            } else {
+                println!("moved {moved} documents from the scratch pad into '{workspace}'");
+            }
+            autosync(&mut device).await;
+        }
+    }
+    Ok(())
+}

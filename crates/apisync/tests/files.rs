@@ -1,0 +1,190 @@
+//! End to end: Postman files in and out through the real binary, the
+//! scratch pad, and working without an account.
+
+mod support;
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use support::{Device, Server, stderr};
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/postman").join(rel)
+}
+
+fn read_json(p: &Path) -> Value {
+    let bytes = std::fs::read(p).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    serde_json::from_str(text.trim_start_matches('\u{feff}')).unwrap()
+}
+
+/// Items that had no id get apisync's on export (Postman does the same);
+/// ids that were there are kept, which the formats tests check exactly.
+fn without_item_ids(mut v: Value) -> Value {
+    fn walk(v: &mut Value) {
+        for list in ["item", "response"] {
+            if let Some(items) = v.get_mut(list).and_then(Value::as_array_mut) {
+                for item in items {
+                    if let Some(o) = item.as_object_mut() {
+                        o.remove("id");
+                    }
+                    walk(item);
+                }
+            }
+        }
+    }
+    walk(&mut v);
+    v
+}
+
+fn of_kind(docs: &Value, kind: &str) -> Vec<Value> {
+    docs.as_array().unwrap().iter().filter(|d| d["kind"] == kind).cloned().collect()
+}
+
+fn import(device: &Device, files: &[&Path], extra: &[&str]) -> Value {
+    let mut args: Vec<String> = vec!["import".into()];
+    args.extend(files.iter().map(|f| f.display().to_string()));
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    device.json(&refs)
+}
+
+#[test]
+fn a_collection_exported_after_import_equals_the_original() {
+    let device = Device::new("solo");
+    let out = device.dir.path().join("out.json");
+    for rel in [
+        "schemas/nestedEntities.json",
+        "postman2openapi/github.postman.json",
+        "newman/protocol-profile-behavior.postman_collection.json",
+        "postman-collection-rs/graphql-query-v2.1.0.json",
+        "schemas/formdata-body.json",
+    ] {
+        let original = fixture(rel);
+        let report = import(&device, &[&original], &[]);
+        let id = report["files"][0]["top_level"][0]["id"].as_str().unwrap().to_string();
+        device.run(&["export", "--collection", &id, "-o", out.to_str().unwrap()]);
+        let (back, original) = (without_item_ids(read_json(&out)), without_item_ids(read_json(&original)));
+        assert!(back == original, "{rel} changed on its way through apisync");
+    }
+}
+
+#[test]
+fn everything_imports_and_a_full_backup_keeps_it() {
+    let device = Device::new("solo");
+    let files = [
+        fixture("newman/globals-env-data-files.postman_collection.json"),
+        fixture("newman/globals-env-data-files.postman_environment.json"),
+        fixture("newman/globals-env-data-files.postman_globals.json"),
+        fixture("newman/utf16-le-encoding-in-env.postman_environment.json"),
+        fixture("newman/bom-in-collection-file.postman_collection.json"),
+        fixture("newman/v1.postman_collection.json"),
+        fixture("pm-scratchpad-to-bulk-export/Backup.postman_dump.json"),
+        fixture("newman/sample-collection-report.json"),
+    ];
+    let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let report = import(&device, &refs, &[]);
+    assert_eq!(report["files"].as_array().unwrap().len(), files.len());
+    let docs = device.docs();
+    assert!(!of_kind(&docs, "run").is_empty(), "the newman report became a run result");
+    assert!(!of_kind(&docs, "history").is_empty(), "and history entries");
+    assert!(!of_kind(&docs, "global").is_empty());
+    assert_eq!(of_kind(&docs, "environment").len(), 4, "the environments of the env files and the dump came in");
+
+    let backup = device.dir.path().join("backup.json");
+    device.run(&["export", "--all", "-o", backup.to_str().unwrap()]);
+    let dump = read_json(&backup);
+    assert_eq!(dump["collections"].as_array().unwrap().len(), of_kind(&docs, "collection").len());
+    assert_eq!(dump["environments"].as_array().unwrap().len(), of_kind(&docs, "environment").len());
+
+    // The backup restores everything into a fresh device.
+    let other = Device::new("restored");
+    import(&other, &[&backup], &[]);
+    let restored = other.docs();
+    for kind in ["collection", "folder", "request", "response", "environment", "variable", "global"] {
+        assert_eq!(of_kind(&restored, kind).len(), of_kind(&docs, kind).len(), "{kind}s lost in the backup");
+    }
+}
+
+#[test]
+fn importing_twice_copies_unless_replace() {
+    let device = Device::new("solo");
+    let f = fixture("postman2openapi/todo.postman.json");
+    import(&device, &[&f], &[]);
+    import(&device, &[&f], &[]);
+    assert_eq!(of_kind(&device.docs(), "collection").len(), 2, "a second import makes a second copy, as in Postman");
+    import(&device, &[&f], &["--replace"]);
+    assert_eq!(of_kind(&device.docs(), "collection").len(), 1, "--replace replaces both earlier copies");
+}
+
+#[test]
+fn bad_files_are_refused_by_name_and_place_and_nothing_is_half_imported() {
+    let device = Device::new("solo");
+    let dir = device.dir.path();
+    let good = fixture("postman2openapi/todo.postman.json");
+    let broken = dir.join("broken.json");
+    std::fs::write(&broken, "{\n  \"info\": {\"name\": \"x\",\n  oops\n}").unwrap();
+    let out = device.try_run(&["import", good.to_str().unwrap(), broken.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let msg = stderr(&out);
+    assert!(msg.contains("broken.json") && msg.contains("line 3"), "{msg}");
+    assert!(of_kind(&device.docs(), "collection").is_empty(), "the good file was imported although the batch failed");
+
+    let not_postman = dir.join("package.json");
+    std::fs::write(&not_postman, r#"{"name": "left-pad", "version": "1.0.0"}"#).unwrap();
+    let out = device.try_run(&["import", not_postman.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("package.json"), "{}", stderr(&out));
+
+    let huge = dir.join("huge.json");
+    std::fs::File::create(&huge).unwrap().set_len(3 * 1024 * 1024 * 1024).unwrap();
+    let out = device.try_run(&["import", huge.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("MiB"), "{}", stderr(&out));
+
+    let not_utf8 = dir.join("latin1.json");
+    std::fs::write(&not_utf8, b"{\"info\": {\"name\": \"caf\xe9\"}}").unwrap();
+    let out = device.try_run(&["import", not_utf8.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("latin1.json"), "{}", stderr(&out));
+    assert!(device.docs().as_array().unwrap().iter().all(|d| d["kind"] == "workspace"), "something was written");
+}
+
+#[test]
+fn the_scratch_pad_works_signed_out_and_moves_into_a_workspace_after_sign_in() {
+    let server = Server::start();
+    let device = Device::new("laptop");
+    let col = device.create("collection", &["--set", "name=Drafted offline"]);
+    device.create("request", &["--parent", &col, "--set", "name=Draft", "--set", "method=GET", "--set", "url=https://x"]);
+    let status = device.status();
+    assert_eq!(status["state"], "offline");
+    assert_eq!(status["scratch_pad"], true);
+    let saved = device.dir.path().join("pad.json");
+    device.run(&["scratchpad", "export", "-o", saved.to_str().unwrap()]);
+    assert_eq!(read_json(&saved)["collections"].as_array().unwrap().len(), 1);
+
+    device.signup(&server, "ann");
+    assert!(of_kind(&device.json(&["ls", "--workspace", "Scratch Pad"]), "collection").len() == 1, "sign-in lost the scratch pad");
+    device.run(&["scratchpad", "move", "--workspace", "My Workspace"]);
+    assert_eq!(device.status()["pending"], 0);
+
+    let other = Device::new("desktop");
+    assert!(other.login(&server, "ann").status.success());
+    let names: Vec<Value> = of_kind(&other.docs(), "request").iter().map(|d| d["fields"]["name"].clone()).collect();
+    assert_eq!(names, vec![Value::from("Draft")], "the scratch pad's work did not reach the account");
+
+    device.run(&["logout"]);
+    let pad = device.docs();
+    assert!(of_kind(&pad, "collection").is_empty(), "account data leaked into the scratch pad at sign-out");
+}
+
+#[test]
+fn an_imported_collection_syncs_to_the_other_device() {
+    let server = Server::start();
+    let (a, b) = (Device::new("laptop"), Device::new("desktop"));
+    a.signup(&server, "ann");
+    assert!(b.login(&server, "ann").status.success());
+    import(&a, &[&fixture("postman2openapi/users.postman.json")], &[]);
+    b.run(&["sync"]);
+    assert_eq!(of_kind(&a.docs(), "request").len(), of_kind(&b.docs(), "request").len());
+    assert!(!of_kind(&b.docs(), "request").is_empty());
+}
