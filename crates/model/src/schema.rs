@@ -244,6 +244,25 @@ fn depth(v: &Value) -> usize {
     }
 }
 
+/// The length of a value's JSON, counted without building the string.
+fn serialized_len(value: &Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, value) {
+        Ok(()) => count.0,
+        Err(_) => usize::MAX,
+    }
+}
+
 /// Checks that every given field exists for `kind`, has an admitted type and
 /// fits the limits. Returns the serialized size of the fields.
 pub fn check_fields(kind: Kind, fields: &Fields) -> Result<usize, FieldError> {
@@ -260,7 +279,7 @@ pub fn check_fields(kind: Kind, fields: &Fields) -> Result<usize, FieldError> {
         if depth(value) > Limits::JSON_DEPTH {
             return Err(FieldError::TooDeep { field: name.clone(), limit: Limits::JSON_DEPTH });
         }
-        let bytes = serde_json::to_string(value).map(|s| s.len()).unwrap_or(usize::MAX);
+        let bytes = serialized_len(value);
         if bytes > Limits::FIELD_BYTES {
             return Err(FieldError::TooLarge { field: name.clone(), bytes, limit: Limits::FIELD_BYTES });
         }

@@ -100,6 +100,30 @@ impl Hub {
     }
 }
 
+/// Serializes `msg` if its JSON fits in `limit` bytes; stops writing as
+/// soon as it does not, so a big batch costs nothing to turn down.
+pub fn frame_within(msg: &LiveMessage, limit: usize) -> Option<String> {
+    struct Bounded {
+        buf: Vec<u8>,
+        limit: usize,
+    }
+    impl std::io::Write for Bounded {
+        fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+            if self.buf.len() + data.len() > self.limit {
+                return Err(std::io::Error::other("over the inline limit"));
+            }
+            self.buf.extend_from_slice(data);
+            Ok(data.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut w = Bounded { buf: Vec::with_capacity(limit.min(4096)), limit };
+    serde_json::to_writer(&mut w, msg).ok()?;
+    String::from_utf8(w.buf).ok()
+}
+
 /// `?token=` for clients that cannot set headers on a WebSocket (browsers).
 #[derive(serde::Deserialize)]
 pub struct LiveQuery {
@@ -153,5 +177,18 @@ async fn serve(mut socket: WebSocket, mut rx: mpsc::Receiver<Frame>, device_id: 
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_over_the_limit_are_refused_early() {
+        let msg = LiveMessage::Moved { workspace_id: Id::nil(), seq: 7 };
+        let full = serde_json::to_string(&msg).unwrap();
+        assert_eq!(frame_within(&msg, full.len()), Some(full.clone()));
+        assert_eq!(frame_within(&msg, full.len() - 1), None);
     }
 }

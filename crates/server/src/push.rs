@@ -50,6 +50,14 @@ pub struct BatchOutput {
 /// asked for, or why it cannot go anywhere.
 type Placement = Result<(Option<Id>, Option<String>), Outcome>;
 
+/// What placing a child needs to know of a would-be parent.
+struct Summary {
+    kind: Kind,
+    deleted: bool,
+    parent_id: Option<Id>,
+    title: String,
+}
+
 struct Batch<'s, S: DocSource> {
     source: &'s mut S,
     workspace: Id,
@@ -117,6 +125,24 @@ impl<S: DocSource> Batch<'_, S> {
         Ok(s)
     }
 
+    /// What placing a child needs to know of a document of this workspace,
+    /// without cloning it: kind, whether deleted, its parent, its title.
+    fn summary(&mut self, id: Id) -> Result<Option<Summary>, StoreError> {
+        if !self.working.contains_key(&id) {
+            match self.source.load(id)? {
+                Some(s) => {
+                    self.working.insert(id, s);
+                }
+                None => return Ok(None),
+            }
+        }
+        Ok(self
+            .working
+            .get(&id)
+            .filter(|s| s.doc.workspace_id == self.workspace)
+            .map(|s| Summary { kind: s.doc.kind, deleted: s.doc.deleted, parent_id: s.doc.parent_id, title: s.doc.title().to_string() }))
+    }
+
     /// A document of this workspace, or `None` (other workspaces' documents
     /// are as good as absent: they are not this device's to touch here).
     fn get_here(&mut self, id: Id) -> Result<Option<Stored>, StoreError> {
@@ -163,24 +189,24 @@ impl<S: DocSource> Batch<'_, S> {
         let mut note = None;
         let mut hops = 0;
         loop {
-            let Some(p) = self.get_here(pid)? else {
+            let Some(Summary { kind: p_kind, deleted: p_deleted, parent_id: p_parent, title }) = self.summary(pid)? else {
                 return Ok(Err(rejected(ErrorCode::NotFound, format!("parent {pid} is not in this workspace"), None)));
             };
             if Some(pid) == moving {
                 return Ok(Err(rejected(ErrorCode::BadRequest, "cannot move a folder into itself or one of its own folders", None)));
             }
-            if !p.doc.deleted {
-                if !allowed.contains(&p.doc.kind) {
+            if !p_deleted {
+                if !allowed.contains(&p_kind) {
                     let names: Vec<&str> = allowed.iter().map(|k| k.as_str()).collect();
                     return Ok(Err(rejected(
                         ErrorCode::BadRequest,
-                        format!("a {kind} cannot go in a {}; its parent must be a {}", p.doc.kind, names.join(" or ")),
+                        format!("a {kind} cannot go in a {p_kind}; its parent must be a {}", names.join(" or ")),
                         None,
                     )));
                 }
                 // Walk on up to refuse cycles when moving.
                 if let Some(mid) = moving {
-                    let mut up = p.doc.parent_id;
+                    let mut up = p_parent;
                     while let Some(a) = up {
                         if a == mid {
                             return Ok(Err(rejected(
@@ -189,7 +215,7 @@ impl<S: DocSource> Batch<'_, S> {
                                 None,
                             )));
                         }
-                        up = self.get_here(a)?.and_then(|s| s.doc.parent_id);
+                        up = self.summary(a)?.and_then(|s| s.parent_id);
                         hops += 1;
                         if hops > 10_000 {
                             break;
@@ -198,17 +224,16 @@ impl<S: DocSource> Batch<'_, S> {
                 }
                 return Ok(Ok((Some(pid), note)));
             }
-            let title = p.doc.title().to_string();
-            match p.doc.parent_id {
+            match p_parent {
                 Some(up) if hops < 10_000 => {
-                    note = Some(format!("its {} '{title}' was deleted, so it was placed in the nearest one that was not", p.doc.kind));
+                    note = Some(format!("its {p_kind} '{title}' was deleted, so it was placed in the nearest one that was not"));
                     pid = up;
                     hops += 1;
                 }
                 _ => {
                     return Ok(Err(rejected(
                         ErrorCode::NotFound,
-                        format!("its {} '{title}' was deleted; restore it or choose another parent", p.doc.kind),
+                        format!("its {p_kind} '{title}' was deleted; restore it or choose another parent"),
                         None,
                     )));
                 }

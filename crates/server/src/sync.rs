@@ -48,10 +48,8 @@ pub async fn push(
     if !commit.changed.is_empty() {
         let seq = commit.response.seq;
         let inline = LiveMessage::Changes { workspace_id: ws, after: commit.after, seq, docs: commit.changed };
-        let frame = match serde_json::to_string(&inline) {
-            Ok(s) if s.len() <= INLINE_BYTES => s,
-            _ => serde_json::to_string(&LiveMessage::Moved { workspace_id: ws, seq }).unwrap_or_default(),
-        };
+        let frame = crate::live::frame_within(&inline, INLINE_BYTES)
+            .unwrap_or_else(|| serde_json::to_string(&LiveMessage::Moved { workspace_id: ws, seq }).unwrap_or_default());
         state.hub.publish(&commit.members, frame);
     }
     Ok(Json(commit.response))

@@ -35,16 +35,35 @@ impl Server {
         s
     }
 
+    /// Starts a process on the PostgreSQL database at `url`.
+    pub fn start_on_postgres(url: &str) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Server::spawn(dir.path(), "127.0.0.1:0", Some(url));
+        s._dir = Some(dir);
+        s
+    }
+
+    /// Starts a process on the PostgreSQL database at `url`, on `addr`.
+    pub fn start_on_postgres_at(url: &str, addr: &str) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Server::spawn(dir.path(), addr, Some(url));
+        s._dir = Some(dir);
+        s
+    }
+
     /// Starts on `addr` with data in `data` (to restart a stopped server).
     pub fn start_at(data: &Path, addr: &str) -> Server {
-        let mut child = Command::new(bin())
-            .args(["serve", "--addr", addr, "--data-dir"])
-            .arg(data)
-            .env("APISYNC_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start apisync serve");
+        Server::spawn(data, addr, None)
+    }
+
+    fn spawn(data: &Path, addr: &str, database_url: Option<&str>) -> Server {
+        let mut cmd = Command::new(bin());
+        cmd.args(["serve", "--addr", addr, "--data-dir"]).arg(data);
+        if let Some(url) = database_url {
+            cmd.args(["--database-url", url]);
+        }
+        let mut child =
+            cmd.env("APISYNC_LOG", "warn").stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("start apisync serve");
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let url =

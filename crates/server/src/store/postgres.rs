@@ -636,9 +636,9 @@ impl PgStore {
         if !changed.is_empty() {
             // Other processes hear of it at commit, with the documents when they fit.
             let inline = LiveMessage::Changes { workspace_id: workspace, after: after as u64, seq: out.head, docs: changed.clone() };
-            let frame = match serde_json::to_string(&inline) {
-                Ok(s) if s.len() <= NOTIFY_BYTES => s,
-                _ => serde_json::to_string(&LiveMessage::Moved { workspace_id: workspace, seq: out.head })?,
+            let frame = match crate::live::frame_within(&inline, NOTIFY_BYTES) {
+                Some(s) => s,
+                None => serde_json::to_string(&LiveMessage::Moved { workspace_id: workspace, seq: out.head })?,
             };
             self.notify(&mut tx, &Remote::Frame { origin: self.origin, users: members.clone(), frame }).await?;
         }

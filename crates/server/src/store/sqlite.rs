@@ -391,7 +391,11 @@ impl SqliteStore {
             let out = apply_batch(&mut TxSource { tx }, workspace, after as u64, device_num, mutations)?;
             {
                 let mut put = tx.prepare_cached(&format!("INSERT OR REPLACE INTO docs ({DOC_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"))?;
+                // A document created and left alone in this batch has the same
+                // fields in `docs` and in its change-log entry: serialize once.
+                let mut created: std::collections::HashMap<Id, (u64, String)> = std::collections::HashMap::new();
                 for s in &out.writes {
+                    let fields = serde_json::to_string(&s.doc.fields)?;
                     let clocks: BTreeMap<&str, (u64, u64)> = s.clocks.iter().map(|(k, c)| (k.as_str(), (c.seq, c.device))).collect();
                     put.execute(params![
                         s.doc.id.to_string(),
@@ -399,7 +403,7 @@ impl SqliteStore {
                         s.doc.kind.as_str(),
                         s.doc.parent_id.map(|p| p.to_string()),
                         s.doc.order_key,
-                        serde_json::to_string(&s.doc.fields)?,
+                        fields,
                         serde_json::to_string(&clocks)?,
                         s.deleted_at.map(|c| c.seq as i64),
                         s.deleted_at.map(|c| c.device as i64),
@@ -410,10 +414,14 @@ impl SqliteStore {
                     {
                         tx.execute("UPDATE workspaces SET name = ?2 WHERE id = ?1", params![workspace.to_string(), name])?;
                     }
+                    created.insert(s.doc.id, (s.doc.version, fields));
                 }
                 let mut log = tx.prepare_cached("INSERT INTO change_log (workspace_id, seq, doc_id, mutation_id, device_num, op, payload, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?;
                 for e in &out.log {
-                    let payload = e.payload.as_ref().map(serde_json::to_string).transpose()?;
+                    let payload = match (e.op, created.get(&e.doc_id)) {
+                        ("create", Some((version, fields))) if *version == e.seq => Some(fields.clone()),
+                        _ => e.payload.as_ref().map(serde_json::to_string).transpose()?,
+                    };
                     log.execute(params![workspace.to_string(), e.seq as i64, e.doc_id.to_string(), e.mutation_id.to_string(), device_num as i64, e.op, payload, now])?;
                 }
                 let mut remember = tx.prepare_cached("INSERT INTO mutations (mutation_id, workspace_id, result) VALUES (?1, ?2, ?3)")?;

@@ -5,8 +5,6 @@
 // Each test file compiles this module anew and uses only some of it.
 #![allow(dead_code, unused_macros)]
 
-use sqlx::Connection;
-
 /// Which storage a test server runs on.
 #[derive(Clone, Debug)]
 pub enum Backend {
@@ -29,50 +27,7 @@ impl Backend {
     }
 }
 
-/// A uniquely named database, dropped when this is dropped.
-pub struct TestDb {
-    pub url: String,
-    admin_url: String,
-    name: String,
-}
-
-fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
-    let base = match base.rfind('/') {
-        Some(i) if base[..i].contains("//") && i > base.find("//").unwrap_or(0) + 1 => &base[..i],
-        _ => base,
-    };
-    match query {
-        Some(q) => format!("{base}/{db}?{q}"),
-        None => format!("{base}/{db}"),
-    }
-}
-
-impl TestDb {
-    pub async fn create(admin_url: &str) -> TestDb {
-        let name = format!("apisync_test_{}", uuid::Uuid::now_v7().simple());
-        let mut conn = sqlx::PgConnection::connect(admin_url).await.expect("connect to APISYNC_TEST_DATABASE_URL");
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.expect("create the test database");
-        TestDb { url: with_database(admin_url, &name), admin_url: admin_url.to_string(), name }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let (admin, name) = (self.admin_url.clone(), self.name.clone());
-        // Drop runs inside a runtime; a fresh thread may block on its own.
-        let done = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-            rt.block_on(async {
-                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                    let _ =
-                        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&mut conn).await;
-                }
-            })
-        });
-        let _ = done.join();
-    }
-}
+pub use server::testing::TestDb;
 
 /// Declares each named `async fn(Backend)` as one test per backend.
 macro_rules! on_both_backends {
