@@ -322,7 +322,7 @@ async fn postgres(url: &str, http: &reqwest::Client, args: &BenchArgs, sqlite_ra
     let api1 = Api { base: one.base.clone(), http: http.clone() };
     let api2 = Api { base: two.base.clone(), http: http.clone() };
     println!("PostgreSQL: two server processes on one throwaway database");
-    let single = push_load(&[api1.clone()], "pg1", args.mutations).await?;
+    let single = push_load(std::slice::from_ref(&api1), "pg1", args.mutations).await?;
     report.row("PostgreSQL push throughput, one process", format!("{single:.0} mut/s"), ">= SQLite / 2", single >= sqlite_rate / 2.0);
     let same = push_load(&[api1.clone(), api1.clone()], "pg1x2", args.mutations).await?;
     println!("  two pushers on one process: {same:.0} mut/s");
