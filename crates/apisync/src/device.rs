@@ -22,6 +22,16 @@ pub enum WorkspaceCmd {
         #[command(flatten)]
         json: Json,
     },
+    /// Share a workspace with a team: every member gets it with their team role.
+    Share {
+        /// The workspace's name or id.
+        workspace: String,
+        /// The team's name or id.
+        #[arg(long)]
+        team: String,
+        #[command(flatten)]
+        json: Json,
+    },
 }
 
 /// `apisync ls`
@@ -178,6 +188,7 @@ pub async fn workspace(g: &Globals, c: WorkspaceCmd) -> anyhow::Result<()> {
             autosync(&mut device).await;
             Ok(())
         }
+        WorkspaceCmd::Share { workspace, team, json } => crate::team::share(g, &workspace, &team, json).await,
     }
 }
 
@@ -339,19 +350,25 @@ pub async fn conflicts(g: &Globals, a: ConflictsArgs) -> anyhow::Result<()> {
     for c in list {
         let title = if c.title.is_empty() { "(untitled)".to_string() } else { c.title.clone() };
         println!("#{} {} \"{}\" {} — {} ({})", c.id, c.kind, title, c.doc_id, c.reason, client::readable_time(c.created_at));
-        for f in c.fields {
-            println!(
-                "    {}: base {} | mine {} | theirs {} (v{})",
-                f.field,
-                output::short(&f.base),
-                output::short(&f.mine),
-                output::short(&f.theirs),
-                f.theirs_version
-            );
+        // Side by side: one row per field, columns aligned.
+        let cell = |v: &Value| {
+            let s = output::short(v);
+            if s.chars().count() > 28 { format!("{}…", s.chars().take(27).collect::<String>()) } else { s }
+        };
+        let rows: Vec<[String; 4]> = c
+            .fields
+            .iter()
+            .map(|f| [f.field.clone(), cell(&f.base), cell(&f.mine), format!("{} (v{})", cell(&f.theirs), f.theirs_version)])
+            .collect();
+        let header = ["field".to_string(), "base".into(), "mine".into(), "theirs".into()];
+        let width = |i: usize| rows.iter().chain([&header]).map(|r| r[i].chars().count()).max().unwrap_or(0);
+        let (w0, w1, w2) = (width(0), width(1), width(2));
+        for r in [&header].into_iter().chain(&rows) {
+            println!("    {:<w0$}  {:<w1$}  {:<w2$}  {}", r[0], r[1], r[2], r[3]);
         }
     }
     if !device.conflicts()?.is_empty() {
-        println!("resolve with `apisync conflicts resolve N --keep mine|theirs`");
+        println!("resolve with `apisync resolve N --mine`, `--theirs`, or `--field NAME=mine|theirs` for each field");
     }
     Ok(())
 }

@@ -5,9 +5,12 @@ mod account;
 mod bench;
 mod device;
 mod files;
+mod lifecycle;
 mod migrate;
 mod output;
+mod resolve;
 mod serve;
+mod team;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -82,6 +85,20 @@ enum Command {
     Mv(device::MvArgs),
     /// List the conflicts inbox, or resolve an entry.
     Conflicts(device::ConflictsArgs),
+    /// Resolve a conflict: keep --mine, --theirs, or choose per --field NAME=mine|theirs.
+    Resolve(resolve::ResolveArgs),
+    /// Teams: create, list, invite, members, remove, leave.
+    #[command(subcommand)]
+    Team(team::TeamCmd),
+    /// Forgot, reset or change the password.
+    #[command(subcommand)]
+    Password(lifecycle::PasswordCmd),
+    /// Recover a forgotten username by email.
+    #[command(subcommand)]
+    Username(lifecycle::UsernameCmd),
+    /// Delete the account.
+    #[command(subcommand)]
+    Account(lifecycle::AccountCmd),
     /// Import Postman files: collections, environments, globals, data dumps, newman reports.
     Import(files::ImportArgs),
     /// Export a collection, an environment, the globals, or everything, as Postman files.
@@ -159,6 +176,11 @@ async fn run(g: Globals, cmd: Command) -> anyhow::Result<()> {
         Command::Rm(a) => device::rm(&g, a).await,
         Command::Mv(a) => device::mv(&g, a).await,
         Command::Conflicts(a) => device::conflicts(&g, a).await,
+        Command::Resolve(a) => resolve::resolve(&g, a).await,
+        Command::Team(c) => team::team(&g, c).await,
+        Command::Password(c) => lifecycle::password(&g, c).await,
+        Command::Username(c) => lifecycle::username(&g, c).await,
+        Command::Account(c) => lifecycle::account(&g, c).await,
         Command::Import(a) => files::import(&g, a).await,
         Command::Export(a) => files::export(&g, a),
         Command::Scratchpad(c) => files::scratchpad(&g, c).await,

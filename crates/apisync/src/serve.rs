@@ -29,6 +29,21 @@ pub struct ServeArgs {
     /// Days a session may go unused before its device must sign in again.
     #[arg(long, env = "APISYNC_SESSION_IDLE_DAYS", default_value_t = 90.0)]
     session_idle_days: f64,
+
+    /// Send password-reset and username mails through this SMTP server,
+    /// e.g. smtps://user:password@mail.example.com or
+    /// smtp://relay.internal:25. Without it, mail is written to --mail-outbox.
+    #[arg(long, env = "APISYNC_SMTP_URL", value_name = "URL")]
+    smtp_url: Option<String>,
+
+    /// The sender of the server's mail.
+    #[arg(long, env = "APISYNC_MAIL_FROM", default_value = "apisync <apisync@localhost>")]
+    mail_from: String,
+
+    /// Without --smtp-url, each mail is written here as one .eml file
+    /// [default: <data-dir>/mail-outbox].
+    #[arg(long, env = "APISYNC_MAIL_OUTBOX", value_name = "DIR")]
+    mail_outbox: Option<PathBuf>,
 }
 
 fn default_data_dir() -> anyhow::Result<PathBuf> {
@@ -66,6 +81,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         None => format!("data in {}", data_dir.display()),
     };
     config.session_idle_timeout = Duration::from_secs_f64(args.session_idle_days * 86_400.0);
+    config.smtp_url = args.smtp_url.filter(|u| !u.is_empty());
+    config.mail_from = args.mail_from;
+    config.mail_outbox = args.mail_outbox;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let running = server::start(config).await?;

@@ -45,7 +45,7 @@ pub struct SignupOptions {
 }
 
 /// Removes everything of the signed-in account; the scratch pad stays.
-fn forget_account(conn: &rusqlite::Connection) -> Result<(), ClientError> {
+pub(crate) fn forget_account(conn: &rusqlite::Connection) -> Result<(), ClientError> {
     for ws in store::workspaces(conn)? {
         if !ws.local_only {
             store::drop_workspace(conn, ws.id)?;
@@ -80,9 +80,15 @@ impl Device {
     pub(crate) fn note_failure(&self, e: ClientError) -> ClientError {
         let pending = self.pending().unwrap_or(0);
         let (st, reason, e) = match e {
+            ClientError::Api(a) if a.code == ErrorCode::AccountDeleted => {
+                // The account is gone from the server: its data goes from here too.
+                let _ = self.store.write(|tx| forget_account(tx));
+                (SyncState::Offline, "the account was deleted; its data was removed from this device".to_string(), ClientError::Api(a))
+            }
             ClientError::Api(a) if a.code == ErrorCode::SessionRevoked => {
                 let e = ClientError::SessionRevoked { pending };
-                (SyncState::Error, e.to_string(), e)
+                // The server says why (signed out elsewhere, password reset or changed).
+                (SyncState::Error, format!("{}; your {pending} unsynced changes are kept", a.message), e)
             }
             ClientError::Api(a) if matches!(a.code, ErrorCode::Unauthorized | ErrorCode::SessionExpired) => (
                 SyncState::Error,

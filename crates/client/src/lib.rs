@@ -23,6 +23,7 @@ mod conflicts;
 mod edit;
 mod error;
 mod import;
+mod lifecycle;
 mod live;
 mod outbox;
 mod profile;
@@ -30,6 +31,7 @@ mod scratchpad;
 mod state;
 mod store;
 mod sync;
+mod teams;
 mod time;
 mod transport;
 
@@ -42,6 +44,7 @@ pub use profile::{default_device_name, default_dir};
 pub use state::{Status, SyncState};
 pub use store::Workspace;
 pub use sync::{PullProgress, SyncReport};
+pub use teams::parse_team_role;
 pub use time::readable as readable_time;
 pub use transport::Timeouts;
 

@@ -152,6 +152,54 @@ impl Transport {
         self.json(self.req(reqwest::Method::GET, &format!("/v1/workspaces/{ws}/changes")).query(&q)).await
     }
 
+    pub async fn teams(&self) -> Result<protocol::Teams, ClientError> {
+        self.json(self.req(reqwest::Method::GET, "/v1/teams")).await
+    }
+
+    pub async fn create_team(&self, body: &protocol::CreateTeam) -> Result<protocol::TeamInfo, ClientError> {
+        self.json(self.req(reqwest::Method::POST, "/v1/teams").json(body)).await
+    }
+
+    pub async fn team_members(&self, team: Id) -> Result<protocol::TeamMembers, ClientError> {
+        self.json(self.req(reqwest::Method::GET, &format!("/v1/teams/{team}/members"))).await
+    }
+
+    pub async fn invite(&self, team: Id, body: &protocol::Invite) -> Result<protocol::TeamMembers, ClientError> {
+        self.json(self.req(reqwest::Method::POST, &format!("/v1/teams/{team}/members")).json(body)).await
+    }
+
+    pub async fn remove_member(&self, team: Id, user: Id) -> Result<(), ClientError> {
+        self.send(self.req(reqwest::Method::DELETE, &format!("/v1/teams/{team}/members/{user}"))).await.map(|_| ())
+    }
+
+    pub async fn leave_team(&self, team: Id) -> Result<(), ClientError> {
+        self.send(self.req(reqwest::Method::POST, &format!("/v1/teams/{team}/leave")).json(&serde_json::json!({}))).await.map(|_| ())
+    }
+
+    pub async fn share(&self, ws: Id, body: &protocol::Share) -> Result<protocol::WorkspaceInfo, ClientError> {
+        self.json(self.req(reqwest::Method::POST, &format!("/v1/workspaces/{ws}/share")).json(body)).await
+    }
+
+    pub async fn forgot_password(&self, body: &protocol::ForgotPassword) -> Result<protocol::Accepted, ClientError> {
+        self.json(self.req(reqwest::Method::POST, "/v1/auth/password/forgot").json(body)).await
+    }
+
+    pub async fn reset_password(&self, body: &protocol::ResetPassword) -> Result<(), ClientError> {
+        self.send(self.req(reqwest::Method::POST, "/v1/auth/password/reset").json(body)).await.map(|_| ())
+    }
+
+    pub async fn recover_username(&self, body: &protocol::RecoverUsername) -> Result<protocol::Accepted, ClientError> {
+        self.json(self.req(reqwest::Method::POST, "/v1/auth/username/recover").json(body)).await
+    }
+
+    pub async fn change_password(&self, body: &protocol::ChangePassword) -> Result<(), ClientError> {
+        self.send(self.req(reqwest::Method::POST, "/v1/account/password").json(body)).await.map(|_| ())
+    }
+
+    pub async fn delete_account(&self) -> Result<(), ClientError> {
+        self.send(self.req(reqwest::Method::DELETE, "/v1/account")).await.map(|_| ())
+    }
+
     /// The live channel's URL: ws:// or wss:// for http:// or https://.
     pub fn live_url(&self) -> String {
         match self.base.strip_prefix("https://") {

@@ -96,6 +96,31 @@ impl Role {
     pub fn can_write(self) -> bool {
         !matches!(self, Role::Viewer)
     }
+
+    /// Whether the role may manage members and sharing (owner or admin).
+    pub fn can_admin(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin)
+    }
+
+    /// Higher is more: viewer 0, editor 1, admin 2, owner 3.
+    pub fn rank(self) -> u8 {
+        match self {
+            Role::Viewer => 0,
+            Role::Editor => 1,
+            Role::Admin => 2,
+            Role::Owner => 3,
+        }
+    }
+
+    /// The role as sent on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Editor => "editor",
+            Role::Viewer => "viewer",
+        }
+    }
 }
 
 /// A workspace the user is in, with its head sequence number.

@@ -33,6 +33,12 @@ pub enum ErrorCode {
     Forbidden,
     /// Too many attempts; wait and retry.
     RateLimited,
+    /// The account this token belonged to was deleted: drop its local data.
+    AccountDeleted,
+    /// A password-reset token that is unknown, used or expired.
+    InvalidToken,
+    /// Refused while the account is in a team (leave it first).
+    TeamMember,
     /// The server cannot serve right now (storage down); retry later.
     Unavailable,
     /// A bug on the server.
@@ -46,11 +52,15 @@ impl ErrorCode {
     /// The HTTP status this code is sent with.
     pub fn status(self) -> u16 {
         match self {
-            ErrorCode::BadRequest | ErrorCode::InvalidJson => 400,
-            ErrorCode::Unauthorized | ErrorCode::SessionExpired | ErrorCode::SessionRevoked | ErrorCode::InvalidCredentials => 401,
+            ErrorCode::BadRequest | ErrorCode::InvalidJson | ErrorCode::InvalidToken => 400,
+            ErrorCode::Unauthorized
+            | ErrorCode::SessionExpired
+            | ErrorCode::SessionRevoked
+            | ErrorCode::InvalidCredentials
+            | ErrorCode::AccountDeleted => 401,
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
-            ErrorCode::EmailTaken | ErrorCode::UsernameTaken | ErrorCode::DeviceLimit => 409,
+            ErrorCode::EmailTaken | ErrorCode::UsernameTaken | ErrorCode::DeviceLimit | ErrorCode::TeamMember => 409,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::RateLimited => 429,
             ErrorCode::Unavailable => 503,
@@ -74,6 +84,9 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::AccountDeleted => "account_deleted",
+            ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::TeamMember => "team_member",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
             ErrorCode::Unknown => "unknown",

@@ -4,11 +4,15 @@
 
 pub mod api;
 pub mod error;
+pub mod lifecycle;
 pub mod live;
+pub mod teams;
 
 pub use api::*;
 pub use error::{ApiError, ErrorBody, ErrorCode};
+pub use lifecycle::{Accepted, ChangePassword, ForgotPassword, RecoverUsername, ResetPassword};
 pub use live::LiveMessage;
+pub use teams::{CreateTeam, Invite, Share, TeamInfo, TeamMember, TeamMembers, Teams};
 
 /// The protocol version; it is the `/v1` in every path.
 pub const VERSION: u32 = 1;
@@ -31,4 +35,12 @@ pub mod limits {
     pub const MAX_PASSWORD_CHARS: usize = 1024;
     /// Longest email, username, device or workspace name.
     pub const MAX_NAME_CHARS: usize = 254;
+    /// Failed sign-ins per account, and per client address, in one window.
+    pub const LOGIN_FAILURES: usize = 10;
+    /// The window of [`LOGIN_FAILURES`], in seconds (15 minutes).
+    pub const LOGIN_WINDOW_SECS: u64 = 15 * 60;
+    /// Reset and recovery mails per account, and per client address, per hour.
+    pub const MAIL_REQUESTS_PER_HOUR: usize = 5;
+    /// How long a password-reset token is valid, in seconds (1 hour).
+    pub const RESET_TOKEN_SECS: u64 = 3600;
 }

@@ -5,11 +5,12 @@ use crate::error::{Body, Failure};
 use crate::store::SignIn;
 use crate::{AppState, now_ms};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use model::Id;
 use protocol::limits::{MAX_DEVICES, MAX_NAME_CHARS, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
 use protocol::{ApiError, DeviceInfo, DeviceLimitDetails, Devices, ErrorCode, LoginRequest, Me, Session, SignupRequest, User};
+use std::net::SocketAddr;
 
 fn bad(message: impl Into<String>) -> Failure {
     Failure::new(ErrorCode::BadRequest, message)
@@ -61,10 +62,29 @@ pub async fn signup(State(state): State<AppState>, Body(req): Body<SignupRequest
 }
 
 /// `POST /v1/auth/login`.
-pub async fn login(State(state): State<AppState>, Body(req): Body<LoginRequest>) -> Result<Json<Session>, Failure> {
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Body(req): Body<LoginRequest>,
+) -> Result<Json<Session>, Failure> {
     check_device(&req.device)?;
+    // Failures count against the account and the client address alike.
+    let limits = [format!("login:{}", req.user.trim().to_lowercase()), format!("addr:{}", addr.ip())];
+    let now = now_ms();
+    if let Some(wait) = state.logins.blocked(&limits, now) {
+        return Err(Failure::new(
+            ErrorCode::RateLimited,
+            format!(
+                "too many failed sign-ins for this account or from this address; try again {} (at most {} failures in {} minutes)",
+                crate::limit::readable(wait),
+                protocol::limits::LOGIN_FAILURES,
+                protocol::limits::LOGIN_WINDOW_SECS / 60
+            ),
+        ));
+    }
     let wrong = || Failure::new(ErrorCode::InvalidCredentials, "wrong username, email or password; check them and try again");
     if req.password.chars().count() > MAX_PASSWORD_CHARS {
+        state.logins.hit(&limits, now);
         return Err(wrong());
     }
     let found = state.store.user_by_login(req.user.trim().to_string()).await?;
@@ -75,8 +95,10 @@ pub async fn login(State(state): State<AppState>, Body(req): Body<LoginRequest>)
     let ok = blocking(move || verify_password(&password, &phc)).await?;
     let Some(found) = found.filter(|_| ok) else {
         tracing::info!(user = %req.user, "failed sign-in");
+        state.logins.hit(&limits, now);
         return Err(wrong());
     };
+    state.logins.clear(&limits[0]);
     open_session(&state, found.user, req.device, req.replace_device).await
 }
 

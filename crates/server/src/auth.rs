@@ -58,6 +58,12 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<Calle
         return Err(Failure::new(ErrorCode::Unauthorized, "sign in first: send Authorization: Bearer TOKEN (apisync login does this)"));
     };
     let Some(SessionRecord { user, device, revoked }) = state.store.session(token_hash(token)).await? else {
+        if state.store.session_gone(token_hash(token)).await? {
+            return Err(Failure::new(
+                ErrorCode::AccountDeleted,
+                "this account was deleted; its data is gone from the server and this device drops its copy",
+            ));
+        }
         return Err(Failure::new(ErrorCode::Unauthorized, "this session is not known to the server; sign in again with `apisync login`"));
     };
     if let Some(reason) = revoked {

@@ -7,10 +7,14 @@
 mod account;
 mod auth;
 mod error;
+mod lifecycle;
+mod limit;
 mod live;
+pub mod mail;
 pub mod push;
 pub mod store;
 mod sync;
+mod teams;
 pub mod testing;
 
 use axum::Router;
@@ -34,6 +38,15 @@ pub struct Config {
     pub database_url: Option<String>,
     /// A session unused this long must sign in again.
     pub session_idle_timeout: Duration,
+    /// An `smtp://` or `smtps://` URL to send mail through; without one,
+    /// mail is written to `mail_outbox`.
+    pub smtp_url: Option<String>,
+    /// The sender of the server's mail.
+    pub mail_from: String,
+    /// Where mail goes without SMTP [default: `<data_dir>/mail-outbox`].
+    pub mail_outbox: Option<PathBuf>,
+    /// How long a password-reset token is valid.
+    pub reset_token_ttl: Duration,
 }
 
 impl Config {
@@ -44,6 +57,10 @@ impl Config {
             data_dir,
             database_url: None,
             session_idle_timeout: Duration::from_secs(90 * 24 * 3600),
+            smtp_url: None,
+            mail_from: "apisync <apisync@localhost>".into(),
+            mail_outbox: None,
+            reset_token_ttl: Duration::from_secs(protocol::limits::RESET_TOKEN_SECS),
         }
     }
 }
@@ -57,6 +74,8 @@ pub enum StartError {
     Postgres(store::StoreError),
     #[error("cannot listen on {addr}: {source} (is another server running there? choose another with --addr)")]
     Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot set up mail: {0}")]
+    Mail(mail::MailError),
 }
 
 /// Shared by every request.
@@ -67,6 +86,12 @@ pub struct AppState {
     config: Arc<Config>,
     /// Verified against for unknown users so timing hides who exists.
     dummy_hash: Arc<str>,
+    /// Password resets and username recovery.
+    mailer: Arc<mail::Mailer>,
+    /// Failed sign-ins per account and per client address.
+    logins: Arc<limit::Limiter>,
+    /// Reset and recovery mails per account and per client address.
+    mails: Arc<limit::Limiter>,
 }
 
 /// A server that is running.
@@ -118,12 +143,22 @@ fn router(state: AppState) -> Router {
         .route("/v1/auth/signup", post(account::signup))
         .route("/v1/auth/login", post(account::login))
         .route("/v1/auth/logout", post(account::logout))
+        .route("/v1/auth/password/forgot", post(lifecycle::forgot_password))
+        .route("/v1/auth/password/reset", post(lifecycle::reset_password))
+        .route("/v1/auth/username/recover", post(lifecycle::recover_username))
+        .route("/v1/account/password", post(lifecycle::change_password))
+        .route("/v1/account", delete(lifecycle::delete_account))
         .route("/v1/me", get(account::me))
         .route("/v1/devices", get(account::devices))
         .route("/v1/devices/{id}", delete(account::sign_out_device))
         .route("/v1/workspaces", get(sync::workspaces))
         .route("/v1/workspaces/{id}/push", post(sync::push))
         .route("/v1/workspaces/{id}/changes", get(sync::changes))
+        .route("/v1/workspaces/{id}/share", post(teams::share))
+        .route("/v1/teams", get(teams::list).post(teams::create))
+        .route("/v1/teams/{id}/members", get(teams::members).post(teams::invite))
+        .route("/v1/teams/{id}/members/{user}", delete(teams::remove))
+        .route("/v1/teams/{id}/leave", post(teams::leave))
         .route("/v1/live", get(live::live))
         .fallback(|| async { error::Failure::new(protocol::ErrorCode::NotFound, "no such endpoint; see docs/PROTOCOL.md") })
         .layer(DefaultBodyLimit::max(protocol::limits::MAX_BODY_BYTES))
@@ -168,11 +203,24 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         .and_then(Result::ok)
         .unwrap_or_default()
         .into();
-    let state = AppState { store, hub: hub.clone(), config: Arc::new(config), dummy_hash };
+    let outbox = config.mail_outbox.clone().unwrap_or_else(|| config.data_dir.join("mail-outbox"));
+    let mailer = mail::Mailer::new(config.smtp_url.as_deref(), &config.mail_from, outbox).map_err(StartError::Mail)?;
+    tracing::info!(mail = %mailer.describe(), "password-reset mail");
+    let logins = limit::Limiter::new(protocol::limits::LOGIN_FAILURES, Duration::from_secs(protocol::limits::LOGIN_WINDOW_SECS));
+    let mails = limit::Limiter::new(protocol::limits::MAIL_REQUESTS_PER_HOUR, Duration::from_secs(3600));
+    let state = AppState {
+        store,
+        hub: hub.clone(),
+        config: Arc::new(config),
+        dummy_hash,
+        mailer: Arc::new(mailer),
+        logins: Arc::new(logins),
+        mails: Arc::new(mails),
+    };
     let (stop, mut stopped) = tokio::sync::watch::channel(false);
     let app = router(state);
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
                 let _ = stopped.wait_for(|s| *s).await;
             })

@@ -136,11 +136,12 @@ impl<S: DocSource> Batch<'_, S> {
                 None => return Ok(None),
             }
         }
-        Ok(self
-            .working
-            .get(&id)
-            .filter(|s| s.doc.workspace_id == self.workspace)
-            .map(|s| Summary { kind: s.doc.kind, deleted: s.doc.deleted, parent_id: s.doc.parent_id, title: s.doc.title().to_string() }))
+        Ok(self.working.get(&id).filter(|s| s.doc.workspace_id == self.workspace).map(|s| Summary {
+            kind: s.doc.kind,
+            deleted: s.doc.deleted,
+            parent_id: s.doc.parent_id,
+            title: s.doc.title().to_string(),
+        }))
     }
 
     /// A document of this workspace, or `None` (other workspaces' documents

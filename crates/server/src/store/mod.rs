@@ -6,7 +6,7 @@ pub mod postgres;
 pub mod sqlite;
 
 use model::{Document, Id};
-use protocol::{Changes, DeviceInfo, PushResponse, Role, User, WorkspaceInfo};
+use protocol::{Changes, DeviceInfo, PushResponse, Role, TeamInfo, TeamMember, User, WorkspaceInfo};
 
 /// An account as stored, with its password hash.
 #[derive(Clone, Debug)]
@@ -79,6 +79,16 @@ pub enum PushRefused {
     NotFound,
     /// The user may read but not write the workspace.
     ReadOnly,
+}
+
+/// The outcome of deleting an account.
+#[derive(Debug)]
+pub enum AccountDeletion {
+    /// Refused: the account is in these teams.
+    InTeams(Vec<String>),
+    /// Deleted: these were its signed-in devices, and these other people
+    /// lost workspaces it owned.
+    Deleted { devices: Vec<u64>, others: Vec<Id> },
 }
 
 /// A storage failure.
@@ -218,5 +228,77 @@ impl Store {
     /// One page of documents changed after `after`.
     pub async fn changes(&self, workspace: Id, after: u64, limit: usize) -> Result<Changes, StoreError> {
         dispatch!(self, |s| s.changes(workspace, after, limit), |p| p.changes(workspace, after, limit))
+    }
+
+    /// Creates a team with `user` as its first admin.
+    pub async fn create_team(&self, user: Id, team: Id, name: String, now: i64) -> Result<TeamInfo, StoreError> {
+        dispatch!(self, |s| s.create_team(user, team, &name, now), |p| p.create_team(user, team, &name, now))
+    }
+
+    /// The teams a user is in.
+    pub async fn teams(&self, user: Id) -> Result<Vec<TeamInfo>, StoreError> {
+        dispatch!(self, |s| s.teams(user), |p| p.teams(user))
+    }
+
+    /// A team as `user` sees it; `None` when `user` is not in it.
+    pub async fn team(&self, user: Id, team: Id) -> Result<Option<TeamInfo>, StoreError> {
+        dispatch!(self, |s| s.team(user, team), |p| p.team(user, team))
+    }
+
+    /// The people in a team.
+    pub async fn team_members(&self, team: Id) -> Result<Vec<TeamMember>, StoreError> {
+        dispatch!(self, |s| s.team_members(team), |p| p.team_members(team))
+    }
+
+    /// Adds a person to a team, or changes their role; their access to the
+    /// team's workspaces follows.
+    pub async fn set_team_member(&self, team: Id, user: Id, role: Role) -> Result<(), StoreError> {
+        dispatch!(self, |s| s.set_team_member(team, user, role), |p| p.set_team_member(team, user, role))
+    }
+
+    /// Takes a person out of a team (false: they were not in it); the last
+    /// one out deletes the team.
+    pub async fn remove_team_member(&self, team: Id, user: Id) -> Result<bool, StoreError> {
+        dispatch!(self, |s| s.remove_team_member(team, user), |p| p.remove_team_member(team, user))
+    }
+
+    /// Shares a workspace with a team; returns the team's members.
+    pub async fn share_workspace(&self, team: Id, workspace: Id) -> Result<Vec<Id>, StoreError> {
+        dispatch!(self, |s| s.share_workspace(team, workspace), |p| p.share_workspace(team, workspace))
+    }
+
+    /// Sends a live frame to these users' devices connected to other server
+    /// processes (PostgreSQL); this process's hub is the caller's job.
+    pub async fn announce(&self, users: Vec<Id>, frame: String) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(_) => Ok(()),
+            Store::Postgres(p) => p.announce(&users, &frame).await,
+        }
+    }
+
+    /// Stores a single-use token (its hash) for `user`.
+    pub async fn put_token(&self, token_hash: String, user: Id, purpose: &'static str, expires_at: i64) -> Result<(), StoreError> {
+        dispatch!(self, |s| s.put_token(&token_hash, user, purpose, expires_at), |p| p.put_token(&token_hash, user, purpose, expires_at))
+    }
+
+    /// Uses up a token: its user, if it exists, has this purpose and has not expired.
+    pub async fn take_token(&self, token_hash: String, purpose: &'static str, now: i64) -> Result<Option<Id>, StoreError> {
+        dispatch!(self, |s| s.take_token(&token_hash, purpose, now), |p| p.take_token(&token_hash, purpose, now))
+    }
+
+    /// Sets a new password hash and signs out every device of the account
+    /// but `keep`; returns the numbers of the devices signed out.
+    pub async fn set_password(&self, user: Id, hash: String, keep: Option<u64>, reason: String, now: i64) -> Result<Vec<u64>, StoreError> {
+        dispatch!(self, |s| s.set_password(user, &hash, keep, &reason, now), |p| p.set_password(user, &hash, keep, &reason, now))
+    }
+
+    /// Deletes an account and everything it owns, unless it is in a team.
+    pub async fn delete_account(&self, user: Id, now: i64) -> Result<AccountDeletion, StoreError> {
+        dispatch!(self, |s| s.delete_account(user, now), |p| p.delete_account(user, now))
+    }
+
+    /// Whether a token hash belonged to a session of a deleted account.
+    pub async fn session_gone(&self, token_hash: String) -> Result<bool, StoreError> {
+        dispatch!(self, |s| s.session_gone(&token_hash), |p| p.session_gone(&token_hash))
     }
 }

@@ -12,12 +12,16 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+mod lifecycle;
+mod teams;
+
 /// The channel every process listens on.
 const CHANNEL: &str = "apisync_live";
 /// NOTIFY payloads must stay under 8000 bytes; bigger frames become `moved`.
 const NOTIFY_BYTES: usize = 7000;
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE users (
     id uuid PRIMARY KEY,
     email text NOT NULL,
@@ -89,7 +93,41 @@ CREATE TABLE mutations (
     workspace_id uuid NOT NULL,
     result text NOT NULL
 );
-"#];
+"#,
+    r#"
+CREATE TABLE teams (
+    id uuid PRIMARY KEY,
+    name text NOT NULL,
+    created_by uuid NOT NULL,
+    created_at bigint NOT NULL
+);
+CREATE TABLE team_members (
+    team_id uuid NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+    user_id uuid NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    role text NOT NULL,
+    PRIMARY KEY (team_id, user_id)
+);
+CREATE INDEX team_members_user ON team_members (user_id);
+CREATE TABLE team_workspaces (
+    team_id uuid NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+    workspace_id uuid NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    PRIMARY KEY (team_id, workspace_id)
+);
+CREATE INDEX team_workspaces_ws ON team_workspaces (workspace_id);
+"#,
+    r#"
+CREATE TABLE tokens (
+    token_hash text PRIMARY KEY,
+    user_id uuid NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    purpose text NOT NULL,
+    expires_at bigint NOT NULL
+);
+CREATE TABLE gone_sessions (
+    token_hash text PRIMARY KEY,
+    at bigint NOT NULL
+);
+"#,
+];
 
 /// A live event another process published.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]

@@ -1,0 +1,90 @@
+//! The account's life cycle through the real binary: a password reset from
+//! the mail outbox, username recovery, a password change, and deleting the
+//! account, which its other device notices at its next sync.
+
+mod support;
+use std::process::Output;
+use support::{Device, PASSWORD, Server};
+
+fn with_passwords(d: &Device, args: &[&str], current: &str, new: &str) -> Output {
+    d.cmd(args).env("APISYNC_PASSWORD", current).env("APISYNC_NEW_PASSWORD", new).output().unwrap()
+}
+
+fn ok(o: &Output) -> String {
+    assert!(o.status.success(), "failed: {}\n{}", support::stdout(o), support::stderr(o));
+    support::stdout(o)
+}
+
+fn outbox(server: &Server) -> Vec<String> {
+    let mut files: Vec<_> = std::fs::read_dir(server.data.join("mail-outbox")).unwrap().flatten().map(|e| e.path()).collect();
+    files.retain(|p| p.extension().is_some_and(|x| x == "eml"));
+    files.sort();
+    files.iter().map(|p| std::fs::read_to_string(p).unwrap()).collect()
+}
+
+#[test]
+fn reset_change_and_delete_an_account() {
+    let server = Server::start();
+    let a = Device::new("laptop");
+    let b = Device::new("desktop");
+    a.signup(&server, "ann");
+    assert!(b.login(&server, "ann").status.success());
+    let col = a.create("collection", &["--set", "name=Mine"]);
+    b.run(&["sync"]);
+
+    // Forgot: the token arrives in the outbox; reset from a signed-out profile.
+    let c = Device::new("phone");
+    let msg = c.json(&["password", "forgot", "--server", &server.url, "--user", "ann@example.com"]);
+    assert!(msg["message"].as_str().unwrap().contains("reset token"));
+    let mail = outbox(&server);
+    assert_eq!(mail.len(), 1);
+    let token = mail[0].split("--token ").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+    let bad = with_passwords(&c, &["password", "reset", "--server", &server.url, "--token", "apr_wrong"], "", "a whole new password");
+    assert!(!bad.status.success() && support::stderr(&bad).contains("apisync password forgot"), "{}", support::stderr(&bad));
+    ok(&with_passwords(&c, &["password", "reset", "--server", &server.url, "--token", &token], "", "a whole new password"));
+    // Both devices were signed out, keep their data, and sign in with the new password.
+    let st = a.status();
+    assert_eq!(st["state"], "error", "{st}");
+    assert!(st["reason"].as_str().unwrap().contains("password was reset"), "{st}");
+    for d in [&a, &b] {
+        ok(&with_passwords(d, &["login", "--server", &server.url, "--user", "ann"], "a whole new password", ""));
+    }
+
+    // Username recovery.
+    let out = ok(&c.cmd(&["username", "recover", "--server", &server.url, "--email", "ann@example.com"]).output().unwrap());
+    assert!(out.contains("username"), "{out}");
+    assert!(outbox(&server)[1].contains("--user ann"));
+
+    // Change: this device stays, the other signs in again.
+    let wrong = with_passwords(&a, &["password", "change"], "not it at all", "third password!");
+    assert!(!wrong.status.success() && support::stderr(&wrong).contains("current password is wrong"));
+    ok(&with_passwords(&a, &["password", "change"], "a whole new password", "third password!"));
+    a.run(&["sync"]);
+    assert_eq!(b.status()["state"], "error");
+    ok(&with_passwords(&b, &["login", "--server", &server.url, "--user", "ann"], "third password!", ""));
+    assert_eq!(b.json(&["show", &col])["fields"]["name"], "Mine");
+
+    // Delete: refused while in a team, and without --yes when nobody can be asked.
+    a.json(&["team", "create", "Solo"]);
+    let refused = a.try_run(&["account", "delete", "--yes"]);
+    assert!(!refused.status.success() && support::stderr(&refused).contains("team leave 'Solo'"), "{}", support::stderr(&refused));
+    a.run(&["team", "leave", "Solo"]);
+    let unconfirmed = a.try_run(&["account", "delete"]);
+    assert!(!unconfirmed.status.success() && support::stderr(&unconfirmed).contains("--yes"));
+    let done = a.json(&["account", "delete", "--yes"]);
+    assert_eq!(done["deleted"], "ann");
+    assert!(a.json(&["workspaces"]).as_array().unwrap().iter().all(|w| w["local_only"] == true));
+    // The other device learns at its next contact and drops its copy.
+    let out = b.try_run(&["sync"]);
+    assert!(!out.status.success() && support::stderr(&out).contains("account was deleted"), "{}", support::stderr(&out));
+    assert!(b.json(&["workspaces"]).as_array().unwrap().is_empty());
+    assert!(!b.try_run(&["show", &col]).status.success());
+    // The name is free again.
+    let d = Device::new("fresh");
+    let o = d
+        .cmd(&["signup", "--server", &server.url, "--email", "ann@example.com", "--username", "ann"])
+        .env("APISYNC_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    ok(&o);
+}

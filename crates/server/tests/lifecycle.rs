@@ -1,0 +1,206 @@
+//! The account's life cycle on both backends: password reset and username
+//! recovery through the mail outbox, password change, account deletion, and
+//! the sign-in rate limit.
+
+use model::Id;
+use protocol::{ErrorBody, ErrorCode, Session};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[macro_use]
+mod support;
+use support::{Backend, TestDb};
+
+struct Harness {
+    _server: server::RunningServer,
+    base: String,
+    http: reqwest::Client,
+    outbox: PathBuf,
+    _dir: tempfile::TempDir,
+    _db: Option<TestDb>,
+}
+
+impl Harness {
+    async fn start(b: Backend, ttl: Duration) -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = server::Config::new(dir.path().to_path_buf());
+        config.addr = "127.0.0.1:0".parse().unwrap();
+        config.reset_token_ttl = ttl;
+        let db = match b {
+            Backend::Sqlite => None,
+            Backend::Postgres(url) => Some(TestDb::create(&url).await),
+        };
+        config.database_url = db.as_ref().map(|d| d.url.clone());
+        let server = server::start(config).await.unwrap();
+        let base = format!("http://{}", server.addr());
+        Harness { _server: server, base, http: support::http(), outbox: dir.path().join("mail-outbox"), _dir: dir, _db: db }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.call(reqwest::Method::POST, path, None, Some(body)).await
+    }
+
+    async fn signup(&self, name: &str) -> Session {
+        let (s, v) = self
+            .post("/v1/auth/signup", json!({"email": format!("{name}@example.com"), "username": name, "password": "correct horse", "device": {"id": Id::now_v7(), "name": format!("{name}-1")}}))
+            .await;
+        assert_eq!(s, 200, "{v}");
+        serde_json::from_value(v).unwrap()
+    }
+
+    async fn login(&self, user: &str, password: &str) -> (u16, Value) {
+        self.post("/v1/auth/login", json!({"user": user, "password": password, "device": {"id": Id::now_v7(), "name": "another"}})).await
+    }
+
+    /// The messages in the outbox, oldest first.
+    fn mail(&self) -> Vec<String> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.outbox)
+            .map(|d| d.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect())
+            .unwrap_or_default();
+        files.sort();
+        files.iter().map(|p| std::fs::read_to_string(p).unwrap()).collect()
+    }
+}
+
+fn code(v: &Value) -> ErrorCode {
+    serde_json::from_value::<ErrorBody>(v.clone()).unwrap_or_else(|_| panic!("not an error body: {v}")).error.code
+}
+
+fn token_in(mail: &str) -> String {
+    let at = mail.find("--token ").expect("a token in the mail") + "--token ".len();
+    mail[at..].split_whitespace().next().unwrap().to_string()
+}
+
+async fn password_reset_by_mail_is_single_use(b: Backend) {
+    let h = Harness::start(b, Duration::from_secs(3600)).await;
+    let ann = h.signup("ann").await;
+    // Unknown accounts get the same answer and no mail.
+    let (s, _) = h.post("/v1/auth/password/forgot", json!({"user": "nobody"})).await;
+    assert_eq!(s, 202);
+    assert!(h.mail().is_empty());
+    let (s, v) = h.post("/v1/auth/password/forgot", json!({"user": "ann@example.com"})).await;
+    assert_eq!(s, 202, "{v}");
+    let mail = h.mail();
+    assert_eq!(mail.len(), 1);
+    assert!(mail[0].contains("To: ann@example.com") && mail[0].contains("apisync password reset"), "{}", mail[0]);
+    let token = token_in(&mail[0]);
+
+    let (s, v) = h.post("/v1/auth/password/reset", json!({"token": token, "password": "short"})).await;
+    assert_eq!((s, code(&v)), (400, ErrorCode::BadRequest), "a too-short password does not use the token up");
+    let (s, v) = h.post("/v1/auth/password/reset", json!({"token": token, "password": "a new password"})).await;
+    assert_eq!(s, 204, "{v}");
+    let (s, v) = h.post("/v1/auth/password/reset", json!({"token": token, "password": "another one!"})).await;
+    assert_eq!((s, code(&v)), (400, ErrorCode::InvalidToken), "single use");
+    // The old session is over; the old password no longer works, the new one does.
+    let (s, v) = h.call(reqwest::Method::GET, "/v1/me", Some(&ann.token), None).await;
+    assert_eq!((s, code(&v)), (401, ErrorCode::SessionRevoked));
+    assert_eq!(h.login("ann", "correct horse").await.0, 401);
+    assert_eq!(h.login("ann", "a new password").await.0, 200);
+
+    // Username recovery mails the username to the address.
+    let (s, _) = h.post("/v1/auth/username/recover", json!({"email": "ANN@example.com"})).await;
+    assert_eq!(s, 202);
+    let mail = h.mail();
+    assert_eq!(mail.len(), 2);
+    assert!(mail[1].contains("--user ann"), "{}", mail[1]);
+}
+
+async fn reset_tokens_expire(b: Backend) {
+    let h = Harness::start(b, Duration::ZERO).await;
+    h.signup("ann").await;
+    assert_eq!(h.post("/v1/auth/password/forgot", json!({"user": "ann"})).await.0, 202);
+    let token = token_in(&h.mail()[0]);
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let (s, v) = h.post("/v1/auth/password/reset", json!({"token": token, "password": "a new password"})).await;
+    assert_eq!((s, code(&v)), (400, ErrorCode::InvalidToken));
+    assert!(v["error"]["message"].as_str().unwrap().contains("apisync password forgot"));
+}
+
+async fn changing_the_password_signs_out_the_other_devices(b: Backend) {
+    let h = Harness::start(b, Duration::from_secs(3600)).await;
+    let ann = h.signup("ann").await;
+    let (_, other) = h.login("ann", "correct horse").await;
+    let other = other["token"].as_str().unwrap().to_string();
+    let path = "/v1/account/password";
+    let (s, v) =
+        h.call(reqwest::Method::POST, path, Some(&ann.token), Some(json!({"current": "wrong one!", "new": "brand new pass"}))).await;
+    assert_eq!((s, code(&v)), (401, ErrorCode::InvalidCredentials));
+    let (s, v) =
+        h.call(reqwest::Method::POST, path, Some(&ann.token), Some(json!({"current": "correct horse", "new": "brand new pass"}))).await;
+    assert_eq!(s, 204, "{v}");
+    assert_eq!(h.call(reqwest::Method::GET, "/v1/me", Some(&ann.token), None).await.0, 200, "this device stays signed in");
+    let (s, v) = h.call(reqwest::Method::GET, "/v1/me", Some(&other), None).await;
+    assert_eq!((s, code(&v)), (401, ErrorCode::SessionRevoked));
+    assert!(v["error"]["message"].as_str().unwrap().contains("password was changed"), "{v}");
+    assert_eq!(h.login("ann", "brand new pass").await.0, 200);
+}
+
+async fn deleting_an_account_is_refused_in_a_team_and_then_removes_everything(b: Backend) {
+    let h = Harness::start(b, Duration::from_secs(3600)).await;
+    let ann = h.signup("ann").await;
+    let (_, other) = h.login("ann", "correct horse").await;
+    let other = other["token"].as_str().unwrap().to_string();
+    let (s, team) = h.call(reqwest::Method::POST, "/v1/teams", Some(&ann.token), Some(json!({"name": "Platform"}))).await;
+    assert_eq!(s, 200);
+    let (s, v) = h.call(reqwest::Method::DELETE, "/v1/account", Some(&ann.token), None).await;
+    assert_eq!((s, code(&v)), (409, ErrorCode::TeamMember));
+    assert!(v["error"]["message"].as_str().unwrap().contains("team leave 'Platform'"), "{v}");
+    let tid = team["id"].as_str().unwrap();
+    assert_eq!(h.call(reqwest::Method::POST, &format!("/v1/teams/{tid}/leave"), Some(&ann.token), Some(json!({}))).await.0, 204);
+    let (s, v) = h.call(reqwest::Method::DELETE, "/v1/account", Some(&ann.token), None).await;
+    assert_eq!(s, 204, "{v}");
+    // Every device of the account hears it is gone; the name is free again.
+    for t in [&ann.token, &other] {
+        let (s, v) = h.call(reqwest::Method::GET, "/v1/workspaces", Some(t), None).await;
+        assert_eq!((s, code(&v)), (401, ErrorCode::AccountDeleted));
+    }
+    assert_eq!(h.login("ann", "correct horse").await.0, 401);
+    let again = h.signup("ann").await;
+    assert_eq!(again.workspaces.len(), 1);
+    assert_ne!(again.workspaces[0].id, ann.workspaces[0].id);
+}
+
+async fn failed_sign_ins_are_rate_limited(b: Backend) {
+    let h = Harness::start(b, Duration::from_secs(3600)).await;
+    h.signup("ann").await;
+    for _ in 0..protocol::limits::LOGIN_FAILURES {
+        assert_eq!(h.login("ann", "not the password").await.0, 401);
+    }
+    // Even the right password waits now, and the message says how long.
+    let (s, v) = h.login("ann", "correct horse").await;
+    assert_eq!((s, code(&v)), (429, ErrorCode::RateLimited));
+    let msg = v["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("try again in") && msg.contains("minutes"), "{msg}");
+    // The address is limited too: another account from here waits as well.
+    h.signup("bob").await;
+    let (s, _) = h.login("bob", "correct horse").await;
+    assert_eq!(s, 429);
+    // Mail requests have their own limit.
+    for _ in 0..protocol::limits::MAIL_REQUESTS_PER_HOUR {
+        assert_eq!(h.post("/v1/auth/password/forgot", json!({"user": "bob"})).await.0, 202);
+    }
+    let (s, v) = h.post("/v1/auth/password/forgot", json!({"user": "bob"})).await;
+    assert_eq!((s, code(&v)), (429, ErrorCode::RateLimited));
+}
+
+on_both_backends!(
+    password_reset_by_mail_is_single_use,
+    reset_tokens_expire,
+    changing_the_password_signs_out_the_other_devices,
+    deleting_an_account_is_refused_in_a_team_and_then_removes_everything,
+    failed_sign_ins_are_rate_limited,
+);

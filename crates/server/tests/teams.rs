@@ -1,0 +1,293 @@
+//! Teams and authorization, on both backends: roles on a shared workspace,
+//! and every endpoint tried as a stranger, a viewer and a removed member.
+
+use futures_util::StreamExt;
+use model::{Fields, Id, Kind, Mutation, Op};
+use protocol::{ErrorBody, ErrorCode, LiveMessage, Outcome, PushResponse, Role, Session, TeamInfo, TeamMembers, Teams, Workspaces};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+#[macro_use]
+mod support;
+use support::{Backend, TestDb};
+
+struct Harness {
+    _server: server::RunningServer,
+    base: String,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+    _db: Option<TestDb>,
+}
+
+impl Harness {
+    async fn start(b: Backend) -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = server::Config::new(dir.path().to_path_buf());
+        config.addr = "127.0.0.1:0".parse().unwrap();
+        let db = match b {
+            Backend::Sqlite => None,
+            Backend::Postgres(url) => Some(TestDb::create(&url).await),
+        };
+        config.database_url = db.as_ref().map(|d| d.url.clone());
+        let server = server::start(config).await.unwrap();
+        let base = format!("http://{}", server.addr());
+        Harness { _server: server, base, http: support::http(), _dir: dir, _db: db }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
+        self.call(reqwest::Method::POST, path, Some(token), Some(body)).await
+    }
+
+    async fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        self.call(reqwest::Method::GET, path, Some(token), None).await
+    }
+
+    async fn signup(&self, name: &str) -> Session {
+        let (s, v) = self
+            .call(
+                reqwest::Method::POST,
+                "/v1/auth/signup",
+                None,
+                Some(json!({"email": format!("{name}@example.com"), "username": name, "password": "correct horse", "device": {"id": Id::now_v7(), "name": format!("{name}-1")}})),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        serde_json::from_value(v).unwrap()
+    }
+
+    async fn workspaces(&self, token: &str) -> Workspaces {
+        let (s, v) = self.get("/v1/workspaces", token).await;
+        assert_eq!(s, 200, "{v}");
+        serde_json::from_value(v).unwrap()
+    }
+
+    async fn create_team(&self, token: &str, name: &str) -> TeamInfo {
+        let (s, v) = self.post("/v1/teams", token, json!({"name": name})).await;
+        assert_eq!(s, 200, "{v}");
+        serde_json::from_value(v).unwrap()
+    }
+
+    async fn invite(&self, token: &str, team: Id, user: &str, role: &str) -> (u16, Value) {
+        self.post(&format!("/v1/teams/{team}/members"), token, json!({"user": user, "role": role})).await
+    }
+
+    /// A new shared workspace of `token`'s user with one collection.
+    async fn new_workspace(&self, token: &str, name: &str) -> (Id, Id) {
+        let ws = Id::now_v7();
+        let col = create(Kind::Collection, None, json!({"name": "Shared API"}));
+        let col_id = col.doc_id;
+        let m = vec![
+            Mutation {
+                mutation_id: Id::now_v7(),
+                doc_id: ws,
+                base_version: 0,
+                op: Op::Create { kind: Kind::Workspace, parent_id: None, order_key: None, fields: fields(json!({"name": name})) },
+            },
+            col,
+        ];
+        let (s, v) = self.post(&format!("/v1/workspaces/{ws}/push"), token, json!({"mutations": m})).await;
+        assert_eq!(s, 200, "{v}");
+        (ws, col_id)
+    }
+}
+
+fn fields(v: Value) -> Fields {
+    v.as_object().unwrap().clone()
+}
+
+fn create(kind: Kind, parent: Option<Id>, f: Value) -> Mutation {
+    Mutation {
+        mutation_id: Id::now_v7(),
+        doc_id: Id::now_v7(),
+        base_version: 0,
+        op: Op::Create { kind, parent_id: parent, order_key: Some("V".into()), fields: fields(f) },
+    }
+}
+
+fn set(doc: Id, base: u64, f: Value) -> Mutation {
+    Mutation { mutation_id: Id::now_v7(), doc_id: doc, base_version: base, op: Op::Set { fields: fields(f) } }
+}
+
+fn code(v: &Value) -> ErrorCode {
+    serde_json::from_value::<ErrorBody>(v.clone()).unwrap_or_else(|_| panic!("not an error body: {v}")).error.code
+}
+
+fn role_of(list: &Workspaces, ws: Id) -> Option<Role> {
+    list.workspaces.iter().find(|w| w.id == ws).map(|w| w.role)
+}
+
+async fn members_get_the_shared_workspace_with_their_team_role(b: Backend) {
+    let h = Harness::start(b).await;
+    let ann = h.signup("ann").await;
+    let bob = h.signup("bob").await;
+    let cat = h.signup("cat").await;
+    let team = h.create_team(&ann.token, "Platform").await;
+    assert_eq!((team.role, team.members), (Role::Admin, 1));
+    let (s, v) = h.post("/v1/teams", &ann.token, json!({"name": "platform"})).await;
+    assert_eq!((s, code(&v)), (400, ErrorCode::BadRequest), "a second team of the same name is refused");
+
+    // Invite by username and by email; an unknown person is a clear 404.
+    assert_eq!(h.invite(&ann.token, team.id, "bob", "editor").await.0, 200);
+    let (s, v) = h.invite(&ann.token, team.id, "cat@example.com", "viewer").await;
+    assert_eq!(s, 200, "{v}");
+    let members: TeamMembers = serde_json::from_value(v).unwrap();
+    let roles: Vec<(String, Role)> = members.members.iter().map(|m| (m.user.username.clone(), m.role)).collect();
+    assert_eq!(roles, vec![("ann".into(), Role::Admin), ("bob".into(), Role::Editor), ("cat".into(), Role::Viewer)]);
+    let (s, v) = h.invite(&ann.token, team.id, "nobody", "editor").await;
+    assert_eq!((s, code(&v)), (404, ErrorCode::NotFound));
+    assert!(v["error"]["message"].as_str().unwrap().contains("nobody"));
+    let (s, _) = h.invite(&ann.token, team.id, "bob", "owner").await;
+    assert_eq!(s, 400, "owner is not a team role");
+
+    // Sharing: the owner stays owner, members get their team role.
+    let (ws, col) = h.new_workspace(&ann.token, "Team space").await;
+    let (s, v) = h.post(&format!("/v1/workspaces/{ws}/share"), &ann.token, json!({"team_id": team.id})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(role_of(&h.workspaces(&ann.token).await, ws), Some(Role::Owner));
+    assert_eq!(role_of(&h.workspaces(&bob.token).await, ws), Some(Role::Editor));
+    assert_eq!(role_of(&h.workspaces(&cat.token).await, ws), Some(Role::Viewer));
+    // The personal workspace cannot be shared.
+    let personal = ann.workspaces[0].id;
+    let (s, _) = h.post(&format!("/v1/workspaces/{personal}/share"), &ann.token, json!({"team_id": team.id})).await;
+    assert_eq!(s, 400);
+
+    // The editor writes; the viewer reads but cannot write.
+    let (s, v) = h
+        .post(&format!("/v1/workspaces/{ws}/push"), &bob.token, json!({"mutations": [set(col, 2, json!({"description": "by bob"}))]}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let r: PushResponse = serde_json::from_value(v).unwrap();
+    assert!(matches!(r.results[0].outcome, Outcome::Applied { .. }));
+    let (s, v) = h.get(&format!("/v1/workspaces/{ws}/changes?after=0"), &cat.token).await;
+    assert_eq!(s, 200, "{v}");
+    assert!(v["docs"].as_array().unwrap().iter().any(|d| d["fields"]["description"] == "by bob"));
+    let (s, v) = h.post(&format!("/v1/workspaces/{ws}/push"), &cat.token, json!({"mutations": [set(col, 3, json!({"name": "x"}))]})).await;
+    assert_eq!((s, code(&v)), (403, ErrorCode::Forbidden));
+
+    // Promote the viewer: the role follows at once.
+    assert_eq!(h.invite(&ann.token, team.id, "cat", "editor").await.0, 200);
+    assert_eq!(role_of(&h.workspaces(&cat.token).await, ws), Some(Role::Editor));
+
+    // Teams list shows the caller's role and the shared workspaces.
+    let (_, v) = h.get("/v1/teams", &bob.token).await;
+    let teams: Teams = serde_json::from_value(v).unwrap();
+    assert_eq!(teams.teams.len(), 1);
+    assert_eq!((teams.teams[0].role, teams.teams[0].members, teams.teams[0].workspaces.clone()), (Role::Editor, 3, vec![ws]));
+
+    // Leaving takes the workspace away; the last admin cannot leave others behind.
+    let (s, _) = h.post(&format!("/v1/teams/{}/leave", team.id), &cat.token, json!({})).await;
+    assert_eq!(s, 204);
+    assert_eq!(role_of(&h.workspaces(&cat.token).await, ws), None);
+    let (s, v) = h.post(&format!("/v1/teams/{}/leave", team.id), &ann.token, json!({})).await;
+    assert_eq!((s, code(&v)), (400, ErrorCode::BadRequest));
+    assert!(v["error"]["message"].as_str().unwrap().contains("--role admin"), "{v}");
+    // The owner keeps the workspace whatever happens to the team.
+    assert_eq!(h.invite(&ann.token, team.id, "bob", "admin").await.0, 200);
+    let (s, _) = h.post(&format!("/v1/teams/{}/leave", team.id), &ann.token, json!({})).await;
+    assert_eq!(s, 204);
+    assert_eq!(role_of(&h.workspaces(&ann.token).await, ws), Some(Role::Owner));
+    assert_eq!(role_of(&h.workspaces(&bob.token).await, ws), Some(Role::Admin));
+}
+
+async fn strangers_viewers_and_removed_members_are_refused_everywhere(b: Backend) {
+    let h = Harness::start(b).await;
+    let ann = h.signup("ann").await;
+    let viewer = h.signup("vic").await;
+    let gone = h.signup("rem").await;
+    let stranger = h.signup("eve").await;
+    let team = h.create_team(&ann.token, "T").await;
+    let (ws, col) = h.new_workspace(&ann.token, "Shared").await;
+    assert_eq!(h.invite(&ann.token, team.id, "vic", "viewer").await.0, 200);
+    assert_eq!(h.invite(&ann.token, team.id, "rem", "editor").await.0, 200);
+    assert_eq!(h.post(&format!("/v1/workspaces/{ws}/share"), &ann.token, json!({"team_id": team.id})).await.0, 200);
+    // The removed member worked here before removal.
+    assert_eq!(h.get(&format!("/v1/workspaces/{ws}/changes?after=0"), &gone.token).await.0, 200);
+    let (s, _) = h.call(reqwest::Method::DELETE, &format!("/v1/teams/{}/members/{}", team.id, gone.user.id), Some(&ann.token), None).await;
+    assert_eq!(s, 204);
+
+    let t = team.id;
+    let someone = ann.user.id;
+    let push = json!({"mutations": [set(col, 2, json!({"name": "x"}))]});
+    let endpoints: Vec<(reqwest::Method, String, Option<Value>)> = vec![
+        (reqwest::Method::GET, format!("/v1/workspaces/{ws}/changes?after=0"), None),
+        (reqwest::Method::POST, format!("/v1/workspaces/{ws}/push"), Some(push.clone())),
+        (reqwest::Method::POST, format!("/v1/workspaces/{ws}/share"), Some(json!({"team_id": t}))),
+        (reqwest::Method::GET, format!("/v1/teams/{t}/members"), None),
+        (reqwest::Method::POST, format!("/v1/teams/{t}/members"), Some(json!({"user": "eve", "role": "admin"}))),
+        (reqwest::Method::DELETE, format!("/v1/teams/{t}/members/{someone}"), None),
+        (reqwest::Method::POST, format!("/v1/teams/{t}/leave"), Some(json!({}))),
+    ];
+    for who in [&stranger, &gone] {
+        for (m, path, body) in &endpoints {
+            let (s, v) = h.call(m.clone(), path, Some(&who.token), body.clone()).await;
+            assert_eq!((s, code(&v)), (404, ErrorCode::NotFound), "{} {m} {path}: {v}", who.user.username);
+        }
+        assert_eq!(role_of(&h.workspaces(&who.token).await, ws), None);
+        let (_, v) = h.get("/v1/teams", &who.token).await;
+        assert_eq!(v["teams"], json!([]), "{}", who.user.username);
+    }
+    // The viewer reads, and is refused every write with 403.
+    let expect: [u16; 6] = [200, 403, 403, 200, 403, 403];
+    for ((m, path, body), want) in endpoints.iter().zip(expect) {
+        let (s, v) = h.call(m.clone(), path, Some(&viewer.token), body.clone()).await;
+        assert_eq!(s, want, "viewer {m} {path}: {v}");
+        if want == 403 {
+            assert_eq!(code(&v), ErrorCode::Forbidden);
+        }
+    }
+    // No token at all: 401 everywhere.
+    for (m, path, body) in &endpoints {
+        let (s, _) = h.call(m.clone(), path, None, body.clone()).await;
+        assert_eq!(s, 401, "{m} {path}");
+    }
+}
+
+async fn next_message(
+    ws: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+) -> LiveMessage {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(5), ws.next()).await.expect("a live frame within 5 s").unwrap().unwrap();
+        if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
+            return serde_json::from_str(&t).unwrap();
+        }
+    }
+}
+
+async fn membership_changes_reach_live_channels(b: Backend) {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let h = Harness::start(b).await;
+    let ann = h.signup("ann").await;
+    let bob = h.signup("bob").await;
+    let mut req = format!("{}/v1/live", h.base.replace("http", "ws")).into_client_request().unwrap();
+    req.headers_mut().insert("authorization", format!("Bearer {}", bob.token).parse().unwrap());
+    let (mut sock, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    assert!(matches!(next_message(&mut sock).await, LiveMessage::Hello { .. }));
+    let team = h.create_team(&ann.token, "T").await;
+    let (ws, _) = h.new_workspace(&ann.token, "Shared").await;
+    assert_eq!(h.invite(&ann.token, team.id, "bob", "editor").await.0, 200);
+    assert_eq!(next_message(&mut sock).await, LiveMessage::Workspaces);
+    assert_eq!(h.post(&format!("/v1/workspaces/{ws}/share"), &ann.token, json!({"team_id": team.id})).await.0, 200);
+    assert_eq!(next_message(&mut sock).await, LiveMessage::Workspaces);
+    let (s, _) = h.call(reqwest::Method::DELETE, &format!("/v1/teams/{}/members/{}", team.id, bob.user.id), Some(&ann.token), None).await;
+    assert_eq!(s, 204);
+    assert_eq!(next_message(&mut sock).await, LiveMessage::Workspaces);
+}
+
+on_both_backends!(
+    members_get_the_shared_workspace_with_their_team_role,
+    strangers_viewers_and_removed_members_are_refused_everywhere,
+    membership_changes_reach_live_channels,
+);

@@ -1,0 +1,64 @@
+//! PostgreSQL only: a team change made on one server process reaches a
+//! member's live channel held by another process.
+
+#[macro_use]
+mod support;
+
+use futures_util::StreamExt;
+use model::Id;
+use protocol::{LiveMessage, Session};
+use serde_json::{Value, json};
+use std::time::Duration;
+use support::{Backend, TestDb};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+async fn start(url: &str, dir: &std::path::Path) -> server::RunningServer {
+    let mut config = server::Config::new(dir.to_path_buf());
+    config.addr = "127.0.0.1:0".parse().unwrap();
+    config.database_url = Some(url.to_string());
+    server::start(config).await.unwrap()
+}
+
+async fn post(base: &str, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+    let mut req = support::http().post(format!("{base}{path}")).json(&body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let resp = req.send().await.unwrap();
+    (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
+}
+
+async fn signup(base: &str, name: &str) -> Session {
+    let (s, v) = post(base, "/v1/auth/signup", None, json!({"email": format!("{name}@example.com"), "username": name, "password": "correct horse", "device": {"id": Id::now_v7(), "name": "first"}})).await;
+    assert_eq!(s, 200, "{v}");
+    serde_json::from_value(v).unwrap()
+}
+
+async fn team_changes_reach_members_on_another_process(b: Backend) {
+    let Backend::Postgres(url) = b else { return };
+    let db = TestDb::create(&url).await;
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let one = start(&db.url, d1.path()).await;
+    let two = start(&db.url, d2.path()).await;
+    let (b1, b2) = (format!("http://{}", one.addr()), format!("http://{}", two.addr()));
+    let ann = signup(&b1, "ann").await;
+    let bob = signup(&b2, "bob").await;
+    let mut req = format!("{}/v1/live", b2.replace("http", "ws")).into_client_request().unwrap();
+    req.headers_mut().insert("authorization", format!("Bearer {}", bob.token).parse().unwrap());
+    let (mut sock, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    let mut next = async || loop {
+        let msg = tokio::time::timeout(Duration::from_secs(5), sock.next()).await.expect("a live frame within 5 s").unwrap().unwrap();
+        if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
+            return serde_json::from_str::<LiveMessage>(&t).unwrap();
+        }
+    };
+    assert!(matches!(next().await, LiveMessage::Hello { .. }));
+    let (s, team) = post(&b1, "/v1/teams", Some(&ann.token), json!({"name": "T"})).await;
+    assert_eq!(s, 200);
+    let tid = team["id"].as_str().unwrap().to_string();
+    let (s, v) = post(&b1, &format!("/v1/teams/{tid}/members"), Some(&ann.token), json!({"user": "bob", "role": "viewer"})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(next().await, LiveMessage::Workspaces);
+}
+
+on_postgres!(team_changes_reach_members_on_another_process);
