@@ -106,6 +106,15 @@ impl Api {
         Ok(resp.json().await?)
     }
 
+    /// A POST whose answer body does not matter.
+    async fn post_ok(&self, path: &str, token: &str, body: &Value) -> anyhow::Result<()> {
+        let resp = self.http.post(format!("{}{path}", self.base)).bearer_auth(token).json(body).send().await?;
+        if !resp.status().is_success() {
+            bail!("{path}: {} {}", resp.status(), resp.text().await.unwrap_or_default());
+        }
+        Ok(())
+    }
+
     async fn signup(&self, name: &str) -> anyhow::Result<Session> {
         let body = json!({"email": format!("{name}@bench.test"), "username": name, "password": "bench password", "device": {"id": Id::now_v7(), "name": format!("{name}-0")}});
         self.post("/v1/auth/signup", None, &body).await
@@ -475,9 +484,28 @@ async fn fan_out(api: &Api, server: &ChildServer, args: &BenchArgs, report: &mut
     for t in tasks {
         sessions.push(t.await??);
     }
-    // Sign-ins hash passwords (19 MiB each) and the allocator gives that
-    // memory back lazily: connect a tenth of the devices first, settle, and
-    // measure only what the other nine tenths add.
+    // A team workspace every account is in.
+    let owner = sessions[0][0].clone();
+    let shared = Id::now_v7();
+    let create = Mutation {
+        mutation_id: Id::now_v7(),
+        doc_id: shared,
+        base_version: 0,
+        op: Op::Create { kind: Kind::Workspace, parent_id: None, order_key: None, fields: fields(json!({ "name": "Fan-out" })) },
+    };
+    api.push(&owner.token, shared, &[create]).await?;
+    let team: Value = api.post("/v1/teams", Some(&owner.token), &json!({ "name": "bench" })).await?;
+    let team_id = team["id"].as_str().context("no team id")?.to_string();
+    for i in 1..accounts {
+        api.post_ok(&format!("/v1/teams/{team_id}/members"), &owner.token, &json!({ "user": format!("bench-fan-{i}"), "role": "editor" }))
+            .await?;
+    }
+    api.post_ok(&format!("/v1/workspaces/{shared}/share"), &owner.token, &json!({ "team_id": team_id })).await?;
+
+    // Sign-ins hash passwords (19 MiB each) on blocking threads, which exit
+    // after 10 s idle and only then give their memory back: wait that out,
+    // connect a tenth of the devices, and measure what the rest add.
+    tokio::time::sleep(Duration::from_secs(12)).await;
     let all: Vec<&Session> = sessions.iter().flatten().take(args.devices).collect();
     let warm = (all.len() / 10).max(1);
     let mut sockets = Vec::new();
@@ -504,42 +532,28 @@ async fn fan_out(api: &Api, server: &ChildServer, args: &BenchArgs, report: &mut
         after >= before && per_device < 20_000.0,
     );
 
-    // Every account pushes one change at once; each change reaches the
-    // account's three devices. Measured: until the last device has its change.
+    // One change to a workspace every account shares through a team: the
+    // server fans it out to every live device at once.
     let start = Instant::now();
     let receivers: Vec<_> = sockets
         .into_iter()
-        .map(|(ws, mut sock)| {
+        .map(|(_, mut sock)| {
             tokio::spawn(async move {
                 loop {
                     match next_frame(&mut sock).await? {
-                        LiveMessage::Changes { workspace_id, .. } if workspace_id == ws => return anyhow::Ok(start.elapsed()),
+                        LiveMessage::Changes { workspace_id, .. } if workspace_id == shared => return anyhow::Ok(start.elapsed()),
                         _ => {}
                     }
                 }
             })
         })
         .collect();
-    let pushes: Vec<_> = sessions
-        .iter()
-        .map(|s| {
-            let api = api.clone();
-            let token = s[0].token.clone();
-            let ws = s[0].workspaces[0].id;
-            tokio::spawn(async move { api.push(&token, ws, &[collection("fan-out")]).await })
-        })
-        .collect();
-    for p in pushes {
-        p.await??;
-    }
+    api.push(&owner.token, shared, &[collection("fan-out")]).await?;
     let mut latest = Duration::ZERO;
     for r in receivers {
         latest = latest.max(r.await??);
     }
-    println!(
-        "fan-out: {} accounts push one change each at once; each reaches the account's live devices ({} in all)",
-        accounts, args.devices
-    );
-    report.row("all live devices have their change", ms(latest), "< 250 ms", latest < Duration::from_millis(250));
+    println!("fan-out: one change to a workspace shared by {accounts} accounts reaches all {} live devices", args.devices);
+    report.row("one change reaches every live device", ms(latest), "< 250 ms", latest < Duration::from_millis(250));
     Ok(())
 }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// One change a device made, as it travels in the outbox and on the wire.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "WireMutation")]
 pub struct Mutation {
     /// Minted by the device; the server applies a mutation id at most once.
     pub mutation_id: Id,
@@ -46,6 +47,56 @@ pub enum Op {
     /// Bring a deleted document back with these fields: how a person keeps
     /// their edit when it conflicted with a delete.
     Restore { fields: Fields },
+}
+
+/// The flat wire shape of a [`Mutation`]. Reading it directly, rather than
+/// through `flatten` and a tagged enum, spares serde buffering every
+/// mutation of a push into an intermediate tree first.
+#[derive(Deserialize)]
+struct WireMutation {
+    mutation_id: Id,
+    doc_id: Id,
+    #[serde(default)]
+    base_version: u64,
+    op: OpName,
+    #[serde(default)]
+    kind: Option<Kind>,
+    #[serde(default)]
+    parent_id: Option<Id>,
+    #[serde(default)]
+    order_key: Option<String>,
+    #[serde(default)]
+    fields: Option<Fields>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum OpName {
+    Create,
+    Set,
+    Delete,
+    Move,
+    Restore,
+}
+
+impl TryFrom<WireMutation> for Mutation {
+    type Error = String;
+
+    fn try_from(w: WireMutation) -> Result<Mutation, String> {
+        let op = match w.op {
+            OpName::Create => Op::Create {
+                kind: w.kind.ok_or("a create needs a `kind`")?,
+                parent_id: w.parent_id,
+                order_key: w.order_key,
+                fields: w.fields.unwrap_or_default(),
+            },
+            OpName::Set => Op::Set { fields: w.fields.ok_or("a set needs `fields`")? },
+            OpName::Delete => Op::Delete,
+            OpName::Move => Op::Move { parent_id: w.parent_id, order_key: w.order_key.ok_or("a move needs an `order_key`")? },
+            OpName::Restore => Op::Restore { fields: w.fields.unwrap_or_default() },
+        };
+        Ok(Mutation { mutation_id: w.mutation_id, doc_id: w.doc_id, base_version: w.base_version, op })
+    }
 }
 
 impl Op {
@@ -120,5 +171,16 @@ mod tests {
         let del: Mutation = serde_json::from_value(json!({"mutation_id": Id::nil(), "doc_id": Id::nil(), "op": "delete"})).unwrap();
         assert_eq!(del.op, Op::Delete);
         assert_eq!(del.base_version, 0);
+        for op in [
+            Op::Create { kind: Kind::Folder, parent_id: Some(Id::nil()), order_key: Some("V".into()), fields: Fields::new() },
+            Op::Move { parent_id: None, order_key: "a".into() },
+            Op::Restore { fields: Fields::new() },
+        ] {
+            let m = Mutation { mutation_id: Id::nil(), doc_id: Id::nil(), base_version: 2, op };
+            assert_eq!(serde_json::from_str::<Mutation>(&serde_json::to_string(&m).unwrap()).unwrap(), m);
+        }
+        let err = serde_json::from_value::<Mutation>(json!({"mutation_id": Id::nil(), "doc_id": Id::nil(), "op": "create"})).unwrap_err();
+        assert!(err.to_string().contains("needs a `kind`"), "{err}");
+        assert!(serde_json::from_value::<Mutation>(json!({"mutation_id": Id::nil(), "doc_id": Id::nil(), "op": "launch"})).is_err());
     }
 }
