@@ -2,18 +2,21 @@
 //! database. Pushes to a workspace serialize on its row lock, so sequence
 //! numbers stay gapless; live notices cross processes by LISTEN/NOTIFY.
 
-use super::{DeviceRecord, PushCommit, PushRefused, SessionRecord, SignIn, StoreError, UserRecord};
-use crate::push::{DocSource, apply_batch};
+use super::{DeviceRecord, Page, PageDoc, PushCommit, PushRefused, SessionRecord, SignIn, StoreError, UserRecord, raw_fields};
+use crate::push::apply_batch;
 use model::{Clock, Document, Fields, Id, Kind, Mutation, Op, Stored};
-use protocol::{Changes, DeviceInfo, LiveMessage, MutationResult, PushResponse, Role, User, WorkspaceInfo};
+use protocol::{DeviceInfo, LiveMessage, PushResponse, Role, User, WorkspaceInfo};
 use sqlx::postgres::{PgConnection, PgListener, PgPool, PgPoolOptions, PgRow};
 use sqlx::{AssertSqlSafe, Connection, Row};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+mod batch;
 mod lifecycle;
 mod teams;
+
+use batch::{DocColumns, MemSource};
 
 /// The channel every process listens on.
 const CHANNEL: &str = "apisync_live";
@@ -174,165 +177,6 @@ fn stored(row: &PgRow) -> Result<Stored, StoreError> {
 
 fn role_from(s: &str) -> Result<Role, StoreError> {
     serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| StoreError::Corrupt(format!("bad role {s}")))
-}
-
-/// Documents to write, column by column, for one `UNNEST` upsert.
-#[derive(Default)]
-struct DocColumns {
-    id: Vec<Id>,
-    workspace: Vec<Id>,
-    kind: Vec<String>,
-    parent: Vec<Option<Id>>,
-    order_key: Vec<Option<String>>,
-    fields: Vec<String>,
-    clocks: Vec<String>,
-    deleted_seq: Vec<Option<i64>>,
-    deleted_dev: Vec<Option<i64>>,
-    version: Vec<i64>,
-}
-
-impl DocColumns {
-    fn push(&mut self, s: &Stored, workspace: Id) -> Result<(), StoreError> {
-        let clocks: BTreeMap<&str, (u64, u64)> = s.clocks.iter().map(|(k, c)| (k.as_str(), (c.seq, c.device))).collect();
-        self.id.push(s.doc.id);
-        self.workspace.push(workspace);
-        self.kind.push(s.doc.kind.as_str().to_string());
-        self.parent.push(s.doc.parent_id);
-        self.order_key.push(s.doc.order_key.clone());
-        self.fields.push(serde_json::to_string(&s.doc.fields)?);
-        self.clocks.push(serde_json::to_string(&clocks)?);
-        self.deleted_seq.push(s.deleted_at.map(|c| c.seq as i64));
-        self.deleted_dev.push(s.deleted_at.map(|c| c.device as i64));
-        self.version.push(s.doc.version as i64);
-        Ok(())
-    }
-}
-
-/// Documents for [`apply_batch`], loaded in bulk; a miss stops the batch,
-/// which is then run again with the missing rows loaded.
-#[derive(Default)]
-struct MemSource {
-    docs: HashMap<Id, Option<Stored>>,
-    children: HashMap<Id, Vec<Id>>,
-    priors: HashMap<Id, MutationResult>,
-    missing_docs: HashSet<Id>,
-    missing_children: HashSet<Id>,
-}
-
-impl DocSource for MemSource {
-    fn load(&mut self, id: Id) -> Result<Option<Stored>, StoreError> {
-        match self.docs.get(&id) {
-            Some(d) => Ok(d.clone()),
-            None => {
-                self.missing_docs.insert(id);
-                Err(StoreError::Miss)
-            }
-        }
-    }
-
-    fn children(&mut self, id: Id) -> Result<Vec<Id>, StoreError> {
-        match self.children.get(&id) {
-            Some(c) => Ok(c.clone()),
-            None => {
-                self.missing_children.insert(id);
-                Err(StoreError::Miss)
-            }
-        }
-    }
-
-    fn prior(&mut self, mutation_id: Id) -> Result<Option<MutationResult>, StoreError> {
-        Ok(self.priors.get(&mutation_id).cloned())
-    }
-}
-
-impl MemSource {
-    /// Loads these documents and all their ancestors.
-    async fn load_up(&mut self, conn: &mut PgConnection, ids: Vec<Id>) -> Result<(), StoreError> {
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "WITH RECURSIVE up(id) AS (SELECT unnest($1::uuid[]) UNION SELECT d.parent_id FROM docs d JOIN up ON d.id = up.id WHERE d.parent_id IS NOT NULL)
-             SELECT {DOC_COLUMNS} FROM docs WHERE id IN (SELECT id FROM up)"
-        )))
-        .bind(&ids)
-        .fetch_all(&mut *conn)
-        .await?;
-        for id in ids {
-            self.docs.entry(id).or_insert(None);
-        }
-        for row in rows {
-            let s = stored(&row)?;
-            self.docs.insert(s.doc.id, Some(s));
-        }
-        Ok(())
-    }
-
-    /// Loads the live subtrees under these documents.
-    async fn load_down(&mut self, conn: &mut PgConnection, roots: Vec<Id>) -> Result<(), StoreError> {
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "WITH RECURSIVE down(id) AS (SELECT unnest($1::uuid[]) UNION SELECT d.id FROM docs d JOIN down ON d.parent_id = down.id WHERE d.deleted_seq IS NULL)
-             SELECT {DOC_COLUMNS} FROM docs WHERE id IN (SELECT id FROM down)"
-        )))
-        .bind(&roots)
-        .fetch_all(&mut *conn)
-        .await?;
-        let mut seen: Vec<Id> = roots;
-        for row in rows {
-            let s = stored(&row)?;
-            seen.push(s.doc.id);
-            self.docs.insert(s.doc.id, Some(s));
-        }
-        for id in &seen {
-            self.children.entry(*id).or_default();
-        }
-        let kids: Vec<(Id, Id)> = self
-            .docs
-            .values()
-            .flatten()
-            .filter(|s| !s.doc.deleted)
-            .filter_map(|s| s.doc.parent_id.filter(|p| seen.contains(p)).map(|p| (p, s.doc.id)))
-            .collect();
-        for (parent, kid) in kids {
-            let list = self.children.entry(parent).or_default();
-            if !list.contains(&kid) {
-                list.push(kid);
-            }
-        }
-        Ok(())
-    }
-
-    async fn preload(&mut self, conn: &mut PgConnection, mutations: &[Mutation]) -> Result<(), StoreError> {
-        let mut ids: Vec<Id> = mutations.iter().map(|m| m.doc_id).collect();
-        ids.extend(mutations.iter().filter_map(|m| match &m.op {
-            Op::Create { parent_id, .. } | Op::Move { parent_id, .. } => *parent_id,
-            _ => None,
-        }));
-        ids.sort();
-        ids.dedup();
-        self.load_up(conn, ids).await?;
-        let deletes: Vec<Id> = mutations.iter().filter(|m| matches!(m.op, Op::Delete)).map(|m| m.doc_id).collect();
-        if !deletes.is_empty() {
-            self.load_down(conn, deletes).await?;
-        }
-        let mids: Vec<Id> = mutations.iter().map(|m| m.mutation_id).collect();
-        for row in
-            sqlx::query("SELECT mutation_id, result FROM mutations WHERE mutation_id = ANY($1)").bind(&mids).fetch_all(&mut *conn).await?
-        {
-            let result: String = row.try_get("result")?;
-            self.priors.insert(row.try_get("mutation_id")?, serde_json::from_str(&result)?);
-        }
-        Ok(())
-    }
-
-    async fn fill_misses(&mut self, conn: &mut PgConnection) -> Result<(), StoreError> {
-        let docs: Vec<Id> = self.missing_docs.drain().collect();
-        if !docs.is_empty() {
-            self.load_up(conn, docs).await?;
-        }
-        let kids: Vec<Id> = self.missing_children.drain().collect();
-        if !kids.is_empty() {
-            self.load_down(conn, kids).await?;
-        }
-        Ok(())
-    }
 }
 
 impl PgStore {
@@ -684,7 +528,7 @@ impl PgStore {
         Ok(Ok(PushCommit { response: PushResponse { seq: out.head, results: out.results }, after: after as u64, changed, members }))
     }
 
-    pub(super) async fn changes(&self, workspace: Id, after: u64, limit: usize) -> Result<Changes, StoreError> {
+    pub(super) async fn changes(&self, workspace: Id, after: u64, limit: usize) -> Result<Page, StoreError> {
         let mut tx = self.pool.begin().await?;
         // One snapshot for the page and the head.
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
@@ -698,7 +542,22 @@ impl PgStore {
         .bind((limit + 1) as i64)
         .fetch_all(&mut *tx)
         .await?;
-        let mut docs = rows.iter().map(|r| stored(r).map(|s| s.doc)).collect::<Result<Vec<_>, _>>()?;
+        let docs = rows
+            .iter()
+            .map(|r| {
+                let kind: String = r.try_get("kind")?;
+                Ok(PageDoc {
+                    id: r.try_get("id")?,
+                    kind: kind.parse().map_err(|e: model::UnknownKind| StoreError::Corrupt(e.to_string()))?,
+                    workspace_id: workspace,
+                    parent_id: r.try_get("parent_id")?,
+                    order_key: r.try_get("order_key")?,
+                    fields: raw_fields(r.try_get("fields")?)?,
+                    deleted: r.try_get::<Option<i64>, _>("deleted_seq")?.is_some(),
+                    version: r.try_get::<i64, _>("version")? as u64,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
         let total = if after == 0 {
             let n: i64 = sqlx::query_scalar(AssertSqlSafe(format!("SELECT COUNT(*) FROM docs WHERE workspace_id = $1{snapshot}")))
                 .bind(workspace)
@@ -709,10 +568,7 @@ impl PgStore {
             None
         };
         tx.commit().await?;
-        let more = docs.len() > limit;
-        docs.truncate(limit);
-        let next = if more { docs.last().map_or(after, |d| d.version) } else { seq as u64 };
-        Ok(Changes { docs, next, more, seq: seq as u64, total })
+        Ok(Page::new(docs, after, limit, seq as u64, total))
     }
 }
 
