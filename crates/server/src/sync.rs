@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use model::Id;
 use protocol::limits::{DEFAULT_PAGE, MAX_BATCH, MAX_PAGE};
-use protocol::{Changes, ChangesQuery, ErrorCode, LiveMessage, PushRequest, PushResponse, Workspaces};
+use protocol::{ChangesQuery, ErrorCode, LiveMessage, PushRequest, PushResponse, Workspaces};
 
 fn not_found(ws: Id) -> Failure {
     Failure::new(ErrorCode::NotFound, format!("no workspace {ws} that you are a member of"))
@@ -61,7 +61,7 @@ pub async fn changes(
     caller: Caller,
     Path(ws): Path<Id>,
     Query(q): Query<ChangesQuery>,
-) -> Result<Json<Changes>, Failure> {
+) -> Result<Json<crate::store::Page>, Failure> {
     if state.store.role(caller.user.id, ws).await?.is_none() {
         return Err(not_found(ws));
     }

@@ -6,7 +6,51 @@ pub mod postgres;
 pub mod sqlite;
 
 use model::{Document, Id};
-use protocol::{Changes, DeviceInfo, PushResponse, Role, TeamInfo, TeamMember, User, WorkspaceInfo};
+use protocol::{DeviceInfo, PushResponse, Role, TeamInfo, TeamMember, User, WorkspaceInfo};
+
+/// A document as a pull page sends it: the same JSON as [`model::Document`],
+/// but its fields stay the stored JSON text, passed through without being
+/// parsed into values and serialized again.
+#[derive(Debug, serde::Serialize)]
+pub struct PageDoc {
+    pub id: Id,
+    pub kind: model::Kind,
+    pub workspace_id: Id,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<Id>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_key: Option<String>,
+    pub fields: Box<serde_json::value::RawValue>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
+    pub version: u64,
+}
+
+/// One pull page, serialized exactly as [`protocol::Changes`].
+#[derive(Debug, serde::Serialize)]
+pub struct Page {
+    pub docs: Vec<PageDoc>,
+    pub next: u64,
+    pub more: bool,
+    pub seq: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+}
+
+impl Page {
+    /// Finishes a page read with one row more than `limit` (to learn whether more follow).
+    pub fn new(mut docs: Vec<PageDoc>, after: u64, limit: usize, seq: u64, total: Option<u64>) -> Page {
+        let more = docs.len() > limit;
+        docs.truncate(limit);
+        let next = if more { docs.last().map_or(after, |d| d.version) } else { seq };
+        Page { docs, next, more, seq, total }
+    }
+}
+
+/// Stored fields text as a raw JSON value.
+pub fn raw_fields(text: String) -> Result<Box<serde_json::value::RawValue>, StoreError> {
+    serde_json::value::RawValue::from_string(text).map_err(|e| StoreError::Corrupt(format!("stored fields are not JSON: {e}")))
+}
 
 /// An account as stored, with its password hash.
 #[derive(Clone, Debug)]
@@ -226,7 +270,7 @@ impl Store {
     }
 
     /// One page of documents changed after `after`.
-    pub async fn changes(&self, workspace: Id, after: u64, limit: usize) -> Result<Changes, StoreError> {
+    pub async fn changes(&self, workspace: Id, after: u64, limit: usize) -> Result<Page, StoreError> {
         dispatch!(self, |s| s.changes(workspace, after, limit), |p| p.changes(workspace, after, limit))
     }
 

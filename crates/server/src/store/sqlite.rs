@@ -1,10 +1,10 @@
 //! The embedded SQLite backend: one file in the data directory, WAL mode,
 //! one writer connection and a few readers.
 
-use super::{DeviceRecord, PushCommit, PushRefused, SessionRecord, SignIn, StoreError, UserRecord};
+use super::{DeviceRecord, Page, PageDoc, PushCommit, PushRefused, SessionRecord, SignIn, StoreError, UserRecord, raw_fields};
 use crate::push::{DocSource, apply_batch};
 use model::{Clock, Document, Fields, Id, Kind, Mutation, Op, Stored};
-use protocol::{Changes, DeviceInfo, MutationResult, PushResponse, Role, User, WorkspaceInfo};
+use protocol::{DeviceInfo, MutationResult, PushResponse, Role, User, WorkspaceInfo};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -479,7 +479,7 @@ impl SqliteStore {
         })
     }
 
-    pub(super) fn changes(&self, workspace: Id, after: u64, limit: usize) -> Result<Changes, StoreError> {
+    pub(super) fn changes(&self, workspace: Id, after: u64, limit: usize) -> Result<Page, StoreError> {
         let mut conn = self.reader();
         // One read transaction: the page and the head come from one snapshot.
         let tx = conn.transaction()?;
@@ -488,11 +488,22 @@ impl SqliteStore {
         let mut docs = Vec::with_capacity(limit.min(4096));
         {
             let mut stmt = tx.prepare_cached(&format!(
-                "SELECT {DOC_COLUMNS} FROM docs WHERE workspace_id = ?1 AND version > ?2{snapshot} ORDER BY version LIMIT ?3"
+                "SELECT id, kind, parent_id, order_key, fields, deleted_seq, version FROM docs
+                 WHERE workspace_id = ?1 AND version > ?2{snapshot} ORDER BY version LIMIT ?3"
             ))?;
             let mut rows = stmt.query(params![workspace.to_string(), after as i64, (limit + 1) as i64])?;
-            while let Some(row) = rows.next()? {
-                docs.push(stored_from_row(row)??.doc);
+            while let Some(r) = rows.next()? {
+                let kind: String = r.get(1)?;
+                docs.push(PageDoc {
+                    id: id(r.get(0)?)?,
+                    kind: kind.parse().map_err(|e: model::UnknownKind| StoreError::Corrupt(e.to_string()))?,
+                    workspace_id: workspace,
+                    parent_id: r.get::<_, Option<String>>(2)?.map(id).transpose()?,
+                    order_key: r.get(3)?,
+                    fields: raw_fields(r.get(4)?)?,
+                    deleted: r.get::<_, Option<i64>>(5)?.is_some(),
+                    version: r.get::<_, i64>(6)? as u64,
+                });
             }
         }
         let total = if after == 0 {
@@ -502,10 +513,7 @@ impl SqliteStore {
         } else {
             None
         };
-        let more = docs.len() > limit;
-        docs.truncate(limit);
-        let next = if more { docs.last().map_or(after, |d| d.version) } else { seq as u64 };
-        Ok(Changes { docs, next, more, seq: seq as u64, total })
+        Ok(Page::new(docs, after, limit, seq as u64, total))
     }
 }
 
