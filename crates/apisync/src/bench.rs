@@ -447,7 +447,7 @@ async fn restore(api: &Api, args: &BenchArgs, report: &mut Report) -> anyhow::Re
     let export_gzip = gzip_len(&serde_json::to_vec(&export)?)?;
     let ratio = wire as f64 / export_gzip as f64;
     println!(
-        "restore: {} requests; sign-in pull {} KiB gzip vs {} KiB gzip of their Postman export",
+        "restore: {} requests; sign-in pull {} KiB on the wire (brotli) vs {} KiB gzip of their Postman export",
         args.requests,
         wire / 1024,
         export_gzip / 1024
