@@ -2,21 +2,22 @@
 //! a server on a free port with its embedded SQLite store.
 
 use futures_util::StreamExt;
-use model::{Document, Fields, Id, Kind, Mutation, Op};
-use protocol::{Changes, ConflictReason, ErrorBody, ErrorCode, LiveMessage, Outcome, PushResponse, Session, Workspaces};
+use model::{Document, Id, Kind, Mutation, Op};
+use protocol::{Changes, ConflictReason, ErrorCode, LiveMessage, Outcome, PushResponse, Session, Workspaces};
 use serde_json::{Value, json};
 use std::time::Duration;
 
 #[macro_use]
 mod support;
-use support::{Backend, TestDb};
+use support::{Backend, TestServer, error_code, fields};
 
-struct Harness {
-    _server: Option<server::RunningServer>,
-    base: String,
-    http: reqwest::Client,
-    _dir: tempfile::TempDir,
-    _db: Option<TestDb>,
+struct Harness(TestServer);
+
+impl std::ops::Deref for Harness {
+    type Target = TestServer;
+    fn deref(&self) -> &TestServer {
+        &self.0
+    }
 }
 
 impl Harness {
@@ -25,42 +26,15 @@ impl Harness {
     }
 
     async fn with(b: Backend, tweak: impl FnOnce(&mut server::Config)) -> Harness {
-        let dir = tempfile::tempdir().unwrap();
-        let mut config = server::Config::new(dir.path().to_path_buf());
-        config.addr = "127.0.0.1:0".parse().unwrap();
-        let db = match b {
-            Backend::Sqlite => None,
-            Backend::Postgres(url) => Some(TestDb::create(&url).await),
-        };
-        config.database_url = db.as_ref().map(|d| d.url.clone());
-        tweak(&mut config);
-        let server = server::start(config).await.unwrap();
-        let base = format!("http://{}", server.addr());
-        Harness { _server: Some(server), base, http: support::http(), _dir: dir, _db: db }
+        Harness(TestServer::start(b, tweak).await)
     }
 
     async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
-        let mut req = self.http.post(format!("{}{path}", self.base)).json(&body);
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
+        self.call(reqwest::Method::POST, path, token, Some(body)).await
     }
 
     async fn get(&self, path: &str, token: &str) -> (u16, Value) {
-        let resp = self.http.get(format!("{}{path}", self.base)).bearer_auth(token).send().await.unwrap();
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn signup(&self, name: &str) -> Session {
-        let (s, v) = self
-            .post("/v1/auth/signup", None, json!({"email": format!("{name}@example.com"), "username": name, "password": "correct horse", "device": {"id": Id::now_v7(), "name": format!("{name}-1")}}))
-            .await;
-        assert_eq!(s, 200, "{v}");
-        serde_json::from_value(v).unwrap()
+        self.call(reqwest::Method::GET, path, Some(token), None).await
     }
 
     async fn login(&self, user: &str, device: &str) -> (u16, Value) {
@@ -85,10 +59,6 @@ impl Harness {
     }
 }
 
-fn fields(v: Value) -> Fields {
-    v.as_object().unwrap().clone()
-}
-
 fn create(kind: Kind, parent: Option<Id>, f: Value) -> Mutation {
     Mutation {
         mutation_id: Id::now_v7(),
@@ -100,10 +70,6 @@ fn create(kind: Kind, parent: Option<Id>, f: Value) -> Mutation {
 
 fn set(doc: Id, base: u64, f: Value) -> Mutation {
     Mutation { mutation_id: Id::now_v7(), doc_id: doc, base_version: base, op: Op::Set { fields: fields(f) } }
-}
-
-fn error_code(v: &Value) -> ErrorCode {
-    serde_json::from_value::<ErrorBody>(v.clone()).unwrap_or_else(|_| panic!("not an error body: {v}")).error.code
 }
 
 fn version(r: &PushResponse, i: usize) -> u64 {

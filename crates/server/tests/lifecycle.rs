@@ -3,63 +3,36 @@
 //! the sign-in rate limit.
 
 use model::Id;
-use protocol::{ErrorBody, ErrorCode, Session};
+use protocol::ErrorCode;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::time::Duration;
 
 #[macro_use]
 mod support;
-use support::{Backend, TestDb};
+use support::{Backend, TestServer, error_code as code};
 
 struct Harness {
-    _server: server::RunningServer,
-    base: String,
-    http: reqwest::Client,
+    srv: TestServer,
     outbox: PathBuf,
-    _dir: tempfile::TempDir,
-    _db: Option<TestDb>,
+}
+
+impl std::ops::Deref for Harness {
+    type Target = TestServer;
+    fn deref(&self) -> &TestServer {
+        &self.srv
+    }
 }
 
 impl Harness {
     async fn start(b: Backend, ttl: Duration) -> Harness {
-        let dir = tempfile::tempdir().unwrap();
-        let mut config = server::Config::new(dir.path().to_path_buf());
-        config.addr = "127.0.0.1:0".parse().unwrap();
-        config.reset_token_ttl = ttl;
-        let db = match b {
-            Backend::Sqlite => None,
-            Backend::Postgres(url) => Some(TestDb::create(&url).await),
-        };
-        config.database_url = db.as_ref().map(|d| d.url.clone());
-        let server = server::start(config).await.unwrap();
-        let base = format!("http://{}", server.addr());
-        Harness { _server: server, base, http: support::http(), outbox: dir.path().join("mail-outbox"), _dir: dir, _db: db }
-    }
-
-    async fn call(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
-        let mut req = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
+        let srv = TestServer::start(b, |c| c.reset_token_ttl = ttl).await;
+        let outbox = srv.dir.path().join("mail-outbox");
+        Harness { srv, outbox }
     }
 
     async fn post(&self, path: &str, body: Value) -> (u16, Value) {
         self.call(reqwest::Method::POST, path, None, Some(body)).await
-    }
-
-    async fn signup(&self, name: &str) -> Session {
-        let (s, v) = self
-            .post("/v1/auth/signup", json!({"email": format!("{name}@example.com"), "username": name, "password": "correct horse", "device": {"id": Id::now_v7(), "name": format!("{name}-1")}}))
-            .await;
-        assert_eq!(s, 200, "{v}");
-        serde_json::from_value(v).unwrap()
     }
 
     async fn login(&self, user: &str, password: &str) -> (u16, Value) {
@@ -74,10 +47,6 @@ impl Harness {
         files.sort();
         files.iter().map(|p| std::fs::read_to_string(p).unwrap()).collect()
     }
-}
-
-fn code(v: &Value) -> ErrorCode {
-    serde_json::from_value::<ErrorBody>(v.clone()).unwrap_or_else(|_| panic!("not an error body: {v}")).error.code
 }
 
 fn token_in(mail: &str) -> String {

@@ -2,49 +2,27 @@
 //! and every endpoint tried as a stranger, a viewer and a removed member.
 
 use futures_util::StreamExt;
-use model::{Fields, Id, Kind, Mutation, Op};
-use protocol::{ErrorBody, ErrorCode, LiveMessage, Outcome, PushResponse, Role, Session, TeamInfo, TeamMembers, Teams, Workspaces};
+use model::{Id, Kind, Mutation, Op};
+use protocol::{ErrorCode, LiveMessage, Outcome, PushResponse, Role, TeamInfo, TeamMembers, Teams, Workspaces};
 use serde_json::{Value, json};
 use std::time::Duration;
 
 #[macro_use]
 mod support;
-use support::{Backend, TestDb};
+use support::{Backend, TestServer, error_code as code, fields};
 
-struct Harness {
-    _server: server::RunningServer,
-    base: String,
-    http: reqwest::Client,
-    _dir: tempfile::TempDir,
-    _db: Option<TestDb>,
+struct Harness(TestServer);
+
+impl std::ops::Deref for Harness {
+    type Target = TestServer;
+    fn deref(&self) -> &TestServer {
+        &self.0
+    }
 }
 
 impl Harness {
     async fn start(b: Backend) -> Harness {
-        let dir = tempfile::tempdir().unwrap();
-        let mut config = server::Config::new(dir.path().to_path_buf());
-        config.addr = "127.0.0.1:0".parse().unwrap();
-        let db = match b {
-            Backend::Sqlite => None,
-            Backend::Postgres(url) => Some(TestDb::create(&url).await),
-        };
-        config.database_url = db.as_ref().map(|d| d.url.clone());
-        let server = server::start(config).await.unwrap();
-        let base = format!("http://{}", server.addr());
-        Harness { _server: server, base, http: support::http(), _dir: dir, _db: db }
-    }
-
-    async fn call(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
-        let mut req = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
+        Harness(TestServer::start(b, |_| {}).await)
     }
 
     async fn post(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
@@ -53,19 +31,6 @@ impl Harness {
 
     async fn get(&self, path: &str, token: &str) -> (u16, Value) {
         self.call(reqwest::Method::GET, path, Some(token), None).await
-    }
-
-    async fn signup(&self, name: &str) -> Session {
-        let (s, v) = self
-            .call(
-                reqwest::Method::POST,
-                "/v1/auth/signup",
-                None,
-                Some(json!({"email": format!("{name}@example.com"), "username": name, "password": "correct horse", "device": {"id": Id::now_v7(), "name": format!("{name}-1")}})),
-            )
-            .await;
-        assert_eq!(s, 200, "{v}");
-        serde_json::from_value(v).unwrap()
     }
 
     async fn workspaces(&self, token: &str) -> Workspaces {
@@ -104,10 +69,6 @@ impl Harness {
     }
 }
 
-fn fields(v: Value) -> Fields {
-    v.as_object().unwrap().clone()
-}
-
 fn create(kind: Kind, parent: Option<Id>, f: Value) -> Mutation {
     Mutation {
         mutation_id: Id::now_v7(),
@@ -119,10 +80,6 @@ fn create(kind: Kind, parent: Option<Id>, f: Value) -> Mutation {
 
 fn set(doc: Id, base: u64, f: Value) -> Mutation {
     Mutation { mutation_id: Id::now_v7(), doc_id: doc, base_version: base, op: Op::Set { fields: fields(f) } }
-}
-
-fn code(v: &Value) -> ErrorCode {
-    serde_json::from_value::<ErrorBody>(v.clone()).unwrap_or_else(|_| panic!("not an error body: {v}")).error.code
 }
 
 fn role_of(list: &Workspaces, ws: Id) -> Option<Role> {

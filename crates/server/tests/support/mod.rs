@@ -56,3 +56,68 @@ pub fn http() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::new()
 }
+
+/// A server on a free port, on the given backend, and an HTTP client for it.
+pub struct TestServer {
+    pub base: String,
+    pub http: reqwest::Client,
+    /// The server's data directory.
+    pub dir: tempfile::TempDir,
+    _server: server::RunningServer,
+    _db: Option<TestDb>,
+}
+
+impl TestServer {
+    /// Starts a server; `tweak` adjusts its configuration first.
+    pub async fn start(b: Backend, tweak: impl FnOnce(&mut server::Config)) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = server::Config::new(dir.path().to_path_buf());
+        config.addr = "127.0.0.1:0".parse().unwrap();
+        let db = match b {
+            Backend::Sqlite => None,
+            Backend::Postgres(url) => Some(TestDb::create(&url).await),
+        };
+        config.database_url = db.as_ref().map(|d| d.url.clone());
+        tweak(&mut config);
+        let server = server::start(config).await.unwrap();
+        TestServer { base: format!("http://{}", server.addr()), http: http(), dir, _server: server, _db: db }
+    }
+
+    /// One request; the status and the JSON body (`null` when there is none).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Signs `name` up (password "correct horse", device "NAME-1").
+    pub async fn signup(&self, name: &str) -> protocol::Session {
+        let body = serde_json::json!({"email": format!("{name}@example.com"), "username": name, "password": "correct horse", "device": {"id": model::Id::now_v7(), "name": format!("{name}-1")}});
+        let (s, v) = self.call(reqwest::Method::POST, "/v1/auth/signup", None, Some(body)).await;
+        assert_eq!(s, 200, "{v}");
+        serde_json::from_value(v).unwrap()
+    }
+}
+
+/// The error code of an error body.
+pub fn error_code(v: &serde_json::Value) -> protocol::ErrorCode {
+    serde_json::from_value::<protocol::ErrorBody>(v.clone()).unwrap_or_else(|_| panic!("not an error body: {v}")).error.code
+}
+
+/// A JSON object as document fields.
+pub fn fields(v: serde_json::Value) -> model::Fields {
+    v.as_object().unwrap().clone()
+}
