@@ -10,33 +10,11 @@ use model::{Fields, Id, Kind, Mutation, Op};
 use protocol::{Changes, LiveMessage, PushResponse, Session};
 use serde_json::{Value, json};
 use std::time::Duration;
-use support::{Backend, TestDb};
+use support::{Backend, TestDb, post_to as post, signup_at as signup, start_server as start};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
-async fn start(url: Option<&str>, dir: &std::path::Path) -> server::RunningServer {
-    let mut config = server::Config::new(dir.to_path_buf());
-    config.addr = "127.0.0.1:0".parse().unwrap();
-    config.database_url = url.map(str::to_string);
-    server::start(config).await.unwrap()
-}
 
 fn base(s: &server::RunningServer) -> String {
     format!("http://{}", s.addr())
-}
-
-async fn post(base: &str, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
-    let mut req = support::http().post(format!("{base}{path}")).json(&body);
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    let resp = req.send().await.unwrap();
-    (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
-}
-
-async fn signup(base: &str, name: &str) -> Session {
-    let (s, v) = post(base, "/v1/auth/signup", None, json!({"email": format!("{name}@example.com"), "username": name, "password": "correct horse", "device": {"id": Id::now_v7(), "name": "first"}})).await;
-    assert_eq!(s, 200, "{v}");
-    serde_json::from_value(v).unwrap()
 }
 
 async fn login(base: &str, name: &str, device: &str) -> (u16, Value) {

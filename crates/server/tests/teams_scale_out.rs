@@ -5,41 +5,18 @@
 mod support;
 
 use futures_util::StreamExt;
-use model::Id;
-use protocol::{LiveMessage, Session};
-use serde_json::{Value, json};
+use protocol::LiveMessage;
+use serde_json::json;
 use std::time::Duration;
-use support::{Backend, TestDb};
+use support::{Backend, TestDb, post_to as post, signup_at as signup, start_server as start};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
-async fn start(url: &str, dir: &std::path::Path) -> server::RunningServer {
-    let mut config = server::Config::new(dir.to_path_buf());
-    config.addr = "127.0.0.1:0".parse().unwrap();
-    config.database_url = Some(url.to_string());
-    server::start(config).await.unwrap()
-}
-
-async fn post(base: &str, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
-    let mut req = support::http().post(format!("{base}{path}")).json(&body);
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    let resp = req.send().await.unwrap();
-    (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
-}
-
-async fn signup(base: &str, name: &str) -> Session {
-    let (s, v) = post(base, "/v1/auth/signup", None, json!({"email": format!("{name}@example.com"), "username": name, "password": "correct horse", "device": {"id": Id::now_v7(), "name": "first"}})).await;
-    assert_eq!(s, 200, "{v}");
-    serde_json::from_value(v).unwrap()
-}
 
 async fn team_changes_reach_members_on_another_process(b: Backend) {
     let Backend::Postgres(url) = b else { return };
     let db = TestDb::create(&url).await;
     let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let one = start(&db.url, d1.path()).await;
-    let two = start(&db.url, d2.path()).await;
+    let one = start(Some(&db.url), d1.path()).await;
+    let two = start(Some(&db.url), d2.path()).await;
     let (b1, b2) = (format!("http://{}", one.addr()), format!("http://{}", two.addr()));
     let ann = signup(&b1, "ann").await;
     let bob = signup(&b2, "bob").await;

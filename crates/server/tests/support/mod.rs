@@ -121,3 +121,30 @@ pub fn error_code(v: &serde_json::Value) -> protocol::ErrorCode {
 pub fn fields(v: serde_json::Value) -> model::Fields {
     v.as_object().unwrap().clone()
 }
+
+/// Starts a server with data in `dir`, on PostgreSQL at `url` when given,
+/// on a free port.
+pub async fn start_server(url: Option<&str>, dir: &std::path::Path) -> server::RunningServer {
+    let mut config = server::Config::new(dir.to_path_buf());
+    config.addr = "127.0.0.1:0".parse().unwrap();
+    config.database_url = url.map(str::to_string);
+    server::start(config).await.unwrap()
+}
+
+/// A POST to the server at `base`; the status and the JSON body.
+pub async fn post_to(base: &str, path: &str, token: Option<&str>, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let mut req = http().post(format!("{base}{path}")).json(&body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let resp = req.send().await.unwrap();
+    (resp.status().as_u16(), resp.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// Signs `name` up at the server at `base` (password "correct horse").
+pub async fn signup_at(base: &str, name: &str) -> protocol::Session {
+    let body = serde_json::json!({"email": format!("{name}@example.com"), "username": name, "password": "correct horse", "device": {"id": model::Id::now_v7(), "name": "first"}});
+    let (s, v) = post_to(base, "/v1/auth/signup", None, body).await;
+    assert_eq!(s, 200, "{v}");
+    serde_json::from_value(v).unwrap()
+}
