@@ -108,11 +108,6 @@ impl RunningServer {
         self.addr
     }
 
-    /// Open live connections.
-    pub fn live_connections(&self) -> usize {
-        self.hub.connections()
-    }
-
     /// Stops accepting, finishes requests in flight, and returns.
     pub async fn shutdown(self) -> std::io::Result<()> {
         let _ = self.stop.send(true);

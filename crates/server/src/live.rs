@@ -93,11 +93,6 @@ impl Hub {
             let _ = c.tx.try_send(Frame::Close);
         }
     }
-
-    /// How many connections are open.
-    pub fn connections(&self) -> usize {
-        self.lock().values().map(Vec::len).sum()
-    }
 }
 
 /// Serializes `msg` if its JSON fits in `limit` bytes; stops writing as
