@@ -163,6 +163,38 @@ async fn pull_pages_in_version_order(b: Backend) {
     assert_eq!(after, pushed.seq);
 }
 
+async fn a_large_batch_and_its_cascading_delete_are_written_whole(b: Backend) {
+    let h = Harness::start(b).await;
+    let a = h.signup("ann").await;
+    let ws = a.workspaces[0].id;
+    let col = create(Kind::Collection, None, json!({"name": "Big"}));
+    let folder = create(Kind::Folder, Some(col.doc_id), json!({"name": "F"}));
+    let mut batch = vec![col.clone(), folder.clone()];
+    // More rows than one multi-row INSERT holds, so the writes span several.
+    batch.extend(
+        (0..450).map(|i| create(Kind::Request, Some(folder.doc_id), json!({"name": format!("R{i}"), "method": "GET", "url": "u"}))),
+    );
+    let pushed = h.push(&a.token, ws, &batch).await;
+    assert!(pushed.results.iter().all(|r| matches!(r.outcome, Outcome::Applied { .. })));
+    let mut after = 0;
+    let mut live = 0;
+    loop {
+        let page = h.pull(&a.token, ws, after).await;
+        live += page.docs.iter().filter(|d| d.kind == Kind::Request).count();
+        after = page.next;
+        if !page.more {
+            break;
+        }
+    }
+    assert_eq!(live, 450);
+
+    let del = Mutation { mutation_id: Id::now_v7(), doc_id: folder.doc_id, base_version: version(&pushed, 1), op: Op::Delete };
+    let deleted = h.push(&a.token, ws, &[del]).await;
+    assert_eq!(deleted.seq, pushed.seq + 451, "the folder and each of its 450 requests got their own change");
+    let tombstones = h.pull(&a.token, ws, pushed.seq).await;
+    assert_eq!(tombstones.docs.iter().filter(|d| d.deleted && d.kind == Kind::Request).count(), 450);
+}
+
 async fn same_field_from_same_base_conflicts_and_different_fields_merge(b: Backend) {
     let h = Harness::start(b).await;
     let a = h.signup("ann").await;
@@ -363,6 +395,7 @@ async fn live_channel_delivers_changes_and_sign_out(b: Backend) {
 }
 
 on_both_backends!(
+    a_large_batch_and_its_cascading_delete_are_written_whole,
     signup_gives_a_personal_workspace_and_health_answers,
     login_by_email_or_username_and_wrong_password_is_refused,
     push_then_pull_on_another_device_and_retries_apply_once,

@@ -244,14 +244,15 @@ struct TxSource<'t> {
 
 impl<'t> TxSource<'t> {
     fn preload(tx: &'t Transaction<'t>, mutations: &[Mutation]) -> Result<TxSource<'t>, StoreError> {
-        let mut ids: Vec<String> = mutations.iter().map(|m| m.doc_id.to_string()).collect();
+        let mut ids: Vec<Id> = mutations.iter().map(|m| m.doc_id).collect();
         ids.extend(mutations.iter().filter_map(|m| match &m.op {
-            Op::Create { parent_id, .. } | Op::Move { parent_id, .. } => parent_id.map(|p| p.to_string()),
+            Op::Create { parent_id, .. } | Op::Move { parent_id, .. } => *parent_id,
             _ => None,
         }));
         ids.sort();
         ids.dedup();
-        let mut docs: HashMap<Id, Option<Stored>> = HashMap::with_capacity(ids.len());
+        // Every id asked for is known afterwards: found, or known absent.
+        let mut docs: HashMap<Id, Option<Stored>> = ids.iter().map(|i| (*i, None)).collect();
         {
             let mut stmt = tx.prepare_cached(&format!("SELECT {DOC_COLUMNS} FROM docs WHERE id IN (SELECT value FROM json_each(?1))"))?;
             let mut rows = stmt.query([serde_json::to_string(&ids)?])?;
@@ -259,9 +260,6 @@ impl<'t> TxSource<'t> {
                 let s = stored_from_row(row)??;
                 docs.insert(s.doc.id, Some(s));
             }
-        }
-        for i in &ids {
-            docs.entry(id(i.clone())?).or_insert(None);
         }
         let mids: Vec<String> = mutations.iter().map(|m| m.mutation_id.to_string()).collect();
         let mut priors = HashMap::new();
@@ -709,4 +707,39 @@ fn sign_out_num(tx: &Transaction<'_>, num: u64, reason: &str, now: i64) -> Resul
         params![num as i64, now, reason],
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_checkpointer_moves_committed_data_into_the_database_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let user = User { id: Id::now_v7(), email: "ann@example.com".into(), username: "ann".into() };
+        let ws = Id::now_v7();
+        store.create_account(&user, "hash", ws, 0).unwrap();
+        let db = dir.path().join("apisync.db");
+        let before = std::fs::metadata(&db).unwrap().len();
+        let mutations: Vec<Mutation> = (0..300)
+            .map(|i| {
+                let mut fields = Fields::new();
+                fields.insert("name".into(), format!("{i} {}", "x".repeat(2000)).into());
+                Mutation {
+                    mutation_id: Id::now_v7(),
+                    doc_id: Id::now_v7(),
+                    base_version: 0,
+                    op: Op::Create { kind: Kind::Environment, parent_id: None, order_key: None, fields },
+                }
+            })
+            .collect();
+        assert!(store.push(ws, user.id, 1, &mutations, 0).unwrap().is_ok());
+        // Commits only append to the WAL; the store's own thread copies it in.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::fs::metadata(&db).unwrap().len() < before + 500_000 {
+            assert!(std::time::Instant::now() < deadline, "the WAL was never checkpointed into {}", db.display());
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
 }

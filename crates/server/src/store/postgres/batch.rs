@@ -109,27 +109,34 @@ impl MemSource {
         .bind(&roots)
         .fetch_all(&mut *conn)
         .await?;
-        let mut seen: Vec<Id> = roots;
+        // The query returns exactly the live subtree, so each row's parent
+        // is either in it or outside the subtree: one pass builds the lists.
+        let mut loaded = Vec::with_capacity(rows.len());
         for row in rows {
-            let s = stored(&row)?;
-            seen.push(s.doc.id);
-            self.docs.insert(s.doc.id, Some(s));
+            loaded.push(stored(&row)?);
         }
-        for id in &seen {
-            self.children.entry(*id).or_default();
+        let mut fresh: HashMap<Id, Vec<Id>> = roots.iter().map(|r| (*r, Vec::new())).collect();
+        for s in &loaded {
+            fresh.entry(s.doc.id).or_default();
         }
-        let kids: Vec<(Id, Id)> = self
-            .docs
-            .values()
-            .flatten()
-            .filter(|s| !s.doc.deleted)
-            .filter_map(|s| s.doc.parent_id.filter(|p| seen.contains(p)).map(|p| (p, s.doc.id)))
-            .collect();
-        for (parent, kid) in kids {
-            let list = self.children.entry(parent).or_default();
-            if !list.contains(&kid) {
-                list.push(kid);
+        for s in loaded.iter().filter(|s| !s.doc.deleted) {
+            if let Some(parent) = s.doc.parent_id
+                && let Some(list) = fresh.get_mut(&parent)
+            {
+                list.push(s.doc.id);
             }
+        }
+        for (parent, kids) in fresh {
+            let list = self.children.entry(parent).or_default();
+            if list.is_empty() {
+                *list = kids;
+            } else {
+                let known: HashSet<Id> = list.iter().copied().collect();
+                list.extend(kids.into_iter().filter(|k| !known.contains(k)));
+            }
+        }
+        for s in loaded {
+            self.docs.insert(s.doc.id, Some(s));
         }
         Ok(())
     }
