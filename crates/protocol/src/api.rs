@@ -112,6 +112,11 @@ impl Role {
         }
     }
 
+    /// A role from its wire name.
+    pub fn parse(s: &str) -> Option<Role> {
+        [Role::Owner, Role::Admin, Role::Editor, Role::Viewer].into_iter().find(|r| r.as_str() == s)
+    }
+
     /// The role as sent on the wire.
     pub fn as_str(self) -> &'static str {
         match self {

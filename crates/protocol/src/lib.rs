@@ -33,8 +33,10 @@ pub mod limits {
     pub const MIN_PASSWORD_CHARS: usize = 8;
     /// Longest password accepted (argon2 input is bounded).
     pub const MAX_PASSWORD_CHARS: usize = 1024;
-    /// Longest email, username, device or workspace name.
+    /// Longest email, device, team or workspace name.
     pub const MAX_NAME_CHARS: usize = 254;
+    /// Longest username.
+    pub const MAX_USERNAME_CHARS: usize = 64;
     /// Failed sign-ins per account, and per client address, in one window.
     pub const LOGIN_FAILURES: usize = 10;
     /// The window of [`LOGIN_FAILURES`], in seconds (15 minutes).

@@ -2,7 +2,7 @@
 
 use crate::AppState;
 use crate::error::Failure;
-use crate::store::{DeviceRecord, SessionRecord};
+use crate::store::{DeviceRecord, SessionRecord, Tx, read, transact};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 use axum::extract::FromRequestParts;
@@ -57,14 +57,27 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<Calle
     let Some(token) = token else {
         return Err(Failure::new(ErrorCode::Unauthorized, "sign in first: send Authorization: Bearer TOKEN (apisync login does this)"));
     };
-    let Some(SessionRecord { user, device, revoked }) = state.store.session(token_hash(token)).await? else {
-        if state.store.session_gone(token_hash(token)).await? {
+    let hash = token_hash(token);
+    let found = read!(state.store, |tx| async {
+        match tx.session(&hash).await? {
+            Some(s) => Ok::<_, crate::store::StoreError>(Ok(s)),
+            None => Ok(Err(tx.session_gone(&hash).await?)),
+        }
+    })?;
+    let SessionRecord { user, device, revoked } = match found {
+        Ok(s) => s,
+        Err(gone) => {
+            if gone {
+                return Err(Failure::new(
+                    ErrorCode::AccountDeleted,
+                    "this account was deleted; its data is gone from the server and this device drops its copy",
+                ));
+            }
             return Err(Failure::new(
-                ErrorCode::AccountDeleted,
-                "this account was deleted; its data is gone from the server and this device drops its copy",
+                ErrorCode::Unauthorized,
+                "this session is not known to the server; sign in again with `apisync login`",
             ));
         }
-        return Err(Failure::new(ErrorCode::Unauthorized, "this session is not known to the server; sign in again with `apisync login`"));
     };
     if let Some(reason) = revoked {
         return Err(Failure::new(
@@ -82,7 +95,8 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<Calle
     }
     // Remember the device was seen, at most once a minute: no write per request.
     if now - device.last_seen_at > 60_000 {
-        state.store.touch(device.num, now).await?;
+        let num = device.num;
+        transact!(state.store, |tx| tx.touch(num, now))?;
     }
     Ok(Caller { user, device })
 }

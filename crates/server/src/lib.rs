@@ -12,10 +12,12 @@ mod limit;
 mod live;
 pub mod mail;
 pub mod push;
+mod rules;
 pub mod store;
 mod sync;
 mod teams;
 pub mod testing;
+mod validate;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -169,10 +171,10 @@ async fn open_store(config: &Config, hub: &Arc<live::Hub>) -> Result<Store, Star
         let hub = hub.clone();
         // Other processes' pushes and sign-outs reach this process's devices.
         tokio::spawn(async move {
-            while let Some(event) = remote.recv().await {
-                match event {
-                    store::postgres::Remote::Frame { users, frame, .. } => hub.publish(&users, frame),
-                    store::postgres::Remote::SignOut { user, device_num, reason, .. } => hub.sign_out(user, device_num, reason),
+            while let Some(notice) = remote.recv().await {
+                match notice {
+                    store::Notice::Frame { users, frame } => hub.publish(&users, frame),
+                    store::Notice::SignOut { user, device_num, reason } => hub.sign_out(user, device_num, reason),
                 }
             }
         });

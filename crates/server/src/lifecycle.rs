@@ -3,30 +3,17 @@
 
 use crate::auth::{Caller, hash_password, new_token, token_hash, verify_password};
 use crate::error::{Body, Failure};
-use crate::store::AccountDeletion;
-use crate::{AppState, now_ms};
+use crate::rules::accounts::{self, AccountDeletion};
+use crate::store::{Tx, read, transact};
+use crate::{AppState, now_ms, validate};
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
-use protocol::limits::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
+use protocol::limits::MAX_PASSWORD_CHARS;
 use protocol::{Accepted, ChangePassword, ErrorCode, ForgotPassword, LiveMessage, RecoverUsername, ResetPassword};
 use std::net::SocketAddr;
 
 const RESET: &str = "password_reset";
-
-fn check_password(p: &str) -> Result<(), Failure> {
-    let n = p.chars().count();
-    if n < MIN_PASSWORD_CHARS {
-        return Err(Failure::new(
-            ErrorCode::BadRequest,
-            format!("the password is too short: use at least {MIN_PASSWORD_CHARS} characters"),
-        ));
-    }
-    if n > MAX_PASSWORD_CHARS {
-        return Err(Failure::new(ErrorCode::BadRequest, format!("the password is too long: use at most {MAX_PASSWORD_CHARS} characters")));
-    }
-    Ok(())
-}
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Failure> {
     tokio::task::spawn_blocking(f).await.map_err(|_| Failure::new(ErrorCode::Internal, "the server failed to check the password"))
@@ -62,10 +49,12 @@ pub async fn forgot_password(
     Body(req): Body<ForgotPassword>,
 ) -> Result<(StatusCode, Json<Accepted>), Failure> {
     mail_limit(&state, &req.user, addr)?;
-    if let Some(found) = state.store.user_by_login(req.user.trim().to_string()).await? {
+    let login = validate::login(&req.user)?.to_string();
+    if let Some(found) = read!(state.store, |tx| tx.user_by_login(&login))? {
         let token = new_token()?.replacen("aps_", "apr_", 1);
         let ttl = state.config.reset_token_ttl;
-        state.store.put_token(token_hash(&token), found.user.id, RESET, now_ms() + ttl.as_millis() as i64).await?;
+        let (th, uid, expires) = (token_hash(&token), found.user.id, now_ms() + ttl.as_millis() as i64);
+        transact!(state.store, |tx| tx.put_token(&th, uid, RESET, expires))?;
         let minutes = ttl.as_secs().div_ceil(60);
         // Lines stay short so the message needs no transfer encoding and
         // the token reads the same in a mail client and in an outbox file.
@@ -95,8 +84,9 @@ pub async fn forgot_password(
 /// `POST /v1/auth/password/reset`: a new password with a mailed token;
 /// every device of the account signs in again.
 pub async fn reset_password(State(state): State<AppState>, Body(req): Body<ResetPassword>) -> Result<StatusCode, Failure> {
-    check_password(&req.password)?;
-    let Some(user) = state.store.take_token(token_hash(req.token.trim()), RESET, now_ms()).await? else {
+    validate::password(&req.password)?;
+    let (th, now) = (token_hash(req.token.trim()), now_ms());
+    let Some(user) = transact!(state.store, |tx| tx.take_token(&th, RESET, now))? else {
         return Err(Failure::new(
             ErrorCode::InvalidToken,
             "this reset token is unknown, already used or expired; ask for a new one with `apisync password forgot`",
@@ -105,7 +95,8 @@ pub async fn reset_password(State(state): State<AppState>, Body(req): Body<Reset
     let password = req.password.clone();
     let hash = blocking(move || hash_password(&password)).await??;
     let reason = "the password was reset".to_string();
-    for num in state.store.set_password(user, hash, None, reason.clone(), now_ms()).await? {
+    let r = reason.clone();
+    for num in transact!(state.store, |tx| accounts::set_password(tx, user, &hash, None, &r, now))? {
         state.hub.sign_out(user, num, reason.clone());
     }
     tracing::info!(%user, "password reset");
@@ -119,8 +110,9 @@ pub async fn recover_username(
     Body(req): Body<RecoverUsername>,
 ) -> Result<(StatusCode, Json<Accepted>), Failure> {
     mail_limit(&state, &req.email, addr)?;
-    let email = req.email.trim();
-    if let Some(found) = state.store.user_by_login(email.to_string()).await?.filter(|u| u.user.email.eq_ignore_ascii_case(email)) {
+    let email = validate::login(&req.email)?.to_string();
+    let e = email.clone();
+    if let Some(found) = read!(state.store, |tx| tx.user_by_login(&e))?.filter(|u| u.user.email.eq_ignore_ascii_case(&email)) {
         let body = format!(
             "Hello,\n\nthe username of the apisync account with this\n\
              email address is:\n\n\x20   {user}\n\n\
@@ -144,12 +136,10 @@ pub async fn change_password(
     caller: Caller,
     Body(req): Body<ChangePassword>,
 ) -> Result<StatusCode, Failure> {
-    check_password(&req.new)?;
-    let found = state
-        .store
-        .user_by_login(caller.user.username.clone())
-        .await?
-        .ok_or_else(|| Failure::new(ErrorCode::AccountDeleted, "this account no longer exists"))?;
+    validate::password(&req.new)?;
+    let uid = caller.user.id;
+    let found =
+        read!(state.store, |tx| tx.user(uid))?.ok_or_else(|| Failure::new(ErrorCode::AccountDeleted, "this account no longer exists"))?;
     let (current, phc) = (req.current.clone(), found.password_hash.clone());
     if req.current.chars().count() > MAX_PASSWORD_CHARS || !blocking(move || verify_password(&current, &phc)).await? {
         return Err(Failure::new(ErrorCode::InvalidCredentials, "the current password is wrong; nothing was changed"));
@@ -157,7 +147,8 @@ pub async fn change_password(
     let new = req.new.clone();
     let hash = blocking(move || hash_password(&new)).await??;
     let reason = format!("the password was changed on '{}'", caller.device.name);
-    for num in state.store.set_password(caller.user.id, hash, Some(caller.device.num), reason.clone(), now_ms()).await? {
+    let (r, keep, now) = (reason.clone(), caller.device.num, now_ms());
+    for num in transact!(state.store, |tx| accounts::set_password(tx, uid, &hash, Some(keep), &r, now))? {
         state.hub.sign_out(caller.user.id, num, reason.clone());
     }
     tracing::info!(user = %caller.user.username, "password changed");
@@ -167,7 +158,8 @@ pub async fn change_password(
 /// `DELETE /v1/account`: refused while in a team; otherwise every piece of
 /// the account's data goes, and its devices hear `account_deleted`.
 pub async fn delete_account(State(state): State<AppState>, caller: Caller) -> Result<StatusCode, Failure> {
-    match state.store.delete_account(caller.user.id, now_ms()).await? {
+    let (uid, now) = (caller.user.id, now_ms());
+    match transact!(state.store, |tx| accounts::delete_account(tx, uid, now))? {
         AccountDeletion::InTeams(teams) => {
             let first = teams.first().cloned().unwrap_or_default();
             Err(Failure::new(
@@ -184,10 +176,7 @@ pub async fn delete_account(State(state): State<AppState>, caller: Caller) -> Re
             }
             if !others.is_empty() {
                 let frame = serde_json::to_string(&LiveMessage::Workspaces).unwrap_or_default();
-                state.hub.publish(&others, frame.clone());
-                if let Err(e) = state.store.announce(others, frame).await {
-                    tracing::warn!(error = %e, "could not tell other server processes about a deleted account");
-                }
+                state.hub.publish(&others, frame);
             }
             tracing::info!(user = %caller.user.username, "account deleted");
             Ok(StatusCode::NO_CONTENT)

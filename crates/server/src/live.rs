@@ -95,28 +95,43 @@ impl Hub {
     }
 }
 
-/// Serializes `msg` if its JSON fits in `limit` bytes; stops writing as
-/// soon as it does not, so a big batch costs nothing to turn down.
-pub fn frame_within(msg: &LiveMessage, limit: usize) -> Option<String> {
-    struct Bounded {
-        buf: Vec<u8>,
-        limit: usize,
-    }
-    impl std::io::Write for Bounded {
-        fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-            if self.buf.len() + data.len() > self.limit {
-                return Err(std::io::Error::other("over the inline limit"));
-            }
-            self.buf.extend_from_slice(data);
-            Ok(data.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
+/// The frame announcing a push: its documents inline when the whole frame
+/// fits in `limit` bytes, else `moved` (devices pull).
+pub fn changes_frame(workspace_id: Id, after: u64, seq: u64, docs: &[model::Document], limit: usize) -> String {
+    /// [`LiveMessage::Changes`] over borrowed documents.
+    #[derive(serde::Serialize)]
+    #[serde(tag = "type", rename = "changes")]
+    struct Changes<'a> {
+        workspace_id: Id,
+        after: u64,
+        seq: u64,
+        docs: &'a [model::Document],
     }
     let mut w = Bounded { buf: Vec::with_capacity(limit.min(4096)), limit };
-    serde_json::to_writer(&mut w, msg).ok()?;
-    String::from_utf8(w.buf).ok()
+    match serde_json::to_writer(&mut w, &Changes { workspace_id, after, seq, docs }) {
+        Ok(()) => String::from_utf8(w.buf).unwrap_or_default(),
+        Err(_) => serde_json::to_string(&LiveMessage::Moved { workspace_id, seq }).unwrap_or_default(),
+    }
+}
+
+/// A writer that refuses to grow past `limit` bytes, so a frame too big to
+/// inline costs nothing more to turn down.
+struct Bounded {
+    buf: Vec<u8>,
+    limit: usize,
+}
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.buf.len() + data.len() > self.limit {
+            return Err(std::io::Error::other("over the inline limit"));
+        }
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// `?token=` for clients that cannot set headers on a WebSocket (browsers).
@@ -180,10 +195,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn frames_over_the_limit_are_refused_early() {
-        let msg = LiveMessage::Moved { workspace_id: Id::nil(), seq: 7 };
-        let full = serde_json::to_string(&msg).unwrap();
-        assert_eq!(frame_within(&msg, full.len()), Some(full.clone()));
-        assert_eq!(frame_within(&msg, full.len() - 1), None);
+    fn changes_frames_inline_what_fits_and_else_say_moved() {
+        let doc = model::Document {
+            id: Id::nil(),
+            kind: model::Kind::Request,
+            workspace_id: Id::nil(),
+            parent_id: None,
+            order_key: None,
+            fields: model::Fields::new(),
+            deleted: false,
+            version: 7,
+        };
+        let full = LiveMessage::Changes { workspace_id: Id::nil(), after: 6, seq: 7, docs: vec![doc.clone()] };
+        let full = serde_json::to_string(&full).unwrap();
+        assert_eq!(changes_frame(Id::nil(), 6, 7, std::slice::from_ref(&doc), full.len()), full);
+        let moved = serde_json::to_string(&LiveMessage::Moved { workspace_id: Id::nil(), seq: 7 }).unwrap();
+        assert_eq!(changes_frame(Id::nil(), 6, 7, &[doc], full.len() - 1), moved);
     }
 }

@@ -1,22 +1,29 @@
-//! Workspaces, push and pull.
+//! Workspaces, push and pull: the HTTP side. The rules around a push are in
+//! `rules::workspaces`, the batch itself in `push`.
 
 use crate::auth::Caller;
 use crate::error::{Body, Failure};
-use crate::store::PushRefused;
+use crate::rules::workspaces::{self, PushRefused};
+use crate::store::{Tx, read, transact};
 use crate::{AppState, now_ms};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use model::Id;
 use protocol::limits::{DEFAULT_PAGE, MAX_BATCH, MAX_PAGE};
-use protocol::{ChangesQuery, ErrorCode, LiveMessage, PushRequest, PushResponse, Workspaces};
+use protocol::{ChangesQuery, ErrorCode, PushRequest, PushResponse, WorkspaceInfo, Workspaces};
 
 fn not_found(ws: Id) -> Failure {
     Failure::new(ErrorCode::NotFound, format!("no workspace {ws} that you are a member of"))
 }
 
+/// The workspaces a person is in, as listed to them.
+pub(crate) async fn workspaces_of(state: &AppState, user: Id) -> Result<Vec<WorkspaceInfo>, Failure> {
+    Ok(read!(state.store, |tx| workspaces::list(tx, user))?)
+}
+
 /// `GET /v1/workspaces`.
 pub async fn workspaces(State(state): State<AppState>, caller: Caller) -> Result<Json<Workspaces>, Failure> {
-    Ok(Json(Workspaces { workspaces: state.store.workspaces(caller.user.id).await? }))
+    Ok(Json(Workspaces { workspaces: workspaces_of(&state, caller.user.id).await? }))
 }
 
 /// Largest live frame that carries documents inline; past it, devices pull.
@@ -35,7 +42,9 @@ pub async fn push(
             format!("{} mutations in one push; the limit is {MAX_BATCH}: send them in several pushes", req.mutations.len()),
         ));
     }
-    let commit = match state.store.push(ws, caller.user.id, caller.device.num, req.mutations, now_ms()).await? {
+    let (user, device, now) = (caller.user.id, caller.device.num, now_ms());
+    let mutations = req.mutations;
+    let commit = match transact!(state.store, |tx| workspaces::push(tx, ws, user, device, &mutations, now))? {
         Ok(c) => c,
         Err(PushRefused::NotFound) => return Err(not_found(ws)),
         Err(PushRefused::ReadOnly) => {
@@ -46,10 +55,7 @@ pub async fn push(
         }
     };
     if !commit.changed.is_empty() {
-        let seq = commit.response.seq;
-        let inline = LiveMessage::Changes { workspace_id: ws, after: commit.after, seq, docs: commit.changed };
-        let frame = crate::live::frame_within(&inline, INLINE_BYTES)
-            .unwrap_or_else(|| serde_json::to_string(&LiveMessage::Moved { workspace_id: ws, seq }).unwrap_or_default());
+        let frame = crate::live::changes_frame(ws, commit.after, commit.response.seq, &commit.changed, INLINE_BYTES);
         state.hub.publish(&commit.members, frame);
     }
     Ok(Json(commit.response))
@@ -62,9 +68,13 @@ pub async fn changes(
     Path(ws): Path<Id>,
     Query(q): Query<ChangesQuery>,
 ) -> Result<Json<crate::store::Page>, Failure> {
-    if state.store.role(caller.user.id, ws).await?.is_none() {
-        return Err(not_found(ws));
-    }
+    let user = caller.user.id;
     let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
-    Ok(Json(state.store.changes(ws, q.after, limit).await?))
+    let page = read!(state.store, |tx| async {
+        match tx.role(user, ws).await? {
+            None => Ok(None),
+            Some(_) => Ok::<_, crate::store::StoreError>(Some(tx.changes(ws, q.after, limit).await?)),
+        }
+    })?;
+    page.map(Json).ok_or_else(|| not_found(ws))
 }

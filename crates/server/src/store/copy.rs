@@ -90,6 +90,12 @@ const TABLES: &[(&str, &[(&str, Col)])] = &[
         ],
     ),
     ("mutations", &[("mutation_id", Col::Uuid), ("workspace_id", Col::Uuid), ("result", Col::Text)]),
+    ("teams", &[("id", Col::Uuid), ("name", Col::Text), ("created_by", Col::Uuid), ("created_at", Col::Int)]),
+    ("team_members", &[("team_id", Col::Uuid), ("user_id", Col::Uuid), ("role", Col::Text)]),
+    ("team_workspaces", &[("team_id", Col::Uuid), ("workspace_id", Col::Uuid)]),
+    ("tokens", &[("token_hash", Col::Text), ("user_id", Col::Uuid), ("purpose", Col::Text), ("expires_at", Col::Int)]),
+    ("gone_sessions", &[("token_hash", Col::Text), ("at", Col::Int)]),
+    ("gone_workspaces", &[("id", Col::Uuid), ("at", Col::Int)]),
 ];
 
 const CHUNK: usize = 2000;

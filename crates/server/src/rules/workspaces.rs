@@ -1,0 +1,133 @@
+//! Workspaces: creating one, and the push around the batch itself — who
+//! may write, claiming a new workspace id, sequencing, and telling the
+//! other processes. Written once for every backend.
+
+use crate::push::{BatchOutput, DocSource, apply_batch};
+use crate::store::{Notice, StoreError, Tx, WorkspaceRecord};
+use model::{Document, Id, Kind, Mutation, Op, Stored};
+use protocol::{MutationResult, PushResponse, Role};
+
+/// PostgreSQL's `NOTIFY` carries under 8,000 bytes: frames for other
+/// processes inline documents only up to this size, else say `moved`.
+const NOTICE_FRAME_BYTES: usize = 7000;
+
+/// The outcome of a committed push.
+#[derive(Debug)]
+pub(crate) struct PushCommit {
+    pub response: PushResponse,
+    /// The workspace's sequence number before the batch.
+    pub after: u64,
+    /// Documents the batch changed, final state, in version order.
+    pub changed: Vec<Document>,
+    /// The people who can read the workspace (who to tell).
+    pub members: Vec<Id>,
+}
+
+/// What a push was refused for as a whole.
+#[derive(Debug)]
+pub(crate) enum PushRefused {
+    /// The workspace does not exist or the person is not in it.
+    NotFound,
+    /// The person may read but not write the workspace.
+    ReadOnly,
+}
+
+/// A source with no documents: a brand-new workspace.
+struct Nothing;
+
+impl DocSource for Nothing {
+    fn load(&mut self, _: Id) -> Result<Option<Stored>, StoreError> {
+        Ok(None)
+    }
+    fn children(&mut self, _: Id) -> Result<Vec<Id>, StoreError> {
+        Ok(Vec::new())
+    }
+    fn prior(&mut self, _: Id) -> Result<Option<MutationResult>, StoreError> {
+        Ok(None)
+    }
+}
+
+/// Creates a workspace with its owner. A personal workspace gets its own
+/// `workspace` document at once (others get theirs from the push that
+/// creates them), so every device shows its name.
+pub(crate) async fn create<T: Tx>(tx: &mut T, w: &WorkspaceRecord, now: i64) -> Result<(), StoreError> {
+    tx.insert_workspace(w, now).await?;
+    tx.set_role(w.id, w.owner, Some(Role::Owner)).await?;
+    if w.personal {
+        let mut fields = model::Fields::new();
+        fields.insert("name".into(), w.name.clone().into());
+        let create = Mutation {
+            mutation_id: Id::now_v7(),
+            doc_id: w.id,
+            base_version: 0,
+            op: Op::Create { kind: Kind::Workspace, parent_id: None, order_key: None, fields },
+        };
+        let mut out: BatchOutput = apply_batch(&mut Nothing, w.id, 0, 0, &[create])?;
+        // No device sent it, so no device will ask for its result.
+        out.new_results.clear();
+        tx.write_batch(w.id, 0, &out, now).await?;
+        tx.set_head(w.id, out.head).await?;
+    }
+    Ok(())
+}
+
+/// A push to a workspace the person is not in creates it when its first
+/// mutation creates the `workspace` document with that very id, and nobody
+/// has used the id before. Returns the person's role afterwards.
+async fn claim<T: Tx>(tx: &mut T, ws: Id, user: Id, mutations: &[Mutation], now: i64) -> Result<Option<Role>, StoreError> {
+    let Some(Mutation { doc_id, op: Op::Create { kind: Kind::Workspace, fields, .. }, .. }) = mutations.first() else {
+        return Ok(None);
+    };
+    if *doc_id != ws || tx.id_taken(ws).await? {
+        // The same device may be creating it in a push still in flight
+        // elsewhere; by now that one has committed or failed.
+        return tx.role(user, ws).await;
+    }
+    let name = fields.get("name").and_then(|v| v.as_str()).unwrap_or("Untitled workspace");
+    create(tx, &WorkspaceRecord { id: ws, name: name.to_string(), owner: user, personal: false }, now).await?;
+    Ok(Some(Role::Owner))
+}
+
+/// Applies a batch to a workspace on behalf of device `device` of `user`.
+pub(crate) async fn push<T: Tx>(
+    tx: &mut T,
+    ws: Id,
+    user: Id,
+    device: u64,
+    mutations: &[Mutation],
+    now: i64,
+) -> Result<Result<PushCommit, PushRefused>, StoreError> {
+    let role = match tx.role(user, ws).await? {
+        Some(r) => r,
+        None => match claim(tx, ws, user, mutations, now).await? {
+            Some(r) => r,
+            None => return Ok(Err(PushRefused::NotFound)),
+        },
+    };
+    if !role.can_write() {
+        return Ok(Err(PushRefused::ReadOnly));
+    }
+    let after = tx.lock_workspace(ws).await?;
+    let out = tx.run_batch(ws, after, device, mutations).await?;
+    tx.write_batch(ws, device, &out, now).await?;
+    tx.set_head(ws, out.head).await?;
+    if let Some(name) = out.writes.iter().filter(|s| s.doc.kind == Kind::Workspace).find_map(|s| s.doc.fields.get("name")?.as_str()) {
+        tx.rename_workspace(ws, name).await?;
+    }
+    let members = tx.members(ws).await?;
+    let mut changed: Vec<Document> = out.writes.into_iter().map(|s| s.doc).collect();
+    changed.sort_by_key(|d| d.version);
+    if tx.fans_out() && !changed.is_empty() {
+        // Other processes hear of it at commit, with the documents when they fit.
+        let frame = crate::live::changes_frame(ws, after, out.head, &changed, NOTICE_FRAME_BYTES);
+        tx.notify(&Notice::Frame { users: members.clone(), frame }).await?;
+    }
+    Ok(Ok(PushCommit { response: PushResponse { seq: out.head, results: out.results }, after, changed, members }))
+}
+
+/// The workspaces a person is in: the personal one first, then by name.
+pub(crate) async fn list<T: Tx>(tx: &mut T, user: Id) -> Result<Vec<protocol::WorkspaceInfo>, StoreError> {
+    let mut list = tx.workspaces_of(user).await?;
+    list.sort_by(|a, b| (!a.personal, &a.name, a.id).cmp(&(!b.personal, &b.name, b.id)));
+    Ok(list)
+}

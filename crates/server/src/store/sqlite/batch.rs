@@ -1,0 +1,207 @@
+//! Pushes and pulls on SQLite: the documents a batch needs, read up front
+//! with two queries; its writes as multi-row INSERTs; and pull pages.
+
+use super::tx::id;
+use crate::push::{BatchOutput, DocSource};
+use crate::store::{Page, PageDoc, StoreError, raw_fields};
+use model::{Clock, Document, Fields, Id, Kind, Mutation, Op, Stored};
+use protocol::MutationResult;
+use rusqlite::types::Value as Sql;
+use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::{BTreeMap, HashMap};
+
+pub(super) const DOC_COLUMNS: &str = "id, workspace_id, kind, parent_id, order_key, fields, clocks, deleted_seq, deleted_dev, version";
+
+fn stored_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Stored, StoreError>> {
+    let del_seq: Option<i64> = row.get(7)?;
+    let del_dev: Option<i64> = row.get(8)?;
+    let version: i64 = row.get(9)?;
+    let (doc_id, ws, kind): (String, String, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
+    let (parent, order_key): (Option<String>, Option<String>) = (row.get(3)?, row.get(4)?);
+    let (fields, clocks): (String, String) = (row.get(5)?, row.get(6)?);
+    Ok((|| {
+        let kind: Kind = kind.parse().map_err(|e: model::UnknownKind| StoreError::Corrupt(e.to_string()))?;
+        let fields: Fields = serde_json::from_str(&fields)?;
+        let clocks: BTreeMap<String, (u64, u64)> = serde_json::from_str(&clocks)?;
+        Ok(Stored {
+            doc: Document {
+                id: id(doc_id)?,
+                kind,
+                workspace_id: id(ws)?,
+                parent_id: parent.map(id).transpose()?,
+                order_key,
+                fields,
+                deleted: del_seq.is_some(),
+                version: version as u64,
+            },
+            clocks: clocks.into_iter().map(|(k, (seq, device))| (k, Clock { seq, device })).collect(),
+            deleted_at: del_seq.map(|seq| Clock { seq: seq as u64, device: del_dev.unwrap_or(0) as u64 }),
+        })
+    })())
+}
+
+/// Documents and earlier results for one batch, read up front with two
+/// queries instead of two per mutation; anything not preloaded is read on
+/// demand.
+struct TxSource<'t> {
+    conn: &'t Connection,
+    docs: HashMap<Id, Option<Stored>>,
+    priors: HashMap<Id, MutationResult>,
+}
+
+impl<'t> TxSource<'t> {
+    fn preload(conn: &'t Connection, mutations: &[Mutation]) -> Result<TxSource<'t>, StoreError> {
+        let mut ids: Vec<Id> = mutations.iter().map(|m| m.doc_id).collect();
+        ids.extend(mutations.iter().filter_map(|m| match &m.op {
+            Op::Create { parent_id, .. } | Op::Move { parent_id, .. } => *parent_id,
+            _ => None,
+        }));
+        ids.sort();
+        ids.dedup();
+        // Every id asked for is known afterwards: found, or known absent.
+        let mut docs: HashMap<Id, Option<Stored>> = ids.iter().map(|i| (*i, None)).collect();
+        {
+            let mut stmt = conn.prepare_cached(&format!("SELECT {DOC_COLUMNS} FROM docs WHERE id IN (SELECT value FROM json_each(?1))"))?;
+            let mut rows = stmt.query([serde_json::to_string(&ids)?])?;
+            while let Some(row) = rows.next()? {
+                let s = stored_from_row(row)??;
+                docs.insert(s.doc.id, Some(s));
+            }
+        }
+        let mids: Vec<String> = mutations.iter().map(|m| m.mutation_id.to_string()).collect();
+        let mut priors = HashMap::new();
+        {
+            let mut stmt =
+                conn.prepare_cached("SELECT mutation_id, result FROM mutations WHERE mutation_id IN (SELECT value FROM json_each(?1))")?;
+            let mut rows = stmt.query([serde_json::to_string(&mids)?])?;
+            while let Some(row) = rows.next()? {
+                let result: String = row.get(1)?;
+                priors.insert(id(row.get(0)?)?, serde_json::from_str(&result)?);
+            }
+        }
+        Ok(TxSource { conn, docs, priors })
+    }
+}
+
+impl DocSource for TxSource<'_> {
+    fn load(&mut self, doc: Id) -> Result<Option<Stored>, StoreError> {
+        // The batch keeps what it loads, so each preloaded row is handed over once.
+        if let Some(preloaded) = self.docs.remove(&doc) {
+            return Ok(preloaded);
+        }
+        let mut stmt = self.conn.prepare_cached(&format!("SELECT {DOC_COLUMNS} FROM docs WHERE id = ?1"))?;
+        stmt.query_row([doc.to_string()], stored_from_row).optional()?.transpose()
+    }
+
+    fn children(&mut self, parent: Id) -> Result<Vec<Id>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT id FROM docs WHERE parent_id = ?1 AND deleted_seq IS NULL")?;
+        let ids = stmt.query_map([parent.to_string()], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+        ids.into_iter().map(id).collect()
+    }
+
+    fn prior(&mut self, mutation_id: Id) -> Result<Option<MutationResult>, StoreError> {
+        // Every mutation id of the batch was looked up in preload.
+        Ok(self.priors.remove(&mutation_id))
+    }
+}
+
+/// Runs a batch over the stored documents.
+pub(super) fn run(conn: &Connection, ws: Id, head: u64, device: u64, mutations: &[Mutation]) -> Result<BatchOutput, StoreError> {
+    crate::push::apply_batch(&mut TxSource::preload(conn, mutations)?, ws, head, device, mutations)
+}
+
+/// Rows per multi-row INSERT (SQLite binds at most 32,766 parameters).
+const ROWS_PER_INSERT: usize = 200;
+
+/// Inserts rows with a few multi-row statements rather than one statement
+/// per row: the per-statement cost dominated a push's transaction.
+fn insert_rows(conn: &Connection, head: &str, rows: Vec<Vec<Sql>>) -> Result<(), StoreError> {
+    let Some(width) = rows.first().map(Vec::len) else { return Ok(()) };
+    let one = format!("({})", vec!["?"; width].join(", "));
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let sql = format!("{head} VALUES {}", vec![one.as_str(); chunk.len()].join(", "));
+        conn.prepare_cached(&sql)?.execute(rusqlite::params_from_iter(chunk.iter().flatten()))?;
+    }
+    Ok(())
+}
+
+/// Writes a batch's documents, change log and results.
+pub(super) fn write(conn: &Connection, ws: Id, device: u64, out: &BatchOutput, now: i64) -> Result<(), StoreError> {
+    let mut doc_rows = Vec::with_capacity(out.writes.len());
+    for s in &out.writes {
+        let clocks: BTreeMap<&str, (u64, u64)> = s.clocks.iter().map(|(k, c)| (k.as_str(), (c.seq, c.device))).collect();
+        doc_rows.push(vec![
+            Sql::Text(s.doc.id.to_string()),
+            Sql::Text(ws.to_string()),
+            Sql::Text(s.doc.kind.as_str().to_string()),
+            s.doc.parent_id.map_or(Sql::Null, |p| Sql::Text(p.to_string())),
+            s.doc.order_key.clone().map_or(Sql::Null, Sql::Text),
+            Sql::Text(serde_json::to_string(&s.doc.fields)?),
+            Sql::Text(serde_json::to_string(&clocks)?),
+            s.deleted_at.map_or(Sql::Null, |c| Sql::Integer(c.seq as i64)),
+            s.deleted_at.map_or(Sql::Null, |c| Sql::Integer(c.device as i64)),
+            Sql::Integer(s.doc.version as i64),
+        ]);
+    }
+    let mut log_rows = Vec::with_capacity(out.log.len());
+    for e in &out.log {
+        let payload = e.payload.as_ref().map(serde_json::to_string).transpose()?.map_or(Sql::Null, Sql::Text);
+        log_rows.push(vec![
+            Sql::Text(ws.to_string()),
+            Sql::Integer(e.seq as i64),
+            Sql::Text(e.doc_id.to_string()),
+            Sql::Text(e.mutation_id.to_string()),
+            Sql::Integer(device as i64),
+            Sql::Text(e.op.to_string()),
+            payload,
+            Sql::Integer(now),
+        ]);
+    }
+    let result_rows = out
+        .new_results
+        .iter()
+        .map(|r| Ok(vec![Sql::Text(r.mutation_id.to_string()), Sql::Text(ws.to_string()), Sql::Text(serde_json::to_string(r)?)]))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    insert_rows(conn, &format!("INSERT OR REPLACE INTO docs ({DOC_COLUMNS})"), doc_rows)?;
+    insert_rows(conn, "INSERT INTO change_log (workspace_id, seq, doc_id, mutation_id, device_num, op, payload, at)", log_rows)?;
+    insert_rows(conn, "INSERT INTO mutations (mutation_id, workspace_id, result)", result_rows)?;
+    Ok(())
+}
+
+/// One page of documents changed after `after`, from one read snapshot.
+pub(super) fn changes(conn: &mut Connection, ws: Id, after: u64, limit: usize) -> Result<Page, StoreError> {
+    // One read transaction: the page and the head come from one snapshot.
+    let tx = conn.transaction()?;
+    let seq: i64 = tx.query_row("SELECT seq FROM workspaces WHERE id = ?1", [ws.to_string()], |r| r.get(0))?;
+    let snapshot = if after == 0 { " AND deleted_seq IS NULL" } else { "" };
+    let mut docs = Vec::with_capacity(limit.min(4096));
+    {
+        let mut stmt = tx.prepare_cached(&format!(
+            "SELECT id, kind, parent_id, order_key, fields, deleted_seq, version FROM docs
+             WHERE workspace_id = ?1 AND version > ?2{snapshot} ORDER BY version LIMIT ?3"
+        ))?;
+        let mut rows = stmt.query(params![ws.to_string(), after as i64, (limit + 1) as i64])?;
+        while let Some(r) = rows.next()? {
+            let kind: String = r.get(1)?;
+            docs.push(PageDoc {
+                id: id(r.get(0)?)?,
+                kind: kind.parse().map_err(|e: model::UnknownKind| StoreError::Corrupt(e.to_string()))?,
+                workspace_id: ws,
+                parent_id: r.get::<_, Option<String>>(2)?.map(id).transpose()?,
+                order_key: r.get(3)?,
+                fields: raw_fields(r.get(4)?)?,
+                deleted: r.get::<_, Option<i64>>(5)?.is_some(),
+                version: r.get::<_, i64>(6)? as u64,
+            });
+        }
+    }
+    let total = if after == 0 {
+        Some(
+            tx.query_row(&format!("SELECT COUNT(*) FROM docs WHERE workspace_id = ?1{snapshot}"), [ws.to_string()], |r| r.get::<_, i64>(0))?
+                as u64,
+        )
+    } else {
+        None
+    };
+    Ok(Page::new(docs, after, limit, seq as u64, total))
+}

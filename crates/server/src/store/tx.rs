@@ -1,0 +1,133 @@
+//! What one storage transaction can do. Both backends implement these
+//! primitives and nothing more; the rules in `crate::rules` are built on
+//! them, once, for both.
+//!
+//! Methods are `async` so that PostgreSQL can await its connection; SQLite
+//! runs them synchronously on a blocking thread (see [`super::ready`]).
+
+use super::{DeviceRecord, Notice, Page, SessionRecord, StoreError, UserRecord, WorkspaceRecord};
+use crate::push::BatchOutput;
+use model::{Id, Mutation};
+use protocol::{DeviceInfo, Role, TeamMember, User, WorkspaceInfo};
+
+/// One transaction (or, for reads, one connection) of a backend.
+pub(crate) trait Tx: Send {
+    /// Whether another server process may need to hear of changes
+    /// ([`Tx::notify`] does something).
+    fn fans_out(&self) -> bool;
+
+    // Accounts.
+
+    /// Inserts an account: `EmailTaken` or `UsernameTaken` when either is
+    /// registered already, compared case-insensitively.
+    async fn insert_user(&mut self, user: &User, password_hash: &str, now: i64) -> Result<(), StoreError>;
+    /// The account whose email or username is `login`, case-insensitively.
+    async fn user_by_login(&mut self, login: &str) -> Result<Option<UserRecord>, StoreError>;
+    /// The account with this id.
+    async fn user(&mut self, id: Id) -> Result<Option<UserRecord>, StoreError>;
+    /// Holds changes to this account back until the transaction ends (a row
+    /// lock across processes on PostgreSQL; SQLite has one writer anyway).
+    async fn lock_user(&mut self, id: Id) -> Result<(), StoreError>;
+    /// Stores a new password hash.
+    async fn set_password_hash(&mut self, user: Id, hash: &str) -> Result<(), StoreError>;
+    /// Deletes the account with its devices, sessions and tokens; the hashes
+    /// of its session tokens are kept as gone, so its devices learn why.
+    async fn delete_user(&mut self, user: Id, now: i64) -> Result<(), StoreError>;
+
+    // Devices and sessions.
+
+    /// The signed-in devices of an account, in no particular order.
+    async fn devices(&mut self, user: Id) -> Result<Vec<DeviceRecord>, StoreError>;
+    /// Marks a device signed in (creating its row the first time); returns its number.
+    async fn upsert_device(&mut self, user: Id, device: &DeviceInfo, now: i64) -> Result<u64, StoreError>;
+    /// Marks a device signed out and ends its sessions with `reason`.
+    async fn sign_out_device(&mut self, num: u64, reason: &str, now: i64) -> Result<(), StoreError>;
+    /// Ends the open sessions of a device with `reason`.
+    async fn revoke_sessions(&mut self, num: u64, reason: &str, now: i64) -> Result<(), StoreError>;
+    /// Stores a new session of a device.
+    async fn insert_session(&mut self, token_hash: &str, num: u64, now: i64) -> Result<(), StoreError>;
+    /// A session by the hash of its token.
+    async fn session(&mut self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError>;
+    /// Whether this token hash belonged to an account since deleted.
+    async fn session_gone(&mut self, token_hash: &str) -> Result<bool, StoreError>;
+    /// Records that a device was seen at `now` (never moves back).
+    async fn touch(&mut self, num: u64, now: i64) -> Result<(), StoreError>;
+
+    // Single-use tokens (password reset).
+
+    /// Stores the hash of a token.
+    async fn put_token(&mut self, token_hash: &str, user: Id, purpose: &str, expires_at: i64) -> Result<(), StoreError>;
+    /// Uses a token up: its account, if it exists with this purpose and has
+    /// not expired. Expired tokens of every account go too.
+    async fn take_token(&mut self, token_hash: &str, purpose: &str, now: i64) -> Result<Option<Id>, StoreError>;
+    /// Voids every token of an account.
+    async fn delete_tokens(&mut self, user: Id) -> Result<(), StoreError>;
+
+    // Workspaces and who is in them.
+
+    /// A workspace by id.
+    async fn workspace(&mut self, id: Id) -> Result<Option<WorkspaceRecord>, StoreError>;
+    /// Whether an id is in use: by a workspace, a deleted workspace, or a document.
+    async fn id_taken(&mut self, id: Id) -> Result<bool, StoreError>;
+    /// Inserts a workspace at sequence 0.
+    async fn insert_workspace(&mut self, w: &WorkspaceRecord, now: i64) -> Result<(), StoreError>;
+    /// The workspace's sequence, holding other pushes to it back until the
+    /// transaction ends.
+    async fn lock_workspace(&mut self, id: Id) -> Result<u64, StoreError>;
+    /// Moves the workspace's sequence to `seq`.
+    async fn set_head(&mut self, id: Id, seq: u64) -> Result<(), StoreError>;
+    /// Renames a workspace.
+    async fn rename_workspace(&mut self, id: Id, name: &str) -> Result<(), StoreError>;
+    /// Deletes a workspace and everything in it; its id stays taken.
+    async fn delete_workspace(&mut self, id: Id, now: i64) -> Result<(), StoreError>;
+    /// The workspaces a person is in, with their role, in no particular order.
+    async fn workspaces_of(&mut self, user: Id) -> Result<Vec<WorkspaceInfo>, StoreError>;
+    /// The workspaces a person owns.
+    async fn owned_workspaces(&mut self, user: Id) -> Result<Vec<Id>, StoreError>;
+    /// A person's role in a workspace.
+    async fn role(&mut self, user: Id, ws: Id) -> Result<Option<Role>, StoreError>;
+    /// Sets (or, with `None`, removes) a person's role in a workspace.
+    async fn set_role(&mut self, ws: Id, user: Id, role: Option<Role>) -> Result<(), StoreError>;
+    /// Everybody with a role in a workspace.
+    async fn members(&mut self, ws: Id) -> Result<Vec<Id>, StoreError>;
+
+    // Documents.
+
+    /// Runs [`crate::push::apply_batch`] over this workspace's stored documents.
+    async fn run_batch(&mut self, ws: Id, head: u64, device: u64, mutations: &[Mutation]) -> Result<BatchOutput, StoreError>;
+    /// Writes what a batch produced: documents, change log, results.
+    async fn write_batch(&mut self, ws: Id, device: u64, out: &BatchOutput, now: i64) -> Result<(), StoreError>;
+    /// One page of the documents changed after `after`, read from one snapshot.
+    async fn changes(&mut self, ws: Id, after: u64, limit: usize) -> Result<Page, StoreError>;
+
+    // Teams.
+
+    /// Inserts a team.
+    async fn insert_team(&mut self, id: Id, name: &str, by: Id, now: i64) -> Result<(), StoreError>;
+    /// Deletes a team with its memberships and shares.
+    async fn delete_team(&mut self, id: Id) -> Result<(), StoreError>;
+    /// Holds changes to this team back until the transaction ends.
+    async fn lock_team(&mut self, id: Id) -> Result<(), StoreError>;
+    /// A team's name, if it exists.
+    async fn team_name(&mut self, id: Id) -> Result<Option<String>, StoreError>;
+    /// The teams a person is in: id, name and their role.
+    async fn teams_of(&mut self, user: Id) -> Result<Vec<(Id, String, Role)>, StoreError>;
+    /// A person's role in a team.
+    async fn team_role(&mut self, team: Id, user: Id) -> Result<Option<Role>, StoreError>;
+    /// The people in a team, in no particular order.
+    async fn team_members(&mut self, team: Id) -> Result<Vec<TeamMember>, StoreError>;
+    /// Sets (or, with `None`, removes) a person's role in a team; whether
+    /// anything changed.
+    async fn set_team_role(&mut self, team: Id, user: Id, role: Option<Role>) -> Result<bool, StoreError>;
+    /// The workspaces shared with a team.
+    async fn shared_workspaces(&mut self, team: Id) -> Result<Vec<Id>, StoreError>;
+    /// Shares a workspace with a team, or stops sharing it; whether anything changed.
+    async fn set_shared(&mut self, team: Id, ws: Id, shared: bool) -> Result<bool, StoreError>;
+    /// The roles a person has in the teams a workspace is shared with.
+    async fn team_roles_in(&mut self, ws: Id, user: Id) -> Result<Vec<Role>, StoreError>;
+
+    // Other processes.
+
+    /// Tells other server processes, once the transaction commits.
+    async fn notify(&mut self, notice: &Notice) -> Result<(), StoreError>;
+}
