@@ -10,7 +10,8 @@ use crate::store::{self, Store, Workspace};
 use crate::transport::Transport;
 use crate::{ClientError, conflicts};
 use model::{Document, Id};
-use protocol::{ConflictReason, ErrorCode, MutationResult, Outcome, PushRequest, PushResponse, WorkspaceInfo};
+use protocol::{ConflictReason, DocsRequest, ErrorCode, MutationResult, Outcome, PushRequest, PushResponse, WorkspaceInfo};
+use std::collections::HashMap;
 
 /// Most mutations sent in one push.
 pub const PUSH_BATCH: usize = 1000;
@@ -44,17 +45,42 @@ pub struct PullProgress {
 /// A callback that hears pull progress.
 pub type ProgressFn<'a> = &'a (dyn Fn(&PullProgress) + Send + Sync);
 
-/// Pushes every workspace's outbox, in outbox order, in batches.
+/// The documents a push answer names, with those that did not fit in it
+/// fetched (bounded: each call returns at least one, and there are at most
+/// as many as the batch had mutations).
+async fn answer_docs(t: &Transport, ws: Id, resp: &PushResponse) -> Result<HashMap<Id, Document>, ClientError> {
+    let mut docs: HashMap<Id, Document> = resp.docs.iter().map(|d| (d.id, d.clone())).collect();
+    let mut wanted: Vec<Id> = resp.stale.clone();
+    for _ in 0..=resp.results.len() {
+        if wanted.is_empty() {
+            break;
+        }
+        let take: Vec<Id> = wanted.drain(..wanted.len().min(protocol::limits::MAX_FETCH_IDS)).collect();
+        let answer = t.fetch(ws, &DocsRequest { ids: take }).await?;
+        wanted.splice(0..0, answer.more);
+        docs.extend(answer.docs.into_iter().map(|d| (d.id, d)));
+    }
+    Ok(docs)
+}
+
+/// Pushes every workspace's outbox, in outbox order, in batches. A batch
+/// the server finds too large to take at once is sent in halves.
 pub(crate) async fn push_all(store: &Store, t: &Transport, report: &mut SyncReport) -> Result<(), ClientError> {
     for ws in store.read(outbox::workspaces_with_pending)? {
+        let mut size = PUSH_BATCH;
         loop {
-            let batch = store.read(|c| outbox::for_workspace(c, ws, PUSH_BATCH))?;
+            let batch = store.read(|c| outbox::for_workspace(c, ws, size))?;
             if batch.is_empty() {
                 break;
             }
             let req = PushRequest { mutations: batch.iter().map(|p| p.mutation.clone()).collect() };
             match t.push(ws, &req).await {
-                Ok(resp) => store.write(|tx| apply_push(tx, &batch, &resp, report))?,
+                Ok(resp) => {
+                    let docs = answer_docs(t, ws, &resp).await?;
+                    store.write(|tx| apply_push(tx, &batch, &resp, &docs, report))?;
+                    size = PUSH_BATCH;
+                }
+                Err(ClientError::Api(e)) if e.code == ErrorCode::PayloadTooLarge && size > 1 => size = (batch.len() / 2).max(1),
                 Err(ClientError::Api(e)) if matches!(e.code, ErrorCode::NotFound | ErrorCode::Forbidden) => {
                     // The workspace is gone or closed to us: keep every change
                     // in the conflicts inbox rather than lose it silently.
@@ -95,6 +121,7 @@ pub(crate) fn apply_push(
     conn: &rusqlite::Connection,
     batch: &[Pending],
     resp: &PushResponse,
+    docs: &HashMap<Id, Document>,
     report: &mut SyncReport,
 ) -> Result<(), ClientError> {
     if resp.results.len() != batch.len() {
@@ -111,46 +138,63 @@ pub(crate) fn apply_push(
         if outbox::get(conn, p.seq)?.is_none() {
             continue;
         }
-        apply_result(conn, p, r, report)?;
+        apply_result(conn, p, r, docs.get(&p.mutation.doc_id), report)?;
     }
     Ok(())
 }
 
-fn apply_result(conn: &rusqlite::Connection, p: &Pending, r: &MutationResult, report: &mut SyncReport) -> Result<(), ClientError> {
+/// Stores what the server made of one mutation. `doc` is the server's
+/// state of its document when the answer carried it.
+fn apply_result(
+    conn: &rusqlite::Connection,
+    p: &Pending,
+    r: &MutationResult,
+    doc: Option<&Document>,
+    report: &mut SyncReport,
+) -> Result<(), ClientError> {
     let id = p.mutation.doc_id;
     let ws = p.workspace_id;
     outbox::remove(conn, p.seq)?;
     report.pushed += 1;
     match &r.outcome {
-        Outcome::Applied { version, conflicts: held, doc, .. } => {
+        Outcome::Applied { version, conflicts: held, .. } => {
             if !held.is_empty() {
-                conflicts::record(conn, p, "both changed", doc.as_ref(), held)?;
+                conflicts::record(conn, p, "both changed", doc, held)?;
                 report.conflicts += 1;
             }
             match doc {
                 Some(d) => outbox::install(conn, Some(d.clone()), id, ws)?,
                 None => {
                     if let Some(mut v) = store::doc(conn, id)? {
+                        // The server kept its value of each field held back.
+                        for c in held {
+                            match &c.theirs {
+                                serde_json::Value::Null => v.fields.remove(&c.field),
+                                theirs => v.fields.insert(c.field.clone(), theirs.clone()),
+                            };
+                        }
                         v.version = v.version.max(*version);
                         store::put_doc(conn, &v)?;
                     }
                 }
             }
         }
-        Outcome::Conflict { reason, conflicts: held, doc } => {
+        Outcome::Conflict { reason, conflicts: held } => {
             let why = match reason {
                 ConflictReason::Deleted => "edited a document somebody else deleted",
                 ConflictReason::Edited => "deleted a document somebody else edited",
             };
-            conflicts::record(conn, p, why, Some(doc), held)?;
+            conflicts::record(conn, p, why, doc, held)?;
             report.conflicts += 1;
-            outbox::install(conn, Some(doc.clone()), id, ws)?;
+            if let Some(d) = doc {
+                outbox::install(conn, Some(d.clone()), id, ws)?;
+            }
         }
-        Outcome::Rejected { message, doc, .. } => {
-            conflicts::record(conn, p, &format!("rejected: {message}"), doc.as_deref(), &[])?;
+        Outcome::Rejected { message, .. } => {
+            conflicts::record(conn, p, &format!("rejected: {message}"), doc, &[])?;
             report.conflicts += 1;
             match doc {
-                Some(d) => outbox::install(conn, Some((**d).clone()), id, ws)?,
+                Some(d) => outbox::install(conn, Some(d.clone()), id, ws)?,
                 None => {
                     // A document the server never had leaves the view (unless
                     // a later waiting mutation creates it again).
@@ -313,11 +357,17 @@ mod tests {
     }
 
     fn answer(s: &Store, ws: Id, outcomes: Vec<Outcome>) -> SyncReport {
+        answer_with(s, ws, outcomes, vec![])
+    }
+
+    fn answer_with(s: &Store, ws: Id, outcomes: Vec<Outcome>, docs: Vec<Document>) -> SyncReport {
         let batch = s.read(|c| outbox::for_workspace(c, ws, PUSH_BATCH)).unwrap();
         let results =
             batch.iter().zip(outcomes).map(|(p, outcome)| MutationResult { mutation_id: p.mutation.mutation_id, outcome }).collect();
         let mut report = SyncReport::default();
-        s.write(|tx| apply_push(tx, &batch, &PushResponse { seq: 9, results }, &mut report)).unwrap();
+        let by_id = docs.iter().map(|d| (d.id, d.clone())).collect();
+        let resp = PushResponse { seq: 9, results, docs, stale: vec![] };
+        s.write(|tx| apply_push(tx, &batch, &resp, &by_id, &mut report)).unwrap();
         report
     }
 
@@ -326,7 +376,7 @@ mod tests {
         let (_d, s, ws) = setup();
         let c = s.write(|tx| edit::create(tx, &ws, Kind::Collection, None, f(json!({"name": "C"})))).unwrap();
         s.write(|tx| edit::set(tx, c, f(json!({"name": "C2"})))).unwrap();
-        let applied = |v| Outcome::Applied { version: v, conflicts: vec![], doc: None, note: None };
+        let applied = |v| Outcome::Applied { version: v, conflicts: vec![], note: None };
         let r = answer(&s, ws.id, vec![applied(1), applied(2)]);
         assert_eq!(r.pushed, 2);
         assert_eq!(s.read(outbox::count).unwrap(), 0);
@@ -341,30 +391,43 @@ mod tests {
     fn field_conflicts_go_to_the_inbox_with_base_mine_and_theirs() {
         let (_d, s, ws) = setup();
         let c = s.write(|tx| edit::create(tx, &ws, Kind::Collection, None, f(json!({"name": "base"})))).unwrap();
-        answer(&s, ws.id, vec![Outcome::Applied { version: 1, conflicts: vec![], doc: None, note: None }]);
+        answer(&s, ws.id, vec![Outcome::Applied { version: 1, conflicts: vec![], note: None }]);
         s.write(|tx| edit::set(tx, c, f(json!({"name": "mine", "description": "d"})))).unwrap();
-        let mut theirs = s.read(|c2| store::doc(c2, c)).unwrap().unwrap();
-        theirs.fields = f(json!({"name": "theirs", "description": "d"}));
-        theirs.version = 3;
+        // The answer carries no document: the held field's value is in the conflict.
         let held = vec![FieldConflict { field: "name".into(), theirs: json!("theirs"), version: 2 }];
-        let r = answer(&s, ws.id, vec![Outcome::Applied { version: 3, conflicts: held, doc: Some(theirs), note: None }]);
+        let r = answer(&s, ws.id, vec![Outcome::Applied { version: 3, conflicts: held, note: None }]);
         assert_eq!(r.conflicts, 1);
         let list = s.read(conflicts::list).unwrap();
         assert_eq!(list.len(), 1);
         let cf = &list[0].fields[0];
         assert_eq!((&cf.base, &cf.mine, &cf.theirs, cf.theirs_version), (&json!("base"), &json!("mine"), &json!("theirs"), 2));
-        assert_eq!(s.read(|c2| store::doc(c2, c)).unwrap().unwrap().title(), "theirs");
+        let view = s.read(|c2| store::doc(c2, c)).unwrap().unwrap();
+        assert_eq!((view.title(), view.version), ("theirs", 3));
+        assert_eq!(view.fields.get("description"), Some(&json!("d")), "the applied field stays");
+    }
+
+    #[test]
+    fn a_rejected_edit_puts_back_the_servers_document_from_the_answer() {
+        let (_d, s, ws) = setup();
+        let c = s.write(|tx| edit::create(tx, &ws, Kind::Collection, None, f(json!({"name": "server"})))).unwrap();
+        answer(&s, ws.id, vec![Outcome::Applied { version: 1, conflicts: vec![], note: None }]);
+        let server = s.read(|c2| store::doc(c2, c)).unwrap().unwrap();
+        s.write(|tx| edit::set(tx, c, f(json!({"name": "refused"})))).unwrap();
+        let r = answer_with(
+            &s,
+            ws.id,
+            vec![Outcome::Rejected { code: protocol::ErrorCode::BadRequest, message: "no".into() }],
+            vec![server.clone()],
+        );
+        assert_eq!(r.conflicts, 1);
+        assert_eq!(s.read(|c2| store::doc(c2, c)).unwrap().unwrap(), server);
     }
 
     #[test]
     fn a_rejected_create_leaves_the_view_but_not_the_inbox() {
         let (_d, s, ws) = setup();
         let c = s.write(|tx| edit::create(tx, &ws, Kind::Collection, None, f(json!({"name": "C"})))).unwrap();
-        let r = answer(
-            &s,
-            ws.id,
-            vec![Outcome::Rejected { code: protocol::ErrorCode::Forbidden, message: "viewers cannot edit".into(), doc: None }],
-        );
+        let r = answer(&s, ws.id, vec![Outcome::Rejected { code: protocol::ErrorCode::Forbidden, message: "viewers cannot edit".into() }]);
         assert_eq!(r.conflicts, 1);
         assert!(s.read(|c2| store::doc(c2, c)).unwrap().is_none());
         let list = s.read(conflicts::list).unwrap();
@@ -376,7 +439,7 @@ mod tests {
     fn pulled_docs_keep_pending_edits_on_top_and_never_go_back() {
         let (_d, s, ws) = setup();
         let c = s.write(|tx| edit::create(tx, &ws, Kind::Collection, None, f(json!({"name": "C"})))).unwrap();
-        answer(&s, ws.id, vec![Outcome::Applied { version: 1, conflicts: vec![], doc: None, note: None }]);
+        answer(&s, ws.id, vec![Outcome::Applied { version: 1, conflicts: vec![], note: None }]);
         s.write(|tx| edit::set(tx, c, f(json!({"description": "mine"})))).unwrap();
         let mut server = s.read(|c2| store::doc(c2, c)).unwrap().unwrap();
         server.fields = f(json!({"name": "renamed"}));

@@ -147,6 +147,10 @@ impl Transport {
         self.json(self.req(reqwest::Method::POST, &format!("/v1/workspaces/{ws}/push")).json(body)).await
     }
 
+    pub async fn fetch(&self, ws: Id, body: &protocol::DocsRequest) -> Result<protocol::DocsAnswer, ClientError> {
+        self.json(self.req(reqwest::Method::POST, &format!("/v1/workspaces/{ws}/docs")).json(body)).await
+    }
+
     pub async fn changes(&self, ws: Id, after: u64, limit: usize) -> Result<Changes, ClientError> {
         let q = protocol::ChangesQuery { after, limit: Some(limit) };
         self.json(self.req(reqwest::Method::GET, &format!("/v1/workspaces/{ws}/changes")).query(&q)).await

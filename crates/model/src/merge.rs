@@ -89,6 +89,13 @@ impl Stored {
         if let Some(del) = self.deleted_at {
             return SetMerge::DeletedSince { version: del.seq };
         }
+        let (fields, conflicts) = self.merge_fields(base, device, mine);
+        SetMerge::Apply { fields, conflicts }
+    }
+
+    /// The field merge alone, whether or not the document is deleted: the
+    /// fields to apply and those held back (a restore merges like an edit).
+    pub fn merge_fields(&self, base: u64, device: u64, mine: &Fields) -> (Fields, Vec<FieldConflict>) {
         let mut fields = Fields::new();
         let mut conflicts = Vec::new();
         for (name, value) in mine {
@@ -104,7 +111,7 @@ impl Stored {
                 }
             }
         }
-        SetMerge::Apply { fields, conflicts }
+        (fields, conflicts)
     }
 
     /// Merges a delete made from `base`.

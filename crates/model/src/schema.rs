@@ -200,6 +200,10 @@ impl Limits {
     pub const ORDER_KEY_CHARS: usize = 256;
     /// Deepest JSON nesting inside one field.
     pub const JSON_DEPTH: usize = 64;
+    /// Deepest a document may sit in a workspace's tree: a collection is at
+    /// depth 1, a request in it at 2, a response under that at 3. Room for
+    /// Postman's folder nesting (importers refuse more than 48 folders).
+    pub const TREE_DEPTH: usize = 64;
 }
 
 /// Why a set of fields is not valid for its kind.
@@ -263,6 +267,12 @@ fn serialized_len(value: &Value) -> usize {
     }
 }
 
+/// The size of a document's fields as stored (their JSON), counted without
+/// building the string.
+pub fn fields_len(fields: &Fields) -> usize {
+    fields.iter().map(|(k, v)| k.len() + serialized_len(v)).sum()
+}
+
 /// Checks that every given field exists for `kind`, has an admitted type and
 /// fits the limits. Returns the serialized size of the fields.
 pub fn check_fields(kind: Kind, fields: &Fields) -> Result<usize, FieldError> {
@@ -301,10 +311,48 @@ pub fn check_document(kind: Kind, fields: &Fields) -> Result<(), FieldError> {
     Ok(())
 }
 
+/// The size `old` (of `old_len` bytes, see [`fields_len`]) has with
+/// `changes` applied, counting only the changed fields.
+pub fn merged_len(old: &Fields, old_len: usize, changes: &Fields) -> usize {
+    let replaced: usize = changes.keys().filter_map(|k| old.get(k).map(|v| k.len() + serialized_len(v))).sum();
+    old_len.saturating_sub(replaced) + fields_len(changes)
+}
+
+/// Checks the document `old` (of `old_len` bytes) would become with
+/// `changes` applied (each already passed [`check_fields`]): required
+/// fields present and the size limit. The cost is that of the changes, not
+/// of the document.
+pub fn check_merged(kind: Kind, old: &Fields, old_len: usize, changes: &Fields) -> Result<(), FieldError> {
+    if let Some(missing) = kind.fields().iter().find(|s| s.required && !changes.contains_key(s.name) && !old.contains_key(s.name)) {
+        return Err(FieldError::Missing { kind, field: missing.name.to_string() });
+    }
+    let bytes = merged_len(old, old_len, changes);
+    if bytes > Limits::DOCUMENT_BYTES {
+        return Err(FieldError::DocumentTooLarge { bytes, limit: Limits::DOCUMENT_BYTES });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_merged_document_is_checked_without_building_it() {
+        let old = fields(json!({"name": "n", "description": "x".repeat(3_000_000)}));
+        let n = fields_len(&old);
+        assert_eq!(check_merged(Kind::Request, &old, n, &fields(json!({"name": "m"}))), Ok(()));
+        let more = fields(json!({"event": ["y".repeat(800_000), "z".repeat(800_000)]}));
+        assert!(matches!(check_merged(Kind::Request, &old, n, &more), Err(FieldError::DocumentTooLarge { .. })));
+        let shrink = fields(json!({"description": "", "event": ["y".repeat(800_000)]}));
+        assert_eq!(check_merged(Kind::Request, &old, n, &shrink), Ok(()));
+        let mut merged = old.clone();
+        merged.extend(shrink.clone());
+        assert_eq!(merged_len(&old, n, &shrink), fields_len(&merged));
+        let var = fields(json!({"value": "v"}));
+        assert!(matches!(check_merged(Kind::Variable, &Fields::new(), 0, &var), Err(FieldError::Missing { .. })));
+    }
 
     fn fields(v: Value) -> Fields {
         v.as_object().unwrap().clone()

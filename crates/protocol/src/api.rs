@@ -210,6 +210,15 @@ pub struct PushResponse {
     /// The workspace's sequence number after the push.
     pub seq: u64,
     pub results: Vec<MutationResult>,
+    /// The server's state of the documents the device cannot work out
+    /// alone (those of conflicts, of rejections, and of changes the server
+    /// placed elsewhere), each once, up to [`crate::limits::ANSWER_DOC_BYTES`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub docs: Vec<Document>,
+    /// More such documents that did not fit: fetch them with
+    /// `POST /v1/workspaces/{id}/docs`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stale: Vec<Id>,
 }
 
 /// What became of one mutation. Sending the same mutation id again returns
@@ -231,20 +240,19 @@ pub enum ConflictReason {
     Edited,
 }
 
-/// The outcome of one mutation.
+/// The outcome of one mutation. It never carries a document: the server's
+/// state of the documents the device needs travels once per push, in
+/// [`PushResponse::docs`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Outcome {
-    /// Applied at `version`. `conflicts` lists fields held back because
-    /// somebody else changed them first. `doc` is the document as the server
-    /// now has it, sent when it differs from what the device can work out
-    /// itself (others changed it since the base version, or fields conflicted).
+    /// Applied at `version` (the document's version afterwards). `conflicts`
+    /// lists fields held back because somebody else changed them first,
+    /// with the server's value.
     Applied {
         version: u64,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         conflicts: Vec<FieldConflict>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        doc: Option<Document>,
         /// Something the server did that the device did not ask for, e.g.
         /// "placed in the collection because its folder was deleted".
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -256,17 +264,26 @@ pub enum Outcome {
         /// The fields somebody else changed (for `edited`).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         conflicts: Vec<FieldConflict>,
-        /// The document as the server has it.
-        doc: Document,
     },
     /// Refused: invalid or not allowed. Nothing applied.
-    Rejected {
-        code: crate::ErrorCode,
-        message: String,
-        /// The document as the server has it, if it exists.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        doc: Option<Box<Document>>,
-    },
+    Rejected { code: crate::ErrorCode, message: String },
+}
+
+/// `POST /v1/workspaces/{id}/docs`: the current state of these documents
+/// (at most [`crate::limits::MAX_FETCH_IDS`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DocsRequest {
+    pub ids: Vec<Id>,
+}
+
+/// The answer to [`DocsRequest`]: the documents of the workspace among the
+/// ids (tombstones too; unknown ids are left out), up to
+/// [`crate::limits::PAGE_BYTES`]; `more` are the ids left for another call.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DocsAnswer {
+    pub docs: Vec<Document>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more: Vec<Id>,
 }
 
 /// `GET /v1/workspaces/{id}/changes?after=N&limit=L`: the current state of
@@ -302,8 +319,7 @@ mod tests {
 
     #[test]
     fn outcome_is_tagged_by_status() {
-        let r =
-            MutationResult { mutation_id: Id::nil(), outcome: Outcome::Applied { version: 3, conflicts: vec![], doc: None, note: None } };
+        let r = MutationResult { mutation_id: Id::nil(), outcome: Outcome::Applied { version: 3, conflicts: vec![], note: None } };
         let v = serde_json::to_value(&r).unwrap();
         assert_eq!(v, json!({"mutation_id": Id::nil(), "status": "applied", "version": 3}));
         assert_eq!(serde_json::from_value::<MutationResult>(v).unwrap(), r);

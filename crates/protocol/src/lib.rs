@@ -19,10 +19,22 @@ pub const VERSION: u32 = 1;
 
 /// Explicit limits the server enforces (documented in docs/PROTOCOL.md).
 pub mod limits {
-    /// Largest request body the server reads.
+    /// Largest push body the server reads.
     pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+    /// Largest body of every other call.
+    pub const SMALL_BODY_BYTES: usize = 64 * 1024;
     /// Most mutations in one push.
     pub const MAX_BATCH: usize = 5000;
+    /// Bytes of documents (their fields) in one pull page or fetch: a page
+    /// ends before it would pass this, but always holds one document.
+    pub const PAGE_BYTES: usize = 16 * 1024 * 1024;
+    /// Bytes of documents a push answer carries; the rest are listed as stale.
+    pub const ANSWER_DOC_BYTES: usize = 8 * 1024 * 1024;
+    /// Bytes of stored documents one push may read; past it (after its first
+    /// mutation) the push is refused with 413 and the device sends fewer.
+    pub const BATCH_LOAD_BYTES: usize = 64 * 1024 * 1024;
+    /// Ids in one `POST /v1/workspaces/{id}/docs`.
+    pub const MAX_FETCH_IDS: usize = 1000;
     /// Documents in one pull page when the device does not say.
     pub const DEFAULT_PAGE: usize = 2000;
     /// Most documents in one pull page.

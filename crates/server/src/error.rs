@@ -33,6 +33,7 @@ impl From<StoreError> for Failure {
                 Failure::new(ErrorCode::EmailTaken, "that email is already registered; sign in with `apisync login`, or use another email")
             }
             StoreError::UsernameTaken => Failure::new(ErrorCode::UsernameTaken, "that username is taken; choose another"),
+            StoreError::Limit(message) => Failure::new(ErrorCode::PayloadTooLarge, message),
             StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _))
                 if matches!(
                     f.code,
@@ -98,8 +99,9 @@ fn json_failure(r: JsonRejection) -> Failure {
         JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Failure::new(
             ErrorCode::PayloadTooLarge,
             format!(
-                "the body is larger than the server's limit of {} MiB; send fewer mutations per push",
-                protocol::limits::MAX_BODY_BYTES / (1024 * 1024)
+                "the body is larger than this call accepts: a push takes up to {} MiB (send fewer mutations per push), any other call {} KiB",
+                protocol::limits::MAX_BODY_BYTES / (1024 * 1024),
+                protocol::limits::SMALL_BODY_BYTES / 1024
             ),
         ),
         other => Failure::new(ErrorCode::BadRequest, format!("could not read the body: {}", other.body_text())),

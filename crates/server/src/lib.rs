@@ -49,7 +49,13 @@ pub struct Config {
     pub mail_outbox: Option<PathBuf>,
     /// How long a password-reset token is valid.
     pub reset_token_ttl: Duration,
+    /// Pushes read and applied at once; more wait (up to
+    /// [`PUSH_QUEUE_WAIT`], then 503). Each may hold a 32 MiB body in memory.
+    pub max_concurrent_pushes: usize,
 }
+
+/// How long a push waits for its turn before the server answers 503.
+pub const PUSH_QUEUE_WAIT: Duration = Duration::from_secs(30);
 
 impl Config {
     /// Defaults for a data directory: loopback port 8080, 90-day sessions.
@@ -63,6 +69,7 @@ impl Config {
             mail_from: "apisync <apisync@localhost>".into(),
             mail_outbox: None,
             reset_token_ttl: Duration::from_secs(protocol::limits::RESET_TOKEN_SECS),
+            max_concurrent_pushes: 4,
         }
     }
 }
@@ -94,6 +101,8 @@ pub struct AppState {
     logins: Arc<limit::Limiter>,
     /// Reset and recovery mails per account and per client address.
     mails: Arc<limit::Limiter>,
+    /// Turns to read and apply a push.
+    pushes: Arc<tokio::sync::Semaphore>,
 }
 
 /// A server that is running.
@@ -149,8 +158,16 @@ fn router(state: AppState) -> Router {
         .route("/v1/devices", get(account::devices))
         .route("/v1/devices/{id}", delete(account::sign_out_device))
         .route("/v1/workspaces", get(sync::workspaces))
-        .route("/v1/workspaces/{id}/push", post(sync::push))
+        .route(
+            "/v1/workspaces/{id}/push",
+            // The limit goes on outside the turn middleware: reading the
+            // body is what waits for a turn.
+            post(sync::push)
+                .layer::<_, std::convert::Infallible>(axum::middleware::from_fn_with_state(state.clone(), sync::push_turn))
+                .layer(DefaultBodyLimit::max(protocol::limits::MAX_BODY_BYTES)),
+        )
         .route("/v1/workspaces/{id}/changes", get(sync::changes))
+        .route("/v1/workspaces/{id}/docs", post(sync::fetch))
         .route("/v1/workspaces/{id}/share", post(teams::share))
         .route("/v1/teams", get(teams::list).post(teams::create))
         .route("/v1/teams/{id}/members", get(teams::members).post(teams::invite))
@@ -158,7 +175,7 @@ fn router(state: AppState) -> Router {
         .route("/v1/teams/{id}/leave", post(teams::leave))
         .route("/v1/live", get(live::live))
         .fallback(|| async { error::Failure::new(protocol::ErrorCode::NotFound, "no such endpoint; see docs/PROTOCOL.md") })
-        .layer(DefaultBodyLimit::max(protocol::limits::MAX_BODY_BYTES))
+        .layer(DefaultBodyLimit::max(protocol::limits::SMALL_BODY_BYTES))
         // Brotli at quality 5 makes a sign-in snapshot smaller than the gzip of
         // the same data as a Postman export, in about the time gzip takes.
         .layer(CompressionLayer::new().br(true).gzip(true).quality(tower_http::compression::CompressionLevel::Precise(5)))
@@ -205,6 +222,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     tracing::info!(mail = %mailer.describe(), "password-reset mail");
     let logins = limit::Limiter::new(protocol::limits::LOGIN_FAILURES, Duration::from_secs(protocol::limits::LOGIN_WINDOW_SECS));
     let mails = limit::Limiter::new(protocol::limits::MAIL_REQUESTS_PER_HOUR, Duration::from_secs(3600));
+    let config_pushes = config.max_concurrent_pushes.max(1);
     let state = AppState {
         store,
         hub: hub.clone(),
@@ -213,6 +231,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         mailer: Arc::new(mailer),
         logins: Arc::new(logins),
         mails: Arc::new(mails),
+        pushes: Arc::new(tokio::sync::Semaphore::new(config_pushes)),
     };
     let (stop, mut stopped) = tokio::sync::watch::channel(false);
     let app = router(state);

@@ -95,9 +95,10 @@ impl Hub {
     }
 }
 
-/// The frame announcing a push: its documents inline when the whole frame
-/// fits in `limit` bytes, else `moved` (devices pull).
-pub fn changes_frame(workspace_id: Id, after: u64, seq: u64, docs: &[model::Document], limit: usize) -> String {
+/// The frame announcing a push: its documents inline when there are
+/// `docs` and the whole frame fits in `limit` bytes, else `moved` (devices pull).
+pub fn push_frame(workspace_id: Id, after: u64, seq: u64, docs: Option<&[model::Document]>, limit: usize) -> String {
+    let moved = || serde_json::to_string(&LiveMessage::Moved { workspace_id, seq }).unwrap_or_default();
     /// [`LiveMessage::Changes`] over borrowed documents.
     #[derive(serde::Serialize)]
     #[serde(tag = "type", rename = "changes")]
@@ -107,10 +108,11 @@ pub fn changes_frame(workspace_id: Id, after: u64, seq: u64, docs: &[model::Docu
         seq: u64,
         docs: &'a [model::Document],
     }
+    let Some(docs) = docs else { return moved() };
     let mut w = Bounded { buf: Vec::with_capacity(limit.min(4096)), limit };
     match serde_json::to_writer(&mut w, &Changes { workspace_id, after, seq, docs }) {
-        Ok(()) => String::from_utf8(w.buf).unwrap_or_default(),
-        Err(_) => serde_json::to_string(&LiveMessage::Moved { workspace_id, seq }).unwrap_or_default(),
+        Ok(()) => String::from_utf8(w.buf).unwrap_or_else(|_| moved()),
+        Err(_) => moved(),
     }
 }
 
@@ -208,8 +210,9 @@ mod tests {
         };
         let full = LiveMessage::Changes { workspace_id: Id::nil(), after: 6, seq: 7, docs: vec![doc.clone()] };
         let full = serde_json::to_string(&full).unwrap();
-        assert_eq!(changes_frame(Id::nil(), 6, 7, std::slice::from_ref(&doc), full.len()), full);
+        assert_eq!(push_frame(Id::nil(), 6, 7, Some(std::slice::from_ref(&doc)), full.len()), full);
         let moved = serde_json::to_string(&LiveMessage::Moved { workspace_id: Id::nil(), seq: 7 }).unwrap();
-        assert_eq!(changes_frame(Id::nil(), 6, 7, &[doc], full.len() - 1), moved);
+        assert_eq!(push_frame(Id::nil(), 6, 7, Some(&[doc]), full.len() - 1), moved);
+        assert_eq!(push_frame(Id::nil(), 6, 7, None, 1 << 20), moved);
     }
 }

@@ -1,22 +1,36 @@
-//! Applying one pushed batch to a workspace: validation, authorization of
-//! the document tree, the field merge, cascading deletes, and the change log
-//! entries it produces. Storage-agnostic: a backend supplies documents
-//! through [`DocSource`] and writes back what [`apply_batch`] returns, all in
-//! one transaction.
+//! Applying one pushed batch to a workspace: validation, placement in the
+//! document tree (bounded in depth), the field merge, cascading deletes, and
+//! the change log entries it produces. Storage-agnostic: a backend supplies
+//! documents through [`DocSource`] and writes back what [`apply_batch`]
+//! returns, all in one transaction.
+//!
+//! Every batch does bounded work: it reads at most [`BATCH_LOAD_BYTES`] of
+//! stored documents (a cascade marks descendants deleted without reading
+//! their fields), walks at most [`Limits::TREE_DEPTH`] levels up the tree per
+//! placement and [`MOVE_WALK`] folders down per batch, and returns at most
+//! [`ANSWER_DOC_BYTES`] of documents.
 
 use crate::store::StoreError;
+use crate::validate;
 use model::merge::{DeleteMerge, SetMerge};
-use model::{Clock, Document, Fields, Id, Kind, Mutation, Op, Stored};
+use model::schema::fields_len;
+use model::{Clock, Document, Fields, Id, Kind, Limits, Mutation, Op, Stored};
+use protocol::limits::{ANSWER_DOC_BYTES, BATCH_LOAD_BYTES};
 use protocol::{ConflictReason, ErrorCode, MutationResult, Outcome};
 use std::collections::{HashMap, HashSet};
+
+/// Folders a batch may walk down through to learn how deep moved folders
+/// reach (so a move cannot push anything past [`Limits::TREE_DEPTH`]).
+pub const MOVE_WALK: usize = 10_000;
 
 /// Where [`apply_batch`] reads the current state from.
 pub trait DocSource {
     /// A document by id, in any workspace.
     fn load(&mut self, id: Id) -> Result<Option<Stored>, StoreError>;
-    /// The ids of a document's children that are not deleted.
-    fn children(&mut self, id: Id) -> Result<Vec<Id>, StoreError>;
-    /// The stored result of a mutation id seen before.
+    /// The id and kind of each child of a document that is not deleted
+    /// (without reading their fields).
+    fn children(&mut self, id: Id) -> Result<Vec<(Id, Kind)>, StoreError>;
+    /// The stored result of a mutation id this device sent before.
     fn prior(&mut self, mutation_id: Id) -> Result<Option<MutationResult>, StoreError>;
 }
 
@@ -31,26 +45,34 @@ pub struct LogEntry {
     pub payload: Option<Fields>,
 }
 
-/// Everything a backend writes back for one batch.
+/// Everything a backend writes back for one batch, and the answer's documents.
 #[derive(Debug, Default)]
 pub struct BatchOutput {
     /// One result per pushed mutation, in order.
     pub results: Vec<MutationResult>,
     /// Results of mutations seen for the first time, to remember.
     pub new_results: Vec<MutationResult>,
-    /// Final state of every document the batch changed.
+    /// Final state of every document the batch changed and read whole.
     pub writes: Vec<Stored>,
+    /// Descendants a cascade deleted without reading them: set their
+    /// tombstone (`deleted_seq`, `deleted_dev`, `version`) and nothing else.
+    /// Written before `writes`, which may hold a later state of one of them.
+    pub tombstones: Vec<(Id, Clock)>,
     /// The change log entries, in sequence order.
     pub log: Vec<LogEntry>,
     /// The workspace's sequence number after the batch.
     pub head: u64,
+    /// The server's state of documents the device cannot work out alone.
+    pub docs: Vec<Document>,
+    /// Such documents that did not fit in [`ANSWER_DOC_BYTES`].
+    pub stale: Vec<Id>,
 }
 
 /// Where a document goes: its parent and a note when that is not the one
 /// asked for, or why it cannot go anywhere.
 type Placement = Result<(Option<Id>, Option<String>), Outcome>;
 
-/// What placing a child needs to know of a would-be parent.
+/// What placing a child needs to know of a document.
 struct Summary {
     kind: Kind,
     deleted: bool,
@@ -64,8 +86,21 @@ struct Batch<'s, S: DocSource> {
     device: u64,
     head: u64,
     working: HashMap<Id, Stored>,
+    /// Deleted by a cascade without being read.
+    tombstoned: HashMap<Id, Clock>,
     dirty: Vec<Id>,
     log: Vec<LogEntry>,
+    /// Bytes of fields read from the source so far.
+    loaded: usize,
+    /// The size of each held document's fields, kept up to date, so no
+    /// edit re-measures a whole document.
+    sizes: HashMap<Id, usize>,
+    /// The first mutation may read past the budget: a batch of one always runs.
+    first: bool,
+    /// Folders walked to measure moved folders.
+    walked: usize,
+    /// Documents the answer must carry, in order.
+    needed: Vec<Id>,
 }
 
 /// Applies `mutations` to workspace `workspace` whose sequence is at `head`,
@@ -77,27 +112,52 @@ pub fn apply_batch<S: DocSource>(
     device: u64,
     mutations: &[Mutation],
 ) -> Result<BatchOutput, StoreError> {
-    let mut batch = Batch { source, workspace, device, head, working: HashMap::new(), dirty: Vec::new(), log: Vec::new() };
+    let mut batch = Batch {
+        source,
+        workspace,
+        device,
+        head,
+        working: HashMap::new(),
+        tombstoned: HashMap::new(),
+        dirty: Vec::new(),
+        log: Vec::new(),
+        loaded: 0,
+        sizes: HashMap::new(),
+        first: true,
+        walked: 0,
+        needed: Vec::new(),
+    };
     let mut out = BatchOutput::default();
     let mut seen: HashMap<Id, MutationResult> = HashMap::new();
-    for m in mutations {
+    for (i, m) in mutations.iter().enumerate() {
+        batch.first = i == 0;
         if let Some(r) = seen.get(&m.mutation_id) {
             out.results.push(r.clone());
             continue;
         }
-        if let Some(r) = batch.source.prior(m.mutation_id)? {
-            seen.insert(m.mutation_id, r.clone());
-            out.results.push(r);
-            continue;
-        }
-        let outcome = batch.apply(m)?;
-        let result = MutationResult { mutation_id: m.mutation_id, outcome };
+        let result = match batch.source.prior(m.mutation_id)? {
+            Some(r) => {
+                // A resent mutation: the device still needs the documents of
+                // its conflicts and rejections, as they are now.
+                if matches!(r.outcome, Outcome::Conflict { .. } | Outcome::Rejected { .. }) {
+                    batch.need(m.doc_id);
+                }
+                r
+            }
+            None => {
+                let result = MutationResult { mutation_id: m.mutation_id, outcome: batch.apply(m)? };
+                out.new_results.push(result.clone());
+                result
+            }
+        };
         seen.insert(m.mutation_id, result.clone());
-        out.new_results.push(result.clone());
         out.results.push(result);
     }
+    batch.answer_docs(&mut out)?;
     out.head = batch.head;
     out.log = batch.log;
+    out.tombstones = batch.tombstoned.into_iter().collect();
+    out.tombstones.sort_by_key(|(_, c)| c.seq);
     let mut written = HashSet::new();
     for id in batch.dirty {
         if written.insert(id)
@@ -109,34 +169,81 @@ pub fn apply_batch<S: DocSource>(
     Ok(out)
 }
 
-fn rejected(code: ErrorCode, message: impl Into<String>, doc: Option<&Stored>) -> Outcome {
-    Outcome::Rejected { code, message: message.into(), doc: doc.map(|s| Box::new(s.doc.clone())) }
+/// The rules a workspace's own document adds to its schema: its name is a
+/// name like any other (it is listed to every member).
+fn check_workspace_fields(kind: Kind, fields: &Fields) -> Result<(), String> {
+    if kind != Kind::Workspace {
+        return Ok(());
+    }
+    match fields.get("name") {
+        None => Ok(()),
+        Some(serde_json::Value::String(n)) => validate::name("workspace name", n).map(|_| ()).map_err(|f| f.0.message),
+        Some(_) => Err("the workspace name must be a string".into()),
+    }
+}
+
+/// Whether a new document of `kind` is acceptable on its own, before it is
+/// placed in the tree; the reason when not.
+pub fn check_new(kind: Kind, fields: &Fields) -> Result<(), String> {
+    model::schema::check_document(kind, fields).map_err(|e| e.to_string())?;
+    check_workspace_fields(kind, fields)
+}
+
+fn rejected(code: ErrorCode, message: impl Into<String>) -> Outcome {
+    Outcome::Rejected { code, message: message.into() }
+}
+
+fn too_deep() -> Outcome {
+    rejected(
+        ErrorCode::BadRequest,
+        format!("that would nest documents more than {} levels deep; choose a parent higher up", Limits::TREE_DEPTH),
+    )
+}
+
+/// How many levels a moved document takes up with what is under it, at most:
+/// a request may hold saved responses, a response nothing.
+fn own_height(kind: Kind) -> usize {
+    match kind {
+        Kind::Response => 1,
+        Kind::Request => 2,
+        _ => 1,
+    }
 }
 
 impl<S: DocSource> Batch<'_, S> {
-    fn get(&mut self, id: Id) -> Result<Option<Stored>, StoreError> {
-        if let Some(s) = self.working.get(&id) {
-            return Ok(Some(s.clone()));
+    /// Reads a document from the source, keeping it for the rest of the batch.
+    fn load(&mut self, id: Id) -> Result<Option<&Stored>, StoreError> {
+        if !self.working.contains_key(&id) {
+            let Some(mut s) = self.source.load(id)? else { return Ok(None) };
+            let n = fields_len(&s.doc.fields);
+            self.sizes.insert(id, n);
+            self.loaded += n;
+            if self.loaded > BATCH_LOAD_BYTES && !self.first {
+                return Err(StoreError::Limit(format!(
+                    "this push touches more than {} MiB of stored documents; send fewer mutations per push",
+                    BATCH_LOAD_BYTES / (1024 * 1024)
+                )));
+            }
+            if let Some(c) = self.tombstoned.get(&id) {
+                // A cascade of this batch deleted it already.
+                s.delete(*c);
+            }
+            self.working.insert(id, s);
         }
-        let s = self.source.load(id)?;
-        if let Some(s) = &s {
-            self.working.insert(id, s.clone());
-        }
-        Ok(s)
+        Ok(self.working.get(&id))
     }
 
-    /// What placing a child needs to know of a document of this workspace,
-    /// without cloning it: kind, whether deleted, its parent, its title.
+    /// A document of this workspace, or `None` (other workspaces' documents
+    /// are as good as absent: they are not this device's to touch here).
+    /// Borrowed: a batch never copies a document it only reads.
+    fn here(&mut self, id: Id) -> Result<Option<&Stored>, StoreError> {
+        let ws = self.workspace;
+        Ok(self.load(id)?.filter(|s| s.doc.workspace_id == ws))
+    }
+
+    /// What placing a child needs to know of a document of this workspace.
     fn summary(&mut self, id: Id) -> Result<Option<Summary>, StoreError> {
-        if !self.working.contains_key(&id) {
-            match self.source.load(id)? {
-                Some(s) => {
-                    self.working.insert(id, s);
-                }
-                None => return Ok(None),
-            }
-        }
-        Ok(self.working.get(&id).filter(|s| s.doc.workspace_id == self.workspace).map(|s| Summary {
+        Ok(self.here(id)?.map(|s| Summary {
             kind: s.doc.kind,
             deleted: s.doc.deleted,
             parent_id: s.doc.parent_id,
@@ -144,22 +251,51 @@ impl<S: DocSource> Batch<'_, S> {
         }))
     }
 
-    /// A document of this workspace, or `None` (other workspaces' documents
-    /// are as good as absent: they are not this device's to touch here).
-    fn get_here(&mut self, id: Id) -> Result<Option<Stored>, StoreError> {
-        Ok(self.get(id)?.filter(|s| s.doc.workspace_id == self.workspace))
-    }
-
     fn next_clock(&mut self) -> Clock {
         self.head += 1;
         Clock { seq: self.head, device: self.device }
     }
 
-    fn put(&mut self, s: Stored, m: &Mutation, op: &'static str, payload: Option<Fields>) {
-        let id = s.doc.id;
-        self.log.push(LogEntry { seq: s.doc.version, doc_id: id, mutation_id: m.mutation_id, op, payload });
-        self.working.insert(id, s);
+    /// Records the change just made to `id` in place: a log entry at its
+    /// new version, and a write.
+    fn changed(&mut self, id: Id, m: &Mutation, op: &'static str, payload: Option<Fields>) {
+        let seq = self.working.get(&id).map_or(self.head, |s| s.doc.version);
+        self.log.push(LogEntry { seq, doc_id: id, mutation_id: m.mutation_id, op, payload });
         self.dirty.push(id);
+    }
+
+    /// Changes a document the batch holds, in place.
+    fn edit(&mut self, id: Id, f: impl FnOnce(&mut Stored)) {
+        if let Some(s) = self.working.get_mut(&id) {
+            f(s);
+        }
+    }
+
+    /// The answer will carry this document's state.
+    fn need(&mut self, id: Id) {
+        if !self.needed.contains(&id) {
+            self.needed.push(id);
+        }
+    }
+
+    /// Fills the answer's documents, each once, up to the byte budget.
+    fn answer_docs(&mut self, out: &mut BatchOutput) -> Result<(), StoreError> {
+        let mut room = ANSWER_DOC_BYTES;
+        // Reading them must not count against the batch's own budget.
+        self.first = true;
+        for id in std::mem::take(&mut self.needed) {
+            if self.here(id)?.is_none() {
+                continue;
+            }
+            let n = self.sizes.get(&id).copied().unwrap_or(0);
+            if n > room && !out.docs.is_empty() {
+                out.stale.push(id);
+            } else if let Some(s) = self.working.get(&id) {
+                room = room.saturating_sub(n);
+                out.docs.push(s.doc.clone());
+            }
+        }
+        Ok(())
     }
 
     fn apply(&mut self, m: &Mutation) -> Result<Outcome, StoreError> {
@@ -172,29 +308,94 @@ impl<S: DocSource> Batch<'_, S> {
         }
     }
 
+    /// How deep `id` sits (1 for a document at the top of the workspace),
+    /// walking at most [`Limits::TREE_DEPTH`] levels up; `None` past that
+    /// or when the walk meets `moving` (a folder moved into itself).
+    fn depth(&mut self, id: Id, moving: Option<Id>) -> Result<Result<usize, Outcome>, StoreError> {
+        let mut depth = 1;
+        let mut up = self.summary(id)?.and_then(|s| s.parent_id);
+        while let Some(a) = up {
+            if Some(a) == moving {
+                return Ok(Err(rejected(ErrorCode::BadRequest, "cannot move a folder into itself or one of its own folders")));
+            }
+            depth += 1;
+            if depth > Limits::TREE_DEPTH {
+                return Ok(Err(too_deep()));
+            }
+            up = self.summary(a)?.and_then(|s| s.parent_id);
+        }
+        Ok(Ok(depth))
+    }
+
+    /// How many levels a moved document spans with everything under it.
+    /// Folders are walked level by level ([`MOVE_WALK`] per batch).
+    fn height(&mut self, id: Id, kind: Kind) -> Result<Result<usize, Outcome>, StoreError> {
+        if kind != Kind::Folder {
+            return Ok(Ok(own_height(kind)));
+        }
+        let mut level = vec![id];
+        let mut height = 0;
+        while !level.is_empty() {
+            height += 1;
+            if height + 2 > Limits::TREE_DEPTH {
+                return Ok(Err(too_deep()));
+            }
+            let mut next = Vec::new();
+            for parent in level {
+                let mut kids: Vec<Id> = Vec::new();
+                for (kid, k) in self.source.children(parent)? {
+                    // Documents this batch moved keep their new place.
+                    let here = self.working.get(&kid).is_none_or(|s| s.doc.parent_id == Some(parent) && !s.doc.deleted);
+                    if k == Kind::Folder && here && !self.tombstoned.contains_key(&kid) {
+                        kids.push(kid);
+                    }
+                }
+                kids.extend(
+                    self.working
+                        .values()
+                        .filter(|s| s.doc.parent_id == Some(parent) && s.doc.kind == Kind::Folder && !s.doc.deleted)
+                        .map(|s| s.doc.id),
+                );
+                kids.sort();
+                kids.dedup();
+                self.walked += kids.len();
+                if self.walked > MOVE_WALK {
+                    return Ok(Err(rejected(
+                        ErrorCode::PayloadTooLarge,
+                        format!("moving these folders means walking more than {MOVE_WALK} folders; move fewer at a time"),
+                    )));
+                }
+                next.extend(kids);
+            }
+            level = next;
+        }
+        // Requests and their responses may hang under the deepest folder.
+        Ok(Ok(height + 2))
+    }
+
     /// Checks a parent for a document of `kind`; a deleted parent gives way
     /// to its nearest live ancestor that can hold the document. Returns the
-    /// parent to use and a note when it differs.
-    fn place(&mut self, kind: Kind, parent: Option<Id>, moving: Option<Id>) -> Result<Placement, StoreError> {
+    /// parent to use and a note when it differs. `height` is how many
+    /// levels the placed document spans (1 for a new one).
+    fn place(&mut self, kind: Kind, parent: Option<Id>, moving: Option<Id>, height: usize) -> Result<Placement, StoreError> {
         let allowed = kind.parents();
         let Some(mut pid) = parent else {
             if allowed.is_empty() {
                 return Ok(Ok((None, None)));
             }
             let names: Vec<&str> = allowed.iter().map(|k| k.as_str()).collect();
-            return Ok(Err(rejected(ErrorCode::BadRequest, format!("a {kind} needs a parent: a {}", names.join(" or ")), None)));
+            return Ok(Err(rejected(ErrorCode::BadRequest, format!("a {kind} needs a parent: a {}", names.join(" or ")))));
         };
         if allowed.is_empty() {
-            return Ok(Err(rejected(ErrorCode::BadRequest, format!("a {kind} has no parent; leave the parent out"), None)));
+            return Ok(Err(rejected(ErrorCode::BadRequest, format!("a {kind} has no parent; leave the parent out"))));
         }
         let mut note = None;
-        let mut hops = 0;
-        loop {
+        for _ in 0..=Limits::TREE_DEPTH {
             let Some(Summary { kind: p_kind, deleted: p_deleted, parent_id: p_parent, title }) = self.summary(pid)? else {
-                return Ok(Err(rejected(ErrorCode::NotFound, format!("parent {pid} is not in this workspace"), None)));
+                return Ok(Err(rejected(ErrorCode::NotFound, format!("parent {pid} is not in this workspace"))));
             };
             if Some(pid) == moving {
-                return Ok(Err(rejected(ErrorCode::BadRequest, "cannot move a folder into itself or one of its own folders", None)));
+                return Ok(Err(rejected(ErrorCode::BadRequest, "cannot move a folder into itself or one of its own folders")));
             }
             if !p_deleted {
                 if !allowed.contains(&p_kind) {
@@ -202,44 +403,32 @@ impl<S: DocSource> Batch<'_, S> {
                     return Ok(Err(rejected(
                         ErrorCode::BadRequest,
                         format!("a {kind} cannot go in a {p_kind}; its parent must be a {}", names.join(" or ")),
-                        None,
                     )));
                 }
-                // Walk on up to refuse cycles when moving.
-                if let Some(mid) = moving {
-                    let mut up = p_parent;
-                    while let Some(a) = up {
-                        if a == mid {
-                            return Ok(Err(rejected(
-                                ErrorCode::BadRequest,
-                                "cannot move a folder into itself or one of its own folders",
-                                None,
-                            )));
-                        }
-                        up = self.summary(a)?.and_then(|s| s.parent_id);
-                        hops += 1;
-                        if hops > 10_000 {
-                            break;
-                        }
-                    }
-                }
-                return Ok(Ok((Some(pid), note)));
+                return match self.depth(pid, moving)? {
+                    Ok(d) if d + height > Limits::TREE_DEPTH => Ok(Err(too_deep())),
+                    Ok(_) => Ok(Ok((Some(pid), note))),
+                    Err(o) => Ok(Err(o)),
+                };
             }
             match p_parent {
-                Some(up) if hops < 10_000 => {
+                Some(up) => {
                     note = Some(format!("its {p_kind} '{title}' was deleted, so it was placed in the nearest one that was not"));
                     pid = up;
-                    hops += 1;
                 }
-                _ => {
+                None => {
                     return Ok(Err(rejected(
                         ErrorCode::NotFound,
                         format!("its {p_kind} '{title}' was deleted; restore it or choose another parent"),
-                        None,
                     )));
                 }
             }
         }
+        Ok(Err(too_deep()))
+    }
+
+    fn check_workspace_fields(kind: Kind, fields: &Fields) -> Result<(), Outcome> {
+        check_workspace_fields(kind, fields).map_err(|m| rejected(ErrorCode::BadRequest, m))
     }
 
     fn create(
@@ -250,26 +439,23 @@ impl<S: DocSource> Batch<'_, S> {
         order_key: Option<&str>,
         fields: &Fields,
     ) -> Result<Outcome, StoreError> {
-        if let Some(existing) = self.get(m.doc_id)? {
-            let here = existing.doc.workspace_id == self.workspace;
-            return Ok(rejected(
-                ErrorCode::BadRequest,
-                format!("a document with id {} already exists; mint a new id", m.doc_id),
-                here.then_some(&existing),
-            ));
+        if self.load(m.doc_id)?.is_some() {
+            // The same answer wherever the id is in use: whether a document
+            // exists in a workspace you cannot see is not yours to learn.
+            return Ok(rejected(ErrorCode::BadRequest, format!("the id {} cannot be used for a new document; mint a new one", m.doc_id)));
         }
         if (kind == Kind::Workspace) != (m.doc_id == self.workspace) {
-            return Ok(rejected(ErrorCode::BadRequest, "a workspace document's id must be its workspace's id", None));
+            return Ok(rejected(ErrorCode::BadRequest, "a workspace document's id must be its workspace's id"));
         }
-        if let Err(e) = model::schema::check_document(kind, fields) {
-            return Ok(rejected(ErrorCode::BadRequest, e.to_string(), None));
+        if let Err(e) = check_new(kind, fields) {
+            return Ok(rejected(ErrorCode::BadRequest, e));
         }
         if let Some(k) = order_key
             && let Err(e) = model::ordering::validate(k)
         {
-            return Ok(rejected(ErrorCode::BadRequest, e.to_string(), None));
+            return Ok(rejected(ErrorCode::BadRequest, e.to_string()));
         }
-        let (parent_id, note) = match self.place(kind, parent, None)? {
+        let (parent_id, note) = match self.place(kind, parent, None, 1)? {
             Ok(p) => p,
             Err(outcome) => return Ok(outcome),
         };
@@ -284,108 +470,139 @@ impl<S: DocSource> Batch<'_, S> {
             deleted: false,
             version: clock.seq,
         };
-        let doc_back = note.as_ref().map(|_| doc.clone());
+        if note.is_some() {
+            self.need(m.doc_id);
+        }
         // The log records who created what and when; the fields are the
         // document's own, not copied: the copy was a third of every push's bytes.
-        self.put(Stored::created(doc, clock), m, "create", None);
-        Ok(Outcome::Applied { version: clock.seq, conflicts: vec![], doc: doc_back, note })
+        self.sizes.insert(m.doc_id, fields_len(fields));
+        self.working.insert(m.doc_id, Stored::created(doc, clock));
+        self.changed(m.doc_id, m, "create", None);
+        Ok(Outcome::Applied { version: clock.seq, conflicts: vec![], note })
     }
 
-    fn existing(&mut self, m: &Mutation) -> Result<Result<Stored, Outcome>, StoreError> {
-        match self.get_here(m.doc_id)? {
-            Some(s) => Ok(Ok(s)),
-            None => Ok(Err(rejected(ErrorCode::NotFound, format!("no document {} in this workspace", m.doc_id), None))),
-        }
+    fn not_here(m: &Mutation) -> Outcome {
+        rejected(ErrorCode::NotFound, format!("no document {} in this workspace", m.doc_id))
     }
 
-    /// The server's copy goes back to the device when the device cannot work
-    /// it out itself: somebody changed the document after the base version.
-    fn doc_back(before: &Stored, m: &Mutation, after: &Stored) -> Option<Document> {
-        (before.doc.version > m.base_version).then(|| after.doc.clone())
+    /// A refusal of an existing document sends the device its state, to undo the edit.
+    fn refuse(&mut self, m: &Mutation, outcome: Outcome) -> Outcome {
+        self.need(m.doc_id);
+        outcome
     }
 
     fn set(&mut self, m: &Mutation, fields: &Fields) -> Result<Outcome, StoreError> {
-        let s = match self.existing(m)? {
-            Ok(s) => s,
-            Err(o) => return Ok(o),
+        let (base, device) = (m.base_version, self.device);
+        // Decided on the borrowed document; copied only if it changes.
+        let size = self.sizes.get(&m.doc_id).copied();
+        let decided = match self.here(m.doc_id)? {
+            None => return Ok(Self::not_here(m)),
+            Some(s) => Self::decide_set(s, size.unwrap_or_else(|| fields_len(&s.doc.fields)), base, device, fields),
         };
-        if s.doc.kind.append_only() {
-            return Ok(rejected(
-                ErrorCode::BadRequest,
-                format!("a {} is append-only: it cannot be edited, only deleted", s.doc.kind),
-                Some(&s),
-            ));
+        match decided {
+            Err(outcome) => Ok(self.refuse(m, outcome)),
+            Ok((applied, conflicts, version)) => Ok(self.apply_fields(m, applied, conflicts, version, "set")),
         }
-        if let Err(e) = model::schema::check_fields(s.doc.kind, fields) {
-            return Ok(rejected(ErrorCode::BadRequest, e.to_string(), Some(&s)));
+    }
+
+    /// What a set does to `s`: the fields to apply, those held back and the
+    /// version now; or its refusal.
+    fn decide_set(
+        s: &Stored,
+        size: usize,
+        base: u64,
+        device: u64,
+        fields: &Fields,
+    ) -> Result<(Fields, Vec<model::FieldConflict>, u64), Outcome> {
+        let kind = s.doc.kind;
+        if kind.append_only() {
+            return Err(rejected(ErrorCode::BadRequest, format!("a {kind} is append-only: it cannot be edited, only deleted")));
         }
-        match s.merge_set(m.base_version, self.device, fields) {
-            SetMerge::DeletedSince { .. } => Ok(Outcome::Conflict { reason: ConflictReason::Deleted, conflicts: vec![], doc: s.doc }),
+        model::schema::check_fields(kind, fields).map_err(|e| rejected(ErrorCode::BadRequest, e.to_string()))?;
+        Self::check_workspace_fields(kind, fields)?;
+        match s.merge_set(base, device, fields) {
+            SetMerge::DeletedSince { .. } => Err(Outcome::Conflict { reason: ConflictReason::Deleted, conflicts: vec![] }),
             SetMerge::Apply { fields: applied, conflicts } => {
-                let mut candidate = s.doc.fields.clone();
-                candidate.extend(applied.iter().map(|(k, v)| (k.clone(), v.clone())));
-                if let Err(e) = model::schema::check_document(s.doc.kind, &candidate) {
-                    return Ok(rejected(ErrorCode::BadRequest, e.to_string(), Some(&s)));
-                }
-                let mut next = s.clone();
-                let mut version = s.doc.version;
-                if !applied.is_empty() {
-                    let clock = self.next_clock();
-                    next.set(&applied, clock);
-                    version = clock.seq;
-                    self.put(next.clone(), m, "set", Some(applied));
-                }
-                let doc = if conflicts.is_empty() { Self::doc_back(&s, m, &next) } else { Some(next.doc.clone()) };
-                Ok(Outcome::Applied { version, conflicts, doc, note: None })
+                model::schema::check_merged(kind, &s.doc.fields, size, &applied)
+                    .map_err(|e| rejected(ErrorCode::BadRequest, e.to_string()))?;
+                Ok((applied, conflicts, s.doc.version))
             }
         }
     }
 
-    fn delete(&mut self, m: &Mutation) -> Result<Outcome, StoreError> {
-        let s = match self.existing(m)? {
-            Ok(s) => s,
-            Err(o) => return Ok(o),
-        };
-        if s.doc.kind == Kind::Workspace {
-            return Ok(rejected(
-                ErrorCode::BadRequest,
-                "deleting a whole workspace is not supported yet; delete its documents instead",
-                Some(&s),
-            ));
+    /// Writes merged fields (a set, or a restore's). Nothing to apply is no
+    /// change at all, and writes nothing.
+    fn apply_fields(
+        &mut self,
+        m: &Mutation,
+        applied: Fields,
+        conflicts: Vec<model::FieldConflict>,
+        version: u64,
+        op: &'static str,
+    ) -> Outcome {
+        let restore = op == "restore";
+        if applied.is_empty() && !restore {
+            return Outcome::Applied { version, conflicts, note: None };
         }
-        if s.doc.deleted {
-            return Ok(Outcome::Applied { version: s.doc.version, conflicts: vec![], doc: None, note: None });
-        }
-        if !s.doc.kind.append_only()
-            && let DeleteMerge::EditedSince(conflicts) = s.merge_delete(m.base_version, self.device)
-        {
-            return Ok(Outcome::Conflict { reason: ConflictReason::Edited, conflicts, doc: s.doc });
-        }
-        let mut next = s.clone();
         let clock = self.next_clock();
-        next.delete(clock);
-        let doc = Self::doc_back(&s, m, &next);
-        self.put(next, m, "delete", None);
-        self.cascade(m, m.doc_id)?;
-        Ok(Outcome::Applied { version: clock.seq, conflicts: vec![], doc, note: None })
+        if let (Some(s), Some(n)) = (self.working.get(&m.doc_id), self.sizes.get_mut(&m.doc_id)) {
+            *n = model::schema::merged_len(&s.doc.fields, *n, &applied);
+        }
+        self.edit(m.doc_id, |s| if restore { s.restore(&applied, clock) } else { s.set(&applied, clock) });
+        self.changed(m.doc_id, m, op, Some(applied));
+        Outcome::Applied { version: clock.seq, conflicts, note: None }
     }
 
-    /// Deletes everything under `root`, each child with its own change.
+    fn delete(&mut self, m: &Mutation) -> Result<Outcome, StoreError> {
+        let (base, device) = (m.base_version, self.device);
+        let decided = match self.here(m.doc_id)? {
+            None => return Ok(Self::not_here(m)),
+            Some(s) if s.doc.kind == Kind::Workspace => {
+                Err(rejected(ErrorCode::BadRequest, "deleting a whole workspace is not supported yet; delete its documents instead"))
+            }
+            Some(s) if s.doc.deleted => return Ok(Outcome::Applied { version: s.doc.version, conflicts: vec![], note: None }),
+            Some(s) => match s.doc.kind.append_only() {
+                true => Ok(()),
+                false => match s.merge_delete(base, device) {
+                    DeleteMerge::EditedSince(conflicts) => Err(Outcome::Conflict { reason: ConflictReason::Edited, conflicts }),
+                    DeleteMerge::Apply => Ok(()),
+                },
+            },
+        };
+        if let Err(outcome) = decided {
+            return Ok(self.refuse(m, outcome));
+        }
+        let clock = self.next_clock();
+        self.edit(m.doc_id, |s| s.delete(clock));
+        self.changed(m.doc_id, m, "delete", None);
+        self.cascade(m, m.doc_id)?;
+        Ok(Outcome::Applied { version: clock.seq, conflicts: vec![], note: None })
+    }
+
+    /// Deletes everything under `root`, each with its own change. Documents
+    /// this batch holds are deleted in place; the rest get a tombstone
+    /// without being read, so deleting a large subtree costs no memory.
     fn cascade(&mut self, m: &Mutation, root: Id) -> Result<(), StoreError> {
         let mut stack = vec![root];
         while let Some(id) = stack.pop() {
-            let mut kids: Vec<Id> = self.source.children(id)?;
+            let mut kids: Vec<Id> = self.source.children(id)?.into_iter().map(|(k, _)| k).collect();
             kids.extend(self.working.values().filter(|s| s.doc.parent_id == Some(id) && !s.doc.deleted).map(|s| s.doc.id));
             kids.sort();
             kids.dedup();
             for kid in kids {
-                if let Some(s) = self.get_here(kid)?
-                    && !s.doc.deleted
-                {
-                    let mut next = s;
+                if let Some(s) = self.working.get(&kid) {
+                    // Moved elsewhere by this batch, or deleted already.
+                    if s.doc.parent_id != Some(id) || s.doc.deleted {
+                        continue;
+                    }
                     let clock = self.next_clock();
-                    next.delete(clock);
-                    self.put(next, m, "delete", None);
+                    self.edit(kid, |s| s.delete(clock));
+                    self.changed(kid, m, "delete", None);
+                    stack.push(kid);
+                } else if !self.tombstoned.contains_key(&kid) {
+                    let clock = self.next_clock();
+                    self.tombstoned.insert(kid, clock);
+                    self.log.push(LogEntry { seq: clock.seq, doc_id: kid, mutation_id: m.mutation_id, op: "delete", payload: None });
                     stack.push(kid);
                 }
             }
@@ -394,59 +611,91 @@ impl<S: DocSource> Batch<'_, S> {
     }
 
     fn move_to(&mut self, m: &Mutation, parent: Option<Id>, order_key: &str) -> Result<Outcome, StoreError> {
-        let s = match self.existing(m)? {
-            Ok(s) => s,
-            Err(o) => return Ok(o),
+        let (id, kind) = match self.here(m.doc_id)? {
+            None => return Ok(Self::not_here(m)),
+            Some(s) if s.doc.deleted => {
+                return Ok(self.refuse(m, Outcome::Conflict { reason: ConflictReason::Deleted, conflicts: vec![] }));
+            }
+            Some(s) => (s.doc.id, s.doc.kind),
         };
         if let Err(e) = model::ordering::validate(order_key) {
-            return Ok(rejected(ErrorCode::BadRequest, e.to_string(), Some(&s)));
+            return Ok(self.refuse(m, rejected(ErrorCode::BadRequest, e.to_string())));
         }
-        if s.doc.deleted {
-            return Ok(Outcome::Conflict { reason: ConflictReason::Deleted, conflicts: vec![], doc: s.doc });
-        }
-        let (parent_id, note) = match self.place(s.doc.kind, parent, Some(s.doc.id))? {
-            Ok(p) => p,
-            Err(Outcome::Rejected { code, message, .. }) => return Ok(rejected(code, message, Some(&s))),
-            Err(o) => return Ok(o),
+        let height = match parent {
+            Some(_) => match self.height(id, kind)? {
+                Ok(h) => h,
+                Err(o) => return Ok(self.refuse(m, o)),
+            },
+            None => 1,
         };
-        let mut next = s.clone();
+        let (parent_id, note) = match self.place(kind, parent, Some(id), height)? {
+            Ok(p) => p,
+            Err(o) => return Ok(self.refuse(m, o)),
+        };
         let clock = self.next_clock();
-        next.doc.parent_id = parent_id;
-        next.doc.order_key = Some(order_key.to_string());
-        next.doc.version = clock.seq;
-        let doc = if note.is_some() { Some(next.doc.clone()) } else { Self::doc_back(&s, m, &next) };
-        self.put(next, m, "move", None);
-        Ok(Outcome::Applied { version: clock.seq, conflicts: vec![], doc, note })
+        self.edit(id, |s| {
+            s.doc.parent_id = parent_id;
+            s.doc.order_key = Some(order_key.to_string());
+            s.doc.version = clock.seq;
+        });
+        if note.is_some() {
+            self.need(id);
+        }
+        self.changed(id, m, "move", None);
+        Ok(Outcome::Applied { version: clock.seq, conflicts: vec![], note })
     }
 
+    /// Brings a deleted document back ("keep mine" after an edit met a
+    /// delete), with the device's fields merged like any edit: fields others
+    /// changed after its base version are held back as conflicts.
     fn restore(&mut self, m: &Mutation, fields: &Fields) -> Result<Outcome, StoreError> {
-        let s = match self.existing(m)? {
-            Ok(s) => s,
-            Err(o) => return Ok(o),
+        let (base, device) = (m.base_version, self.device);
+        let size = self.sizes.get(&m.doc_id).copied();
+        let decided = match self.here(m.doc_id)? {
+            None => return Ok(Self::not_here(m)),
+            Some(s) => {
+                let kind = s.doc.kind;
+                let size = size.unwrap_or_else(|| fields_len(&s.doc.fields));
+                if kind.append_only() {
+                    Err(rejected(ErrorCode::BadRequest, format!("a {kind} is append-only: it cannot be restored")))
+                } else if !s.doc.deleted {
+                    Err(rejected(ErrorCode::BadRequest, format!("document {} is not deleted; edit it instead of restoring it", m.doc_id)))
+                } else {
+                    let checked = model::schema::check_fields(kind, fields)
+                        .map_err(|e| rejected(ErrorCode::BadRequest, e.to_string()))
+                        .and_then(|_| Self::check_workspace_fields(kind, fields));
+                    checked.and_then(|()| {
+                        let (applied, conflicts) = s.merge_fields(base, device, fields);
+                        model::schema::check_merged(kind, &s.doc.fields, size, &applied)
+                            .map_err(|e| rejected(ErrorCode::BadRequest, e.to_string()))
+                            .map(|()| (applied, conflicts, s.doc.version, s.doc.parent_id))
+                    })
+                }
+            }
         };
-        let mut next = s.clone();
-        for (k, v) in fields {
-            next.doc.fields.insert(k.clone(), v.clone());
-        }
-        if let Err(e) = model::schema::check_document(s.doc.kind, &next.doc.fields) {
-            return Ok(rejected(ErrorCode::BadRequest, e.to_string(), Some(&s)));
-        }
-        let mut next = s.clone();
-        let clock = self.next_clock();
-        next.restore(fields, clock);
-        // A restored document must be reachable: bring back deleted ancestors.
-        let mut up = next.doc.parent_id;
-        self.put(next.clone(), m, "restore", Some(fields.clone()));
-        while let Some(pid) = up {
-            let Some(p) = self.get_here(pid)? else { break };
-            up = p.doc.parent_id;
-            if p.doc.deleted {
-                let mut back = p;
-                let c = self.next_clock();
-                back.restore(&Fields::new(), c);
-                self.put(back, m, "restore", None);
+        match decided {
+            Err(outcome) => Ok(self.refuse(m, outcome)),
+            Ok((applied, conflicts, version, up)) => {
+                let outcome = self.apply_fields(m, applied, conflicts, version, "restore");
+                self.restore_ancestors(m, up)?;
+                self.need(m.doc_id);
+                Ok(outcome)
             }
         }
-        Ok(Outcome::Applied { version: clock.seq, conflicts: vec![], doc: Some(next.doc), note: None })
+    }
+
+    /// A restored document must be reachable: deleted ancestors come back too.
+    fn restore_ancestors(&mut self, m: &Mutation, mut up: Option<Id>) -> Result<(), StoreError> {
+        for _ in 0..Limits::TREE_DEPTH {
+            let Some(pid) = up else { return Ok(()) };
+            let Some((parent, deleted)) = self.here(pid)?.map(|p| (p.doc.parent_id, p.doc.deleted)) else { return Ok(()) };
+            up = parent;
+            if deleted {
+                let c = self.next_clock();
+                self.edit(pid, |p| p.restore(&Fields::new(), c));
+                self.changed(pid, m, "restore", None);
+            }
+        }
+        Ok(())
     }
 }

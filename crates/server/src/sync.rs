@@ -9,8 +9,8 @@ use crate::{AppState, now_ms};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use model::Id;
-use protocol::limits::{DEFAULT_PAGE, MAX_BATCH, MAX_PAGE};
-use protocol::{ChangesQuery, ErrorCode, PushRequest, PushResponse, WorkspaceInfo, Workspaces};
+use protocol::limits::{DEFAULT_PAGE, MAX_BATCH, MAX_FETCH_IDS, MAX_PAGE, PAGE_BYTES};
+use protocol::{ChangesQuery, DocsRequest, ErrorCode, PushRequest, PushResponse, WorkspaceInfo, Workspaces};
 
 fn not_found(ws: Id) -> Failure {
     Failure::new(ErrorCode::NotFound, format!("no workspace {ws} that you are a member of"))
@@ -24,6 +24,22 @@ pub(crate) async fn workspaces_of(state: &AppState, user: Id) -> Result<Vec<Work
 /// `GET /v1/workspaces`.
 pub async fn workspaces(State(state): State<AppState>, caller: Caller) -> Result<Json<Workspaces>, Failure> {
     Ok(Json(Workspaces { workspaces: workspaces_of(&state, caller.user.id).await? }))
+}
+
+/// Middleware of the push route: a push reads its (up to 32 MiB) body only
+/// when one of the server's turns is free, so concurrent pushes cannot
+/// exhaust memory; a push that waits too long is answered 503.
+pub async fn push_turn(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match tokio::time::timeout(crate::PUSH_QUEUE_WAIT, state.pushes.clone().acquire_owned()).await {
+        Ok(Ok(_turn)) => next.run(req).await,
+        _ => Failure::new(ErrorCode::Unavailable, "the server is busy applying other pushes; nothing was changed, retry shortly")
+            .into_response(),
+    }
 }
 
 /// Largest live frame that carries documents inline; past it, devices pull.
@@ -47,6 +63,7 @@ pub async fn push(
     let commit = match transact!(state.store, |tx| workspaces::push(tx, ws, user, device, &mutations, now))? {
         Ok(c) => c,
         Err(PushRefused::NotFound) => return Err(not_found(ws)),
+        Err(PushRefused::Invalid(why)) => return Err(Failure::new(ErrorCode::BadRequest, why)),
         Err(PushRefused::ReadOnly) => {
             return Err(Failure::new(
                 ErrorCode::Forbidden,
@@ -54,8 +71,8 @@ pub async fn push(
             ));
         }
     };
-    if !commit.changed.is_empty() {
-        let frame = crate::live::changes_frame(ws, commit.after, commit.response.seq, &commit.changed, INLINE_BYTES);
+    if commit.response.seq > commit.after {
+        let frame = crate::live::push_frame(ws, commit.after, commit.response.seq, commit.changed.as_deref(), INLINE_BYTES);
         state.hub.publish(&commit.members, frame);
     }
     Ok(Json(commit.response))
@@ -73,8 +90,40 @@ pub async fn changes(
     let page = read!(state.store, |tx| async {
         match tx.role(user, ws).await? {
             None => Ok(None),
-            Some(_) => Ok::<_, crate::store::StoreError>(Some(tx.changes(ws, q.after, limit).await?)),
+            Some(_) => Ok::<_, crate::store::StoreError>(Some(tx.changes(ws, q.after, limit, PAGE_BYTES).await?)),
         }
     })?;
     page.map(Json).ok_or_else(|| not_found(ws))
+}
+
+/// `POST /v1/workspaces/{id}/docs`: documents by id, as they are now.
+pub async fn fetch(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(ws): Path<Id>,
+    Body(req): Body<DocsRequest>,
+) -> Result<Json<FetchAnswer>, Failure> {
+    if req.ids.len() > MAX_FETCH_IDS {
+        return Err(Failure::new(
+            ErrorCode::PayloadTooLarge,
+            format!("{} ids in one fetch; the limit is {MAX_FETCH_IDS}: ask in several calls", req.ids.len()),
+        ));
+    }
+    let user = caller.user.id;
+    let found = read!(state.store, |tx| async {
+        match tx.role(user, ws).await? {
+            None => Ok(None),
+            Some(_) => Ok::<_, crate::store::StoreError>(Some(tx.fetch(ws, &req.ids, PAGE_BYTES).await?)),
+        }
+    })?;
+    let (docs, more) = found.ok_or_else(|| not_found(ws))?;
+    Ok(Json(FetchAnswer { docs, more }))
+}
+
+/// [`protocol::DocsAnswer`] with the stored fields passed through.
+#[derive(serde::Serialize)]
+pub struct FetchAnswer {
+    docs: Vec<crate::store::PageDoc>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    more: Vec<Id>,
 }

@@ -208,15 +208,16 @@ async fn same_field_from_same_base_conflicts_and_different_fields_merge(b: Backe
     version(&first, 0);
     let second = h.push(&b.token, ws, &[set(col.doc_id, base, json!({"name": "From B", "description": "B's"}))]).await;
     match &second.results[0].outcome {
-        Outcome::Applied { conflicts, doc: Some(doc), .. } => {
+        Outcome::Applied { conflicts, .. } => {
             assert_eq!(conflicts.len(), 1);
             assert_eq!(conflicts[0].field, "name");
             assert_eq!(conflicts[0].theirs, "From A");
-            assert_eq!(doc.fields["name"], "From A", "the first change wins on the server");
-            assert_eq!(doc.fields["description"], "B's", "the other field merged");
         }
         other => panic!("expected a field conflict, got {other:?}"),
     }
+    let doc = h.pull(&b.token, ws, 0).await.docs.into_iter().find(|d| d.id == col.doc_id).unwrap();
+    assert_eq!(doc.fields["name"], "From A", "the first change wins on the server");
+    assert_eq!(doc.fields["description"], "B's", "the other field merged");
 }
 
 async fn delete_cascades_and_edit_against_delete_conflicts(b: Backend) {

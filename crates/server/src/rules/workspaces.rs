@@ -17,8 +17,9 @@ pub(crate) struct PushCommit {
     pub response: PushResponse,
     /// The workspace's sequence number before the batch.
     pub after: u64,
-    /// Documents the batch changed, final state, in version order.
-    pub changed: Vec<Document>,
+    /// Documents the batch changed, final state, in version order; `None`
+    /// when a cascade deleted documents it did not read (devices pull).
+    pub changed: Option<Vec<Document>>,
     /// The people who can read the workspace (who to tell).
     pub members: Vec<Id>,
 }
@@ -30,6 +31,8 @@ pub(crate) enum PushRefused {
     NotFound,
     /// The person may read but not write the workspace.
     ReadOnly,
+    /// The batch would create the workspace from an invalid document.
+    Invalid(String),
 }
 
 /// A source with no documents: a brand-new workspace.
@@ -39,7 +42,7 @@ impl DocSource for Nothing {
     fn load(&mut self, _: Id) -> Result<Option<Stored>, StoreError> {
         Ok(None)
     }
-    fn children(&mut self, _: Id) -> Result<Vec<Id>, StoreError> {
+    fn children(&mut self, _: Id) -> Result<Vec<(Id, Kind)>, StoreError> {
         Ok(Vec::new())
     }
     fn prior(&mut self, _: Id) -> Result<Option<MutationResult>, StoreError> {
@@ -72,20 +75,25 @@ pub(crate) async fn create<T: Tx>(tx: &mut T, w: &WorkspaceRecord, now: i64) -> 
 }
 
 /// A push to a workspace the person is not in creates it when its first
-/// mutation creates the `workspace` document with that very id, and nobody
-/// has used the id before. Returns the person's role afterwards.
-async fn claim<T: Tx>(tx: &mut T, ws: Id, user: Id, mutations: &[Mutation], now: i64) -> Result<Option<Role>, StoreError> {
+/// mutation creates a valid `workspace` document with that very id, and
+/// nobody has used the id before (a deleted workspace's id stays used).
+/// Returns the person's role afterwards.
+async fn claim<T: Tx>(tx: &mut T, ws: Id, user: Id, mutations: &[Mutation], now: i64) -> Result<Result<Role, PushRefused>, StoreError> {
     let Some(Mutation { doc_id, op: Op::Create { kind: Kind::Workspace, fields, .. }, .. }) = mutations.first() else {
-        return Ok(None);
+        return Ok(Err(PushRefused::NotFound));
     };
     if *doc_id != ws || tx.id_taken(ws).await? {
         // The same device may be creating it in a push still in flight
         // elsewhere; by now that one has committed or failed.
-        return tx.role(user, ws).await;
+        return Ok(tx.role(user, ws).await?.ok_or(PushRefused::NotFound));
     }
-    let name = fields.get("name").and_then(|v| v.as_str()).unwrap_or("Untitled workspace");
+    // A refused create creates nothing.
+    if let Err(why) = crate::push::check_new(Kind::Workspace, fields) {
+        return Ok(Err(PushRefused::Invalid(format!("the workspace cannot be created: {why}"))));
+    }
+    let name = fields.get("name").and_then(|v| v.as_str()).map_or("Untitled workspace", str::trim);
     create(tx, &WorkspaceRecord { id: ws, name: name.to_string(), owner: user, personal: false }, now).await?;
-    Ok(Some(Role::Owner))
+    Ok(Ok(Role::Owner))
 }
 
 /// Applies a batch to a workspace on behalf of device `device` of `user`.
@@ -100,8 +108,8 @@ pub(crate) async fn push<T: Tx>(
     let role = match tx.role(user, ws).await? {
         Some(r) => r,
         None => match claim(tx, ws, user, mutations, now).await? {
-            Some(r) => r,
-            None => return Ok(Err(PushRefused::NotFound)),
+            Ok(r) => r,
+            Err(refused) => return Ok(Err(refused)),
         },
     };
     if !role.can_write() {
@@ -117,12 +125,14 @@ pub(crate) async fn push<T: Tx>(
     let members = tx.members(ws).await?;
     let mut changed: Vec<Document> = out.writes.into_iter().map(|s| s.doc).collect();
     changed.sort_by_key(|d| d.version);
-    if tx.fans_out() && !changed.is_empty() {
+    let changed = out.tombstones.is_empty().then_some(changed);
+    if tx.fans_out() && out.head > after {
         // Other processes hear of it at commit, with the documents when they fit.
-        let frame = crate::live::changes_frame(ws, after, out.head, &changed, NOTICE_FRAME_BYTES);
+        let frame = crate::live::push_frame(ws, after, out.head, changed.as_deref(), NOTICE_FRAME_BYTES);
         tx.notify(&Notice::Frame { users: members.clone(), frame }).await?;
     }
-    Ok(Ok(PushCommit { response: PushResponse { seq: out.head, results: out.results }, after, changed, members }))
+    let response = PushResponse { seq: out.head, results: out.results, docs: out.docs, stale: out.stale };
+    Ok(Ok(PushCommit { response, after, changed, members }))
 }
 
 /// The workspaces a person is in: the personal one first, then by name.

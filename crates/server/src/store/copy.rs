@@ -89,7 +89,7 @@ const TABLES: &[(&str, &[(&str, Col)])] = &[
             ("at", Col::Int),
         ],
     ),
-    ("mutations", &[("mutation_id", Col::Uuid), ("workspace_id", Col::Uuid), ("result", Col::Text)]),
+    ("mutations", &[("workspace_id", Col::Uuid), ("device_num", Col::Int), ("mutation_id", Col::Uuid), ("result", Col::Text)]),
     ("teams", &[("id", Col::Uuid), ("name", Col::Text), ("created_by", Col::Uuid), ("created_at", Col::Int)]),
     ("team_members", &[("team_id", Col::Uuid), ("user_id", Col::Uuid), ("role", Col::Text)]),
     ("team_workspaces", &[("team_id", Col::Uuid), ("workspace_id", Col::Uuid)]),

@@ -47,13 +47,34 @@ pub struct Page {
 }
 
 impl Page {
-    /// Finishes a page read with one row more than `limit` (to learn whether more follow).
-    pub fn new(mut docs: Vec<PageDoc>, after: u64, limit: usize, seq: u64, total: Option<u64>) -> Page {
-        let more = docs.len() > limit;
-        docs.truncate(limit);
+    /// A page of `docs` read after `after`; `more` when others follow it.
+    pub fn new(docs: Vec<PageDoc>, after: u64, more: bool, seq: u64, total: Option<u64>) -> Page {
         let next = if more { docs.last().map_or(after, |d| d.version) } else { seq };
         Page { docs, next, more, seq, total }
     }
+}
+
+/// How many documents of a page (or a fetch), given their sizes in order:
+/// at most `limit`, and not past `budget` bytes unless the first alone is
+/// bigger. Both backends read sizes first and whole rows only for these, so
+/// a page of huge documents never sits in memory.
+pub(crate) fn page_cut(sizes: impl IntoIterator<Item = usize>, limit: usize, budget: usize) -> usize {
+    let mut bytes = 0usize;
+    let mut n = 0;
+    for b in sizes.into_iter().take(limit) {
+        if n > 0 && bytes.saturating_add(b) > budget {
+            break;
+        }
+        bytes = bytes.saturating_add(b);
+        n += 1;
+    }
+    n
+}
+
+/// A pull cursor as the databases store versions (signed 64-bit): a cursor
+/// past every possible version reads nothing.
+pub(crate) fn cursor(after: u64) -> i64 {
+    i64::try_from(after).unwrap_or(i64::MAX)
 }
 
 /// Stored fields text as a raw JSON value.
@@ -143,6 +164,9 @@ pub enum StoreError {
     /// bulk and runs the batch again).
     #[error("internal: document not preloaded")]
     Miss,
+    /// The request asks for more work than one request may cause.
+    #[error("{0}")]
+    Limit(String),
 }
 
 impl From<serde_json::Error> for StoreError {
@@ -241,5 +265,20 @@ impl Store {
             }
             Store::Postgres(p) => p.ping().await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_stop_at_their_byte_budget_but_hold_one_document() {
+        assert_eq!(page_cut([10, 10, 10], 2, 100), 2);
+        assert_eq!(page_cut([60, 60, 10], 10, 100), 1);
+        assert_eq!(page_cut([500, 1], 10, 100), 1, "one document bigger than the budget still makes a page");
+        assert_eq!(page_cut(Vec::<usize>::new(), 10, 100), 0);
+        assert_eq!(cursor(u64::MAX), i64::MAX);
+        assert_eq!(cursor(7), 7);
     }
 }

@@ -5,7 +5,7 @@
 //! Methods are `async` so that PostgreSQL can await its connection; SQLite
 //! runs them synchronously on a blocking thread (see [`super::ready`]).
 
-use super::{DeviceRecord, Notice, Page, SessionRecord, StoreError, UserRecord, WorkspaceRecord};
+use super::{DeviceRecord, Notice, Page, PageDoc, SessionRecord, StoreError, UserRecord, WorkspaceRecord};
 use crate::push::BatchOutput;
 use model::{Id, Mutation};
 use protocol::{DeviceInfo, Role, TeamMember, User, WorkspaceInfo};
@@ -97,8 +97,13 @@ pub(crate) trait Tx: Send {
     async fn run_batch(&mut self, ws: Id, head: u64, device: u64, mutations: &[Mutation]) -> Result<BatchOutput, StoreError>;
     /// Writes what a batch produced: documents, change log, results.
     async fn write_batch(&mut self, ws: Id, device: u64, out: &BatchOutput, now: i64) -> Result<(), StoreError>;
-    /// One page of the documents changed after `after`, read from one snapshot.
-    async fn changes(&mut self, ws: Id, after: u64, limit: usize) -> Result<Page, StoreError>;
+    /// One page of the documents changed after `after`, read from one
+    /// snapshot, cut by [`super::page_cut`].
+    async fn changes(&mut self, ws: Id, after: u64, limit: usize, budget: usize) -> Result<Page, StoreError>;
+    /// The current state of these documents of the workspace (unknown ids
+    /// left out), cut by [`super::page_cut`] in the order given; the ids
+    /// left for another call.
+    async fn fetch(&mut self, ws: Id, ids: &[Id], budget: usize) -> Result<(Vec<PageDoc>, Vec<Id>), StoreError>;
 
     // Teams.
 

@@ -63,6 +63,8 @@ pub struct TestServer {
     pub http: reqwest::Client,
     /// The server's data directory.
     pub dir: tempfile::TempDir,
+    /// The PostgreSQL database it runs on, if any.
+    pub db_url: Option<String>,
     _server: server::RunningServer,
     _db: Option<TestDb>,
 }
@@ -80,7 +82,8 @@ impl TestServer {
         config.database_url = db.as_ref().map(|d| d.url.clone());
         tweak(&mut config);
         let server = server::start(config).await.unwrap();
-        TestServer { base: format!("http://{}", server.addr()), http: http(), dir, _server: server, _db: db }
+        let db_url = db.as_ref().map(|d| d.url.clone());
+        TestServer { base: format!("http://{}", server.addr()), http: http(), dir, db_url, _server: server, _db: db }
     }
 
     /// One request; the status and the JSON body (`null` when there is none).
@@ -147,4 +150,50 @@ pub async fn signup_at(base: &str, name: &str) -> protocol::Session {
     let (s, v) = post_to(base, "/v1/auth/signup", None, body).await;
     assert_eq!(s, 200, "{v}");
     serde_json::from_value(v).unwrap()
+}
+
+/// A create mutation of a fresh document.
+pub fn create(kind: model::Kind, parent: Option<model::Id>, f: serde_json::Value) -> model::Mutation {
+    model::Mutation {
+        mutation_id: model::Id::now_v7(),
+        doc_id: model::Id::now_v7(),
+        base_version: 0,
+        op: model::Op::Create { kind, parent_id: parent, order_key: Some("V".into()), fields: fields(f) },
+    }
+}
+
+/// A set mutation.
+pub fn set(doc: model::Id, base: u64, f: serde_json::Value) -> model::Mutation {
+    model::Mutation { mutation_id: model::Id::now_v7(), doc_id: doc, base_version: base, op: model::Op::Set { fields: fields(f) } }
+}
+
+impl TestServer {
+    /// Pushes a batch; the status and the raw body.
+    pub async fn push(&self, token: &str, ws: model::Id, m: &[model::Mutation]) -> (u16, serde_json::Value) {
+        self.call(reqwest::Method::POST, &format!("/v1/workspaces/{ws}/push"), Some(token), Some(serde_json::json!({ "mutations": m })))
+            .await
+    }
+
+    /// Pushes a batch that must be answered 200.
+    pub async fn push_ok(&self, token: &str, ws: model::Id, m: &[model::Mutation]) -> protocol::PushResponse {
+        let (s, v) = self.push(token, ws, m).await;
+        assert_eq!(s, 200, "{v}");
+        serde_json::from_value(v).unwrap()
+    }
+
+    /// Every document of a workspace changed after `after`, page by page.
+    pub async fn pull_all(&self, token: &str, ws: model::Id, mut after: u64) -> Vec<model::Document> {
+        let mut docs = Vec::new();
+        for _ in 0..10_000 {
+            let (s, v) = self.call(reqwest::Method::GET, &format!("/v1/workspaces/{ws}/changes?after={after}"), Some(token), None).await;
+            assert_eq!(s, 200, "{v}");
+            let page: protocol::Changes = serde_json::from_value(v).unwrap();
+            docs.extend(page.docs);
+            after = page.next;
+            if !page.more {
+                return docs;
+            }
+        }
+        panic!("a pull never ended");
+    }
 }

@@ -3,9 +3,10 @@
 //! column by column for one `UNNEST` statement per table.
 
 use crate::push::{BatchOutput, DocSource, apply_batch};
-use crate::store::{Page, PageDoc, StoreError, raw_fields};
+use crate::store::{Page, PageDoc, StoreError, cursor, page_cut, raw_fields};
 use model::{Clock, Document, Id, Kind, Mutation, Op, Stored};
 use protocol::MutationResult;
+use protocol::limits::BATCH_LOAD_BYTES;
 use sqlx::postgres::{PgConnection, PgRow};
 use sqlx::{AssertSqlSafe, Row};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -69,14 +70,20 @@ impl DocColumns {
 }
 
 /// Documents for [`apply_batch`], loaded in bulk; a miss stops the batch,
-/// which is then run again with the missing rows loaded.
+/// which is then run again with the missing rows loaded. Every load walks
+/// the tree level by level with indexed lookups (by primary key going up,
+/// by the workspace's live-children index going down), so no push ever
+/// scans the table, however many documents other workspaces hold.
 #[derive(Default)]
 struct MemSource {
+    ws: Option<Id>,
     docs: HashMap<Id, Option<Stored>>,
-    children: HashMap<Id, Vec<Id>>,
+    children: HashMap<Id, Vec<(Id, Kind)>>,
     priors: HashMap<Id, MutationResult>,
     missing_docs: HashSet<Id>,
     missing_children: HashSet<Id>,
+    /// Bytes of fields loaded; preloading stops past the batch's budget.
+    bytes: usize,
 }
 
 impl DocSource for MemSource {
@@ -90,10 +97,12 @@ impl DocSource for MemSource {
         }
     }
 
-    fn children(&mut self, id: Id) -> Result<Vec<Id>, StoreError> {
-        match self.children.get(&id) {
-            Some(c) => Ok(c.clone()),
-            None => {
+    fn children(&mut self, id: Id) -> Result<Vec<(Id, Kind)>, StoreError> {
+        match (self.children.get(&id), self.docs.get(&id)) {
+            (Some(c), _) => Ok(c.clone()),
+            // Not stored (created by this batch): nothing stored is under it.
+            (None, Some(None)) => Ok(Vec::new()),
+            (None, _) => {
                 self.missing_children.insert(id);
                 Err(StoreError::Miss)
             }
@@ -105,68 +114,93 @@ impl DocSource for MemSource {
     }
 }
 
+/// Levels a preload walks at most (the tree is at most this deep, with room
+/// for data written before the limit existed).
+const LEVELS: usize = 4 * model::Limits::TREE_DEPTH;
+
 impl MemSource {
-    /// Loads these documents and all their ancestors.
+    /// Loads these documents and their ancestors: one primary-key lookup
+    /// per level, whole rows only while the batch's budget lasts.
     async fn load_up(&mut self, conn: &mut PgConnection, ids: Vec<Id>) -> Result<(), StoreError> {
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "WITH RECURSIVE up(id) AS (SELECT unnest($1::uuid[]) UNION SELECT d.parent_id FROM docs d JOIN up ON d.id = up.id WHERE d.parent_id IS NOT NULL)
-             SELECT {DOC_COLUMNS} FROM docs WHERE id IN (SELECT id FROM up)"
-        )))
-        .bind(&ids)
-        .fetch_all(&mut *conn)
-        .await?;
-        for id in ids {
-            self.docs.entry(id).or_insert(None);
-        }
-        for row in rows {
-            let s = stored(&row)?;
-            self.docs.insert(s.doc.id, Some(s));
+        let mut level: Vec<Id> = ids.into_iter().filter(|i| !self.docs.contains_key(i)).collect();
+        for _ in 0..LEVELS {
+            if level.is_empty() {
+                return Ok(());
+            }
+            let light = sqlx::query("SELECT id, parent_id, octet_length(fields) AS n FROM docs WHERE id = ANY($1)")
+                .bind(&level)
+                .fetch_all(&mut *conn)
+                .await?;
+            let mut whole = Vec::new();
+            let mut parents = Vec::new();
+            for r in &light {
+                let id: Id = r.try_get("id")?;
+                self.bytes += r.try_get::<i32, _>("n")? as usize;
+                if self.bytes <= BATCH_LOAD_BYTES {
+                    whole.push(id);
+                }
+                if let Some(p) = r.try_get::<Option<Id>, _>("parent_id")? {
+                    parents.push(p);
+                }
+            }
+            let found: HashSet<Id> = light.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?;
+            for id in &level {
+                if !found.contains(id) {
+                    self.docs.insert(*id, None);
+                }
+            }
+            if !whole.is_empty() {
+                for row in sqlx::query(AssertSqlSafe(format!("SELECT {DOC_COLUMNS} FROM docs WHERE id = ANY($1)")))
+                    .bind(&whole)
+                    .fetch_all(&mut *conn)
+                    .await?
+                {
+                    let s = stored(&row)?;
+                    self.docs.insert(s.doc.id, Some(s));
+                }
+            }
+            parents.sort();
+            parents.dedup();
+            level = parents.into_iter().filter(|p| !self.docs.contains_key(p)).collect();
         }
         Ok(())
     }
 
-    /// Loads the live subtrees under these documents.
+    /// Loads the live subtrees under these documents: ids and kinds only,
+    /// one indexed lookup of the workspace's live children per level.
     async fn load_down(&mut self, conn: &mut PgConnection, roots: Vec<Id>) -> Result<(), StoreError> {
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "WITH RECURSIVE down(id) AS (SELECT unnest($1::uuid[]) UNION SELECT d.id FROM docs d JOIN down ON d.parent_id = down.id WHERE d.deleted_seq IS NULL)
-             SELECT {DOC_COLUMNS} FROM docs WHERE id IN (SELECT id FROM down)"
-        )))
-        .bind(&roots)
-        .fetch_all(&mut *conn)
-        .await?;
-        // The query returns exactly the live subtree, so each row's parent
-        // is either in it or outside the subtree: one pass builds the lists.
-        let mut loaded = Vec::with_capacity(rows.len());
-        for row in rows {
-            loaded.push(stored(&row)?);
-        }
-        let mut fresh: HashMap<Id, Vec<Id>> = roots.iter().map(|r| (*r, Vec::new())).collect();
-        for s in &loaded {
-            fresh.entry(s.doc.id).or_default();
-        }
-        for s in loaded.iter().filter(|s| !s.doc.deleted) {
-            if let Some(parent) = s.doc.parent_id
-                && let Some(list) = fresh.get_mut(&parent)
-            {
-                list.push(s.doc.id);
+        let Some(ws) = self.ws else { return Ok(()) };
+        let mut level: Vec<Id> = roots.into_iter().filter(|r| !self.children.contains_key(r)).collect();
+        for _ in 0..LEVELS {
+            if level.is_empty() {
+                return Ok(());
             }
-        }
-        for (parent, kids) in fresh {
-            let list = self.children.entry(parent).or_default();
-            if list.is_empty() {
-                *list = kids;
-            } else {
-                let known: HashSet<Id> = list.iter().copied().collect();
-                list.extend(kids.into_iter().filter(|k| !known.contains(k)));
+            for id in &level {
+                self.children.insert(*id, Vec::new());
             }
-        }
-        for s in loaded {
-            self.docs.insert(s.doc.id, Some(s));
+            let rows =
+                sqlx::query("SELECT id, kind, parent_id FROM docs WHERE workspace_id = $1 AND parent_id = ANY($2) AND deleted_seq IS NULL")
+                    .bind(ws)
+                    .bind(&level)
+                    .fetch_all(&mut *conn)
+                    .await?;
+            let mut next = Vec::with_capacity(rows.len());
+            for r in rows {
+                let (id, parent): (Id, Id) = (r.try_get("id")?, r.try_get("parent_id")?);
+                let kind: String = r.try_get("kind")?;
+                let kind: Kind = kind.parse().map_err(|e: model::UnknownKind| StoreError::Corrupt(e.to_string()))?;
+                self.children.entry(parent).or_default().push((id, kind));
+                if !self.children.contains_key(&id) {
+                    next.push(id);
+                }
+            }
+            level = next;
         }
         Ok(())
     }
 
-    async fn preload(&mut self, conn: &mut PgConnection, mutations: &[Mutation]) -> Result<(), StoreError> {
+    async fn preload(&mut self, conn: &mut PgConnection, ws: Id, device: u64, mutations: &[Mutation]) -> Result<(), StoreError> {
+        self.ws = Some(ws);
         let mut ids: Vec<Id> = mutations.iter().map(|m| m.doc_id).collect();
         ids.extend(mutations.iter().filter_map(|m| match &m.op {
             Op::Create { parent_id, .. } | Op::Move { parent_id, .. } => *parent_id,
@@ -175,13 +209,19 @@ impl MemSource {
         ids.sort();
         ids.dedup();
         self.load_up(conn, ids).await?;
-        let deletes: Vec<Id> = mutations.iter().filter(|m| matches!(m.op, Op::Delete)).map(|m| m.doc_id).collect();
-        if !deletes.is_empty() {
-            self.load_down(conn, deletes).await?;
+        // Deletes cascade down; moved folders are measured down.
+        let down: Vec<Id> = mutations.iter().filter(|m| matches!(m.op, Op::Delete | Op::Move { .. })).map(|m| m.doc_id).collect();
+        if !down.is_empty() {
+            self.load_down(conn, down).await?;
         }
         let mids: Vec<Id> = mutations.iter().map(|m| m.mutation_id).collect();
         for row in
-            sqlx::query("SELECT mutation_id, result FROM mutations WHERE mutation_id = ANY($1)").bind(&mids).fetch_all(&mut *conn).await?
+            sqlx::query("SELECT mutation_id, result FROM mutations WHERE workspace_id = $1 AND device_num = $2 AND mutation_id = ANY($3)")
+                .bind(ws)
+                .bind(device as i64)
+                .bind(&mids)
+                .fetch_all(&mut *conn)
+                .await?
         {
             let result: String = row.try_get("result")?;
             self.priors.insert(row.try_get("mutation_id")?, serde_json::from_str(&result)?);
@@ -192,6 +232,8 @@ impl MemSource {
     async fn fill_misses(&mut self, conn: &mut PgConnection) -> Result<(), StoreError> {
         let docs: Vec<Id> = self.missing_docs.drain().collect();
         if !docs.is_empty() {
+            // Asked for by name now: past the budget too (the batch refuses it).
+            self.bytes = 0;
             self.load_up(conn, docs).await?;
         }
         let kids: Vec<Id> = self.missing_children.drain().collect();
@@ -201,6 +243,10 @@ impl MemSource {
         Ok(())
     }
 }
+
+/// Rounds of loading what a batch missed before giving up (each loads
+/// everything the batch reached; a handful is the most seen).
+const ROUNDS: usize = 64;
 
 /// Runs a batch from a source preloaded in bulk; a miss loads what was
 /// missing and runs the (pure, deterministic) batch again.
@@ -212,21 +258,32 @@ pub(super) async fn run(
     mutations: &[Mutation],
 ) -> Result<BatchOutput, StoreError> {
     let mut source = MemSource::default();
-    source.preload(conn, mutations).await?;
-    let mut rounds = 0;
-    loop {
+    source.preload(conn, ws, device, mutations).await?;
+    for _ in 0..ROUNDS {
         match apply_batch(&mut source, ws, head, device, mutations) {
-            Err(StoreError::Miss) if rounds < 256 => {
-                rounds += 1;
-                source.fill_misses(conn).await?;
-            }
+            Err(StoreError::Miss) => source.fill_misses(conn).await?,
             other => return other,
         }
     }
+    Err(StoreError::Limit(format!("this push needed more than {ROUNDS} rounds of reading; send fewer mutations per push")))
 }
 
 /// Writes a batch's documents, change log and results: one `UNNEST` statement per table.
 pub(super) async fn write(conn: &mut PgConnection, ws: Id, device: u64, out: &BatchOutput, now: i64) -> Result<(), StoreError> {
+    if !out.tombstones.is_empty() {
+        // Tombstones first: a later full write of the same document wins.
+        let ids: Vec<Id> = out.tombstones.iter().map(|(id, _)| *id).collect();
+        let seqs: Vec<i64> = out.tombstones.iter().map(|(_, c)| c.seq as i64).collect();
+        sqlx::query(
+            "UPDATE docs SET deleted_seq = t.seq, deleted_dev = $3, version = t.seq
+             FROM UNNEST($1::uuid[], $2::int8[]) AS t(id, seq) WHERE docs.id = t.id",
+        )
+        .bind(&ids)
+        .bind(&seqs)
+        .bind(device as i64)
+        .execute(&mut *conn)
+        .await?;
+    }
     if !out.writes.is_empty() {
         let mut cols = DocColumns::default();
         for s in &out.writes {
@@ -277,9 +334,11 @@ pub(super) async fn write(conn: &mut PgConnection, ws: Id, device: u64, out: &Ba
         let mids: Vec<Id> = out.new_results.iter().map(|r| r.mutation_id).collect();
         let results: Vec<String> = out.new_results.iter().map(serde_json::to_string).collect::<Result<_, _>>()?;
         sqlx::query(
-            "INSERT INTO mutations (mutation_id, workspace_id, result) SELECT t.mid, $1, t.result FROM UNNEST($2::uuid[], $3::text[]) AS t(mid, result)",
+            "INSERT INTO mutations (workspace_id, device_num, mutation_id, result)
+             SELECT $1, $2, t.mid, t.result FROM UNNEST($3::uuid[], $4::text[]) AS t(mid, result)",
         )
         .bind(ws)
+        .bind(device as i64)
         .bind(&mids)
         .bind(&results)
         .execute(&mut *conn)
@@ -288,39 +347,53 @@ pub(super) async fn write(conn: &mut PgConnection, ws: Id, device: u64, out: &Ba
     Ok(())
 }
 
-/// One page of documents changed after `after`, from one snapshot.
-pub(super) async fn changes(conn: &mut PgConnection, ws: Id, after: u64, limit: usize) -> Result<Page, StoreError> {
+fn page_doc(r: &PgRow, ws: Id) -> Result<PageDoc, StoreError> {
+    let kind: String = r.try_get("kind")?;
+    Ok(PageDoc {
+        id: r.try_get("id")?,
+        kind: kind.parse().map_err(|e: model::UnknownKind| StoreError::Corrupt(e.to_string()))?,
+        workspace_id: ws,
+        parent_id: r.try_get("parent_id")?,
+        order_key: r.try_get("order_key")?,
+        fields: raw_fields(r.try_get("fields")?)?,
+        deleted: r.try_get::<Option<i64>, _>("deleted_seq")?.is_some(),
+        version: r.try_get::<i64, _>("version")? as u64,
+    })
+}
+
+/// One page of documents changed after `after`, from one snapshot: sizes
+/// first, then whole rows only for those that fit.
+pub(super) async fn changes(conn: &mut PgConnection, ws: Id, after: u64, limit: usize, budget: usize) -> Result<Page, StoreError> {
     use sqlx::Connection;
     let mut tx = conn.begin().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
     let seq: i64 = sqlx::query_scalar("SELECT seq FROM workspaces WHERE id = $1").bind(ws).fetch_one(&mut *tx).await?;
-    let snapshot = if after == 0 { " AND deleted_seq IS NULL" } else { "" };
-    let rows = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {DOC_COLUMNS} FROM docs WHERE workspace_id = $1 AND version > $2{snapshot} ORDER BY version LIMIT $3"
+    let live = if after == 0 { " AND deleted_seq IS NULL" } else { "" };
+    let sizes: Vec<(i64, i32)> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT version, octet_length(fields) FROM docs WHERE workspace_id = $1 AND version > $2{live} ORDER BY version LIMIT $3"
     )))
     .bind(ws)
-    .bind(after as i64)
+    .bind(cursor(after))
     .bind((limit + 1) as i64)
     .fetch_all(&mut *tx)
     .await?;
-    let docs = rows
-        .iter()
-        .map(|r| {
-            let kind: String = r.try_get("kind")?;
-            Ok(PageDoc {
-                id: r.try_get("id")?,
-                kind: kind.parse().map_err(|e: model::UnknownKind| StoreError::Corrupt(e.to_string()))?,
-                workspace_id: ws,
-                parent_id: r.try_get("parent_id")?,
-                order_key: r.try_get("order_key")?,
-                fields: raw_fields(r.try_get("fields")?)?,
-                deleted: r.try_get::<Option<i64>, _>("deleted_seq")?.is_some(),
-                version: r.try_get::<i64, _>("version")? as u64,
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
+    let n = page_cut(sizes.iter().map(|s| s.1 as usize), limit, budget);
+    let mut docs = Vec::with_capacity(n);
+    if let Some(&(last, _)) = n.checked_sub(1).and_then(|i| sizes.get(i)) {
+        for r in sqlx::query(AssertSqlSafe(format!(
+            "SELECT {DOC_COLUMNS} FROM docs WHERE workspace_id = $1 AND version > $2 AND version <= $3{live} ORDER BY version"
+        )))
+        .bind(ws)
+        .bind(cursor(after))
+        .bind(last)
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            docs.push(page_doc(&r, ws)?);
+        }
+    }
     let total = if after == 0 {
-        let n: i64 = sqlx::query_scalar(AssertSqlSafe(format!("SELECT COUNT(*) FROM docs WHERE workspace_id = $1{snapshot}")))
+        let n: i64 = sqlx::query_scalar(AssertSqlSafe(format!("SELECT COUNT(*) FROM docs WHERE workspace_id = $1{live}")))
             .bind(ws)
             .fetch_one(&mut *tx)
             .await?;
@@ -329,5 +402,35 @@ pub(super) async fn changes(conn: &mut PgConnection, ws: Id, after: u64, limit: 
         None
     };
     tx.commit().await?;
-    Ok(Page::new(docs, after, limit, seq as u64, total))
+    Ok(Page::new(docs, after, sizes.len() > n, seq as u64, total))
+}
+
+/// These documents of a workspace as they are now, cut by their sizes.
+pub(super) async fn fetch(conn: &mut PgConnection, ws: Id, ids: &[Id], budget: usize) -> Result<(Vec<PageDoc>, Vec<Id>), StoreError> {
+    use sqlx::Connection;
+    let mut tx = conn.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+    let found: HashMap<Id, usize> =
+        sqlx::query_as::<_, (Id, i32)>("SELECT id, octet_length(fields) FROM docs WHERE workspace_id = $1 AND id = ANY($2)")
+            .bind(ws)
+            .bind(ids)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(|(i, n)| (i, n as usize))
+            .collect();
+    let present: Vec<Id> = ids.iter().copied().filter(|i| found.contains_key(i)).collect();
+    let n = page_cut(present.iter().map(|i| found[i]), present.len(), budget);
+    let (take, rest) = present.split_at(n);
+    let mut docs = Vec::with_capacity(n);
+    for r in sqlx::query(AssertSqlSafe(format!("SELECT {DOC_COLUMNS} FROM docs WHERE workspace_id = $1 AND id = ANY($2)")))
+        .bind(ws)
+        .bind(take)
+        .fetch_all(&mut *tx)
+        .await?
+    {
+        docs.push(page_doc(&r, ws)?);
+    }
+    tx.commit().await?;
+    Ok((docs, rest.to_vec()))
 }

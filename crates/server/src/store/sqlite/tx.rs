@@ -3,7 +3,7 @@
 
 use super::batch;
 use crate::push::BatchOutput;
-use crate::store::{DeviceRecord, Notice, Page, SessionRecord, StoreError, Tx, UserRecord, WorkspaceRecord};
+use crate::store::{DeviceRecord, Notice, Page, PageDoc, SessionRecord, StoreError, Tx, UserRecord, WorkspaceRecord};
 use model::{Id, Mutation};
 use protocol::{DeviceInfo, Role, TeamMember, User, WorkspaceInfo};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -312,8 +312,12 @@ impl Tx for SqliteTx<'_> {
         batch::write(self.conn, ws, device, out, now)
     }
 
-    async fn changes(&mut self, ws: Id, after: u64, limit: usize) -> Result<Page, StoreError> {
-        batch::changes(self.conn, ws, after, limit)
+    async fn changes(&mut self, ws: Id, after: u64, limit: usize, budget: usize) -> Result<Page, StoreError> {
+        batch::changes(self.conn, ws, after, limit, budget)
+    }
+
+    async fn fetch(&mut self, ws: Id, ids: &[Id], budget: usize) -> Result<(Vec<PageDoc>, Vec<Id>), StoreError> {
+        batch::fetch(self.conn, ws, ids, budget)
     }
 
     async fn insert_team(&mut self, team: Id, name: &str, by: Id, now: i64) -> Result<(), StoreError> {

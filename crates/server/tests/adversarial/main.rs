@@ -1,0 +1,19 @@
+//! The adversarial suite: the server attacked as a stranger on the internet
+//! (or one hostile account) would attack a self-hosted team server with open
+//! sign-up. Each module is one family of attack; each test was written to
+//! fail on the code before the fix and runs on both storage backends where
+//! storage is involved. Extend it: a new hole gets a test here first.
+//!
+//! | module | what it attacks |
+//! |---|---|
+//! | `amplification` | small requests that make the server do, store or send a lot |
+//! | `inputs` | values that break storage or cross tenants: control characters, cursors, ids |
+//! | `batches` | batches that wedge one backend and not the other |
+
+#[path = "../support/mod.rs"]
+#[macro_use]
+mod support;
+
+mod amplification;
+mod batches;
+mod inputs;
