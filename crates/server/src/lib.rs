@@ -6,6 +6,7 @@
 
 mod account;
 mod auth;
+mod client_addr;
 mod error;
 mod lifecycle;
 mod limit;
@@ -47,6 +48,8 @@ pub struct Config {
     pub mail_outbox: Option<PathBuf>,
     /// How long a password-reset token is valid.
     pub reset_token_ttl: Duration,
+    /// Reverse proxies whose `X-Forwarded-For`/`Forwarded` headers name the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Config {
@@ -61,6 +64,7 @@ impl Config {
             mail_from: "apisync <apisync@localhost>".into(),
             mail_outbox: None,
             reset_token_ttl: Duration::from_secs(protocol::limits::RESET_TOKEN_SECS),
+            trusted_proxies: Vec::new(),
         }
     }
 }
