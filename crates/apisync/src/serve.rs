@@ -44,6 +44,47 @@ pub struct ServeArgs {
     /// [default: <data-dir>/mail-outbox].
     #[arg(long, env = "APISYNC_MAIL_OUTBOX", value_name = "DIR")]
     mail_outbox: Option<PathBuf>,
+
+    /// Seconds a client has to send a request's headers; also how long an
+    /// idle keep-alive connection waits for its next request.
+    #[arg(long, env = "APISYNC_HEADER_TIMEOUT", value_name = "SECS", default_value_t = server::DEFAULT_HEADER_TIMEOUT.as_secs())]
+    header_timeout: u64,
+
+    /// Seconds a connection may go without a byte moving either way before
+    /// it is closed: a stalled upload, a client that stopped reading.
+    #[arg(long, env = "APISYNC_IDLE_TIMEOUT", value_name = "SECS", default_value_t = server::DEFAULT_IDLE_TIMEOUT.as_secs())]
+    idle_timeout: u64,
+
+    /// Connections open at once; more are closed as they arrive
+    /// [default: the open-file limit, raised to its maximum, less 128; at least 64].
+    #[arg(long, env = "APISYNC_MAX_CONNECTIONS", value_name = "N")]
+    max_connections: Option<usize>,
+
+    /// Connections open at once from one client address (an IPv6 /64
+    /// counts as one); --trusted-proxy addresses are exempt.
+    #[arg(
+        long,
+        env = "APISYNC_MAX_CONNECTIONS_PER_ADDRESS",
+        value_name = "N",
+        default_value_t = server::DEFAULT_MAX_CONNECTIONS_PER_ADDRESS
+    )]
+    max_connections_per_address: usize,
+
+    /// A reverse proxy in front of the server, as an address or a CIDR range
+    /// (e.g. 10.0.0.0/8); repeat for more (the variable takes a comma-separated
+    /// list). Requests from these name the client in X-Forwarded-For (or
+    /// Forwarded); from anywhere else those headers are ignored.
+    #[arg(long = "trusted-proxy", env = "APISYNC_TRUSTED_PROXIES", value_name = "CIDR", value_delimiter = ',')]
+    trusted_proxies: Vec<String>,
+}
+
+/// An address or CIDR range: `10.0.0.5`, `10.0.0.0/8`, `fd00::/8`.
+fn parse_proxy(text: &str) -> Result<ipnet::IpNet, String> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .map(|net| net.trunc())
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("'{text}' is not an address or CIDR range like 10.0.0.0/8"))
 }
 
 fn default_data_dir() -> anyhow::Result<PathBuf> {
@@ -84,6 +125,30 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     config.smtp_url = args.smtp_url.filter(|u| !u.is_empty());
     config.mail_from = args.mail_from;
     config.mail_outbox = args.mail_outbox;
+    if args.header_timeout == 0 || args.idle_timeout == 0 {
+        anyhow::bail!("--header-timeout and --idle-timeout must be at least 1 second");
+    }
+    if args.max_connections == Some(0) || args.max_connections_per_address == 0 {
+        anyhow::bail!("--max-connections and --max-connections-per-address must be at least 1");
+    }
+    config.header_timeout = Duration::from_secs(args.header_timeout);
+    config.idle_timeout = Duration::from_secs(args.idle_timeout);
+    config.max_connections_per_address = args.max_connections_per_address;
+    // Empty entries (an empty variable, a trailing comma) name nothing.
+    config.trusted_proxies = args
+        .trusted_proxies
+        .iter()
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| parse_proxy(p).map_err(|e| anyhow::anyhow!("--trusted-proxy: {e}")))
+        .collect::<anyhow::Result<_>>()?;
+    if let Some(max) = args.max_connections {
+        // Without --max-connections the server derives the cap from the raised limit itself.
+        let fits = server::descriptors::raise_limit().map(server::descriptors::max_connections_for);
+        if let Some(fits) = fits.filter(|&fits| max > fits) {
+            tracing::warn!(max, fits, "--max-connections is above what the open-file limit allows; accepts will fail before the cap");
+        }
+        config.max_connections = Some(max);
+    }
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let running = server::start(config).await?;
@@ -130,6 +195,34 @@ pub fn redact(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn trusted_proxies_are_addresses_or_ranges() {
+        assert_eq!(super::parse_proxy("10.1.2.3/8").unwrap().to_string(), "10.0.0.0/8");
+        assert_eq!(super::parse_proxy(" 192.0.2.7 ").unwrap().to_string(), "192.0.2.7/32");
+        assert_eq!(super::parse_proxy("fd00::/8").unwrap().to_string(), "fd00::/8");
+        assert_eq!(super::parse_proxy("::1").unwrap().to_string(), "::1/128");
+        assert!(super::parse_proxy("nginx").unwrap_err().contains("CIDR"));
+        assert!(super::parse_proxy("10.0.0.0/33").is_err());
+    }
+
+    #[test]
+    fn connection_flags_parse_with_their_defaults() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            serve: super::ServeArgs,
+        }
+        let cli = Cli::try_parse_from(["serve", "--trusted-proxy", "10.0.0.0/8", "--trusted-proxy", "127.0.0.1"]).unwrap();
+        assert_eq!(cli.serve.trusted_proxies.len(), 2);
+        assert_eq!(cli.serve.header_timeout, 30);
+        assert_eq!(cli.serve.idle_timeout, 60);
+        assert_eq!(cli.serve.max_connections, None);
+        assert_eq!(cli.serve.max_connections_per_address, 256);
+        let cli = Cli::try_parse_from(["serve", "--max-connections", "100", "--idle-timeout", "90"]).unwrap();
+        assert_eq!((cli.serve.max_connections, cli.serve.idle_timeout), (Some(100), 90));
+    }
+
     #[test]
     fn passwords_are_redacted() {
         assert_eq!(super::redact("postgres://app:s3cret@db:5432/x"), "postgres://app:***@db:5432/x");

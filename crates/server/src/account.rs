@@ -2,17 +2,17 @@
 //! The rules (the device limit above all) are in `rules::accounts`.
 
 use crate::auth::{Caller, hash_password, new_token, token_hash, verify_password};
+use crate::client_addr::ClientAddr;
 use crate::error::{Body, Failure};
 use crate::rules::accounts::{self, SignIn};
 use crate::store::{Tx, read, transact};
 use crate::{AppState, now_ms, validate};
 use axum::Json;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use model::Id;
 use protocol::limits::{MAX_DEVICES, MAX_PASSWORD_CHARS};
 use protocol::{ApiError, DeviceInfo, DeviceLimitDetails, Devices, ErrorCode, LoginRequest, Me, Session, SignupRequest, User};
-use std::net::SocketAddr;
 
 fn bad(message: impl Into<String>) -> Failure {
     Failure::new(ErrorCode::BadRequest, message)
@@ -45,11 +45,7 @@ pub async fn signup(State(state): State<AppState>, Body(req): Body<SignupRequest
 }
 
 /// `POST /v1/auth/login`.
-pub async fn login(
-    State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    Body(req): Body<LoginRequest>,
-) -> Result<Json<Session>, Failure> {
+pub async fn login(State(state): State<AppState>, addr: ClientAddr, Body(req): Body<LoginRequest>) -> Result<Json<Session>, Failure> {
     let login = validate::login(&req.user)?.to_string();
     let device = device(&req.device)?;
     // Failures count against the account and the client address alike.

@@ -52,8 +52,23 @@ pub fn bearer(parts: &Parts) -> Option<&str> {
     parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
 }
 
-/// Resolves a token to its caller, refusing revoked and expired sessions.
+/// Resolves a token to its caller, refusing revoked and expired sessions,
+/// and records that the device was seen.
 pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<Caller, Failure> {
+    let mut caller = check_session(state, token).await?;
+    let now = crate::now_ms();
+    // Remember the device was seen, at most once a minute: no write per request.
+    if now - caller.device.last_seen_at > 60_000 {
+        let num = caller.device.num;
+        transact!(state.store, |tx| tx.touch(num, now))?;
+        caller.device.last_seen_at = now;
+    }
+    Ok(caller)
+}
+
+/// Resolves a token to its caller, refusing revoked and expired sessions,
+/// without counting this as the device being seen.
+pub async fn check_session(state: &AppState, token: Option<&str>) -> Result<Caller, Failure> {
     let Some(token) = token else {
         return Err(Failure::new(ErrorCode::Unauthorized, "sign in first: send Authorization: Bearer TOKEN (apisync login does this)"));
     };
@@ -92,11 +107,6 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<Calle
             ErrorCode::SessionExpired,
             "this session expired after a long time unused; sign in again with `apisync login`",
         ));
-    }
-    // Remember the device was seen, at most once a minute: no write per request.
-    if now - device.last_seen_at > 60_000 {
-        let num = device.num;
-        transact!(state.store, |tx| tx.touch(num, now))?;
     }
     Ok(Caller { user, device })
 }

@@ -6,9 +6,14 @@
 
 mod account;
 mod auth;
+mod client_addr;
+mod conn_caps;
+pub mod descriptors;
 mod error;
+mod idle_stream;
 mod lifecycle;
 mod limit;
+mod listener;
 mod live;
 pub mod mail;
 pub mod push;
@@ -22,6 +27,7 @@ mod validate;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{delete, get, post};
+pub use listener::{DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -52,6 +58,18 @@ pub struct Config {
     /// Pushes read and applied at once; more wait (up to
     /// [`PUSH_QUEUE_WAIT`], then 503). Each may hold a 32 MiB body in memory.
     pub max_concurrent_pushes: usize,
+    /// A request's head must arrive within this, and a keep-alive
+    /// connection may wait this long for its next request.
+    pub header_timeout: Duration,
+    /// A connection on which no byte moves this long is closed.
+    pub idle_timeout: Duration,
+    /// Connections open at once [default: the raised RLIMIT_NOFILE less headroom].
+    pub max_connections: Option<usize>,
+    /// Connections open at once from one client address (an IPv6 /64);
+    /// trusted proxies are exempt.
+    pub max_connections_per_address: usize,
+    /// Reverse proxies whose `X-Forwarded-For`/`Forwarded` headers name the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// How long a push waits for its turn before the server answers 503.
@@ -70,6 +88,11 @@ impl Config {
             mail_outbox: None,
             reset_token_ttl: Duration::from_secs(protocol::limits::RESET_TOKEN_SECS),
             max_concurrent_pushes: 4,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_connections: None,
+            max_connections_per_address: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -119,10 +142,11 @@ impl RunningServer {
         self.addr
     }
 
-    /// Stops accepting, finishes requests in flight, and returns.
+    /// Stops accepting, lets requests in flight finish (for 10 s at most),
+    /// closes live connections, and returns.
     pub async fn shutdown(self) -> std::io::Result<()> {
         let _ = self.stop.send(true);
-        // Live connections would hold graceful shutdown open forever.
+        // Live connections never end by themselves.
         self.hub.close_all();
         self.task.await.unwrap_or(Ok(()))
     }
@@ -233,15 +257,20 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         mails: Arc::new(mails),
         pushes: Arc::new(tokio::sync::Semaphore::new(config_pushes)),
     };
-    let (stop, mut stopped) = tokio::sync::watch::channel(false);
-    let app = router(state);
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                let _ = stopped.wait_for(|s| *s).await;
-            })
-            .await
-    });
-    tracing::info!(%addr, "apisync server listening");
+    let bounds = listener::Bounds {
+        header_timeout: state.config.header_timeout,
+        idle_timeout: state.config.idle_timeout,
+        max_connections: state.config.max_connections.unwrap_or_else(descriptors::default_max_connections),
+        max_connections_per_address: state.config.max_connections_per_address,
+        trusted_proxies: state.config.trusted_proxies.clone().into(),
+    };
+    tracing::info!(
+        %addr,
+        max_connections = bounds.max_connections,
+        per_address = bounds.max_connections_per_address,
+        "apisync server listening"
+    );
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(listener::serve(listener, router(state), bounds, stopped));
     Ok(RunningServer { addr, stop, task, hub })
 }

@@ -2,16 +2,16 @@
 //! password change, and deleting the account.
 
 use crate::auth::{Caller, hash_password, new_token, token_hash, verify_password};
+use crate::client_addr::ClientAddr;
 use crate::error::{Body, Failure};
 use crate::rules::accounts::{self, AccountDeletion};
 use crate::store::{Tx, read, transact};
 use crate::{AppState, now_ms, validate};
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use protocol::limits::MAX_PASSWORD_CHARS;
 use protocol::{Accepted, ChangePassword, ErrorCode, ForgotPassword, LiveMessage, RecoverUsername, ResetPassword};
-use std::net::SocketAddr;
 
 const RESET: &str = "password_reset";
 
@@ -20,7 +20,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 }
 
 /// Counts a mail request against the account and the address; refuses past the limit.
-fn mail_limit(state: &AppState, who: &str, addr: SocketAddr) -> Result<(), Failure> {
+fn mail_limit(state: &AppState, who: &str, addr: ClientAddr) -> Result<(), Failure> {
     let keys = [format!("mail-user:{}", who.trim().to_lowercase()), format!("mail-addr:{}", addr.ip())];
     let now = now_ms();
     if let Some(wait) = state.mails.blocked(&keys, now) {
@@ -45,7 +45,7 @@ fn accepted(message: &str) -> (StatusCode, Json<Accepted>) {
 /// account exists, so nobody learns who has one.
 pub async fn forgot_password(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    addr: ClientAddr,
     Body(req): Body<ForgotPassword>,
 ) -> Result<(StatusCode, Json<Accepted>), Failure> {
     mail_limit(&state, &req.user, addr)?;
@@ -106,7 +106,7 @@ pub async fn reset_password(State(state): State<AppState>, Body(req): Body<Reset
 /// `POST /v1/auth/username/recover`.
 pub async fn recover_username(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    addr: ClientAddr,
     Body(req): Body<RecoverUsername>,
 ) -> Result<(StatusCode, Json<Accepted>), Failure> {
     mail_limit(&state, &req.email, addr)?;

@@ -3,34 +3,70 @@
 //! when they are small.
 
 use crate::AppState;
-use crate::auth::{authenticate, bearer};
+use crate::auth::{authenticate, bearer, check_session};
 use crate::error::Failure;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::request::Parts;
 use axum::response::Response;
 use model::Id;
-use protocol::LiveMessage;
+use protocol::{ErrorCode, LiveMessage};
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 /// Frames queued per connection before a slow device is cut off (it
 /// reconnects and pulls, so nothing is lost).
 const QUEUE: usize = 64;
 const PING_EVERY: Duration = Duration::from_secs(30);
+/// A write to the socket that takes longer means the device stopped reading.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Live connections of one device at once; a new one closes the device's
+/// oldest, so a device reconnecting after a network change always gets in.
+pub const MAX_LIVE_PER_DEVICE: usize = 4;
+/// When storage cannot say whether a session still holds, ask again after this.
+const RECHECK_RETRY: Duration = Duration::from_secs(60);
 
-enum Frame {
-    Text(Utf8Bytes),
+/// Why a connection ends; delivered beside the frame queue, so a full
+/// queue cannot hold it up.
+#[derive(Clone)]
+enum Ending {
     Close,
+    /// Send this `signed_out` frame, then close.
+    SignedOut(Utf8Bytes),
 }
 
 struct Conn {
     id: u64,
     device_num: u64,
-    tx: mpsc::Sender<Frame>,
+    tx: mpsc::Sender<Utf8Bytes>,
+    end: watch::Sender<Option<Ending>>,
+}
+
+impl Conn {
+    /// Ends the connection; the first reason given wins.
+    fn end(&self, ending: Ending) {
+        self.end.send_if_modified(|current| {
+            if current.is_some() {
+                return false;
+            }
+            *current = Some(ending);
+            true
+        });
+    }
+}
+
+/// One connection's side of the hub.
+struct Handle {
+    id: u64,
+    frames: mpsc::Receiver<Utf8Bytes>,
+    end: watch::Receiver<Option<Ending>>,
+}
+
+fn signed_out(reason: String) -> Ending {
+    Ending::SignedOut(Utf8Bytes::from(serde_json::to_string(&LiveMessage::SignedOut { reason }).unwrap_or_default()))
 }
 
 /// Who is connected, by user.
@@ -38,6 +74,8 @@ struct Conn {
 pub struct Hub {
     conns: Mutex<HashMap<Id, Vec<Conn>>>,
     next: AtomicU64,
+    /// Set by [`Hub::close_all`]: connections that arrive later end at once.
+    closed: AtomicBool,
 }
 
 impl Hub {
@@ -45,11 +83,28 @@ impl Hub {
         self.conns.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn add(&self, user: Id, device_num: u64) -> (u64, mpsc::Receiver<Frame>) {
-        let (tx, rx) = mpsc::channel(QUEUE);
+    fn add(&self, user: Id, device_num: u64) -> Handle {
+        let (tx, frames) = mpsc::channel(QUEUE);
+        let (end_tx, end) = watch::channel(None);
         let id = self.next.fetch_add(1, Ordering::Relaxed);
-        self.lock().entry(user).or_default().push(Conn { id, device_num, tx });
-        (id, rx)
+        let conn = Conn { id, device_num, tx, end: end_tx };
+        let mut conns = self.lock();
+        if self.closed.load(Ordering::Relaxed) {
+            conn.end(Ending::Close);
+        }
+        let list = conns.entry(user).or_default();
+        // Oldest first: the device's oldest connections make room for this one.
+        let mut open = list.iter().filter(|c| c.device_num == device_num).count();
+        list.retain(|c| {
+            if c.device_num != device_num || open < MAX_LIVE_PER_DEVICE {
+                return true;
+            }
+            c.end(Ending::Close);
+            open -= 1;
+            false
+        });
+        list.push(conn);
+        Handle { id, frames, end }
     }
 
     fn remove(&self, user: Id, conn: u64) {
@@ -70,8 +125,8 @@ impl Hub {
             for c in conns.get(user).into_iter().flatten() {
                 // A full queue means the device is not keeping up: close it;
                 // it reconnects and pulls what it missed.
-                if c.tx.try_send(Frame::Text(frame.clone())).is_err() {
-                    let _ = c.tx.try_send(Frame::Close);
+                if c.tx.try_send(frame.clone()).is_err() {
+                    c.end(Ending::Close);
                 }
             }
         }
@@ -79,18 +134,18 @@ impl Hub {
 
     /// Tells a device's connections it was signed out, and closes them.
     pub fn sign_out(&self, user: Id, device_num: u64, reason: String) {
-        let frame = serde_json::to_string(&LiveMessage::SignedOut { reason }).unwrap_or_default();
-        let frame = Utf8Bytes::from(frame);
+        let ending = signed_out(reason);
         for c in self.lock().get(&user).into_iter().flatten().filter(|c| c.device_num == device_num) {
-            let _ = c.tx.try_send(Frame::Text(frame.clone()));
-            let _ = c.tx.try_send(Frame::Close);
+            c.end(ending.clone());
         }
     }
 
-    /// Closes every connection (at shutdown).
+    /// Closes every connection, and any that arrive later (at shutdown).
     pub fn close_all(&self) {
-        for c in self.lock().values().flatten() {
-            let _ = c.tx.try_send(Frame::Close);
+        let conns = self.lock();
+        self.closed.store(true, Ordering::Relaxed);
+        for c in conns.values().flatten() {
+            c.end(Ending::Close);
         }
     }
 }
@@ -151,31 +206,115 @@ pub async fn live(
 ) -> Result<Response, Failure> {
     let token = bearer(&parts).map(str::to_string).or(q.token);
     let caller = authenticate(&state, token.as_deref()).await?;
+    // Kept to look at the session again when it would expire.
+    let token = token.unwrap_or_default();
     // Devices only answer pings, so small buffers keep idle connections cheap.
     Ok(ws.read_buffer_size(4 * 1024).write_buffer_size(0).max_message_size(64 * 1024).on_upgrade(move |socket| async move {
-        let (conn, rx) = state.hub.add(caller.user.id, caller.device.num);
-        serve(socket, rx, caller.device.id).await;
-        state.hub.remove(caller.user.id, conn);
+        let handle = state.hub.add(caller.user.id, caller.device.num);
+        let id = handle.id;
+        let session = Session { state: state.clone(), token, last_seen_at: caller.device.last_seen_at };
+        serve(socket, handle, caller.device.id, session).await;
+        state.hub.remove(caller.user.id, id);
     }))
 }
 
-async fn serve(mut socket: WebSocket, mut rx: mpsc::Receiver<Frame>, device_id: Id) {
-    let hello = serde_json::to_string(&LiveMessage::Hello { device_id }).unwrap_or_default();
-    if socket.send(Message::Text(hello.into())).await.is_err() {
+/// The session a connection lives on: it ends when the session would.
+struct Session {
+    state: AppState,
+    token: String,
+    last_seen_at: i64,
+}
+
+/// What a look at the session found.
+enum Verdict {
+    /// Still valid; look again after this long.
+    Until(Duration),
+    /// Over: tell the device why.
+    Over(String),
+}
+
+impl Session {
+    /// How long until the session would expire unused.
+    fn remaining(&self) -> Duration {
+        let idle = i64::try_from(self.state.config.session_idle_timeout.as_millis()).unwrap_or(i64::MAX);
+        // One past the moment `authenticate` starts refusing.
+        let expires = self.last_seen_at.saturating_add(idle).saturating_add(1);
+        Duration::from_millis(u64::try_from(expires.saturating_sub(crate::now_ms())).unwrap_or(0))
+    }
+
+    /// Looks at the session again, without counting the live socket as use.
+    async fn check(&mut self) -> Verdict {
+        match check_session(&self.state, Some(&self.token)).await {
+            Ok(caller) => {
+                self.last_seen_at = caller.device.last_seen_at;
+                Verdict::Until(self.remaining().max(Duration::from_secs(1)))
+            }
+            Err(Failure(e))
+                if matches!(
+                    e.code,
+                    ErrorCode::SessionExpired | ErrorCode::SessionRevoked | ErrorCode::Unauthorized | ErrorCode::AccountDeleted
+                ) =>
+            {
+                Verdict::Over(e.message)
+            }
+            Err(Failure(e)) => {
+                tracing::warn!(error = %e.message, "could not check a live connection's session; checking again later");
+                Verdict::Until(RECHECK_RETRY)
+            }
+        }
+    }
+}
+
+/// Sends one message, giving up after [`WRITE_TIMEOUT`]; whether it went.
+async fn send(socket: &mut WebSocket, msg: Message) -> bool {
+    matches!(tokio::time::timeout(WRITE_TIMEOUT, socket.send(msg)).await, Ok(Ok(())))
+}
+
+/// Says goodbye as `ending` asks, each write bounded.
+async fn finish(socket: &mut WebSocket, ending: Option<Ending>) {
+    if let Some(Ending::SignedOut(frame)) = ending
+        && !send(socket, Message::Text(frame)).await
+    {
         return;
     }
-    let mut ping = tokio::time::interval(PING_EVERY);
+    send(socket, Message::Close(None)).await;
+}
+
+async fn serve(mut socket: WebSocket, handle: Handle, device_id: Id, mut session: Session) {
+    let Handle { mut frames, mut end, .. } = handle;
+    let hello = serde_json::to_string(&LiveMessage::Hello { device_id }).unwrap_or_default();
+    if !send(&mut socket, Message::Text(hello.into())).await {
+        return;
+    }
+    // Pings are traffic, so they must come more often than the idle timeout cuts.
+    let every = PING_EVERY.min(session.state.config.idle_timeout / 2).max(Duration::from_millis(100));
+    let mut ping = tokio::time::interval(every);
     ping.tick().await;
+    let expiry = tokio::time::sleep(session.remaining());
+    tokio::pin!(expiry);
     loop {
         tokio::select! {
-            frame = rx.recv() => match frame {
-                Some(Frame::Text(t)) => {
-                    if socket.send(Message::Text(t)).await.is_err() {
+            biased;
+            _ = end.changed() => {
+                let ending = end.borrow_and_update().clone();
+                finish(&mut socket, ending).await;
+                break;
+            }
+            _ = &mut expiry => match session.check().await {
+                Verdict::Until(wait) => expiry.as_mut().reset(tokio::time::Instant::now() + wait),
+                Verdict::Over(reason) => {
+                    finish(&mut socket, Some(signed_out(reason))).await;
+                    break;
+                }
+            },
+            frame = frames.recv() => match frame {
+                Some(t) => {
+                    if !send(&mut socket, Message::Text(t)).await {
                         break;
                     }
                 }
-                Some(Frame::Close) | None => {
-                    let _ = socket.send(Message::Close(None)).await;
+                None => {
+                    finish(&mut socket, None).await;
                     break;
                 }
             },
@@ -184,7 +323,7 @@ async fn serve(mut socket: WebSocket, mut rx: mpsc::Receiver<Frame>, device_id: 
                 Some(Ok(_)) => {}
             },
             _ = ping.tick() => {
-                if socket.send(Message::Ping(Default::default())).await.is_err() {
+                if !send(&mut socket, Message::Ping(Default::default())).await {
                     break;
                 }
             }

@@ -9,6 +9,10 @@
 //! | `amplification` | small requests that make the server do, store or send a lot |
 //! | `inputs` | values that break storage or cross tenants: control characters, cursors, ids |
 //! | `batches` | batches that wedge one backend and not the other |
+//! | `connections` | half-sent requests, stalled bodies, connection floods, live sockets that never read or outlive their session, spoofed client addresses |
+//!
+//! Descriptor exhaustion under a lowered `RLIMIT_NOFILE` is its own test
+//! binary (`tests/descriptors.rs`): the limit is the whole process's.
 
 #[path = "../support/mod.rs"]
 #[macro_use]
@@ -16,4 +20,5 @@ mod support;
 
 mod amplification;
 mod batches;
+mod connections;
 mod inputs;
