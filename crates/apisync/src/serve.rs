@@ -76,6 +76,20 @@ pub struct ServeArgs {
     /// Forwarded); from anywhere else those headers are ignored.
     #[arg(long = "trusted-proxy", env = "APISYNC_TRUSTED_PROXIES", value_name = "CIDR", value_delimiter = ',')]
     trusted_proxies: Vec<String>,
+
+    /// Sign-ups allowed per client address per hour; 0 closes sign-up (the
+    /// operator creates accounts some other way, e.g. opening it briefly).
+    #[arg(long, env = "APISYNC_SIGNUPS_PER_HOUR", value_name = "N", default_value_t = protocol::limits::SIGNUPS_PER_HOUR)]
+    signups_per_hour: u32,
+
+    /// Pushes read and applied at once (each may hold a 32 MiB body); more
+    /// wait their turn for up to 30 s, then hear 503.
+    #[arg(long, env = "APISYNC_MAX_CONCURRENT_PUSHES", value_name = "N", default_value_t = 4)]
+    max_concurrent_pushes: usize,
+
+    /// Password hashes computed at once (argon2id, about 19 MiB each) [default: the number of cores, at least 2].
+    #[arg(long, env = "APISYNC_MAX_CONCURRENT_HASHES", value_name = "N")]
+    max_concurrent_hashes: Option<usize>,
 }
 
 /// An address or CIDR range: `10.0.0.5`, `10.0.0.0/8`, `fd00::/8`.
@@ -130,6 +144,17 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     if args.max_connections == Some(0) || args.max_connections_per_address == 0 {
         anyhow::bail!("--max-connections and --max-connections-per-address must be at least 1");
+    }
+    config.limits.signups = server::limit::Policy::Window { max: args.signups_per_hour, window_ms: 3_600_000 };
+    if args.max_concurrent_pushes == 0 {
+        anyhow::bail!("--max-concurrent-pushes must be at least 1");
+    }
+    config.max_concurrent_pushes = args.max_concurrent_pushes;
+    if let Some(n) = args.max_concurrent_hashes {
+        if n == 0 {
+            anyhow::bail!("--max-concurrent-hashes must be at least 1");
+        }
+        config.max_concurrent_hashes = n;
     }
     config.header_timeout = Duration::from_secs(args.header_timeout);
     config.idle_timeout = Duration::from_secs(args.idle_timeout);

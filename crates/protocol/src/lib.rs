@@ -49,8 +49,15 @@ pub mod limits {
     pub const MAX_NAME_CHARS: usize = 254;
     /// Longest username.
     pub const MAX_USERNAME_CHARS: usize = 64;
-    /// Failed sign-ins per account, and per client address, in one window.
+    /// Failed sign-ins per client address in one window (then 429).
     pub const LOGIN_FAILURES: usize = 10;
+    /// Guesses at one account answered at once; after them each waits for
+    /// its turn, twice as long after each failure.
+    pub const ACCOUNT_FREE_GUESSES: u32 = 5;
+    /// The longest wait between turns for guesses at one account, in seconds.
+    pub const ACCOUNT_MAX_DELAY_SECS: u64 = 300;
+    /// Sign-ups per client address per hour (a server may set 0: sign-up closed).
+    pub const SIGNUPS_PER_HOUR: u32 = 10;
     /// The window of [`LOGIN_FAILURES`], in seconds (15 minutes).
     pub const LOGIN_WINDOW_SECS: u64 = 15 * 60;
     /// Reset and recovery mails per account, and per client address, per hour.

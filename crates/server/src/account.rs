@@ -4,6 +4,8 @@
 use crate::auth::{Caller, hash_password, new_token, token_hash, verify_password};
 use crate::client_addr::ClientAddr;
 use crate::error::{Body, Failure};
+use crate::guard::{self, Target};
+use crate::limit::{Policy, Verdict};
 use crate::rules::accounts::{self, SignIn};
 use crate::store::{Tx, read, transact};
 use crate::{AppState, now_ms, validate};
@@ -23,19 +25,28 @@ fn device(d: &DeviceInfo) -> Result<DeviceInfo, Failure> {
     Ok(DeviceInfo { id: d.id, name: validate::name("device name", &d.name)?.to_string() })
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Failure> {
-    tokio::task::spawn_blocking(f).await.map_err(|_| Failure::new(ErrorCode::Internal, "the server failed to check the password"))
-}
-
 /// `POST /v1/auth/signup`: the account, its personal workspace, and this
-/// device signed in, all in one transaction.
-pub async fn signup(State(state): State<AppState>, Body(req): Body<SignupRequest>) -> Result<Json<Session>, Failure> {
+/// device signed in, all in one transaction. Counted per client address
+/// before any work (a server may close sign-up altogether).
+pub async fn signup(State(state): State<AppState>, addr: ClientAddr, Body(req): Body<SignupRequest>) -> Result<Json<Session>, Failure> {
     let email = validate::email(&req.email)?.to_string();
     let username = validate::username(&req.username)?.to_string();
     validate::password(&req.password)?;
     let device = device(&req.device)?;
+    let policy = state.config.limits.signups;
+    if let Policy::Window { max: 0, .. } = policy {
+        return Err(Failure::new(ErrorCode::Forbidden, "sign-up is closed on this server; ask its operator for an account"));
+    }
+    if let Verdict::Refused { retry } = state.counters.attempt(&guard::address_key("signups", addr.ip()), policy, now_ms()).await? {
+        tracing::warn!(address = %addr.ip(), "sign-up refused: too many from this address");
+        return Err(Failure::new(
+            ErrorCode::RateLimited,
+            format!("too many sign-ups from this address; try again {}", crate::limit::readable(retry)),
+        )
+        .retry_after(retry));
+    }
     let password = req.password.clone();
-    let hash = blocking(move || hash_password(&password)).await??;
+    let hash = guard::hashing(&state, move || hash_password(&password)).await??;
     let user = User { id: Id::now_v7(), email, username };
     let token = new_token()?;
     let (th, now, u) = (token_hash(&token), now_ms(), user.clone());
@@ -44,44 +55,41 @@ pub async fn signup(State(state): State<AppState>, Body(req): Body<SignupRequest
     session(&state, user, token, signed).await
 }
 
-/// `POST /v1/auth/login`.
+/// `POST /v1/auth/login`: the password is checked only once the attempt
+/// is counted (see `guard`), and against a real hash even for unknown
+/// logins, so neither the answer nor its timing tells who has an account.
 pub async fn login(State(state): State<AppState>, addr: ClientAddr, Body(req): Body<LoginRequest>) -> Result<Json<Session>, Failure> {
     let login = validate::login(&req.user)?.to_string();
     let device = device(&req.device)?;
-    // Failures count against the account and the client address alike.
-    let limits = [format!("login:{}", login.to_lowercase()), format!("addr:{}", addr.ip())];
-    let now = now_ms();
-    if let Some(wait) = state.logins.blocked(&limits, now) {
-        return Err(Failure::new(
-            ErrorCode::RateLimited,
-            format!(
-                "too many failed sign-ins for this account or from this address; try again {} (at most {} failures in {} minutes)",
-                crate::limit::readable(wait),
-                protocol::limits::LOGIN_FAILURES,
-                protocol::limits::LOGIN_WINDOW_SECS / 60
-            ),
-        ));
-    }
+    let (l, device_id) = (login.clone(), device.id);
+    let (found, known) = read!(state.store, |tx| async {
+        let found = tx.user_by_login(&l).await?;
+        let known = match &found {
+            Some(u) => tx.device_known(u.user.id, device_id).await?,
+            None => false,
+        };
+        Ok::<_, crate::store::StoreError>((found, known))
+    })?;
+    let target = match &found {
+        Some(u) if known => Target::Device(u.user.id, device_id),
+        Some(u) => Target::Account(u.user.id),
+        None => Target::Unknown(login.clone()),
+    };
+    let attempt = guard::begin(&state, addr.ip(), target).await?;
     let wrong = || Failure::new(ErrorCode::InvalidCredentials, "wrong username, email or password; check them and try again");
     if req.password.chars().count() > MAX_PASSWORD_CHARS {
-        state.logins.hit(&limits, now);
         return Err(wrong());
     }
-    let l = login.clone();
-    let found = read!(state.store, |tx| tx.user_by_login(&l))?;
     let password = req.password.clone();
-    // Verify against a real hash even for unknown users, so timing does not
-    // tell which accounts exist.
     let phc = found.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| state.dummy_hash.to_string());
-    let ok = blocking(move || verify_password(&password, &phc)).await?;
+    let ok = guard::hashing(&state, move || verify_password(&password, &phc)).await?;
     let Some(found) = found.filter(|_| ok) else {
-        tracing::info!(user = %login, "failed sign-in");
-        state.logins.hit(&limits, now);
+        tracing::info!(user = %login, address = %addr.ip(), "failed sign-in");
         return Err(wrong());
     };
-    state.logins.clear(&limits[0]);
+    attempt.succeeded(&state).await?;
     let token = new_token()?;
-    let (th, uid, replace) = (token_hash(&token), found.user.id, req.replace_device);
+    let (th, uid, replace, now) = (token_hash(&token), found.user.id, req.replace_device, now_ms());
     let signed = transact!(state.store, |tx| accounts::sign_in(tx, uid, &device, &th, replace, now))?;
     session(&state, found.user, token, signed).await
 }

@@ -17,12 +17,24 @@ impl Failure {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Failure {
         Failure(ApiError::new(code, message))
     }
+
+    /// Says when to try again: `details.retry_after_secs` in the body and
+    /// a `Retry-After` header.
+    pub fn retry_after(mut self, wait: std::time::Duration) -> Failure {
+        self.0.details = Some(serde_json::json!({ "retry_after_secs": wait.as_secs().max(1) }));
+        self
+    }
 }
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.0.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(ErrorBody { error: self.0 })).into_response()
+        let retry = self.0.details.as_ref().and_then(|d| d.get("retry_after_secs")).and_then(|v| v.as_u64());
+        let mut response = (status, Json(ErrorBody { error: self.0 })).into_response();
+        if let Some(secs) = retry {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+        }
+        response
     }
 }
 

@@ -10,12 +10,14 @@ mod client_addr;
 mod conn_caps;
 pub mod descriptors;
 mod error;
+mod guard;
 mod idle_stream;
 mod lifecycle;
-mod limit;
+pub mod limit;
 mod listener;
 mod live;
 pub mod mail;
+mod mail_queue;
 pub mod push;
 mod rules;
 pub mod store;
@@ -58,6 +60,12 @@ pub struct Config {
     /// Pushes read and applied at once; more wait (up to
     /// [`PUSH_QUEUE_WAIT`], then 503). Each may hold a 32 MiB body in memory.
     pub max_concurrent_pushes: usize,
+    /// The rate limits (failed sign-ins, guesses at an account, sign-ups, mails).
+    pub limits: limit::Limits,
+    /// Password hashes computed at once (each argon2 run takes ~19 MiB).
+    pub max_concurrent_hashes: usize,
+    /// How long a password check waits for a hashing turn before 503.
+    pub hash_wait: Duration,
     /// A request's head must arrive within this, and a keep-alive
     /// connection may wait this long for its next request.
     pub header_timeout: Duration,
@@ -88,6 +96,9 @@ impl Config {
             mail_outbox: None,
             reset_token_ttl: Duration::from_secs(protocol::limits::RESET_TOKEN_SECS),
             max_concurrent_pushes: 4,
+            limits: limit::Limits::default(),
+            max_concurrent_hashes: std::thread::available_parallelism().map_or(2, |n| n.get()).max(2),
+            hash_wait: Duration::from_secs(10),
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             max_connections: None,
@@ -118,12 +129,12 @@ pub struct AppState {
     config: Arc<Config>,
     /// Verified against for unknown users so timing hides who exists.
     dummy_hash: Arc<str>,
-    /// Password resets and username recovery.
-    mailer: Arc<mail::Mailer>,
-    /// Failed sign-ins per account and per client address.
-    logins: Arc<limit::Limiter>,
-    /// Reset and recovery mails per account and per client address.
-    mails: Arc<limit::Limiter>,
+    /// Password resets and username recovery, sent off the request path.
+    mail_queue: mail_queue::MailQueue,
+    /// Every rate limit's counts.
+    counters: Arc<limit::Counters>,
+    /// Turns to hash a password.
+    hashing: Arc<tokio::sync::Semaphore>,
     /// Turns to read and apply a push.
     pushes: Arc<tokio::sync::Semaphore>,
 }
@@ -244,18 +255,24 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let outbox = config.mail_outbox.clone().unwrap_or_else(|| config.data_dir.join("mail-outbox"));
     let mailer = mail::Mailer::new(config.smtp_url.as_deref(), &config.mail_from, outbox).map_err(StartError::Mail)?;
     tracing::info!(mail = %mailer.describe(), "password-reset mail");
-    let logins = limit::Limiter::new(protocol::limits::LOGIN_FAILURES, Duration::from_secs(protocol::limits::LOGIN_WINDOW_SECS));
-    let mails = limit::Limiter::new(protocol::limits::MAIL_REQUESTS_PER_HOUR, Duration::from_secs(3600));
-    let config_pushes = config.max_concurrent_pushes.max(1);
+    let counters = Arc::new(limit::Counters::for_store(&store));
+    let mail_queue = mail_queue::MailQueue::start(mail_queue::Worker {
+        store: store.clone(),
+        mailer: Arc::new(mailer),
+        counters: counters.clone(),
+        per_account: config.limits.mails,
+        reset_ttl: config.reset_token_ttl,
+    });
+    let (pushes, hashes) = (config.max_concurrent_pushes.max(1), config.max_concurrent_hashes.max(1));
     let state = AppState {
         store,
         hub: hub.clone(),
         config: Arc::new(config),
         dummy_hash,
-        mailer: Arc::new(mailer),
-        logins: Arc::new(logins),
-        mails: Arc::new(mails),
-        pushes: Arc::new(tokio::sync::Semaphore::new(config_pushes)),
+        mail_queue,
+        counters,
+        hashing: Arc::new(tokio::sync::Semaphore::new(hashes)),
+        pushes: Arc::new(tokio::sync::Semaphore::new(pushes)),
     };
     let bounds = listener::Bounds {
         header_timeout: state.config.header_timeout,

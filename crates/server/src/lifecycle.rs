@@ -1,9 +1,12 @@
 //! The account's life cycle: password reset and username recovery by mail,
 //! password change, and deleting the account.
 
-use crate::auth::{Caller, hash_password, new_token, token_hash, verify_password};
+use crate::auth::{Caller, hash_password, token_hash, verify_password};
 use crate::client_addr::ClientAddr;
 use crate::error::{Body, Failure};
+use crate::guard::{self, Target};
+use crate::limit::{Verdict, readable};
+use crate::mail_queue::{self, MailJob};
 use crate::rules::accounts::{self, AccountDeletion};
 use crate::store::{Tx, read, transact};
 use crate::{AppState, now_ms, validate};
@@ -13,71 +16,32 @@ use axum::http::StatusCode;
 use protocol::limits::MAX_PASSWORD_CHARS;
 use protocol::{Accepted, ChangePassword, ErrorCode, ForgotPassword, LiveMessage, RecoverUsername, ResetPassword};
 
-const RESET: &str = "password_reset";
-
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Failure> {
-    tokio::task::spawn_blocking(f).await.map_err(|_| Failure::new(ErrorCode::Internal, "the server failed to check the password"))
-}
-
-/// Counts a mail request against the account and the address; refuses past the limit.
-fn mail_limit(state: &AppState, who: &str, addr: ClientAddr) -> Result<(), Failure> {
-    let keys = [format!("mail-user:{}", who.trim().to_lowercase()), format!("mail-addr:{}", addr.ip())];
-    let now = now_ms();
-    if let Some(wait) = state.mails.blocked(&keys, now) {
-        return Err(Failure::new(
-            ErrorCode::RateLimited,
-            format!(
-                "too many reset or recovery requests; try again {} (at most {} an hour)",
-                crate::limit::readable(wait),
-                protocol::limits::MAIL_REQUESTS_PER_HOUR
-            ),
-        ));
-    }
-    state.mails.hit(&keys, now);
-    Ok(())
-}
-
 fn accepted(message: &str) -> (StatusCode, Json<Accepted>) {
     (StatusCode::ACCEPTED, Json(Accepted { message: message.into() }))
 }
 
-/// `POST /v1/auth/password/forgot`: the same answer whether or not the
-/// account exists, so nobody learns who has one.
+/// Counts a reset or recovery request against the client address (the
+/// worker counts it against the account too); refuses past the limit.
+async fn mail_limit(state: &AppState, addr: ClientAddr) -> Result<(), Failure> {
+    let policy = state.config.limits.mails;
+    if let Verdict::Refused { retry } = state.counters.attempt(&guard::address_key("mail", addr.ip()), policy, now_ms()).await? {
+        tracing::warn!(address = %addr.ip(), "reset or recovery refused: too many from this address");
+        return Err(Failure::new(ErrorCode::RateLimited, format!("too many reset or recovery requests; try again {}", readable(retry)))
+            .retry_after(retry));
+    }
+    Ok(())
+}
+
+/// `POST /v1/auth/password/forgot`: the same answer, at once, whether or
+/// not the account exists; the mail goes out from the queue.
 pub async fn forgot_password(
     State(state): State<AppState>,
     addr: ClientAddr,
     Body(req): Body<ForgotPassword>,
 ) -> Result<(StatusCode, Json<Accepted>), Failure> {
-    mail_limit(&state, &req.user, addr)?;
     let login = validate::login(&req.user)?.to_string();
-    if let Some(found) = read!(state.store, |tx| tx.user_by_login(&login))? {
-        let token = new_token()?.replacen("aps_", "apr_", 1);
-        let ttl = state.config.reset_token_ttl;
-        let (th, uid, expires) = (token_hash(&token), found.user.id, now_ms() + ttl.as_millis() as i64);
-        transact!(state.store, |tx| tx.put_token(&th, uid, RESET, expires))?;
-        let minutes = ttl.as_secs().div_ceil(60);
-        // Lines stay short so the message needs no transfer encoding and
-        // the token reads the same in a mail client and in an outbox file.
-        let body = format!(
-            "Hello {user},\n\nsomebody (hopefully you) asked to reset the password\n\
-             of your apisync account. Within {minutes} minutes, run\n\n\
-             \x20   apisync password reset --server SERVER_URL \\\n\
-             \x20       --token {token}\n\n\
-             where SERVER_URL is the address you sign in to. The token\n\
-             works once. Every device of the account signs in again.\n\
-             If you did not ask for this, ignore this message: your\n\
-             password stays as it is.\n",
-            user = found.user.username
-        );
-        if let Err(e) = state.mailer.send(&found.user.email, "Reset your apisync password", body).await {
-            tracing::error!(error = %e, "could not send a password-reset mail");
-            return Err(Failure::new(
-                ErrorCode::Unavailable,
-                "the server could not send mail right now; try again later or ask its operator",
-            ));
-        }
-        tracing::info!(user = %found.user.username, "password-reset mail sent");
-    }
+    mail_limit(&state, addr).await?;
+    state.mail_queue.submit(MailJob::Reset { login })?;
     Ok(accepted("if that account exists, a reset token is on its way to its email address"))
 }
 
@@ -86,14 +50,14 @@ pub async fn forgot_password(
 pub async fn reset_password(State(state): State<AppState>, Body(req): Body<ResetPassword>) -> Result<StatusCode, Failure> {
     validate::password(&req.password)?;
     let (th, now) = (token_hash(req.token.trim()), now_ms());
-    let Some(user) = transact!(state.store, |tx| tx.take_token(&th, RESET, now))? else {
+    let Some(user) = transact!(state.store, |tx| tx.take_token(&th, mail_queue::RESET, now))? else {
         return Err(Failure::new(
             ErrorCode::InvalidToken,
             "this reset token is unknown, already used or expired; ask for a new one with `apisync password forgot`",
         ));
     };
     let password = req.password.clone();
-    let hash = blocking(move || hash_password(&password)).await??;
+    let hash = guard::hashing(&state, move || hash_password(&password)).await??;
     let reason = "the password was reset".to_string();
     let r = reason.clone();
     for num in transact!(state.store, |tx| accounts::set_password(tx, user, &hash, None, &r, now))? {
@@ -103,49 +67,38 @@ pub async fn reset_password(State(state): State<AppState>, Body(req): Body<Reset
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `POST /v1/auth/username/recover`.
+/// `POST /v1/auth/username/recover`: like `forgot`, the same answer for everyone.
 pub async fn recover_username(
     State(state): State<AppState>,
     addr: ClientAddr,
     Body(req): Body<RecoverUsername>,
 ) -> Result<(StatusCode, Json<Accepted>), Failure> {
-    mail_limit(&state, &req.email, addr)?;
     let email = validate::login(&req.email)?.to_string();
-    let e = email.clone();
-    if let Some(found) = read!(state.store, |tx| tx.user_by_login(&e))?.filter(|u| u.user.email.eq_ignore_ascii_case(&email)) {
-        let body = format!(
-            "Hello,\n\nthe username of the apisync account with this\n\
-             email address is:\n\n\x20   {user}\n\n\
-             Sign in with\n\n\x20   apisync login --server SERVER_URL --user {user}\n",
-            user = found.user.username
-        );
-        if let Err(e) = state.mailer.send(&found.user.email, "Your apisync username", body).await {
-            tracing::error!(error = %e, "could not send a username-recovery mail");
-            return Err(Failure::new(
-                ErrorCode::Unavailable,
-                "the server could not send mail right now; try again later or ask its operator",
-            ));
-        }
-    }
+    mail_limit(&state, addr).await?;
+    state.mail_queue.submit(MailJob::Username { email })?;
     Ok(accepted("if an account has that email, its username is on its way there"))
 }
 
 /// `POST /v1/account/password`: this device stays signed in, the others sign in again.
+/// A wrong current password counts like a failed sign-in.
 pub async fn change_password(
     State(state): State<AppState>,
     caller: Caller,
+    addr: ClientAddr,
     Body(req): Body<ChangePassword>,
 ) -> Result<StatusCode, Failure> {
     validate::password(&req.new)?;
     let uid = caller.user.id;
     let found =
         read!(state.store, |tx| tx.user(uid))?.ok_or_else(|| Failure::new(ErrorCode::AccountDeleted, "this account no longer exists"))?;
+    let attempt = guard::begin(&state, addr.ip(), Target::Device(uid, caller.device.id)).await?;
     let (current, phc) = (req.current.clone(), found.password_hash.clone());
-    if req.current.chars().count() > MAX_PASSWORD_CHARS || !blocking(move || verify_password(&current, &phc)).await? {
+    if req.current.chars().count() > MAX_PASSWORD_CHARS || !guard::hashing(&state, move || verify_password(&current, &phc)).await? {
         return Err(Failure::new(ErrorCode::InvalidCredentials, "the current password is wrong; nothing was changed"));
     }
+    attempt.succeeded(&state).await?;
     let new = req.new.clone();
-    let hash = blocking(move || hash_password(&new)).await??;
+    let hash = guard::hashing(&state, move || hash_password(&new)).await??;
     let reason = format!("the password was changed on '{}'", caller.device.name);
     let (r, keep, now) = (reason.clone(), caller.device.num, now_ms());
     for num in transact!(state.store, |tx| accounts::set_password(tx, uid, &hash, Some(keep), &r, now))? {

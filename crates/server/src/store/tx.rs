@@ -50,6 +50,8 @@ pub(crate) trait Tx: Send {
     async fn session(&mut self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError>;
     /// Whether this token hash belonged to an account since deleted.
     async fn session_gone(&mut self, token_hash: &str) -> Result<bool, StoreError>;
+    /// Whether this device has ever signed in to this account.
+    async fn device_known(&mut self, user: Id, device: Id) -> Result<bool, StoreError>;
     /// Records that a device was seen at `now` (never moves back).
     async fn touch(&mut self, num: u64, now: i64) -> Result<(), StoreError>;
 
@@ -130,6 +132,16 @@ pub(crate) trait Tx: Send {
     async fn set_shared(&mut self, team: Id, ws: Id, shared: bool) -> Result<bool, StoreError>;
     /// The roles a person has in the teams a workspace is shared with.
     async fn team_roles_in(&mut self, ws: Id, user: Id) -> Result<Vec<Role>, StoreError>;
+
+    // Rate-limit counters (see `crate::limit`).
+
+    /// A counter, held against other writers of the same key until the
+    /// transaction ends.
+    async fn counter(&mut self, key: &str) -> Result<Option<crate::limit::Entry>, StoreError>;
+    /// Stores a counter, or forgets it.
+    async fn set_counter(&mut self, key: &str, entry: Option<crate::limit::Entry>) -> Result<(), StoreError>;
+    /// Forgets counters that expired before `now`.
+    async fn sweep_counters(&mut self, now: i64) -> Result<(), StoreError>;
 
     // Other processes.
 

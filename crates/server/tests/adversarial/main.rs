@@ -9,6 +9,7 @@
 //! | `amplification` | small requests that make the server do, store or send a lot |
 //! | `inputs` | values that break storage or cross tenants: control characters, cursors, ids |
 //! | `batches` | batches that wedge one backend and not the other |
+//! | `signin` | guessing passwords, and turning the limits against the people they protect |
 //! | `connections` | half-sent requests, stalled bodies, connection floods, live sockets that never read or outlive their session, spoofed client addresses |
 //!
 //! Descriptor exhaustion under a lowered `RLIMIT_NOFILE` is its own test
@@ -22,3 +23,4 @@ mod amplification;
 mod batches;
 mod connections;
 mod inputs;
+mod signin;

@@ -141,6 +141,16 @@ DROP INDEX change_log_mutation;
 DROP INDEX docs_parent;
 CREATE INDEX docs_live_children ON docs (workspace_id, parent_id) WHERE deleted_seq IS NULL;
 "#,
+    r#"
+CREATE TABLE rate_limits (
+    key text PRIMARY KEY,
+    count integer NOT NULL,
+    since bigint NOT NULL,
+    next_at bigint NOT NULL,
+    until bigint NOT NULL
+);
+CREATE INDEX rate_limits_until ON rate_limits (until);
+"#,
 ];
 
 /// Applies the migrations this database has not had yet.

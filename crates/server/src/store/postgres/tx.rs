@@ -2,6 +2,7 @@
 //! statement or two on one connection.
 
 use super::{CHANNEL, Envelope, PgStore, batch};
+use crate::limit::Entry;
 use crate::push::BatchOutput;
 use crate::store::{DeviceRecord, Notice, Page, PageDoc, SessionRecord, StoreError, Tx, UserRecord, WorkspaceRecord};
 use model::{Id, Mutation};
@@ -192,6 +193,15 @@ impl Tx for PgTx<'_> {
     async fn session_gone(&mut self, token_hash: &str) -> Result<bool, StoreError> {
         Ok(sqlx::query("SELECT 1 FROM gone_sessions WHERE token_hash = $1")
             .bind(token_hash)
+            .fetch_optional(&mut *self.conn)
+            .await?
+            .is_some())
+    }
+
+    async fn device_known(&mut self, user: Id, device: Id) -> Result<bool, StoreError> {
+        Ok(sqlx::query("SELECT 1 FROM devices WHERE user_id = $1 AND device_id = $2")
+            .bind(user)
+            .bind(device)
             .fetch_optional(&mut *self.conn)
             .await?
             .is_some())
@@ -485,6 +495,50 @@ impl Tx for PgTx<'_> {
         .fetch_all(&mut *self.conn)
         .await?;
         rows.iter().map(|r| role(r)).collect()
+    }
+
+    async fn counter(&mut self, key: &str) -> Result<Option<Entry>, StoreError> {
+        // Attempts on one key, in any process, take turns: the lock holds
+        // even while the key has no row yet.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7358200452))").bind(key).execute(&mut *self.conn).await?;
+        let row = sqlx::query("SELECT count, since, next_at, until FROM rate_limits WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&mut *self.conn)
+            .await?;
+        row.map(|r| {
+            Ok(Entry {
+                count: r.try_get::<i32, _>("count")? as u32,
+                since: r.try_get("since")?,
+                next: r.try_get("next_at")?,
+                until: r.try_get("until")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn set_counter(&mut self, key: &str, entry: Option<Entry>) -> Result<(), StoreError> {
+        match entry {
+            Some(e) => {
+                sqlx::query(
+                    "INSERT INTO rate_limits (key, count, since, next_at, until) VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (key) DO UPDATE SET count = excluded.count, since = excluded.since, next_at = excluded.next_at, until = excluded.until",
+                )
+                .bind(key)
+                .bind(i32::try_from(e.count).unwrap_or(i32::MAX))
+                .bind(e.since)
+                .bind(e.next)
+                .bind(e.until)
+                .execute(&mut *self.conn)
+                .await?
+            }
+            None => sqlx::query("DELETE FROM rate_limits WHERE key = $1").bind(key).execute(&mut *self.conn).await?,
+        };
+        Ok(())
+    }
+
+    async fn sweep_counters(&mut self, now: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM rate_limits WHERE until < $1").bind(now).execute(&mut *self.conn).await?;
+        Ok(())
     }
 
     async fn notify(&mut self, notice: &Notice) -> Result<(), StoreError> {

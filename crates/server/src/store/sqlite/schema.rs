@@ -135,6 +135,16 @@ DROP TABLE mutations;
 ALTER TABLE mutations_v2 RENAME TO mutations;
 DROP INDEX change_log_mutation;
 "#,
+    r#"
+CREATE TABLE rate_limits (
+    key TEXT PRIMARY KEY,
+    count INTEGER NOT NULL,
+    since INTEGER NOT NULL,
+    next_at INTEGER NOT NULL,
+    until INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX rate_limits_until ON rate_limits (until);
+"#,
 ];
 
 /// Applies the migrations this database has not had yet.

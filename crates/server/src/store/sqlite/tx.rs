@@ -2,6 +2,7 @@
 //! statement or two on one connection.
 
 use super::batch;
+use crate::limit::Entry;
 use crate::push::BatchOutput;
 use crate::store::{DeviceRecord, Notice, Page, PageDoc, SessionRecord, StoreError, Tx, UserRecord, WorkspaceRecord};
 use model::{Id, Mutation};
@@ -180,6 +181,15 @@ impl Tx for SqliteTx<'_> {
 
     async fn session_gone(&mut self, token_hash: &str) -> Result<bool, StoreError> {
         exists(self.conn, "SELECT 1 FROM gone_sessions WHERE token_hash = ?1", token_hash)
+    }
+
+    async fn device_known(&mut self, user: Id, device: Id) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM devices WHERE user_id = ?1 AND device_id = ?2")?
+            .query_row(params![user.to_string(), device.to_string()], |_| Ok(()))
+            .optional()?
+            .is_some())
     }
 
     async fn touch(&mut self, num: u64, now: i64) -> Result<(), StoreError> {
@@ -412,6 +422,32 @@ impl Tx for SqliteTx<'_> {
         )?;
         let rows = stmt.query_map(params![ws.to_string(), user.to_string()], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
         rows.iter().map(|r| role(r)).collect()
+    }
+
+    async fn counter(&mut self, key: &str) -> Result<Option<Entry>, StoreError> {
+        // One writer: the transaction holds every key already.
+        Ok(self
+            .conn
+            .prepare_cached("SELECT count, since, next_at, until FROM rate_limits WHERE key = ?1")?
+            .query_row([key], |r| Ok(Entry { count: r.get::<_, i64>(0)? as u32, since: r.get(1)?, next: r.get(2)?, until: r.get(3)? }))
+            .optional()?)
+    }
+
+    async fn set_counter(&mut self, key: &str, entry: Option<Entry>) -> Result<(), StoreError> {
+        match entry {
+            Some(e) => self.conn.execute(
+                "INSERT INTO rate_limits (key, count, since, next_at, until) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (key) DO UPDATE SET count = excluded.count, since = excluded.since, next_at = excluded.next_at, until = excluded.until",
+                params![key, e.count as i64, e.since, e.next, e.until],
+            )?,
+            None => self.conn.execute("DELETE FROM rate_limits WHERE key = ?1", [key])?,
+        };
+        Ok(())
+    }
+
+    async fn sweep_counters(&mut self, now: i64) -> Result<(), StoreError> {
+        self.conn.execute("DELETE FROM rate_limits WHERE until < ?1", [now])?;
+        Ok(())
     }
 
     async fn notify(&mut self, _notice: &Notice) -> Result<(), StoreError> {
