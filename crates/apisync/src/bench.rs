@@ -55,7 +55,8 @@ impl ChildServer {
         let dir = tempfile::tempdir().context("cannot make a temporary data directory")?;
         let exe = std::env::current_exe().context("cannot find the apisync binary")?;
         let mut cmd = Command::new(exe);
-        cmd.args(["serve", "--addr", "127.0.0.1:0", "--data-dir"]).arg(dir.path());
+        // The bench signs up hundreds of accounts from one address.
+        cmd.args(["serve", "--addr", "127.0.0.1:0", "--signups-per-hour", "1000000", "--data-dir"]).arg(dir.path());
         if let Some(url) = database_url {
             cmd.args(["--database-url", url]);
         }
@@ -100,6 +101,14 @@ impl Api {
             req = req.bearer_auth(t);
         }
         let resp = req.send().await?;
+        if !resp.status().is_success() {
+            bail!("{path}: {} {}", resp.status(), resp.text().await.unwrap_or_default());
+        }
+        Ok(resp.json().await?)
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str, token: &str) -> anyhow::Result<T> {
+        let resp = self.http.get(format!("{}{path}", self.base)).bearer_auth(token).send().await?;
         if !resp.status().is_success() {
             bail!("{path}: {} {}", resp.status(), resp.text().await.unwrap_or_default());
         }
@@ -498,9 +507,16 @@ async fn fan_out(api: &Api, server: &ChildServer, args: &BenchArgs, report: &mut
     api.push(&owner.token, shared, &[create]).await?;
     let team: Value = api.post("/v1/teams", Some(&owner.token), &json!({ "name": "bench" })).await?;
     let team_id = team["id"].as_str().context("no team id")?.to_string();
-    for i in 1..accounts {
-        api.post_ok(&format!("/v1/teams/{team_id}/members"), &owner.token, &json!({ "user": format!("bench-fan-{i}"), "role": "editor" }))
-            .await?;
+    for (i, member) in sessions.iter().enumerate().skip(1) {
+        api.post_ok(
+            &format!("/v1/teams/{team_id}/invitations"),
+            &owner.token,
+            &json!({ "user": format!("bench-fan-{i}"), "role": "editor" }),
+        )
+        .await?;
+        let list: protocol::Invitations = api.get("/v1/invitations", &member[0].token).await?;
+        let invitation = list.invitations.first().context("the invitation did not arrive")?;
+        api.post_ok(&format!("/v1/invitations/{}/accept", invitation.id), &member[0].token, &json!({})).await?;
     }
     api.post_ok(&format!("/v1/workspaces/{shared}/share"), &owner.token, &json!({ "team_id": team_id })).await?;
 

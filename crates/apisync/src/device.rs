@@ -22,8 +22,25 @@ pub enum WorkspaceCmd {
         #[command(flatten)]
         json: Json,
     },
-    /// Share a workspace with a team: every member gets it with their team role.
+    /// Share a workspace you own with a team you administer: every member gets it with their team role.
     Share {
+        /// The workspace's name or id.
+        workspace: String,
+        /// The team's name or id.
+        #[arg(long)]
+        team: String,
+        #[command(flatten)]
+        json: Json,
+    },
+    /// List the teams a workspace you own is shared with.
+    Shares {
+        /// The workspace's name or id.
+        workspace: String,
+        #[command(flatten)]
+        json: Json,
+    },
+    /// Stop sharing a workspace with a team (its owner, or an admin of the team).
+    Unshare {
         /// The workspace's name or id.
         workspace: String,
         /// The team's name or id.
@@ -189,6 +206,8 @@ pub async fn workspace(g: &Globals, c: WorkspaceCmd) -> anyhow::Result<()> {
             Ok(())
         }
         WorkspaceCmd::Share { workspace, team, json } => crate::team::share(g, &workspace, &team, json).await,
+        WorkspaceCmd::Shares { workspace, json } => crate::team::shares(g, &workspace, json).await,
+        WorkspaceCmd::Unshare { workspace, team, json } => crate::team::unshare(g, &workspace, &team, json).await,
     }
 }
 

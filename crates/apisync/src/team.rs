@@ -1,9 +1,9 @@
-//! The team verbs: `team create|list|invite|members|remove|leave` and
-//! `workspace share WORKSPACE --team TEAM`.
+//! The team verbs: `team create|list|invite|uninvite|invitations|accept|
+//! decline|role|members|remove|leave` and `workspace share|shares|unshare`.
 
 use crate::{Globals, Json, output};
 use clap::Subcommand;
-use protocol::{TeamInfo, TeamMembers};
+use protocol::{Invitation, TeamInfo, TeamMembers};
 use serde_json::json;
 
 /// `apisync team ...`
@@ -18,7 +18,7 @@ pub enum TeamCmd {
     },
     /// List your teams and your role in each.
     List(Json),
-    /// Add a person by username or email (or change their role).
+    /// Invite a person by username or email; they join when they accept.
     Invite {
         /// The team's name or id.
         team: String,
@@ -26,6 +26,43 @@ pub enum TeamCmd {
         user: String,
         /// What they may do in the team's workspaces.
         #[arg(long, value_parser = ["admin", "editor", "viewer"], default_value = "editor")]
+        role: String,
+        #[command(flatten)]
+        json: Json,
+    },
+    /// Withdraw an invitation nobody has answered yet.
+    Uninvite {
+        /// The team's name or id.
+        team: String,
+        /// The username or email invited, or the invitation's id.
+        user: String,
+        #[command(flatten)]
+        json: Json,
+    },
+    /// List the invitations waiting for you.
+    Invitations(Json),
+    /// Accept an invitation: you join the team and get its workspaces.
+    Accept {
+        /// The invitation's id, or the team's name.
+        invitation: String,
+        #[command(flatten)]
+        json: Json,
+    },
+    /// Decline an invitation.
+    Decline {
+        /// The invitation's id, or the team's name.
+        invitation: String,
+        #[command(flatten)]
+        json: Json,
+    },
+    /// Change the role of someone in the team.
+    Role {
+        /// The team's name or id.
+        team: String,
+        /// Their username or email.
+        user: String,
+        /// admin, editor or viewer.
+        #[arg(value_parser = ["admin", "editor", "viewer"])]
         role: String,
         #[command(flatten)]
         json: Json,
@@ -65,6 +102,16 @@ fn print_members(m: &TeamMembers) {
     for p in &m.members {
         println!("  {:<7} {}  <{}>", p.role.as_str(), p.user.username, p.user.email);
     }
+    if !m.invitations.is_empty() {
+        println!("invited, no answer yet:");
+        for i in &m.invitations {
+            println!("  {:<7} {}  (by {}, {})", i.role.as_str(), i.login.as_deref().unwrap_or("?"), i.invited_by, i.id);
+        }
+    }
+}
+
+fn print_invitation(i: &Invitation) {
+    println!("{}  team '{}' as {}, from {}", i.id, i.team_name, i.role.as_str(), i.invited_by);
 }
 
 pub async fn team(g: &Globals, c: TeamCmd) -> anyhow::Result<()> {
@@ -88,7 +135,45 @@ pub async fn team(g: &Globals, c: TeamCmd) -> anyhow::Result<()> {
             teams.iter().for_each(print_team);
         }
         TeamCmd::Invite { team, user, role, json } => {
-            let m = device.invite(&team, &user, client::parse_team_role(&role)?).await?;
+            let (t, sent) = device.invite(&team, &user, client::parse_team_role(&role)?).await?;
+            if json.json {
+                return output::json(&json!({ "team": t, "user": user, "role": role, "message": sent.message }));
+            }
+            println!("invited {user} to team '{}' as {role}: they join when they accept (`apisync team accept '{}'`)", t.name, t.name);
+        }
+        TeamCmd::Uninvite { team, user, json } => {
+            let inv = device.cancel_invitation(&team, &user).await?;
+            if json.json {
+                return output::json(&inv);
+            }
+            println!("withdrew the invitation of {user} to team '{}'", inv.team_name);
+        }
+        TeamCmd::Invitations(json) => {
+            let list = device.invitations().await?;
+            if json.json {
+                return output::json(&list);
+            }
+            if list.is_empty() {
+                println!("no invitations wait for you");
+            }
+            list.iter().for_each(print_invitation);
+        }
+        TeamCmd::Accept { invitation, json } => {
+            let t = device.accept_invitation(&invitation).await?;
+            if json.json {
+                return output::json(&t);
+            }
+            println!("you joined team '{}' as {}; its shared workspaces are on this device", t.name, t.role.as_str());
+        }
+        TeamCmd::Decline { invitation, json } => {
+            let inv = device.decline_invitation(&invitation).await?;
+            if json.json {
+                return output::json(&inv);
+            }
+            println!("declined the invitation to team '{}'", inv.team_name);
+        }
+        TeamCmd::Role { team, user, role, json } => {
+            let m = device.set_team_role(&team, &user, client::parse_team_role(&role)?).await?;
             if json.json {
                 return output::json(&m);
             }
@@ -116,6 +201,33 @@ pub async fn team(g: &Globals, c: TeamCmd) -> anyhow::Result<()> {
             println!("you left team '{team}'; its workspaces are gone from this device");
         }
     }
+    Ok(())
+}
+
+/// `apisync workspace shares WORKSPACE`.
+pub async fn shares(g: &Globals, workspace: &str, j: Json) -> anyhow::Result<()> {
+    let device = g.open()?;
+    let (w, list) = device.workspace_shares(workspace).await?;
+    if j.json {
+        return output::json(&json!({ "workspace": w, "shares": list }));
+    }
+    if list.is_empty() {
+        println!("workspace '{}' is shared with no team", w.name);
+    }
+    for s in &list {
+        println!("{}  {}  ({} members)", s.team_id, s.name, s.members);
+    }
+    Ok(())
+}
+
+/// `apisync workspace unshare WORKSPACE --team TEAM`.
+pub async fn unshare(g: &Globals, workspace: &str, team: &str, j: Json) -> anyhow::Result<()> {
+    let device = g.open()?;
+    let (w, s) = device.unshare_workspace(workspace, team).await?;
+    if j.json {
+        return output::json(&json!({ "workspace": w, "unshared": s }));
+    }
+    println!("workspace '{}' is no longer shared with team '{}'; its members' devices drop it at their next sync", w.name, s.name);
     Ok(())
 }
 

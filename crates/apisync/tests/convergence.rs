@@ -108,6 +108,7 @@ impl World {
         let ws = devices[0].create_workspace("Shared").unwrap().to_string();
         devices[0].create_team("Team").await.unwrap();
         devices[0].invite("Team", "bob", protocol::Role::Editor).await.unwrap();
+        devices[2].accept_invitation("Team").await.unwrap();
         devices[0].share_workspace(&ws, "Team").await.unwrap();
         let mut w = World {
             data,

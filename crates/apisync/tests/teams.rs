@@ -28,8 +28,13 @@ fn a_team_shares_a_workspace_and_people_resolve_conflicts() {
     let col = ann.create("collection", &["--workspace", "Team API", "--set", "name=Users", "--set", "description=first"]);
     let team = ann.json(&["team", "create", "Platform"]);
     assert_eq!(team["role"], "admin");
-    let members = ann.json(&["team", "invite", "Platform", "bob@example.com", "--role", "editor"]);
-    assert_eq!(members["members"].as_array().unwrap().len(), 2);
+    ann.json(&["team", "invite", "Platform", "bob@example.com", "--role", "editor"]);
+    // Nobody joins without saying yes.
+    assert_eq!(ann.json(&["team", "members", "Platform"])["members"].as_array().unwrap().len(), 1);
+    let waiting = bob.json(&["team", "invitations"]);
+    assert_eq!(waiting[0]["team_name"], "Platform", "{waiting}");
+    let joined = bob.json(&["team", "accept", "Platform"]);
+    assert_eq!(joined["role"], "editor");
     let shared = ann.json(&["workspace", "share", "Team API", "--team", "Platform"]);
     assert_eq!(shared["workspace"]["id"], ws.as_str());
     let listed = bob.json(&["team", "members", "Platform"]);

@@ -168,8 +168,38 @@ impl Transport {
         self.json(self.req(reqwest::Method::GET, &format!("/v1/teams/{team}/members"))).await
     }
 
-    pub async fn invite(&self, team: Id, body: &protocol::Invite) -> Result<protocol::TeamMembers, ClientError> {
+    pub async fn invite(&self, team: Id, body: &protocol::Invite) -> Result<protocol::Accepted, ClientError> {
+        self.json(self.req(reqwest::Method::POST, &format!("/v1/teams/{team}/invitations")).json(body)).await
+    }
+
+    pub async fn cancel_invitation(&self, team: Id, invitation: Id) -> Result<(), ClientError> {
+        self.send(self.req(reqwest::Method::DELETE, &format!("/v1/teams/{team}/invitations/{invitation}"))).await.map(|_| ())
+    }
+
+    pub async fn set_team_role(&self, team: Id, body: &protocol::Invite) -> Result<protocol::TeamMembers, ClientError> {
         self.json(self.req(reqwest::Method::POST, &format!("/v1/teams/{team}/members")).json(body)).await
+    }
+
+    pub async fn invitations(&self) -> Result<protocol::Invitations, ClientError> {
+        self.json(self.req(reqwest::Method::GET, "/v1/invitations")).await
+    }
+
+    pub async fn accept_invitation(&self, invitation: Id) -> Result<protocol::TeamInfo, ClientError> {
+        self.json(self.req(reqwest::Method::POST, &format!("/v1/invitations/{invitation}/accept")).json(&serde_json::json!({}))).await
+    }
+
+    pub async fn decline_invitation(&self, invitation: Id) -> Result<(), ClientError> {
+        self.send(self.req(reqwest::Method::POST, &format!("/v1/invitations/{invitation}/decline")).json(&serde_json::json!({})))
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn shares(&self, ws: Id) -> Result<protocol::Shares, ClientError> {
+        self.json(self.req(reqwest::Method::GET, &format!("/v1/workspaces/{ws}/shares"))).await
+    }
+
+    pub async fn unshare(&self, ws: Id, team: Id) -> Result<(), ClientError> {
+        self.send(self.req(reqwest::Method::DELETE, &format!("/v1/workspaces/{ws}/shares/{team}"))).await.map(|_| ())
     }
 
     pub async fn remove_member(&self, team: Id, user: Id) -> Result<(), ClientError> {

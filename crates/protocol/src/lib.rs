@@ -12,7 +12,7 @@ pub use api::*;
 pub use error::{ApiError, ErrorBody, ErrorCode};
 pub use lifecycle::{Accepted, ChangePassword, ForgotPassword, RecoverUsername, ResetPassword};
 pub use live::LiveMessage;
-pub use teams::{CreateTeam, Invite, Share, TeamInfo, TeamMember, TeamMembers, Teams};
+pub use teams::{CreateTeam, Invitation, Invitations, Invite, Share, ShareInfo, Shares, TeamInfo, TeamMember, TeamMembers, Teams};
 
 /// The protocol version; it is the `/v1` in every path.
 pub const VERSION: u32 = 1;
@@ -62,6 +62,10 @@ pub mod limits {
     pub const LOGIN_WINDOW_SECS: u64 = 15 * 60;
     /// Reset and recovery mails per account, and per client address, per hour.
     pub const MAIL_REQUESTS_PER_HOUR: usize = 5;
+    /// Invitations waiting in one team at most.
+    pub const MAX_PENDING_INVITATIONS: usize = 100;
+    /// How long an invitation waits for an answer, in seconds (14 days).
+    pub const INVITATION_SECS: u64 = 14 * 24 * 3600;
     /// How long a password-reset token is valid, in seconds (1 hour).
     pub const RESET_TOKEN_SECS: u64 = 3600;
 }

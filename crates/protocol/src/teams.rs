@@ -5,11 +5,18 @@
 //! |---|---|---|
 //! | `GET /v1/teams` | | [`Teams`] |
 //! | `POST /v1/teams` | [`CreateTeam`] | [`TeamInfo`] |
-//! | `GET /v1/teams/{id}/members` | | [`TeamMembers`] |
-//! | `POST /v1/teams/{id}/members` | [`Invite`] | [`TeamMembers`] (admins only) |
+//! | `GET /v1/teams/{id}/members` | | [`TeamMembers`] (pending invitations for admins) |
+//! | `POST /v1/teams/{id}/members` | [`Invite`] | [`TeamMembers`]: changes a member's role (admins only) |
 //! | `DELETE /v1/teams/{id}/members/{user_id}` | | 204 (admins only) |
+//! | `POST /v1/teams/{id}/invitations` | [`Invite`] | 202 [`crate::Accepted`], the same whether or not the account exists (admins only) |
+//! | `DELETE /v1/teams/{id}/invitations/{invitation_id}` | | 204 (admins only) |
+//! | `GET /v1/invitations` | | [`Invitations`]: those waiting for the caller |
+//! | `POST /v1/invitations/{id}/accept` | | [`TeamInfo`] |
+//! | `POST /v1/invitations/{id}/decline` | | 204 |
 //! | `POST /v1/teams/{id}/leave` | | 204 |
-//! | `POST /v1/workspaces/{id}/share` | [`Share`] | [`crate::WorkspaceInfo`] |
+//! | `POST /v1/workspaces/{id}/share` | [`Share`] | [`crate::WorkspaceInfo`] (the workspace's owner, an admin of the team) |
+//! | `GET /v1/workspaces/{id}/shares` | | [`Shares`] (the workspace's owner) |
+//! | `DELETE /v1/workspaces/{id}/shares/{team_id}` | | 204 (the workspace's owner, or an admin of that team) |
 
 use crate::{Role, User};
 use model::Id;
@@ -41,6 +48,46 @@ pub struct CreateTeam {
     pub name: String,
 }
 
+/// An invitation to join a team, which the invitee accepts or declines.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Invitation {
+    pub id: Id,
+    pub team_id: Id,
+    pub team_name: String,
+    /// The role they get on accepting.
+    pub role: Role,
+    /// The username of the admin who invited.
+    pub invited_by: String,
+    /// The username or email it was sent to, as the admin typed it (shown
+    /// to the team's admins only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login: Option<String>,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    /// Unix milliseconds; unanswered, it lapses then.
+    pub expires_at: i64,
+}
+
+/// `GET /v1/invitations`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Invitations {
+    pub invitations: Vec<Invitation>,
+}
+
+/// A team a workspace is shared with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShareInfo {
+    pub team_id: Id,
+    pub name: String,
+    pub members: u64,
+}
+
+/// `GET /v1/workspaces/{id}/shares`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Shares {
+    pub shares: Vec<ShareInfo>,
+}
+
 /// A person in a team.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TeamMember {
@@ -53,10 +100,13 @@ pub struct TeamMember {
 pub struct TeamMembers {
     pub team: TeamInfo,
     pub members: Vec<TeamMember>,
+    /// Invitations not yet answered (listed to the team's admins only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invitations: Vec<Invitation>,
 }
 
-/// `POST /v1/teams/{id}/members`: adds a person by username or email, or
-/// changes the role of one already in the team.
+/// `POST /v1/teams/{id}/invitations`: invites a person by username or
+/// email; `POST /v1/teams/{id}/members`: changes a member's role.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Invite {
     /// Username or email.

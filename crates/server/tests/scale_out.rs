@@ -236,6 +236,16 @@ async fn sqlite_migrates_to_postgres_with_nothing_lost(b: Backend) {
     push(&lb, &ann.token, ws, &[col.clone(), folder.clone(), create(Kind::Request, Some(col.doc_id), "Kept")]).await;
     push(&lb, &second.token, ws, &[Mutation { mutation_id: Id::now_v7(), doc_id: folder.doc_id, base_version: 3, op: Op::Delete }]).await;
     push(&lb, &bob.token, bob.workspaces[0].id, &[create(Kind::Environment, None, "Bob's")]).await;
+    // A team bob joined, and an invitation nobody answered yet: both carry over.
+    let (_, team) = post(&lb, "/v1/teams", Some(&ann.token), json!({"name": "Platform"})).await;
+    let tid = team["id"].as_str().unwrap().to_string();
+    for user in ["bob", "carol"] {
+        let (s, _) = post(&lb, &format!("/v1/teams/{tid}/invitations"), Some(&ann.token), json!({"user": user, "role": "editor"})).await;
+        assert_eq!(s, 202);
+    }
+    let list: protocol::Invitations =
+        support::http().get(format!("{lb}/v1/invitations")).bearer_auth(&bob.token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(post(&lb, &format!("/v1/invitations/{}/accept", list.invitations[0].id), Some(&bob.token), json!({})).await.0, 200);
     let before_ann = pull_all(&lb, &ann.token, ws, 1).await;
     let before_bob = pull_all(&lb, &bob.token, bob.workspaces[0].id, 0).await;
     lite.shutdown().await.unwrap();
@@ -252,6 +262,12 @@ async fn sqlite_migrates_to_postgres_with_nothing_lost(b: Backend) {
     assert_eq!(pull_all(&pb, &bob.token, bob.workspaces[0].id, 0).await, before_bob);
     let (status, _) = login(&pb, "bob", "new laptop").await;
     assert_eq!(status, 200, "passwords carried over and new devices get fresh numbers");
+    let teams: protocol::Teams =
+        support::http().get(format!("{pb}/v1/teams")).bearer_auth(&bob.token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(teams.teams.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["Platform"], "teams carried over");
+    let members: protocol::TeamMembers =
+        support::http().get(format!("{pb}/v1/teams/{tid}/members")).bearer_auth(&ann.token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(members.invitations.len(), 1, "the unanswered invitation carried over");
     let (status, v) = push(&pb, &ann.token, ws, &[create(Kind::Collection, None, "After migration")]).await;
     assert_eq!(status, 200);
     let seq_after = serde_json::from_value::<PushResponse>(v).unwrap().seq;

@@ -46,6 +46,22 @@ impl Harness {
     }
 
     async fn invite(&self, token: &str, team: Id, user: &str, role: &str) -> (u16, Value) {
+        self.post(&format!("/v1/teams/{team}/invitations"), token, json!({"user": user, "role": role})).await
+    }
+
+    /// Invites `who` as `user` (a username or email) and has them accept.
+    async fn join(&self, admin: &str, team: Id, who: &protocol::Session, user: &str, role: &str) {
+        let (s, v) = self.invite(admin, team, user, role).await;
+        assert_eq!(s, 202, "{v}");
+        let (s, v) = self.get("/v1/invitations", &who.token).await;
+        assert_eq!(s, 200, "{v}");
+        let list: protocol::Invitations = serde_json::from_value(v).unwrap();
+        let inv = list.invitations.iter().find(|i| i.team_id == team).expect("the invitation waits for its invitee");
+        let (s, v) = self.post(&format!("/v1/invitations/{}/accept", inv.id), &who.token, json!({})).await;
+        assert_eq!(s, 200, "{v}");
+    }
+
+    async fn set_role(&self, token: &str, team: Id, user: &str, role: &str) -> (u16, Value) {
         self.post(&format!("/v1/teams/{team}/members"), token, json!({"user": user, "role": role})).await
     }
 
@@ -96,16 +112,14 @@ async fn members_get_the_shared_workspace_with_their_team_role(b: Backend) {
     let (s, v) = h.post("/v1/teams", &ann.token, json!({"name": "platform"})).await;
     assert_eq!((s, code(&v)), (400, ErrorCode::BadRequest), "a second team of the same name is refused");
 
-    // Invite by username and by email; an unknown person is a clear 404.
-    assert_eq!(h.invite(&ann.token, team.id, "bob", "editor").await.0, 200);
-    let (s, v) = h.invite(&ann.token, team.id, "cat@example.com", "viewer").await;
+    // Invite by username and by email; each joins by accepting.
+    h.join(&ann.token, team.id, &bob, "bob", "editor").await;
+    h.join(&ann.token, team.id, &cat, "cat@example.com", "viewer").await;
+    let (s, v) = h.get(&format!("/v1/teams/{}/members", team.id), &ann.token).await;
     assert_eq!(s, 200, "{v}");
     let members: TeamMembers = serde_json::from_value(v).unwrap();
     let roles: Vec<(String, Role)> = members.members.iter().map(|m| (m.user.username.clone(), m.role)).collect();
     assert_eq!(roles, vec![("ann".into(), Role::Admin), ("bob".into(), Role::Editor), ("cat".into(), Role::Viewer)]);
-    let (s, v) = h.invite(&ann.token, team.id, "nobody", "editor").await;
-    assert_eq!((s, code(&v)), (404, ErrorCode::NotFound));
-    assert!(v["error"]["message"].as_str().unwrap().contains("nobody"));
     let (s, _) = h.invite(&ann.token, team.id, "bob", "owner").await;
     assert_eq!(s, 400, "owner is not a team role");
 
@@ -135,7 +149,7 @@ async fn members_get_the_shared_workspace_with_their_team_role(b: Backend) {
     assert_eq!((s, code(&v)), (403, ErrorCode::Forbidden));
 
     // Promote the viewer: the role follows at once.
-    assert_eq!(h.invite(&ann.token, team.id, "cat", "editor").await.0, 200);
+    assert_eq!(h.set_role(&ann.token, team.id, "cat", "editor").await.0, 200);
     assert_eq!(role_of(&h.workspaces(&cat.token).await, ws), Some(Role::Editor));
 
     // Teams list shows the caller's role and the shared workspaces.
@@ -150,9 +164,9 @@ async fn members_get_the_shared_workspace_with_their_team_role(b: Backend) {
     assert_eq!(role_of(&h.workspaces(&cat.token).await, ws), None);
     let (s, v) = h.post(&format!("/v1/teams/{}/leave", team.id), &ann.token, json!({})).await;
     assert_eq!((s, code(&v)), (400, ErrorCode::BadRequest));
-    assert!(v["error"]["message"].as_str().unwrap().contains("--role admin"), "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("team role"), "{v}");
     // The owner keeps the workspace whatever happens to the team.
-    assert_eq!(h.invite(&ann.token, team.id, "bob", "admin").await.0, 200);
+    assert_eq!(h.set_role(&ann.token, team.id, "bob", "admin").await.0, 200);
     let (s, _) = h.post(&format!("/v1/teams/{}/leave", team.id), &ann.token, json!({})).await;
     assert_eq!(s, 204);
     assert_eq!(role_of(&h.workspaces(&ann.token).await, ws), Some(Role::Owner));
@@ -167,8 +181,8 @@ async fn strangers_viewers_and_removed_members_are_refused_everywhere(b: Backend
     let stranger = h.signup("eve").await;
     let team = h.create_team(&ann.token, "T").await;
     let (ws, col) = h.new_workspace(&ann.token, "Shared").await;
-    assert_eq!(h.invite(&ann.token, team.id, "vic", "viewer").await.0, 200);
-    assert_eq!(h.invite(&ann.token, team.id, "rem", "editor").await.0, 200);
+    h.join(&ann.token, team.id, &viewer, "vic", "viewer").await;
+    h.join(&ann.token, team.id, &gone, "rem", "editor").await;
     assert_eq!(h.post(&format!("/v1/workspaces/{ws}/share"), &ann.token, json!({"team_id": team.id})).await.0, 200);
     // The removed member worked here before removal.
     assert_eq!(h.get(&format!("/v1/workspaces/{ws}/changes?after=0"), &gone.token).await.0, 200);
@@ -185,6 +199,9 @@ async fn strangers_viewers_and_removed_members_are_refused_everywhere(b: Backend
         (reqwest::Method::GET, format!("/v1/teams/{t}/members"), None),
         (reqwest::Method::POST, format!("/v1/teams/{t}/members"), Some(json!({"user": "eve", "role": "admin"}))),
         (reqwest::Method::DELETE, format!("/v1/teams/{t}/members/{someone}"), None),
+        (reqwest::Method::POST, format!("/v1/teams/{t}/invitations"), Some(json!({"user": "eve", "role": "admin"}))),
+        (reqwest::Method::GET, format!("/v1/workspaces/{ws}/shares"), None),
+        (reqwest::Method::DELETE, format!("/v1/workspaces/{ws}/shares/{t}"), None),
         (reqwest::Method::POST, format!("/v1/teams/{t}/leave"), Some(json!({}))),
     ];
     for who in [&stranger, &gone] {
@@ -197,7 +214,7 @@ async fn strangers_viewers_and_removed_members_are_refused_everywhere(b: Backend
         assert_eq!(v["teams"], json!([]), "{}", who.user.username);
     }
     // The viewer reads, and is refused every write with 403.
-    let expect: [u16; 6] = [200, 403, 403, 200, 403, 403];
+    let expect: [u16; 9] = [200, 403, 403, 200, 403, 403, 403, 403, 403];
     for ((m, path, body), want) in endpoints.iter().zip(expect) {
         let (s, v) = h.call(m.clone(), path, Some(&viewer.token), body.clone()).await;
         assert_eq!(s, want, "viewer {m} {path}: {v}");
@@ -234,7 +251,7 @@ async fn membership_changes_reach_live_channels(b: Backend) {
     assert!(matches!(next_message(&mut sock).await, LiveMessage::Hello { .. }));
     let team = h.create_team(&ann.token, "T").await;
     let (ws, _) = h.new_workspace(&ann.token, "Shared").await;
-    assert_eq!(h.invite(&ann.token, team.id, "bob", "editor").await.0, 200);
+    h.join(&ann.token, team.id, &bob, "bob", "editor").await;
     assert_eq!(next_message(&mut sock).await, LiveMessage::Workspaces);
     assert_eq!(h.post(&format!("/v1/workspaces/{ws}/share"), &ann.token, json!({"team_id": team.id})).await.0, 200);
     assert_eq!(next_message(&mut sock).await, LiveMessage::Workspaces);

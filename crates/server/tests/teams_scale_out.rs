@@ -33,7 +33,15 @@ async fn team_changes_reach_members_on_another_process(b: Backend) {
     let (s, team) = post(&b1, "/v1/teams", Some(&ann.token), json!({"name": "T"})).await;
     assert_eq!(s, 200);
     let tid = team["id"].as_str().unwrap().to_string();
-    let (s, v) = post(&b1, &format!("/v1/teams/{tid}/members"), Some(&ann.token), json!({"user": "bob", "role": "viewer"})).await;
+    let (s, v) = post(&b1, &format!("/v1/teams/{tid}/invitations"), Some(&ann.token), json!({"user": "bob", "role": "viewer"})).await;
+    assert_eq!(s, 202, "{v}");
+    // Bob accepts through the first process; his live channel is on the second.
+    let list: protocol::Invitations =
+        support::http().get(format!("{b1}/v1/invitations")).bearer_auth(&bob.token).send().await.unwrap().json().await.unwrap();
+    let (s, v) = post(&b1, &format!("/v1/invitations/{}/accept", list.invitations[0].id), Some(&bob.token), json!({})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(next().await, LiveMessage::Workspaces);
+    let (s, v) = post(&b1, &format!("/v1/teams/{tid}/members"), Some(&ann.token), json!({"user": "bob", "role": "editor"})).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(next().await, LiveMessage::Workspaces);
 }

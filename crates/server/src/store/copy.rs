@@ -96,6 +96,19 @@ const TABLES: &[(&str, &[(&str, Col)])] = &[
     ("tokens", &[("token_hash", Col::Text), ("user_id", Col::Uuid), ("purpose", Col::Text), ("expires_at", Col::Int)]),
     ("gone_sessions", &[("token_hash", Col::Text), ("at", Col::Int)]),
     ("gone_workspaces", &[("id", Col::Uuid), ("at", Col::Int)]),
+    (
+        "team_invitations",
+        &[
+            ("id", Col::Uuid),
+            ("team_id", Col::Uuid),
+            ("login", Col::Text),
+            ("shown", Col::Text),
+            ("role", Col::Text),
+            ("invited_by", Col::Uuid),
+            ("created_at", Col::Int),
+            ("expires_at", Col::Int),
+        ],
+    ),
 ];
 
 const CHUNK: usize = 2000;

@@ -133,6 +133,21 @@ pub struct WorkspaceRecord {
     pub personal: bool,
 }
 
+/// A stored invitation to a team.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InvitationRecord {
+    pub id: Id,
+    pub team: Id,
+    /// The username or email it is for, lowercased (matched against accounts when read).
+    pub login: String,
+    /// The same as the admin typed it.
+    pub shown: String,
+    pub role: protocol::Role,
+    pub invited_by: Id,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
 /// Something other server processes must hear (PostgreSQL carries it by
 /// `NOTIFY` when the transaction commits; one SQLite process has nobody to tell).
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]

@@ -5,7 +5,7 @@
 //! Methods are `async` so that PostgreSQL can await its connection; SQLite
 //! runs them synchronously on a blocking thread (see [`super::ready`]).
 
-use super::{DeviceRecord, Notice, Page, PageDoc, SessionRecord, StoreError, UserRecord, WorkspaceRecord};
+use super::{DeviceRecord, InvitationRecord, Notice, Page, PageDoc, SessionRecord, StoreError, UserRecord, WorkspaceRecord};
 use crate::push::BatchOutput;
 use model::{Id, Mutation};
 use protocol::{DeviceInfo, Role, TeamMember, User, WorkspaceInfo};
@@ -130,6 +130,19 @@ pub(crate) trait Tx: Send {
     async fn shared_workspaces(&mut self, team: Id) -> Result<Vec<Id>, StoreError>;
     /// Shares a workspace with a team, or stops sharing it; whether anything changed.
     async fn set_shared(&mut self, team: Id, ws: Id, shared: bool) -> Result<bool, StoreError>;
+    /// The teams a workspace is shared with.
+    async fn workspace_teams(&mut self, ws: Id) -> Result<Vec<Id>, StoreError>;
+    /// Stores an invitation, replacing one for the same login and team;
+    /// drops the team's lapsed ones.
+    async fn put_invitation(&mut self, inv: &InvitationRecord) -> Result<(), StoreError>;
+    /// A team's invitations that have not lapsed by `now`.
+    async fn team_invitations(&mut self, team: Id, now: i64) -> Result<Vec<InvitationRecord>, StoreError>;
+    /// The invitations for any of these (lowercased) logins that have not lapsed by `now`.
+    async fn invitations_for(&mut self, logins: &[String], now: i64) -> Result<Vec<InvitationRecord>, StoreError>;
+    /// An invitation by id.
+    async fn invitation(&mut self, id: Id) -> Result<Option<InvitationRecord>, StoreError>;
+    /// Deletes an invitation; whether it existed.
+    async fn delete_invitation(&mut self, id: Id) -> Result<bool, StoreError>;
     /// The roles a person has in the teams a workspace is shared with.
     async fn team_roles_in(&mut self, ws: Id, user: Id) -> Result<Vec<Role>, StoreError>;
 

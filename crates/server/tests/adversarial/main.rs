@@ -10,6 +10,7 @@
 //! | `inputs` | values that break storage or cross tenants: control characters, cursors, ids |
 //! | `batches` | batches that wedge one backend and not the other |
 //! | `signin` | guessing passwords, and turning the limits against the people they protect |
+//! | `teams` | joining, keeping or granting access without the owner's consent |
 //! | `connections` | half-sent requests, stalled bodies, connection floods, live sockets that never read or outlive their session, spoofed client addresses |
 //!
 //! Descriptor exhaustion under a lowered `RLIMIT_NOFILE` is its own test
@@ -24,3 +25,4 @@ mod batches;
 mod connections;
 mod inputs;
 mod signin;
+mod teams;

@@ -4,11 +4,11 @@
 use super::{CHANNEL, Envelope, PgStore, batch};
 use crate::limit::Entry;
 use crate::push::BatchOutput;
-use crate::store::{DeviceRecord, Notice, Page, PageDoc, SessionRecord, StoreError, Tx, UserRecord, WorkspaceRecord};
+use crate::store::{DeviceRecord, InvitationRecord, Notice, Page, PageDoc, SessionRecord, StoreError, Tx, UserRecord, WorkspaceRecord};
 use model::{Id, Mutation};
 use protocol::{DeviceInfo, Role, TeamMember, User, WorkspaceInfo};
-use sqlx::Row;
 use sqlx::postgres::{PgConnection, PgRow};
+use sqlx::{AssertSqlSafe, Row};
 
 /// One transaction (or pooled connection) on PostgreSQL.
 pub(crate) struct PgTx<'a> {
@@ -41,6 +41,22 @@ fn device_record(r: &PgRow, user_id: Id) -> Result<DeviceRecord, StoreError> {
         name: r.try_get("name")?,
         signed_in_at: r.try_get("signed_in_at")?,
         last_seen_at: r.try_get("last_seen_at")?,
+    })
+}
+
+const INVITATION_COLUMNS: &str = "id, team_id, login, shown, role, invited_by, created_at, expires_at";
+
+fn invitation_row(r: &PgRow) -> Result<InvitationRecord, StoreError> {
+    let name: String = r.try_get("role")?;
+    Ok(InvitationRecord {
+        id: r.try_get("id")?,
+        team: r.try_get("team_id")?,
+        login: r.try_get("login")?,
+        shown: r.try_get("shown")?,
+        role: role(&name)?,
+        invited_by: r.try_get("invited_by")?,
+        created_at: r.try_get("created_at")?,
+        expires_at: r.try_get("expires_at")?,
     })
 }
 
@@ -483,6 +499,68 @@ impl Tx for PgTx<'_> {
             "DELETE FROM team_workspaces WHERE team_id = $1 AND workspace_id = $2"
         };
         Ok(sqlx::query(sql).bind(team).bind(ws).execute(&mut *self.conn).await?.rows_affected() > 0)
+    }
+
+    async fn workspace_teams(&mut self, ws: Id) -> Result<Vec<Id>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT team_id FROM team_workspaces WHERE workspace_id = $1").bind(ws).fetch_all(&mut *self.conn).await?)
+    }
+
+    async fn put_invitation(&mut self, inv: &InvitationRecord) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM team_invitations WHERE team_id = $1 AND expires_at <= $2")
+            .bind(inv.team)
+            .bind(inv.created_at)
+            .execute(&mut *self.conn)
+            .await?;
+        sqlx::query(
+            "INSERT INTO team_invitations (id, team_id, login, shown, role, invited_by, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (team_id, login) DO UPDATE SET id = excluded.id, shown = excluded.shown, role = excluded.role,
+             invited_by = excluded.invited_by, created_at = excluded.created_at, expires_at = excluded.expires_at",
+        )
+        .bind(inv.id)
+        .bind(inv.team)
+        .bind(&inv.login)
+        .bind(&inv.shown)
+        .bind(inv.role.as_str())
+        .bind(inv.invited_by)
+        .bind(inv.created_at)
+        .bind(inv.expires_at)
+        .execute(&mut *self.conn)
+        .await?;
+        Ok(())
+    }
+
+    async fn team_invitations(&mut self, team: Id, now: i64) -> Result<Vec<InvitationRecord>, StoreError> {
+        let rows =
+            sqlx::query(AssertSqlSafe(format!("SELECT {INVITATION_COLUMNS} FROM team_invitations WHERE team_id = $1 AND expires_at > $2")))
+                .bind(team)
+                .bind(now)
+                .fetch_all(&mut *self.conn)
+                .await?;
+        rows.iter().map(invitation_row).collect()
+    }
+
+    async fn invitations_for(&mut self, logins: &[String], now: i64) -> Result<Vec<InvitationRecord>, StoreError> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {INVITATION_COLUMNS} FROM team_invitations WHERE login = ANY($1) AND expires_at > $2"
+        )))
+        .bind(logins)
+        .bind(now)
+        .fetch_all(&mut *self.conn)
+        .await?;
+        rows.iter().map(invitation_row).collect()
+    }
+
+    async fn invitation(&mut self, inv: Id) -> Result<Option<InvitationRecord>, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!("SELECT {INVITATION_COLUMNS} FROM team_invitations WHERE id = $1")))
+            .bind(inv)
+            .fetch_optional(&mut *self.conn)
+            .await?;
+        row.as_ref().map(invitation_row).transpose()
+    }
+
+    async fn delete_invitation(&mut self, inv: Id) -> Result<bool, StoreError> {
+        Ok(sqlx::query("DELETE FROM team_invitations WHERE id = $1").bind(inv).execute(&mut *self.conn).await?.rows_affected() > 0)
     }
 
     async fn team_roles_in(&mut self, ws: Id, user: Id) -> Result<Vec<Role>, StoreError> {

@@ -4,7 +4,7 @@
 use super::batch;
 use crate::limit::Entry;
 use crate::push::BatchOutput;
-use crate::store::{DeviceRecord, Notice, Page, PageDoc, SessionRecord, StoreError, Tx, UserRecord, WorkspaceRecord};
+use crate::store::{DeviceRecord, InvitationRecord, Notice, Page, PageDoc, SessionRecord, StoreError, Tx, UserRecord, WorkspaceRecord};
 use model::{Id, Mutation};
 use protocol::{DeviceInfo, Role, TeamMember, User, WorkspaceInfo};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -44,6 +44,26 @@ fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, String, 
 
 fn user_record((uid, email, username, password_hash): (String, String, String, String)) -> Result<UserRecord, StoreError> {
     Ok(UserRecord { user: User { id: id(uid)?, email, username }, password_hash })
+}
+
+const INVITATION_COLUMNS: &str = "id, team_id, login, shown, role, invited_by, created_at, expires_at";
+
+fn invitation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<InvitationRecord, StoreError>> {
+    let (i, team, login, shown, role_name, by): (String, String, String, String, String, String) =
+        (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?);
+    let (created_at, expires_at): (i64, i64) = (r.get(6)?, r.get(7)?);
+    Ok((|| {
+        Ok(InvitationRecord {
+            id: id(i)?,
+            team: id(team)?,
+            login,
+            shown,
+            role: role(&role_name)?,
+            invited_by: id(by)?,
+            created_at,
+            expires_at,
+        })
+    })())
 }
 
 impl Tx for SqliteTx<'_> {
@@ -413,6 +433,59 @@ impl Tx for SqliteTx<'_> {
             )?
         };
         Ok(n > 0)
+    }
+
+    async fn workspace_teams(&mut self, ws: Id) -> Result<Vec<Id>, StoreError> {
+        ids(self.conn, "SELECT team_id FROM team_workspaces WHERE workspace_id = ?1", &ws.to_string())
+    }
+
+    async fn put_invitation(&mut self, inv: &InvitationRecord) -> Result<(), StoreError> {
+        self.conn.execute(
+            "DELETE FROM team_invitations WHERE team_id = ?1 AND expires_at <= ?2",
+            params![inv.team.to_string(), inv.created_at],
+        )?;
+        self.conn.execute(
+            "INSERT INTO team_invitations (id, team_id, login, shown, role, invited_by, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (team_id, login) DO UPDATE SET id = excluded.id, shown = excluded.shown, role = excluded.role,
+             invited_by = excluded.invited_by, created_at = excluded.created_at, expires_at = excluded.expires_at",
+            params![
+                inv.id.to_string(),
+                inv.team.to_string(),
+                inv.login,
+                inv.shown,
+                inv.role.as_str(),
+                inv.invited_by.to_string(),
+                inv.created_at,
+                inv.expires_at
+            ],
+        )?;
+        Ok(())
+    }
+
+    async fn team_invitations(&mut self, team: Id, now: i64) -> Result<Vec<InvitationRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {INVITATION_COLUMNS} FROM team_invitations WHERE team_id = ?1 AND expires_at > ?2"))?;
+        let rows = stmt.query_map(params![team.to_string(), now], invitation_row)?.collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter().collect()
+    }
+
+    async fn invitations_for(&mut self, logins: &[String], now: i64) -> Result<Vec<InvitationRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {INVITATION_COLUMNS} FROM team_invitations WHERE login IN (SELECT value FROM json_each(?1)) AND expires_at > ?2"
+        ))?;
+        let rows = stmt.query_map(params![serde_json::to_string(logins)?, now], invitation_row)?.collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter().collect()
+    }
+
+    async fn invitation(&mut self, inv: Id) -> Result<Option<InvitationRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!("SELECT {INVITATION_COLUMNS} FROM team_invitations WHERE id = ?1"))?;
+        stmt.query_row([inv.to_string()], invitation_row).optional()?.transpose()
+    }
+
+    async fn delete_invitation(&mut self, inv: Id) -> Result<bool, StoreError> {
+        Ok(self.conn.execute("DELETE FROM team_invitations WHERE id = ?1", [inv.to_string()])? > 0)
     }
 
     async fn team_roles_in(&mut self, ws: Id, user: Id) -> Result<Vec<Role>, StoreError> {
