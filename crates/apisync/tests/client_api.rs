@@ -219,3 +219,33 @@ async fn many_documents_push_in_batches_and_restore_in_pages() {
     assert_eq!(names.last().map(String::as_str), Some(format!("r{}", n - 1).as_str()));
     eprintln!("push + restore of {n} documents: {:?}", started.elapsed());
 }
+
+/// Pushes the server finds too large — a body over 32 MiB, or edits that
+/// would read more than 64 MiB of stored documents — are split by the device
+/// until they fit, and nothing is lost.
+#[tokio::test]
+async fn a_push_too_large_for_the_server_is_sent_in_smaller_batches() {
+    let (dir, _srv, url) = server().await;
+    let mut a = device(&dir, "a");
+    signup(&a, &url, "ann").await;
+    a.set_offline(true);
+    let col = a.create(Kind::Collection, None, None, fields([("name", json!("Big"))])).unwrap();
+    let big = "x".repeat(1_000_000);
+    let ids: Vec<model::Id> = (0..70)
+        .map(|i| a.create(Kind::Request, Some(col), None, fields([("name", json!(format!("r{i}"))), ("description", json!(big))])).unwrap())
+        .collect();
+    a.set_offline(false);
+    // 70 MB of creates: more than one push body may hold.
+    a.sync().await.unwrap();
+    assert_eq!(a.pending().unwrap(), 0);
+    // 70 edits of 1 MB documents: more stored documents than one push may read.
+    for id in &ids {
+        a.set(*id, fields([("name", json!("renamed"))])).unwrap();
+    }
+    a.sync().await.unwrap();
+    assert_eq!(a.pending().unwrap(), 0);
+    assert!(a.conflicts().unwrap().is_empty(), "{:?}", a.conflicts().unwrap());
+    let b = device(&dir, "b");
+    login(&b, &url, "ann").await.unwrap();
+    assert!(ids.iter().all(|id| b.get(*id).unwrap().fields["name"] == "renamed"));
+}
