@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use support::{Device, Server, stderr};
 
 fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/postman").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/postman").join(rel)
 }
 
 fn read_json(p: &Path) -> Value {

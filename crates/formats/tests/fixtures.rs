@@ -1,4 +1,4 @@
-//! Every Postman file under `shared/fixtures/postman` imports, passes the
+//! Every Postman file under `tests/fixtures/postman` imports, passes the
 //! schema, and exports back: exactly for v2.1 collections and environments,
 //! as a fixed point for older formats.
 
@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 fn fixtures_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/postman");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/postman");
     assert!(dir.is_dir(), "fixtures not found at {}", dir.display());
     dir
 }

@@ -1,6 +1,6 @@
 //! What apisync exports is real Postman, by Postman's own tools.
 //!
-//! Every collection fixture under `shared/fixtures/postman` (and every
+//! Every collection fixture under `tests/fixtures/postman` (and every
 //! collection inside a Postman data dump) is imported and exported as v2.1,
 //! and `tests/node/check.js` then checks each export against its original:
 //! the draft-07 v2.1.0 JSON Schema (ajv), the same folders, requests and
@@ -29,7 +29,7 @@ use std::process::Command;
 use std::time::Instant;
 
 fn fixtures_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/postman");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/postman");
     assert!(dir.is_dir(), "fixtures not found at {}", dir.display());
     dir
 }

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 
 fn fixtures() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/postman");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/postman");
     let mut out = Vec::new();
     let mut stack = vec![root];
     while let Some(dir) = stack.pop() {
