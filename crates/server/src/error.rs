@@ -34,33 +34,23 @@ impl From<StoreError> for Failure {
             }
             StoreError::UsernameTaken => Failure::new(ErrorCode::UsernameTaken, "that username is taken; choose another"),
             StoreError::Limit(message) => Failure::new(ErrorCode::PayloadTooLarge, message),
-            StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _))
-                if matches!(
-                    f.code,
-                    rusqlite::ErrorCode::DatabaseBusy
-                        | rusqlite::ErrorCode::DatabaseLocked
-                        | rusqlite::ErrorCode::DiskFull
-                        | rusqlite::ErrorCode::CannotOpen
-                ) =>
-            {
-                tracing::error!(error = %e, "storage unavailable");
+            StoreError::Unavailable(ref reason) => {
+                tracing::error!(%reason, "storage unavailable");
                 Failure::new(ErrorCode::Unavailable, "the server's storage is unavailable right now; nothing was changed, retry shortly")
             }
-            StoreError::Postgres(
-                ref inner @ (sqlx::Error::PoolTimedOut
-                | sqlx::Error::PoolClosed
-                | sqlx::Error::Io(_)
-                | sqlx::Error::Tls(_)
-                | sqlx::Error::Protocol(_)),
-            ) => {
-                tracing::error!(error = %inner, "PostgreSQL unavailable");
-                Failure::new(ErrorCode::Unavailable, "the server's database is unreachable right now; nothing was changed, retry shortly")
+            StoreError::ReadOnly(ref reason) => {
+                tracing::error!(%reason, "storage is read-only");
+                Failure::new(
+                    ErrorCode::Unavailable,
+                    "the server cannot write its storage (it is read-only); nothing was changed. Retry later: its operator must make it writable",
+                )
             }
-            StoreError::Postgres(sqlx::Error::Database(ref db))
-                if db.code().is_some_and(|c| c.starts_with("08") || c.starts_with("57P")) =>
-            {
-                tracing::error!(error = %e, "PostgreSQL unavailable");
-                Failure::new(ErrorCode::Unavailable, "the server's database is unreachable right now; nothing was changed, retry shortly")
+            StoreError::Corrupt(ref reason) => {
+                tracing::error!(%reason, "the database is damaged; writes are refused until it is restored");
+                Failure::new(
+                    ErrorCode::Unavailable,
+                    "the server's database is damaged, so it refuses changes until its operator restores a backup; nothing was changed",
+                )
             }
             other => {
                 tracing::error!(error = %other, "storage failure");
@@ -105,5 +95,21 @@ fn json_failure(r: JsonRejection) -> Failure {
             ),
         ),
         other => Failure::new(ErrorCode::BadRequest, format!("could not read the body: {}", other.body_text())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_faults_answer_503_and_bugs_500() {
+        let code = |e: StoreError| Failure::from(e).0.code;
+        assert_eq!(code(StoreError::Unavailable("busy".into())), ErrorCode::Unavailable);
+        assert_eq!(code(StoreError::ReadOnly("read-only file system".into())), ErrorCode::Unavailable);
+        assert_eq!(code(StoreError::Corrupt("malformed".into())), ErrorCode::Unavailable);
+        assert_eq!(code(StoreError::Backend("syntax error".into())), ErrorCode::Internal);
+        assert_eq!(code(StoreError::Unreadable("bad id".into())), ErrorCode::Internal);
+        assert_eq!(code(StoreError::EmailTaken), ErrorCode::EmailTaken);
     }
 }

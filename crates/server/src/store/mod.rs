@@ -79,7 +79,7 @@ pub(crate) fn cursor(after: u64) -> i64 {
 
 /// Stored fields text as a raw JSON value.
 pub fn raw_fields(text: String) -> Result<Box<serde_json::value::RawValue>, StoreError> {
-    serde_json::value::RawValue::from_string(text).map_err(|e| StoreError::Corrupt(format!("stored fields are not JSON: {e}")))
+    serde_json::value::RawValue::from_string(text).map_err(|e| StoreError::Unreadable(format!("stored fields are not JSON: {e}")))
 }
 
 /// An account as stored, with its password hash.
@@ -144,20 +144,31 @@ pub enum Notice {
     SignOut { user: Id, device_num: u64, reason: String },
 }
 
-/// A storage failure, classified so that the HTTP layer need not know the
-/// backends' own error types.
+/// A storage failure, classified by the backend that met it (see
+/// `sqlite/classify.rs`, `postgres/classify.rs`), so that nothing above the
+/// store needs to know rusqlite's or sqlx's error types.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-    #[error("stored data is unreadable: {0}")]
+    /// Storage cannot serve right now (busy, locked, disk full, I/O error,
+    /// connection lost); the same request may work later.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// Storage refuses to be written: a read-only file, directory or file system.
+    #[error("storage is read-only: {0}")]
+    ReadOnly(String),
+    /// The database file is damaged.
+    #[error("the database is damaged: {0}")]
     Corrupt(String),
+    /// A stored value does not decode as what was written there.
+    #[error("stored data is unreadable: {0}")]
+    Unreadable(String),
     #[error("that email is already registered")]
     EmailTaken,
     #[error("that username is already taken")]
     UsernameTaken,
+    /// Any other failure of the database: a bug, or a case not classified yet.
     #[error("database error: {0}")]
-    Postgres(#[from] sqlx::Error),
+    Backend(String),
     #[error("storage task failed: {0}")]
     Task(String),
     /// A document the batch needs is not loaded yet (PostgreSQL loads in
@@ -171,7 +182,7 @@ pub enum StoreError {
 
 impl From<serde_json::Error> for StoreError {
     fn from(e: serde_json::Error) -> Self {
-        StoreError::Corrupt(e.to_string())
+        StoreError::Unreadable(e.to_string())
     }
 }
 

@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 mod batch;
+mod classify;
 mod schema;
 mod tx;
 
