@@ -1,4 +1,5 @@
-//! `apisync serve`: runs the sync server until Ctrl-C or SIGTERM.
+//! `apisync serve`: runs the sync server until Ctrl-C or SIGTERM, then
+//! stops gracefully (the embedded database is left complete in apisync.db).
 
 use anyhow::Context;
 use clap::Args;
@@ -76,6 +77,12 @@ pub struct ServeArgs {
     /// Forwarded); from anywhere else those headers are ignored.
     #[arg(long = "trusted-proxy", env = "APISYNC_TRUSTED_PROXIES", value_name = "CIDR", value_delimiter = ',')]
     trusted_proxies: Vec<String>,
+
+    /// MiB the embedded database's write-ahead log (apisync.db-wal) may
+    /// reach before it is checkpointed and truncated; if readers keep it
+    /// busy, writes wait (up to 2 s) while it completes.
+    #[arg(long, env = "APISYNC_WAL_LIMIT_MIB", value_name = "MIB", default_value_t = server::DEFAULT_WAL_LIMIT / (1024 * 1024))]
+    wal_limit_mib: u64,
 }
 
 /// An address or CIDR range: `10.0.0.5`, `10.0.0.0/8`, `fd00::/8`.
@@ -131,6 +138,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     if args.max_connections == Some(0) || args.max_connections_per_address == 0 {
         anyhow::bail!("--max-connections and --max-connections-per-address must be at least 1");
     }
+    if args.wal_limit_mib == 0 {
+        anyhow::bail!("--wal-limit-mib must be at least 1");
+    }
+    config.wal_limit = args.wal_limit_mib.saturating_mul(1024 * 1024);
     config.header_timeout = Duration::from_secs(args.header_timeout);
     config.idle_timeout = Duration::from_secs(args.idle_timeout);
     config.max_connections_per_address = args.max_connections_per_address;
@@ -219,6 +230,7 @@ mod tests {
         assert_eq!(cli.serve.idle_timeout, 60);
         assert_eq!(cli.serve.max_connections, None);
         assert_eq!(cli.serve.max_connections_per_address, 256);
+        assert_eq!(cli.serve.wal_limit_mib, 64);
         let cli = Cli::try_parse_from(["serve", "--max-connections", "100", "--idle-timeout", "90"]).unwrap();
         assert_eq!((cli.serve.max_connections, cli.serve.idle_timeout), (Some(100), 90));
     }

@@ -101,7 +101,7 @@ async fn session(state: &AppState, user: User, token: String, signed: SignIn) ->
         SignIn::Limit(devices) => {
             let list: Vec<String> = devices.iter().map(|d| format!("{} ({})", d.name, d.id)).collect();
             let details = DeviceLimitDetails { devices: devices.iter().map(|d| d.view(false)).collect() };
-            Err(Failure(ApiError {
+            Err(Failure::from(ApiError {
                 code: ErrorCode::DeviceLimit,
                 message: format!(
                     "this account already has {MAX_DEVICES} devices signed in: {}. Sign one out with `apisync devices sign-out DEVICE_ID` from a signed-in device, or sign in here with `--replace DEVICE_ID`",

@@ -1,6 +1,6 @@
 //! Turning failures into `{ "error": { "code", "message" } }` answers.
 
-use crate::store::StoreError;
+use crate::store::{Fault, StorageFault, StoreError};
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
@@ -10,55 +10,78 @@ use protocol::{ApiError, ErrorBody, ErrorCode};
 
 /// An error answer.
 #[derive(Debug)]
-pub struct Failure(pub ApiError);
+pub struct Failure {
+    /// What the client is told.
+    pub error: ApiError,
+    /// The storage fault behind it, which the store remembers (see [`StorageFault`]).
+    fault: Option<Fault>,
+}
 
 impl Failure {
     /// A failure with a code and a message.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Failure {
-        Failure(ApiError::new(code, message))
+        Failure::from(ApiError::new(code, message))
+    }
+}
+
+impl From<ApiError> for Failure {
+    fn from(error: ApiError) -> Failure {
+        Failure { error, fault: None }
+    }
+}
+
+impl StorageFault for Failure {
+    fn storage_fault(&self) -> Option<Fault> {
+        self.fault.clone()
     }
 }
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.0.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(ErrorBody { error: self.0 })).into_response()
+        let status = StatusCode::from_u16(self.error.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, Json(ErrorBody { error: self.error })).into_response()
     }
 }
 
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Failure {
-        match e {
-            StoreError::EmailTaken => {
-                Failure::new(ErrorCode::EmailTaken, "that email is already registered; sign in with `apisync login`, or use another email")
-            }
-            StoreError::UsernameTaken => Failure::new(ErrorCode::UsernameTaken, "that username is taken; choose another"),
-            StoreError::Limit(message) => Failure::new(ErrorCode::PayloadTooLarge, message),
-            StoreError::Unavailable(ref reason) => {
-                tracing::error!(%reason, "storage unavailable");
-                Failure::new(ErrorCode::Unavailable, "the server's storage is unavailable right now; nothing was changed, retry shortly")
-            }
-            StoreError::ReadOnly(ref reason) => {
-                tracing::error!(%reason, "storage is read-only");
-                Failure::new(
-                    ErrorCode::Unavailable,
-                    "the server cannot write its storage (it is read-only); nothing was changed. Retry later: its operator must make it writable",
-                )
-            }
-            StoreError::Corrupt(ref reason) => {
-                tracing::error!(%reason, "the database is damaged; writes are refused until it is restored");
-                Failure::new(
-                    ErrorCode::Unavailable,
-                    "the server's database is damaged, so it refuses changes until its operator restores a backup; nothing was changed",
-                )
-            }
-            other => {
-                tracing::error!(error = %other, "storage failure");
-                Failure::new(
-                    ErrorCode::Internal,
-                    "the server failed to complete the request; nothing was changed. The server log has the details",
-                )
-            }
+        let fault = e.storage_fault();
+        Failure { fault, ..answer(e) }
+    }
+}
+
+/// What the client is told of a storage failure.
+fn answer(e: StoreError) -> Failure {
+    match e {
+        StoreError::EmailTaken => {
+            Failure::new(ErrorCode::EmailTaken, "that email is already registered; sign in with `apisync login`, or use another email")
+        }
+        StoreError::UsernameTaken => Failure::new(ErrorCode::UsernameTaken, "that username is taken; choose another"),
+        StoreError::Limit(message) => Failure::new(ErrorCode::PayloadTooLarge, message),
+        StoreError::Unavailable(ref reason) => {
+            tracing::error!(%reason, "storage unavailable");
+            Failure::new(ErrorCode::Unavailable, "the server's storage is unavailable right now; nothing was changed, retry shortly")
+        }
+        StoreError::ReadOnly(ref reason) => {
+            tracing::error!(%reason, "storage is read-only");
+            Failure::new(
+                ErrorCode::Unavailable,
+                "the server cannot write its storage (it is read-only); nothing was changed. Retry later: its operator must make it writable",
+            )
+        }
+        StoreError::Corrupt(ref reason) => {
+            tracing::error!(%reason, "the database is damaged; writes are refused until it is restored");
+            Failure::new(
+                ErrorCode::Unavailable,
+                "the server's database is damaged, so it refuses changes until its operator restores a backup; nothing was changed",
+            )
+        }
+        other => {
+            tracing::error!(error = %other, "storage failure");
+            Failure::new(
+                ErrorCode::Internal,
+                "the server failed to complete the request; nothing was changed. The server log has the details",
+            )
         }
     }
 }
@@ -104,7 +127,7 @@ mod tests {
 
     #[test]
     fn storage_faults_answer_503_and_bugs_500() {
-        let code = |e: StoreError| Failure::from(e).0.code;
+        let code = |e: StoreError| Failure::from(e).error.code;
         assert_eq!(code(StoreError::Unavailable("busy".into())), ErrorCode::Unavailable);
         assert_eq!(code(StoreError::ReadOnly("read-only file system".into())), ErrorCode::Unavailable);
         assert_eq!(code(StoreError::Corrupt("malformed".into())), ErrorCode::Unavailable);

@@ -249,7 +249,7 @@ impl Session {
                 self.last_seen_at = caller.device.last_seen_at;
                 Verdict::Until(self.remaining().max(Duration::from_secs(1)))
             }
-            Err(Failure(e))
+            Err(Failure { error: e, .. })
                 if matches!(
                     e.code,
                     ErrorCode::SessionExpired | ErrorCode::SessionRevoked | ErrorCode::Unauthorized | ErrorCode::AccountDeleted
@@ -257,7 +257,7 @@ impl Session {
             {
                 Verdict::Over(e.message)
             }
-            Err(Failure(e)) => {
+            Err(Failure { error: e, .. }) => {
                 tracing::warn!(error = %e.message, "could not check a live connection's session; checking again later");
                 Verdict::Until(RECHECK_RETRY)
             }

@@ -180,6 +180,43 @@ pub enum StoreError {
     Limit(String),
 }
 
+/// A fault of the storage itself, which outlives the request that met it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fault {
+    /// Writes fail: the file, its directory or its file system is read-only.
+    ReadOnly(String),
+    /// The database file is damaged.
+    Corrupt(String),
+}
+
+impl Fault {
+    /// The error a request meets while this fault stands.
+    pub fn error(&self) -> StoreError {
+        match self {
+            Fault::ReadOnly(reason) => StoreError::ReadOnly(reason.clone()),
+            Fault::Corrupt(reason) => StoreError::Corrupt(reason.clone()),
+        }
+    }
+}
+
+/// Errors a storage closure may end with, and what they say of the storage
+/// itself: the SQLite store watches them to know when its file is damaged
+/// or read-only, though the closure's error type is the caller's.
+pub(crate) trait StorageFault {
+    /// The fault of storage behind this error, if that is what it is.
+    fn storage_fault(&self) -> Option<Fault>;
+}
+
+impl StorageFault for StoreError {
+    fn storage_fault(&self) -> Option<Fault> {
+        match self {
+            StoreError::ReadOnly(reason) => Some(Fault::ReadOnly(reason.clone())),
+            StoreError::Corrupt(reason) => Some(Fault::Corrupt(reason.clone())),
+            _ => None,
+        }
+    }
+}
+
 impl From<serde_json::Error> for StoreError {
     fn from(e: serde_json::Error) -> Self {
         StoreError::Unreadable(e.to_string())
@@ -267,14 +304,28 @@ macro_rules! read {
 pub(crate) use {read, transact};
 
 impl Store {
-    /// Whether storage answers.
-    pub async fn ping(&self) -> Result<(), StoreError> {
+    /// Whether storage can serve: it answers, and (SQLite) no damage or
+    /// read-only fault stands.
+    pub async fn health(&self) -> Result<(), StoreError> {
         match self {
             Store::Sqlite(s) => {
                 let s = s.clone();
-                tokio::task::spawn_blocking(move || s.ping()).await.map_err(|e| StoreError::Task(e.to_string()))?
+                tokio::task::spawn_blocking(move || s.health()).await.map_err(|e| StoreError::Task(e.to_string()))?
             }
             Store::Postgres(p) => p.ping().await,
+        }
+    }
+
+    /// Ends this process's writing: on SQLite the last checkpoint (see
+    /// [`sqlite::SqliteStore::close`]). PostgreSQL needs nothing: every
+    /// commit is durable there, and the pool's connections close with it.
+    pub async fn close(&self) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => {
+                let s = s.clone();
+                tokio::task::spawn_blocking(move || s.close()).await.map_err(|e| StoreError::Task(e.to_string()))?
+            }
+            Store::Postgres(_) => Ok(()),
         }
     }
 }

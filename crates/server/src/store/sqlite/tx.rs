@@ -17,6 +17,11 @@ impl<'c> SqliteTx<'c> {
     pub(super) fn new(conn: &'c mut Connection) -> SqliteTx<'c> {
         SqliteTx { conn }
     }
+
+    /// The connection, for the store's own statements.
+    pub(super) fn conn(&self) -> &Connection {
+        self.conn
+    }
 }
 
 pub(super) fn id(s: String) -> Result<Id, StoreError> {
