@@ -16,6 +16,7 @@ mod limit;
 mod listener;
 mod live;
 pub mod mail;
+mod mail_outbox;
 pub mod push;
 mod rules;
 pub mod store;
@@ -287,7 +288,8 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         .unwrap_or_default()
         .into();
     let outbox = config.mail_outbox.clone().unwrap_or_else(|| config.data_dir.join("mail-outbox"));
-    let mailer = mail::Mailer::new(config.smtp_url.as_deref(), &config.mail_from, outbox).map_err(StartError::Mail)?;
+    let mailer =
+        mail::Mailer::new(config.smtp_url.as_deref(), &config.mail_from, outbox, config.reset_token_ttl).map_err(StartError::Mail)?;
     tracing::info!(mail = %mailer.describe(), "password-reset mail");
     let logins = limit::Limiter::new(protocol::limits::LOGIN_FAILURES, Duration::from_secs(protocol::limits::LOGIN_WINDOW_SECS));
     let mails = limit::Limiter::new(protocol::limits::MAIL_REQUESTS_PER_HOUR, Duration::from_secs(3600));
