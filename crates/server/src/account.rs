@@ -3,12 +3,12 @@
 
 use crate::auth::{Caller, hash_password, new_token, token_hash, verify_password};
 use crate::client_addr::ClientAddr;
-use crate::error::{Body, Failure};
+use crate::error::{Body, Failure, PathArg};
 use crate::rules::accounts::{self, SignIn};
 use crate::store::{Tx, read, transact};
 use crate::{AppState, now_ms, validate};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use model::Id;
 use protocol::limits::{MAX_DEVICES, MAX_PASSWORD_CHARS};
@@ -134,7 +134,7 @@ pub async fn devices(State(state): State<AppState>, caller: Caller) -> Result<Js
 }
 
 /// `DELETE /v1/devices/{id}`: signs another (or this) device of the account out.
-pub async fn sign_out_device(State(state): State<AppState>, caller: Caller, Path(device): Path<Id>) -> Result<StatusCode, Failure> {
+pub async fn sign_out_device(State(state): State<AppState>, caller: Caller, PathArg(device): PathArg<Id>) -> Result<StatusCode, Failure> {
     let reason = format!("signed out from '{}'", caller.device.name);
     let (user, r, now) = (caller.user.id, reason.clone(), now_ms());
     match transact!(state.store, |tx| accounts::sign_out(tx, user, device, &r, now))? {

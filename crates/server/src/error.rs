@@ -1,12 +1,20 @@
-//! Turning failures into `{ "error": { "code", "message" } }` answers.
+//! Turning failures into `{ "error": { "code", "message" } }` answers:
+//! storage failures, and the rejections of the extractors requests pass
+//! through (a JSON body, path parameters, the query string), so that no
+//! 4xx or 5xx leaves with axum's plain-text body.
 
 use crate::store::{Fault, StorageFault, StoreError};
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
+use axum::extract::path::ErrorKind;
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{FromRequest, FromRequestParts, Path, RawPathParams, Request};
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use protocol::{ApiError, ErrorBody, ErrorCode};
+
+/// Characters of a rejected value quoted back in a message.
+const QUOTED_CHARS: usize = 64;
 
 /// An error answer.
 #[derive(Debug)]
@@ -100,6 +108,90 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Body<T> 
     }
 }
 
+/// Path parameters whose rejections are [`Failure`]s naming the parameter.
+pub struct PathArg<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> for PathArg<T> {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(v)) => Ok(PathArg(v)),
+            Err(rejection) => {
+                // Tuples report a position; the route's parameters give its name.
+                let names: Vec<String> = match RawPathParams::from_request_parts(parts, state).await {
+                    Ok(raw) => raw.iter().map(|(k, _)| k.to_string()).collect(),
+                    Err(_) => Vec::new(),
+                };
+                Err(path_failure(rejection, &names))
+            }
+        }
+    }
+}
+
+/// `value` quoted, cut to [`QUOTED_CHARS`] characters.
+fn quoted(value: &str) -> String {
+    let mut cut: String = value.chars().take(QUOTED_CHARS).collect();
+    if cut.len() < value.len() {
+        cut.push('…');
+    }
+    format!("{cut:?}")
+}
+
+fn path_failure(r: PathRejection, names: &[String]) -> Failure {
+    let PathRejection::FailedToDeserializePathParams(e) = r else {
+        tracing::error!(rejection = %r.body_text(), "a route without the path parameters its handler reads");
+        return Failure::new(ErrorCode::Internal, "the server could not read this path; the server log has the details");
+    };
+    let bad = |key: &str, value: &str, why: &str| {
+        Failure::new(ErrorCode::BadRequest, format!("`{key}` in the path is not valid: {} {why}", quoted(value)))
+    };
+    let name = |i: usize| names.get(i).cloned().unwrap_or_else(|| format!("parameter {}", i + 1));
+    match e.kind() {
+        ErrorKind::DeserializeError { key, value, message } => bad(key, value, &format!("({message})")),
+        ErrorKind::ParseErrorAtKey { key, value, expected_type } => bad(key, value, &format!("is not a {expected_type}")),
+        ErrorKind::ParseErrorAtIndex { index, value, expected_type } => bad(&name(*index), value, &format!("is not a {expected_type}")),
+        ErrorKind::ParseError { value, expected_type } => bad(&name(0), value, &format!("is not a {expected_type}")),
+        ErrorKind::InvalidUtf8InPathParam { key } => {
+            Failure::new(ErrorCode::BadRequest, format!("`{key}` in the path is not valid: it is not UTF-8 once percent-decoded"))
+        }
+        other => {
+            tracing::error!(error = %other, "path parameters that do not fit their handler");
+            Failure::new(ErrorCode::Internal, "the server could not read this path; the server log has the details")
+        }
+    }
+}
+
+/// A query string whose rejections are [`Failure`]s naming the parameter.
+/// Parameters it does not know are ignored; one given twice is refused.
+pub struct QueryArg<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for QueryArg<T> {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parse_query(parts.uri.query().unwrap_or_default()).map(QueryArg)
+    }
+}
+
+fn parse_query<T: serde::de::DeserializeOwned>(query: &str) -> Result<T, Failure> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        // The path is "." when the error is about the whole string (a parameter given twice names itself).
+        let at = if path == "." { String::new() } else { format!("`{path}`: ") };
+        Failure::new(ErrorCode::BadRequest, format!("the query string is not valid: {at}{} (see docs/PROTOCOL.md)", e.inner()))
+    })
+}
+
+/// The answer to a method a path does not take; axum adds the `Allow` header.
+pub async fn method_not_allowed(method: Method, uri: Uri) -> Failure {
+    Failure::new(
+        ErrorCode::MethodNotAllowed,
+        format!("{method} is not allowed on {}: the Allow header lists the methods it takes (see docs/PROTOCOL.md)", uri.path()),
+    )
+}
+
 fn json_failure(r: JsonRejection) -> Failure {
     match r {
         JsonRejection::JsonDataError(e) => {
@@ -124,6 +216,17 @@ fn json_failure(r: JsonRejection) -> Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn query_strings_name_the_parameter_at_fault() {
+        let message = |q: &str| parse_query::<protocol::ChangesQuery>(q).err().map(|f| f.error.message).unwrap_or_default();
+        assert!(message("after=-1").contains("`after`: invalid digit"), "{}", message("after=-1"));
+        assert!(message("limit=x").contains("`limit`"), "{}", message("limit=x"));
+        assert!(message("after=1&after=2").contains("duplicate field `after`"), "{}", message("after=1&after=2"));
+        let q: protocol::ChangesQuery = parse_query("after=7&unknown=1").unwrap();
+        assert_eq!((q.after, q.limit), (7, None));
+        assert!(quoted(&"x".repeat(500)).chars().count() < QUOTED_CHARS + 4);
+    }
 
     #[test]
     fn storage_faults_answer_503_and_bugs_500() {

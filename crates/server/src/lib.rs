@@ -235,6 +235,7 @@ fn router(state: AppState) -> Router {
         .route("/v1/teams/{id}/leave", post(teams::leave))
         .route("/v1/live", get(live::live))
         .fallback(|| async { error::Failure::new(protocol::ErrorCode::NotFound, "no such endpoint; see docs/PROTOCOL.md") })
+        .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(protocol::limits::SMALL_BODY_BYTES))
         // Brotli at quality 5 makes a sign-in snapshot smaller than the gzip of
         // the same data as a Postman export, in about the time gzip takes.

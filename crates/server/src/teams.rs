@@ -2,12 +2,12 @@
 //! in `rules::teams`. A stranger to a team gets 404.
 
 use crate::auth::Caller;
-use crate::error::{Body, Failure};
+use crate::error::{Body, Failure, PathArg};
 use crate::rules::teams;
 use crate::store::{Tx, read, transact};
 use crate::{AppState, now_ms, validate};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use model::Id;
 use protocol::{CreateTeam, ErrorCode, Invite, LiveMessage, Share, TeamInfo, TeamMembers, Teams, WorkspaceInfo};
@@ -36,7 +36,7 @@ pub async fn create(State(state): State<AppState>, caller: Caller, Body(req): Bo
 }
 
 /// `GET /v1/teams/{id}/members`.
-pub async fn members(State(state): State<AppState>, caller: Caller, Path(team): Path<Id>) -> Result<Json<TeamMembers>, Failure> {
+pub async fn members(State(state): State<AppState>, caller: Caller, PathArg(team): PathArg<Id>) -> Result<Json<TeamMembers>, Failure> {
     let user = caller.user.id;
     Ok(Json(read!(state.store, |tx| teams::members(tx, user, team))?))
 }
@@ -45,7 +45,7 @@ pub async fn members(State(state): State<AppState>, caller: Caller, Path(team): 
 pub async fn invite(
     State(state): State<AppState>,
     caller: Caller,
-    Path(team): Path<Id>,
+    PathArg(team): PathArg<Id>,
     Body(req): Body<Invite>,
 ) -> Result<Json<TeamMembers>, Failure> {
     let login = validate::login(&req.user)?.to_string();
@@ -62,7 +62,11 @@ pub async fn invite(
 }
 
 /// `DELETE /v1/teams/{id}/members/{user_id}` (admins; anyone for themselves).
-pub async fn remove(State(state): State<AppState>, caller: Caller, Path((team, user)): Path<(Id, Id)>) -> Result<StatusCode, Failure> {
+pub async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathArg((team, user)): PathArg<(Id, Id)>,
+) -> Result<StatusCode, Failure> {
     let me = caller.user.id;
     let told = transact!(state.store, |tx| teams::remove(tx, me, team, user))?;
     tracing::info!(%team, %user, "team member removed");
@@ -71,7 +75,7 @@ pub async fn remove(State(state): State<AppState>, caller: Caller, Path((team, u
 }
 
 /// `POST /v1/teams/{id}/leave`.
-pub async fn leave(State(state): State<AppState>, caller: Caller, Path(team): Path<Id>) -> Result<StatusCode, Failure> {
+pub async fn leave(State(state): State<AppState>, caller: Caller, PathArg(team): PathArg<Id>) -> Result<StatusCode, Failure> {
     let me = caller.user.id;
     let told = transact!(state.store, |tx| teams::remove(tx, me, team, me))?;
     tracing::info!(%team, user = %caller.user.username, "left team");
@@ -83,7 +87,7 @@ pub async fn leave(State(state): State<AppState>, caller: Caller, Path(team): Pa
 pub async fn share(
     State(state): State<AppState>,
     caller: Caller,
-    Path(ws): Path<Id>,
+    PathArg(ws): PathArg<Id>,
     Body(req): Body<Share>,
 ) -> Result<Json<WorkspaceInfo>, Failure> {
     let me = caller.user.id;

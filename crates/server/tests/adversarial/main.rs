@@ -9,6 +9,7 @@
 //! | `amplification` | small requests that make the server do, store or send a lot |
 //! | `inputs` | values that break storage or cross tenants: control characters, cursors, ids |
 //! | `batches` | batches that wedge one backend and not the other |
+//! | `errors` | requests refused before a handler runs: bad path ids, bad query strings, wrong methods, the live channel without an upgrade |
 //! | `connections` | half-sent requests, stalled bodies, connection floods, live sockets that never read or outlive their session, spoofed client addresses |
 //!
 //! Descriptor exhaustion under a lowered `RLIMIT_NOFILE` is its own test
@@ -21,4 +22,5 @@ mod support;
 mod amplification;
 mod batches;
 mod connections;
+mod errors;
 mod inputs;
