@@ -94,7 +94,8 @@ fn parse_proxy(text: &str) -> Result<ipnet::IpNet, String> {
         .map_err(|_| format!("'{text}' is not an address or CIDR range like 10.0.0.0/8"))
 }
 
-fn default_data_dir() -> anyhow::Result<PathBuf> {
+/// Where `serve` keeps its data without --data-dir.
+pub fn default_data_dir() -> anyhow::Result<PathBuf> {
     if let Some(d) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
         return Ok(PathBuf::from(d).join("apisync-server"));
     }

@@ -167,3 +167,81 @@ fn serve_refuses_a_data_directory_it_cannot_write() {
         assert!(err.contains("chown") && err.contains("--data-dir"), "the message says what to do: {err}");
     }
 }
+
+#[test]
+fn backup_copies_a_running_server_while_it_takes_pushes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("server");
+    let mut server = Server::start_at(&data, "127.0.0.1:0");
+    let api = Api::new(&server.url);
+    let (token, ws) = api.signup("ann");
+    let mut before = Vec::new();
+    for round in 0..5 {
+        before.extend(api.push(&token, &ws, 100, &format!("before {round}")));
+    }
+    // Pushes go on while the backups run.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let pusher = {
+        let (url, token, ws, stop) = (server.url.clone(), token.clone(), ws.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let api = Api::new(&url);
+            let deadline = Instant::now() + Duration::from_secs(60);
+            let mut rounds = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < deadline && rounds < 500 {
+                api.push(&token, &ws, 50, &format!("during {rounds}"));
+                rounds += 1;
+            }
+            rounds
+        })
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().join("apisync-backup.db");
+    let backup = |force: bool| {
+        let mut cmd = Command::new(bin());
+        cmd.args(["backup", "--data-dir"]).arg(&data).arg("-o").arg(&out);
+        if force {
+            cmd.arg("--force");
+        }
+        cmd.env_remove("APISYNC_DATA_DIR").output().unwrap()
+    };
+    let first = backup(false);
+    assert!(first.status.success(), "{}", support::stderr(&first));
+    let said = support::stdout(&first);
+    assert!(said.contains(&out.display().to_string()) && said.contains("quick_check ok"), "{said}");
+    let copied = docs_in(&out);
+    assert!(before.iter().all(|id| copied.contains(id)), "a document acknowledged before the backup is missing from it");
+
+    let refused = backup(false);
+    assert!(!refused.status.success());
+    assert!(support::stderr(&refused).contains("--force"), "{}", support::stderr(&refused));
+    assert_eq!(docs_in(&out), copied, "a refused backup leaves the earlier one alone");
+    let again = backup(true);
+    assert!(again.status.success(), "{}", support::stderr(&again));
+    assert!(docs_in(&out).len() >= copied.len());
+
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(pusher.join().unwrap() > 0, "no push ran during the backups");
+    let names: Vec<String> = std::fs::read_dir(out_dir.path()).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into()).collect();
+    assert_eq!(names, vec!["apisync-backup.db".to_string()], "only the backup is left beside it");
+
+    // The backup restores: a server starts on it and serves what it holds.
+    assert!(server.stop());
+    let restored = dir.path().join("restored");
+    std::fs::create_dir(&restored).unwrap();
+    std::fs::copy(&out, restored.join("apisync.db")).unwrap();
+    let server = Server::start_at(&restored, "127.0.0.1:0");
+    let api = Api::new(&server.url);
+    let (status, v) = api.post(
+        "/v1/auth/login",
+        None,
+        json!({"user": "ann", "password": "correct horse", "device": {"id": uuid::Uuid::now_v7(), "name": "restored"}}),
+    );
+    assert_eq!(status, 200, "{v}");
+
+    let empty = tempfile::tempdir().unwrap();
+    let none =
+        Command::new(bin()).args(["backup", "--data-dir"]).arg(empty.path()).arg("-o").arg(empty.path().join("x.db")).output().unwrap();
+    assert!(!none.status.success());
+    assert!(support::stderr(&none).contains("pg_dump"), "{}", support::stderr(&none));
+}

@@ -7,6 +7,7 @@
 //! `sqlite` is the embedded default; `postgres` serves any number of server
 //! processes from one database.
 
+pub mod backup;
 pub mod copy;
 pub mod postgres;
 pub mod sqlite;
