@@ -18,18 +18,17 @@ impl Health {
     }
 
     /// Remembers a fault a transaction or a read ended with. Damage is
-    /// never forgotten for a lesser fault.
+    /// never forgotten for a lesser fault; a fault is logged when it begins,
+    /// not at every request that meets it.
     pub(super) fn note(&self, fault: Option<Fault>) {
         let Some(fault) = fault else { return };
         let mut current = self.get();
-        if matches!(*current, Some(Fault::Corrupt(_))) {
-            return;
-        }
-        match &fault {
-            Fault::Corrupt(reason) => {
+        match (&*current, &fault) {
+            (Some(Fault::Corrupt(_)), _) | (Some(Fault::ReadOnly(_)), Fault::ReadOnly(_)) => return,
+            (_, Fault::Corrupt(reason)) => {
                 tracing::error!(%reason, "the database is damaged: refusing writes until it is restored from a backup")
             }
-            Fault::ReadOnly(reason) => tracing::error!(%reason, "storage is read-only: writes fail until it is writable again"),
+            (_, Fault::ReadOnly(reason)) => tracing::error!(%reason, "storage is read-only: writes fail until it is writable again"),
         }
         *current = Some(fault);
     }

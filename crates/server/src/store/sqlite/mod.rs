@@ -15,7 +15,7 @@ mod preflight;
 mod schema;
 mod tx;
 
-pub use preflight::current_user;
+pub(crate) use preflight::current_user;
 pub(crate) use tx::SqliteTx;
 
 const READERS: usize = 4;

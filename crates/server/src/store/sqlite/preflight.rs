@@ -60,7 +60,7 @@ pub(super) fn quick_check(conn: &Connection) -> Result<(), StoreError> {
 
 /// The user this process runs as, for messages: `name (uid N)`, or `uid N`
 /// when /etc/passwd does not name it.
-pub fn current_user() -> String {
+pub(crate) fn current_user() -> String {
     use std::os::unix::fs::MetadataExt;
     let Ok(uid) = std::fs::metadata("/proc/self").map(|m| m.uid()) else {
         return "the user the server runs as".into();
