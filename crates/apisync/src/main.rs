@@ -2,6 +2,7 @@
 //! acts on this device's profile (see `device.rs` and `account.rs`).
 
 mod account;
+mod backup;
 mod bench;
 mod device;
 mod files;
@@ -52,6 +53,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Copy a server's embedded SQLite data into an empty PostgreSQL database.
     Migrate(migrate::MigrateArgs),
+    /// Back up a server's embedded database to a file, safely while it runs (PostgreSQL: use pg_dump).
+    Backup(backup::BackupArgs),
     /// Measure throughput, latency, restore and memory on this machine (use a release build).
     Bench(bench::BenchArgs),
     /// Create an account on a server and sign this device in.
@@ -143,6 +146,7 @@ fn main() -> std::process::ExitCode {
         // The server builds its own runtime.
         Command::Serve(args) => serve::run(args),
         Command::Migrate(args) => migrate::run(args),
+        Command::Backup(args) => backup::run(args),
         Command::Bench(args) => bench::run(args),
         cmd => match tokio::runtime::Builder::new_current_thread().enable_all().build() {
             Ok(rt) => rt.block_on(run(g, cmd)),
@@ -160,7 +164,7 @@ fn main() -> std::process::ExitCode {
 
 async fn run(g: Globals, cmd: Command) -> anyhow::Result<()> {
     match cmd {
-        Command::Serve(_) | Command::Migrate(_) | Command::Bench(_) => unreachable!("handled in main"),
+        Command::Serve(_) | Command::Migrate(_) | Command::Backup(_) | Command::Bench(_) => unreachable!("handled in main"),
         Command::Signup(a) => account::signup(&g, a).await,
         Command::Login(a) => account::login(&g, a).await,
         Command::Logout(a) => account::logout(&g, a).await,

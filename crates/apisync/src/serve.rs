@@ -1,4 +1,5 @@
-//! `apisync serve`: runs the sync server until Ctrl-C or SIGTERM.
+//! `apisync serve`: runs the sync server until Ctrl-C or SIGTERM, then
+//! stops gracefully (the embedded database is left complete in apisync.db).
 
 use anyhow::Context;
 use clap::Args;
@@ -90,6 +91,12 @@ pub struct ServeArgs {
     /// Password hashes computed at once (argon2id, about 19 MiB each) [default: the number of cores, at least 2].
     #[arg(long, env = "APISYNC_MAX_CONCURRENT_HASHES", value_name = "N")]
     max_concurrent_hashes: Option<usize>,
+
+    /// MiB the embedded database's write-ahead log (apisync.db-wal) may
+    /// reach before it is checkpointed and truncated; if readers keep it
+    /// busy, writes wait (up to 2 s) while it completes.
+    #[arg(long, env = "APISYNC_WAL_LIMIT_MIB", value_name = "MIB", default_value_t = server::DEFAULT_WAL_LIMIT / (1024 * 1024))]
+    wal_limit_mib: u64,
 }
 
 /// An address or CIDR range: `10.0.0.5`, `10.0.0.0/8`, `fd00::/8`.
@@ -101,7 +108,8 @@ fn parse_proxy(text: &str) -> Result<ipnet::IpNet, String> {
         .map_err(|_| format!("'{text}' is not an address or CIDR range like 10.0.0.0/8"))
 }
 
-fn default_data_dir() -> anyhow::Result<PathBuf> {
+/// Where `serve` keeps its data without --data-dir.
+pub fn default_data_dir() -> anyhow::Result<PathBuf> {
     if let Some(d) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
         return Ok(PathBuf::from(d).join("apisync-server"));
     }
@@ -156,6 +164,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
         config.max_concurrent_hashes = n;
     }
+    if args.wal_limit_mib == 0 {
+        anyhow::bail!("--wal-limit-mib must be at least 1");
+    }
+    config.wal_limit = args.wal_limit_mib.saturating_mul(1024 * 1024);
     config.header_timeout = Duration::from_secs(args.header_timeout);
     config.idle_timeout = Duration::from_secs(args.idle_timeout);
     config.max_connections_per_address = args.max_connections_per_address;
@@ -244,6 +256,7 @@ mod tests {
         assert_eq!(cli.serve.idle_timeout, 60);
         assert_eq!(cli.serve.max_connections, None);
         assert_eq!(cli.serve.max_connections_per_address, 256);
+        assert_eq!(cli.serve.wal_limit_mib, 64);
         let cli = Cli::try_parse_from(["serve", "--max-connections", "100", "--idle-timeout", "90"]).unwrap();
         assert_eq!((cli.serve.max_connections, cli.serve.idle_timeout), (Some(100), 90));
     }

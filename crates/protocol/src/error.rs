@@ -31,6 +31,8 @@ pub enum ErrorCode {
     NotFound,
     /// You may see it but not change it.
     Forbidden,
+    /// The path exists but does not take this method.
+    MethodNotAllowed,
     /// Too many attempts; wait and retry.
     RateLimited,
     /// The account this token belonged to was deleted: drop its local data.
@@ -60,6 +62,7 @@ impl ErrorCode {
             | ErrorCode::AccountDeleted => 401,
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
             ErrorCode::EmailTaken | ErrorCode::UsernameTaken | ErrorCode::DeviceLimit | ErrorCode::TeamMember => 409,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::RateLimited => 429,
@@ -83,6 +86,7 @@ impl ErrorCode {
             ErrorCode::DeviceLimit => "device_limit",
             ErrorCode::NotFound => "not_found",
             ErrorCode::Forbidden => "forbidden",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::AccountDeleted => "account_deleted",
             ErrorCode::InvalidToken => "invalid_token",

@@ -3,14 +3,14 @@
 
 use crate::auth::{Caller, hash_password, new_token, token_hash, verify_password};
 use crate::client_addr::ClientAddr;
-use crate::error::{Body, Failure};
+use crate::error::{Body, Failure, PathArg};
 use crate::guard::{self, Target};
 use crate::limit::{Policy, Verdict};
 use crate::rules::accounts::{self, SignIn};
 use crate::store::{Tx, read, transact};
 use crate::{AppState, now_ms, validate};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use model::Id;
 use protocol::limits::{MAX_DEVICES, MAX_PASSWORD_CHARS};
@@ -109,7 +109,7 @@ async fn session(state: &AppState, user: User, token: String, signed: SignIn) ->
         SignIn::Limit(devices) => {
             let list: Vec<String> = devices.iter().map(|d| format!("{} ({})", d.name, d.id)).collect();
             let details = DeviceLimitDetails { devices: devices.iter().map(|d| d.view(false)).collect() };
-            Err(Failure(ApiError {
+            Err(Failure::from(ApiError {
                 code: ErrorCode::DeviceLimit,
                 message: format!(
                     "this account already has {MAX_DEVICES} devices signed in: {}. Sign one out with `apisync devices sign-out DEVICE_ID` from a signed-in device, or sign in here with `--replace DEVICE_ID`",
@@ -142,7 +142,7 @@ pub async fn devices(State(state): State<AppState>, caller: Caller) -> Result<Js
 }
 
 /// `DELETE /v1/devices/{id}`: signs another (or this) device of the account out.
-pub async fn sign_out_device(State(state): State<AppState>, caller: Caller, Path(device): Path<Id>) -> Result<StatusCode, Failure> {
+pub async fn sign_out_device(State(state): State<AppState>, caller: Caller, PathArg(device): PathArg<Id>) -> Result<StatusCode, Failure> {
     let reason = format!("signed out from '{}'", caller.device.name);
     let (user, r, now) = (caller.user.id, reason.clone(), now_ms());
     match transact!(state.store, |tx| accounts::sign_out(tx, user, device, &r, now))? {

@@ -17,6 +17,7 @@ pub mod limit;
 mod listener;
 mod live;
 pub mod mail;
+mod mail_outbox;
 mod mail_queue;
 pub mod push;
 mod rules;
@@ -35,6 +36,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use store::Store;
+pub use store::sqlite::DEFAULT_WAL_LIMIT;
 use tower_http::compression::CompressionLayer;
 
 /// How a server runs.
@@ -78,6 +80,9 @@ pub struct Config {
     pub max_connections_per_address: usize,
     /// Reverse proxies whose `X-Forwarded-For`/`Forwarded` headers name the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Bytes the SQLite write-ahead log may reach before it is checkpointed
+    /// and truncated, holding writers back if readers keep it busy.
+    pub wal_limit: u64,
 }
 
 /// How long a push waits for its turn before the server answers 503.
@@ -104,6 +109,7 @@ impl Config {
             max_connections: None,
             max_connections_per_address: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
             trusted_proxies: Vec::new(),
+            wal_limit: store::sqlite::DEFAULT_WAL_LIMIT,
         }
     }
 }
@@ -113,6 +119,17 @@ impl Config {
 pub enum StartError {
     #[error("cannot open the database in {dir}: {source}")]
     Storage { dir: PathBuf, source: store::StoreError },
+    #[error(
+        "the data directory {dir} is not writable by this user, {user}: {reason}. Make it writable for that user \
+         (e.g. `chown -R {owner} {dir}`), run the server as the directory's owner, or choose another directory with --data-dir"
+    )]
+    NotWritable { dir: PathBuf, user: String, owner: String, reason: String },
+    #[error(
+        "the database {file} is damaged ({reason}); the server will not start on it. To restore your last backup, keep the \
+         damaged file aside, copy the file `apisync backup` wrote to {file}, delete {file}-wal and {file}-shm if they \
+         exist, and start again (see \"Backing up\" in the README)"
+    )]
+    Corrupt { file: PathBuf, reason: String },
     #[error("cannot connect to PostgreSQL: {0} (check the URL, that the server runs, and that the database exists)")]
     Postgres(store::StoreError),
     #[error("cannot listen on {addr}: {source} (is another server running there? choose another with --addr)")]
@@ -145,6 +162,7 @@ pub struct RunningServer {
     stop: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     hub: Arc<live::Hub>,
+    store: Store,
 }
 
 impl RunningServer {
@@ -154,17 +172,23 @@ impl RunningServer {
     }
 
     /// Stops accepting, lets requests in flight finish (for 10 s at most),
-    /// closes live connections, and returns.
+    /// closes live connections, then closes storage: on SQLite every
+    /// committed change is checkpointed into `apisync.db` and the WAL
+    /// truncated, so that file alone is complete.
     pub async fn shutdown(self) -> std::io::Result<()> {
         let _ = self.stop.send(true);
         // Live connections never end by themselves.
         self.hub.close_all();
-        self.task.await.unwrap_or(Ok(()))
+        let served = self.task.await.unwrap_or(Ok(()));
+        let closed = self.store.close().await.map_err(std::io::Error::other);
+        served.and(closed)
     }
 
     /// Serves until the process is interrupted.
     pub async fn wait(self) -> std::io::Result<()> {
-        self.task.await.unwrap_or(Ok(()))
+        let served = self.task.await.unwrap_or(Ok(()));
+        let closed = self.store.close().await.map_err(std::io::Error::other);
+        served.and(closed)
     }
 }
 
@@ -173,9 +197,21 @@ pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
+/// `GET /healthz`: 200 when storage can serve, else 503 saying why.
 async fn health(State(state): State<AppState>) -> Result<axum::Json<protocol::Health>, error::Failure> {
-    state.store.ping().await?;
-    Ok(axum::Json(protocol::Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() }))
+    use store::StoreError;
+    let why = match state.store.health().await {
+        Ok(()) => return Ok(axum::Json(protocol::Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() })),
+        Err(StoreError::Corrupt(reason)) => format!(
+            "the database is damaged ({reason}); the server refuses changes until it is restored from a backup (see `apisync backup` in the README)"
+        ),
+        Err(StoreError::ReadOnly(reason)) => {
+            format!("the server cannot write its storage ({reason}); make the data directory writable for the server's user")
+        }
+        Err(StoreError::Unavailable(reason)) => format!("storage is unavailable ({reason})"),
+        Err(other) => return Err(other.into()),
+    };
+    Err(error::Failure::new(protocol::ErrorCode::Unavailable, format!("not ready: {why}")))
 }
 
 fn router(state: AppState) -> Router {
@@ -217,6 +253,7 @@ fn router(state: AppState) -> Router {
         .route("/v1/teams/{id}/leave", post(teams::leave))
         .route("/v1/live", get(live::live))
         .fallback(|| async { error::Failure::new(protocol::ErrorCode::NotFound, "no such endpoint; see docs/PROTOCOL.md") })
+        .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(protocol::limits::SMALL_BODY_BYTES))
         // Brotli at quality 5 makes a sign-in snapshot smaller than the gzip of
         // the same data as a Postman export, in about the time gzip takes.
@@ -240,11 +277,21 @@ async fn open_store(config: &Config, hub: &Arc<live::Hub>) -> Result<Store, Star
         return Ok(Store::Postgres(Arc::new(pg)));
     }
     let dir = config.data_dir.clone();
-    let sqlite = tokio::task::spawn_blocking(move || store::sqlite::SqliteStore::open(&dir))
+    let options = store::sqlite::SqliteOptions { wal_limit: config.wal_limit };
+    let opened = tokio::task::spawn_blocking(move || store::sqlite::SqliteStore::open_with(&dir, options))
         .await
-        .map_err(|e| StartError::Storage { dir: config.data_dir.clone(), source: store::StoreError::Task(e.to_string()) })?
-        .map_err(|source| StartError::Storage { dir: config.data_dir.clone(), source })?;
-    Ok(Store::Sqlite(Arc::new(sqlite)))
+        .unwrap_or_else(|e| Err(store::StoreError::Task(e.to_string())));
+    let dir = config.data_dir.clone();
+    match opened {
+        Ok(sqlite) => Ok(Store::Sqlite(Arc::new(sqlite))),
+        Err(store::StoreError::ReadOnly(reason)) => {
+            let user = store::sqlite::current_user();
+            let owner = user.split(' ').next().unwrap_or("USER").to_string();
+            Err(StartError::NotWritable { dir, user, owner, reason })
+        }
+        Err(store::StoreError::Corrupt(reason)) => Err(StartError::Corrupt { file: dir.join("apisync.db"), reason }),
+        Err(source) => Err(StartError::Storage { dir, source }),
+    }
 }
 
 /// Opens storage, binds, and starts serving in the background.
@@ -253,14 +300,15 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let store = open_store(&config, &hub).await?;
     let listener = tokio::net::TcpListener::bind(config.addr).await.map_err(|source| StartError::Bind { addr: config.addr, source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.addr, source })?;
-    let dummy_hash: Arc<str> = tokio::task::spawn_blocking(|| auth::hash_password("not a real password").map_err(|f| f.0.message))
+    let dummy_hash: Arc<str> = tokio::task::spawn_blocking(|| auth::hash_password("not a real password").map_err(|f| f.error.message))
         .await
         .ok()
         .and_then(Result::ok)
         .unwrap_or_default()
         .into();
     let outbox = config.mail_outbox.clone().unwrap_or_else(|| config.data_dir.join("mail-outbox"));
-    let mailer = mail::Mailer::new(config.smtp_url.as_deref(), &config.mail_from, outbox).map_err(StartError::Mail)?;
+    let mailer =
+        mail::Mailer::new(config.smtp_url.as_deref(), &config.mail_from, outbox, config.reset_token_ttl).map_err(StartError::Mail)?;
     tracing::info!(mail = %mailer.describe(), "password-reset mail");
     let counters = Arc::new(limit::Counters::for_store(&store));
     let mail_queue = mail_queue::MailQueue::start(mail_queue::Worker {
@@ -272,7 +320,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     });
     let (pushes, hashes) = (config.max_concurrent_pushes.max(1), config.max_concurrent_hashes.max(1));
     let state = AppState {
-        store,
+        store: store.clone(),
         hub: hub.clone(),
         config: Arc::new(config),
         dummy_hash,
@@ -296,5 +344,5 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     );
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(listener::serve(listener, router(state), bounds, stopped));
-    Ok(RunningServer { addr, stop, task, hub })
+    Ok(RunningServer { addr, stop, task, hub, store })
 }

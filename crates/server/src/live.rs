@@ -4,9 +4,10 @@
 
 use crate::AppState;
 use crate::auth::{authenticate, bearer, check_session};
-use crate::error::Failure;
+use crate::error::{Failure, QueryArg};
+use axum::extract::State;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
 use axum::http::request::Parts;
 use axum::response::Response;
 use model::Id;
@@ -201,9 +202,19 @@ pub struct LiveQuery {
 pub async fn live(
     State(state): State<AppState>,
     parts: Parts,
-    Query(q): Query<LiveQuery>,
-    ws: WebSocketUpgrade,
+    QueryArg(q): QueryArg<LiveQuery>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, Failure> {
+    let ws = ws.map_err(|rejection| {
+        Failure::new(
+            ErrorCode::BadRequest,
+            format!(
+                "this is the live channel: open it as a WebSocket (GET with Connection: Upgrade, Upgrade: websocket, \
+                 Sec-WebSocket-Version: 13 and a Sec-WebSocket-Key): {}",
+                rejection.body_text()
+            ),
+        )
+    })?;
     let token = bearer(&parts).map(str::to_string).or(q.token);
     let caller = authenticate(&state, token.as_deref()).await?;
     // Kept to look at the session again when it would expire.
@@ -249,7 +260,7 @@ impl Session {
                 self.last_seen_at = caller.device.last_seen_at;
                 Verdict::Until(self.remaining().max(Duration::from_secs(1)))
             }
-            Err(Failure(e))
+            Err(Failure { error: e, .. })
                 if matches!(
                     e.code,
                     ErrorCode::SessionExpired | ErrorCode::SessionRevoked | ErrorCode::Unauthorized | ErrorCode::AccountDeleted
@@ -257,7 +268,7 @@ impl Session {
             {
                 Verdict::Over(e.message)
             }
-            Err(Failure(e)) => {
+            Err(Failure { error: e, .. }) => {
                 tracing::warn!(error = %e.message, "could not check a live connection's session; checking again later");
                 Verdict::Until(RECHECK_RETRY)
             }

@@ -1,11 +1,12 @@
 //! Outgoing mail (password reset, username recovery): through SMTP when the
 //! server is configured with `--smtp-url`, otherwise written as one `.eml`
-//! file per message to the outbox directory, so a self-hoster without mail
-//! can still hand a reset token over.
+//! file per message to the outbox directory (see `mail_outbox`), so a
+//! self-hoster without mail can still hand a reset token over.
 
 use lettre::message::{Mailbox, Message, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Why a message could not be sent.
 #[derive(Debug, thiserror::Error)]
@@ -27,8 +28,8 @@ pub enum MailError {
 pub enum Mailer {
     /// An SMTP relay.
     Smtp { transport: AsyncSmtpTransport<Tokio1Executor>, from: Mailbox },
-    /// A directory: one `.eml` file per message.
-    Outbox { dir: PathBuf, from: Mailbox },
+    /// A directory: one `.eml` file per message, each kept for `keep`.
+    Outbox { dir: PathBuf, from: Mailbox, keep: Duration },
 }
 
 fn mailbox(s: &str) -> Result<Mailbox, MailError> {
@@ -36,8 +37,10 @@ fn mailbox(s: &str) -> Result<Mailbox, MailError> {
 }
 
 impl Mailer {
-    /// SMTP when `smtp_url` is given, else the outbox directory.
-    pub fn new(smtp_url: Option<&str>, from: &str, outbox: PathBuf) -> Result<Mailer, MailError> {
+    /// SMTP when `smtp_url` is given, else the outbox directory, whose
+    /// messages are removed once older than `keep` (a reset token's life).
+    /// Narrows the outbox's modes and expires old messages at once.
+    pub fn new(smtp_url: Option<&str>, from: &str, outbox: PathBuf, keep: Duration) -> Result<Mailer, MailError> {
         let from = mailbox(from)?;
         match smtp_url {
             Some(url) => {
@@ -45,7 +48,15 @@ impl Mailer {
                 let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|e| MailError::Url(e.to_string()))?.build();
                 Ok(Mailer::Smtp { transport, from })
             }
-            None => Ok(Mailer::Outbox { dir: outbox, from }),
+            None => {
+                // Not fatal: the outbox may become writable before the first mail, which reports its own error.
+                match crate::mail_outbox::prepare(&outbox).and_then(|()| crate::mail_outbox::expire(&outbox, keep)) {
+                    Ok(0) => {}
+                    Ok(removed) => tracing::info!(removed, dir = %outbox.display(), "expired messages removed from the mail outbox"),
+                    Err(e) => tracing::warn!(error = %e, dir = %outbox.display(), "cannot prepare the mail outbox"),
+                }
+                Ok(Mailer::Outbox { dir: outbox, from, keep })
+            }
         }
     }
 
@@ -71,16 +82,12 @@ impl Mailer {
             .map_err(|e| MailError::Build(e.to_string()))?;
         match self {
             Mailer::Smtp { transport, .. } => transport.send(msg).await.map(|_| ()).map_err(|e| MailError::Smtp(e.to_string())),
-            Mailer::Outbox { dir, .. } => {
+            Mailer::Outbox { dir, keep, .. } => {
                 let bytes = msg.formatted();
-                let dir = dir.clone();
+                let (dir, keep) = (dir.clone(), *keep);
                 let name = format!("{}-{}.eml", crate::now_ms(), model::Id::now_v7().simple());
                 tokio::task::spawn_blocking(move || {
-                    std::fs::create_dir_all(&dir).map_err(|e| MailError::Outbox(dir.clone(), e))?;
-                    // Written then renamed, so a reader never sees half a message.
-                    let tmp = dir.join(format!(".{name}.tmp"));
-                    std::fs::write(&tmp, &bytes).map_err(|e| MailError::Outbox(dir.clone(), e))?;
-                    std::fs::rename(&tmp, dir.join(&name)).map_err(|e| MailError::Outbox(dir.clone(), e))
+                    crate::mail_outbox::write(&dir, &name, &bytes, keep).map_err(|e| MailError::Outbox(dir.clone(), e))
                 })
                 .await
                 .map_err(|e| MailError::Build(e.to_string()))?

@@ -89,7 +89,7 @@ impl Worker {
         }
         let (subject, body) = match job {
             MailJob::Reset { .. } => {
-                let token = new_token().map_err(|f| f.0.message)?.replacen("aps_", "apr_", 1);
+                let token = new_token().map_err(|f| f.error.message)?.replacen("aps_", "apr_", 1);
                 let (th, uid) = (token_hash(&token), found.user.id);
                 let expires = crate::now_ms() + i64::try_from(self.reset_ttl.as_millis()).unwrap_or(i64::MAX);
                 transact!(self.store, |tx| tx.put_token(&th, uid, RESET, expires)).map_err(|e: StoreError| e.to_string())?;

@@ -177,7 +177,7 @@ fn check_workspace_fields(kind: Kind, fields: &Fields) -> Result<(), String> {
     }
     match fields.get("name") {
         None => Ok(()),
-        Some(serde_json::Value::String(n)) => validate::name("workspace name", n).map(|_| ()).map_err(|f| f.0.message),
+        Some(serde_json::Value::String(n)) => validate::name("workspace name", n).map(|_| ()).map_err(|f| f.error.message),
         Some(_) => Err("the workspace name must be a string".into()),
     }
 }

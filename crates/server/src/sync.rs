@@ -2,12 +2,12 @@
 //! `rules::workspaces`, the batch itself in `push`.
 
 use crate::auth::Caller;
-use crate::error::{Body, Failure};
+use crate::error::{Body, Failure, PathArg, QueryArg};
 use crate::rules::workspaces::{self, PushRefused};
 use crate::store::{Tx, read, transact};
 use crate::{AppState, now_ms};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use model::Id;
 use protocol::limits::{DEFAULT_PAGE, MAX_BATCH, MAX_FETCH_IDS, MAX_PAGE, PAGE_BYTES};
 use protocol::{ChangesQuery, DocsRequest, ErrorCode, PushRequest, PushResponse, WorkspaceInfo, Workspaces};
@@ -49,7 +49,7 @@ const INLINE_BYTES: usize = 64 * 1024;
 pub async fn push(
     State(state): State<AppState>,
     caller: Caller,
-    Path(ws): Path<Id>,
+    PathArg(ws): PathArg<Id>,
     Body(req): Body<PushRequest>,
 ) -> Result<Json<PushResponse>, Failure> {
     if req.mutations.len() > MAX_BATCH {
@@ -82,8 +82,8 @@ pub async fn push(
 pub async fn changes(
     State(state): State<AppState>,
     caller: Caller,
-    Path(ws): Path<Id>,
-    Query(q): Query<ChangesQuery>,
+    PathArg(ws): PathArg<Id>,
+    QueryArg(q): QueryArg<ChangesQuery>,
 ) -> Result<Json<crate::store::Page>, Failure> {
     let user = caller.user.id;
     let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
@@ -100,7 +100,7 @@ pub async fn changes(
 pub async fn fetch(
     State(state): State<AppState>,
     caller: Caller,
-    Path(ws): Path<Id>,
+    PathArg(ws): PathArg<Id>,
     Body(req): Body<DocsRequest>,
 ) -> Result<Json<FetchAnswer>, Failure> {
     if req.ids.len() > MAX_FETCH_IDS {

@@ -2,12 +2,12 @@
 //! in `rules::teams`. A stranger to a team gets 404.
 
 use crate::auth::Caller;
-use crate::error::{Body, Failure};
+use crate::error::{Body, Failure, PathArg};
 use crate::rules::teams;
 use crate::store::{read, transact};
 use crate::{AppState, now_ms, validate};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use model::Id;
 use protocol::{Accepted, CreateTeam, Invitations, Invite, LiveMessage, Share, Shares, TeamInfo, TeamMembers, Teams, WorkspaceInfo};
@@ -36,7 +36,7 @@ pub async fn create(State(state): State<AppState>, caller: Caller, Body(req): Bo
 }
 
 /// `GET /v1/teams/{id}/members`.
-pub async fn members(State(state): State<AppState>, caller: Caller, Path(team): Path<Id>) -> Result<Json<TeamMembers>, Failure> {
+pub async fn members(State(state): State<AppState>, caller: Caller, PathArg(team): PathArg<Id>) -> Result<Json<TeamMembers>, Failure> {
     let (user, now) = (caller.user.id, now_ms());
     Ok(Json(read!(state.store, |tx| teams::members(tx, user, team, now))?))
 }
@@ -45,7 +45,7 @@ pub async fn members(State(state): State<AppState>, caller: Caller, Path(team): 
 pub async fn set_role(
     State(state): State<AppState>,
     caller: Caller,
-    Path(team): Path<Id>,
+    PathArg(team): PathArg<Id>,
     Body(req): Body<Invite>,
 ) -> Result<Json<TeamMembers>, Failure> {
     let login = validate::login(&req.user)?.to_string();
@@ -61,7 +61,7 @@ pub async fn set_role(
 pub async fn invite(
     State(state): State<AppState>,
     caller: Caller,
-    Path(team): Path<Id>,
+    PathArg(team): PathArg<Id>,
     Body(req): Body<Invite>,
 ) -> Result<(StatusCode, Json<Accepted>), Failure> {
     let login = validate::login(&req.user)?.to_string();
@@ -78,7 +78,7 @@ pub async fn invite(
 pub async fn cancel_invitation(
     State(state): State<AppState>,
     caller: Caller,
-    Path((team, inv)): Path<(Id, Id)>,
+    PathArg((team, inv)): PathArg<(Id, Id)>,
 ) -> Result<StatusCode, Failure> {
     let me = caller.user.id;
     transact!(state.store, |tx| teams::cancel_invitation(tx, me, team, inv))?;
@@ -92,7 +92,7 @@ pub async fn invitations(State(state): State<AppState>, caller: Caller) -> Resul
 }
 
 /// `POST /v1/invitations/{id}/accept`.
-pub async fn accept(State(state): State<AppState>, caller: Caller, Path(inv): Path<Id>) -> Result<Json<TeamInfo>, Failure> {
+pub async fn accept(State(state): State<AppState>, caller: Caller, PathArg(inv): PathArg<Id>) -> Result<Json<TeamInfo>, Failure> {
     let (me, now) = (caller.user.clone(), now_ms());
     let info = transact!(state.store, |tx| teams::accept(tx, &me, inv, now))?;
     tracing::info!(team = %info.name, user = %caller.user.username, "joined team");
@@ -101,14 +101,18 @@ pub async fn accept(State(state): State<AppState>, caller: Caller, Path(inv): Pa
 }
 
 /// `POST /v1/invitations/{id}/decline`.
-pub async fn decline(State(state): State<AppState>, caller: Caller, Path(inv): Path<Id>) -> Result<StatusCode, Failure> {
+pub async fn decline(State(state): State<AppState>, caller: Caller, PathArg(inv): PathArg<Id>) -> Result<StatusCode, Failure> {
     let (me, now) = (caller.user, now_ms());
     transact!(state.store, |tx| teams::decline(tx, &me, inv, now))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `DELETE /v1/teams/{id}/members/{user_id}` (admins; anyone for themselves).
-pub async fn remove(State(state): State<AppState>, caller: Caller, Path((team, user)): Path<(Id, Id)>) -> Result<StatusCode, Failure> {
+pub async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathArg((team, user)): PathArg<(Id, Id)>,
+) -> Result<StatusCode, Failure> {
     let me = caller.user.id;
     let told = transact!(state.store, |tx| teams::remove(tx, me, team, user))?;
     tracing::info!(%team, %user, "team member removed");
@@ -117,7 +121,7 @@ pub async fn remove(State(state): State<AppState>, caller: Caller, Path((team, u
 }
 
 /// `POST /v1/teams/{id}/leave`.
-pub async fn leave(State(state): State<AppState>, caller: Caller, Path(team): Path<Id>) -> Result<StatusCode, Failure> {
+pub async fn leave(State(state): State<AppState>, caller: Caller, PathArg(team): PathArg<Id>) -> Result<StatusCode, Failure> {
     let me = caller.user.id;
     let told = transact!(state.store, |tx| teams::remove(tx, me, team, me))?;
     tracing::info!(%team, user = %caller.user.username, "left team");
@@ -129,7 +133,7 @@ pub async fn leave(State(state): State<AppState>, caller: Caller, Path(team): Pa
 pub async fn share(
     State(state): State<AppState>,
     caller: Caller,
-    Path(ws): Path<Id>,
+    PathArg(ws): PathArg<Id>,
     Body(req): Body<Share>,
 ) -> Result<Json<WorkspaceInfo>, Failure> {
     let me = caller.user.id;
@@ -140,13 +144,13 @@ pub async fn share(
 }
 
 /// `GET /v1/workspaces/{id}/shares`.
-pub async fn shares(State(state): State<AppState>, caller: Caller, Path(ws): Path<Id>) -> Result<Json<Shares>, Failure> {
+pub async fn shares(State(state): State<AppState>, caller: Caller, PathArg(ws): PathArg<Id>) -> Result<Json<Shares>, Failure> {
     let me = caller.user.id;
     Ok(Json(Shares { shares: read!(state.store, |tx| teams::shares(tx, me, ws))? }))
 }
 
 /// `DELETE /v1/workspaces/{id}/shares/{team}`.
-pub async fn unshare(State(state): State<AppState>, caller: Caller, Path((ws, team)): Path<(Id, Id)>) -> Result<StatusCode, Failure> {
+pub async fn unshare(State(state): State<AppState>, caller: Caller, PathArg((ws, team)): PathArg<(Id, Id)>) -> Result<StatusCode, Failure> {
     let me = caller.user.id;
     let told = transact!(state.store, |tx| teams::unshare(tx, me, ws, team))?;
     tracing::info!(%team, %ws, "workspace no longer shared");

@@ -83,7 +83,7 @@ mod tests {
     #[test]
     fn control_characters_are_refused_by_name() {
         let e = name("device name", "lap\0top").unwrap_err();
-        assert!(e.0.message.contains("device name") && e.0.message.contains("U+0000"), "{}", e.0.message);
+        assert!(e.error.message.contains("device name") && e.error.message.contains("U+0000"), "{}", e.error.message);
         assert!(email("ann\u{7}@example.com").is_err());
         assert!(login("ann\u{1b}[31m").is_err());
         assert_eq!(name("team name", "  Core  ").unwrap(), "Core");

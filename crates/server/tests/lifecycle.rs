@@ -167,6 +167,57 @@ async fn reset_mails_are_limited_per_address(b: Backend) {
     assert!(v["error"]["details"]["retry_after_secs"].as_u64().is_some(), "{v}");
 }
 
+/// The outbox holds live reset tokens: it was created with the umask's
+/// modes (0755 and 0644 under the usual umask, any local user could read
+/// them) and kept every message forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mail_outbox_is_private_and_forgets_expired_tokens() {
+    use std::os::unix::fs::PermissionsExt;
+    const TTL: Duration = Duration::from_secs(2);
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let place = tempfile::tempdir().unwrap();
+    let outbox = place.path().join("outbox");
+    std::fs::create_dir(&outbox).unwrap();
+    std::fs::set_permissions(&outbox, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let stale = outbox.join("1-stale.eml");
+    std::fs::write(&stale, "an old token").unwrap();
+    std::fs::set_permissions(&stale, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let long_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    std::fs::File::options().write(true).open(&stale).unwrap().set_modified(long_ago).unwrap();
+
+    let srv = TestServer::start(Backend::Sqlite, |c| {
+        c.reset_token_ttl = TTL;
+        c.mail_outbox = Some(outbox.clone());
+    })
+    .await;
+    let h = Harness { srv, outbox: outbox.clone() };
+    assert_eq!(mode(&outbox), 0o700, "the outbox is the server user's only");
+    assert!(!stale.exists(), "a message older than a token's life is removed at start");
+
+    h.signup("ann").await;
+    assert_eq!(h.post("/v1/auth/password/forgot", json!({"user": "ann"})).await.0, 202);
+    // Mail goes out from a queue.
+    h.mail_count(1).await;
+    let first: Vec<PathBuf> = std::fs::read_dir(&outbox).unwrap().flatten().map(|e| e.path()).collect();
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(mode(&first[0]), 0o600, "a message is readable by the server's user only");
+
+    tokio::time::sleep(TTL + Duration::from_millis(500)).await;
+    assert_eq!(h.post("/v1/auth/password/forgot", json!({"user": "ann"})).await.0, 202);
+    for _ in 0..100 {
+        if !first[0].exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!first[0].exists(), "an expired token's message is removed when the next one is written");
+    h.mail_count(1).await;
+    let mail = h.mail();
+    assert_eq!(mail.len(), 1, "only the live token's message is left");
+    let left: Vec<PathBuf> = std::fs::read_dir(&outbox).unwrap().flatten().map(|e| e.path()).collect();
+    assert!(left.iter().all(|p| mode(p) == 0o600), "{left:?}");
+}
+
 on_both_backends!(
     password_reset_by_mail_is_single_use,
     reset_tokens_expire,

@@ -134,7 +134,7 @@ pub(crate) async fn create<T: Tx>(tx: &mut T, caller: Id, name: &str, now: i64) 
     let team = Id::now_v7();
     tx.insert_team(team, name, caller, now).await?;
     tx.set_team_role(team, caller, Some(Role::Admin)).await?;
-    view(tx, caller, team).await?.ok_or_else(|| Failure::from(StoreError::Corrupt("a new team vanished".into())))
+    view(tx, caller, team).await?.ok_or_else(|| Failure::from(StoreError::Unreadable("a new team vanished".into())))
 }
 
 fn team_role(role: Role) -> Result<Role, Failure> {

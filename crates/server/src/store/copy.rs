@@ -122,7 +122,7 @@ enum Column {
 }
 
 fn corrupt(table: &str, column: &str, v: &Sql) -> StoreError {
-    StoreError::Corrupt(format!("{table}.{column} holds an unexpected value {v:?}"))
+    StoreError::Unreadable(format!("{table}.{column} holds an unexpected value {v:?}"))
 }
 
 /// Copies everything from the SQLite store in `dir` into the empty

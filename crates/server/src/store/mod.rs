@@ -7,6 +7,7 @@
 //! `sqlite` is the embedded default; `postgres` serves any number of server
 //! processes from one database.
 
+pub mod backup;
 pub mod copy;
 pub mod postgres;
 pub mod sqlite;
@@ -79,7 +80,7 @@ pub(crate) fn cursor(after: u64) -> i64 {
 
 /// Stored fields text as a raw JSON value.
 pub fn raw_fields(text: String) -> Result<Box<serde_json::value::RawValue>, StoreError> {
-    serde_json::value::RawValue::from_string(text).map_err(|e| StoreError::Corrupt(format!("stored fields are not JSON: {e}")))
+    serde_json::value::RawValue::from_string(text).map_err(|e| StoreError::Unreadable(format!("stored fields are not JSON: {e}")))
 }
 
 /// An account as stored, with its password hash.
@@ -159,20 +160,31 @@ pub enum Notice {
     SignOut { user: Id, device_num: u64, reason: String },
 }
 
-/// A storage failure, classified so that the HTTP layer need not know the
-/// backends' own error types.
+/// A storage failure, classified by the backend that met it (see
+/// `sqlite/classify.rs`, `postgres/classify.rs`), so that nothing above the
+/// store needs to know rusqlite's or sqlx's error types.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-    #[error("stored data is unreadable: {0}")]
+    /// Storage cannot serve right now (busy, locked, disk full, I/O error,
+    /// connection lost); the same request may work later.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// Storage refuses to be written: a read-only file, directory or file system.
+    #[error("storage is read-only: {0}")]
+    ReadOnly(String),
+    /// The database file is damaged.
+    #[error("the database is damaged: {0}")]
     Corrupt(String),
+    /// A stored value does not decode as what was written there.
+    #[error("stored data is unreadable: {0}")]
+    Unreadable(String),
     #[error("that email is already registered")]
     EmailTaken,
     #[error("that username is already taken")]
     UsernameTaken,
+    /// Any other failure of the database: a bug, or a case not classified yet.
     #[error("database error: {0}")]
-    Postgres(#[from] sqlx::Error),
+    Backend(String),
     #[error("storage task failed: {0}")]
     Task(String),
     /// A document the batch needs is not loaded yet (PostgreSQL loads in
@@ -184,9 +196,46 @@ pub enum StoreError {
     Limit(String),
 }
 
+/// A fault of the storage itself, which outlives the request that met it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fault {
+    /// Writes fail: the file, its directory or its file system is read-only.
+    ReadOnly(String),
+    /// The database file is damaged.
+    Corrupt(String),
+}
+
+impl Fault {
+    /// The error a request meets while this fault stands.
+    pub fn error(&self) -> StoreError {
+        match self {
+            Fault::ReadOnly(reason) => StoreError::ReadOnly(reason.clone()),
+            Fault::Corrupt(reason) => StoreError::Corrupt(reason.clone()),
+        }
+    }
+}
+
+/// Errors a storage closure may end with, and what they say of the storage
+/// itself: the SQLite store watches them to know when its file is damaged
+/// or read-only, though the closure's error type is the caller's.
+pub(crate) trait StorageFault {
+    /// The fault of storage behind this error, if that is what it is.
+    fn storage_fault(&self) -> Option<Fault>;
+}
+
+impl StorageFault for StoreError {
+    fn storage_fault(&self) -> Option<Fault> {
+        match self {
+            StoreError::ReadOnly(reason) => Some(Fault::ReadOnly(reason.clone())),
+            StoreError::Corrupt(reason) => Some(Fault::Corrupt(reason.clone())),
+            _ => None,
+        }
+    }
+}
+
 impl From<serde_json::Error> for StoreError {
     fn from(e: serde_json::Error) -> Self {
-        StoreError::Corrupt(e.to_string())
+        StoreError::Unreadable(e.to_string())
     }
 }
 
@@ -271,14 +320,28 @@ macro_rules! read {
 pub(crate) use {read, transact};
 
 impl Store {
-    /// Whether storage answers.
-    pub async fn ping(&self) -> Result<(), StoreError> {
+    /// Whether storage can serve: it answers, and (SQLite) no damage or
+    /// read-only fault stands.
+    pub async fn health(&self) -> Result<(), StoreError> {
         match self {
             Store::Sqlite(s) => {
                 let s = s.clone();
-                tokio::task::spawn_blocking(move || s.ping()).await.map_err(|e| StoreError::Task(e.to_string()))?
+                tokio::task::spawn_blocking(move || s.health()).await.map_err(|e| StoreError::Task(e.to_string()))?
             }
             Store::Postgres(p) => p.ping().await,
+        }
+    }
+
+    /// Ends this process's writing: on SQLite the last checkpoint (see
+    /// [`sqlite::SqliteStore::close`]). PostgreSQL needs nothing: every
+    /// commit is durable there, and the pool's connections close with it.
+    pub async fn close(&self) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => {
+                let s = s.clone();
+                tokio::task::spawn_blocking(move || s.close()).await.map_err(|e| StoreError::Task(e.to_string()))?
+            }
+            Store::Postgres(_) => Ok(()),
         }
     }
 }

@@ -11,6 +11,7 @@
 //! | `batches` | batches that wedge one backend and not the other |
 //! | `signin` | guessing passwords, and turning the limits against the people they protect |
 //! | `teams` | joining, keeping or granting access without the owner's consent |
+//! | `errors` | requests refused before a handler runs: bad path ids, bad query strings, wrong methods, the live channel without an upgrade |
 //! | `connections` | half-sent requests, stalled bodies, connection floods, live sockets that never read or outlive their session, spoofed client addresses |
 //!
 //! Descriptor exhaustion under a lowered `RLIMIT_NOFILE` is its own test
@@ -23,6 +24,7 @@ mod support;
 mod amplification;
 mod batches;
 mod connections;
+mod errors;
 mod inputs;
 mod signin;
 mod teams;

@@ -65,6 +65,8 @@ pub struct TestServer {
     pub dir: tempfile::TempDir,
     /// The PostgreSQL database it runs on, if any.
     pub db_url: Option<String>,
+    /// How it was started.
+    pub config: server::Config,
     _server: server::RunningServer,
     _db: Option<TestDb>,
 }
@@ -81,9 +83,24 @@ impl TestServer {
         };
         config.database_url = db.as_ref().map(|d| d.url.clone());
         tweak(&mut config);
-        let server = server::start(config).await.unwrap();
+        let server = server::start(config.clone()).await.unwrap();
         let db_url = db.as_ref().map(|d| d.url.clone());
-        TestServer { base: format!("http://{}", server.addr()), http: http(), dir, db_url, _server: server, _db: db }
+        TestServer { base: format!("http://{}", server.addr()), http: http(), dir, db_url, config, _server: server, _db: db }
+    }
+
+    /// Stops the server gracefully; its data directory lives until the
+    /// returned value is dropped.
+    pub async fn shutdown(self) -> tempfile::TempDir {
+        self._server.shutdown().await.unwrap();
+        self.dir
+    }
+
+    /// Stops the server gracefully and starts it again on the same data and configuration.
+    pub async fn restart(self) -> TestServer {
+        let TestServer { http, dir, db_url, config, _server, _db, .. } = self;
+        _server.shutdown().await.unwrap();
+        let server = server::start(config.clone()).await.unwrap();
+        TestServer { base: format!("http://{}", server.addr()), http, dir, db_url, config, _server: server, _db }
     }
 
     /// One request; the status and the JSON body (`null` when there is none).

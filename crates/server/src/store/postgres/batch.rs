@@ -15,7 +15,7 @@ const DOC_COLUMNS: &str = "id, workspace_id, kind, parent_id, order_key, fields,
 
 fn stored(row: &PgRow) -> Result<Stored, StoreError> {
     let kind: String = row.try_get("kind")?;
-    let kind: Kind = kind.parse().map_err(|e: model::UnknownKind| StoreError::Corrupt(e.to_string()))?;
+    let kind: Kind = kind.parse().map_err(|e: model::UnknownKind| StoreError::Unreadable(e.to_string()))?;
     let fields: String = row.try_get("fields")?;
     let clocks: String = row.try_get("clocks")?;
     let clocks: BTreeMap<String, (u64, u64)> = serde_json::from_str(&clocks)?;
@@ -188,7 +188,7 @@ impl MemSource {
             for r in rows {
                 let (id, parent): (Id, Id) = (r.try_get("id")?, r.try_get("parent_id")?);
                 let kind: String = r.try_get("kind")?;
-                let kind: Kind = kind.parse().map_err(|e: model::UnknownKind| StoreError::Corrupt(e.to_string()))?;
+                let kind: Kind = kind.parse().map_err(|e: model::UnknownKind| StoreError::Unreadable(e.to_string()))?;
                 self.children.entry(parent).or_default().push((id, kind));
                 if !self.children.contains_key(&id) {
                     next.push(id);
@@ -351,7 +351,7 @@ fn page_doc(r: &PgRow, ws: Id) -> Result<PageDoc, StoreError> {
     let kind: String = r.try_get("kind")?;
     Ok(PageDoc {
         id: r.try_get("id")?,
-        kind: kind.parse().map_err(|e: model::UnknownKind| StoreError::Corrupt(e.to_string()))?,
+        kind: kind.parse().map_err(|e: model::UnknownKind| StoreError::Unreadable(e.to_string()))?,
         workspace_id: ws,
         parent_id: r.try_get("parent_id")?,
         order_key: r.try_get("order_key")?,

@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 mod batch;
+mod classify;
 mod schema;
 mod tx;
 

@@ -23,7 +23,7 @@ impl<'a> PgTx<'a> {
 }
 
 fn role(s: &str) -> Result<Role, StoreError> {
-    Role::parse(s).ok_or_else(|| StoreError::Corrupt(format!("bad role {s}")))
+    Role::parse(s).ok_or_else(|| StoreError::Unreadable(format!("bad role {s}")))
 }
 
 fn user_record(r: &PgRow) -> Result<UserRecord, StoreError> {

@@ -21,7 +21,7 @@ fn stored_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Stored, S
     let (parent, order_key): (Option<String>, Option<String>) = (row.get(3)?, row.get(4)?);
     let (fields, clocks): (String, String) = (row.get(5)?, row.get(6)?);
     Ok((|| {
-        let kind: Kind = kind.parse().map_err(|e: model::UnknownKind| StoreError::Corrupt(e.to_string()))?;
+        let kind: Kind = kind.parse().map_err(|e: model::UnknownKind| StoreError::Unreadable(e.to_string()))?;
         let fields: Fields = serde_json::from_str(&fields)?;
         let clocks: BTreeMap<String, (u64, u64)> = serde_json::from_str(&clocks)?;
         Ok(Stored {
@@ -113,7 +113,7 @@ impl DocSource for TxSource<'_> {
             .query_map([parent.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
             .collect::<Result<Vec<_>, _>>()?;
         rows.into_iter()
-            .map(|(i, k)| Ok((id(i)?, k.parse().map_err(|e: model::UnknownKind| StoreError::Corrupt(e.to_string()))?)))
+            .map(|(i, k)| Ok((id(i)?, k.parse().map_err(|e: model::UnknownKind| StoreError::Unreadable(e.to_string()))?)))
             .collect()
     }
 
@@ -204,7 +204,7 @@ fn page_doc(r: &rusqlite::Row<'_>, ws: Id) -> Result<PageDoc, StoreError> {
     let kind: String = r.get(1)?;
     Ok(PageDoc {
         id: id(r.get(0)?)?,
-        kind: kind.parse().map_err(|e: model::UnknownKind| StoreError::Corrupt(e.to_string()))?,
+        kind: kind.parse().map_err(|e: model::UnknownKind| StoreError::Unreadable(e.to_string()))?,
         workspace_id: ws,
         parent_id: r.get::<_, Option<String>>(2)?.map(id).transpose()?,
         order_key: r.get(3)?,

@@ -1,73 +1,66 @@
 //! The embedded SQLite backend: one file in the data directory, WAL mode,
 //! one writer connection, a few readers, and a thread that checkpoints.
 
-use super::StoreError;
+use super::{StorageFault, StoreError};
 use rusqlite::Connection;
-use std::path::Path;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 mod batch;
+mod checkpoint;
+mod classify;
+mod health;
+mod preflight;
 mod schema;
 mod tx;
 
+pub(crate) use preflight::current_user;
 pub(crate) use tx::SqliteTx;
 
 const READERS: usize = 4;
 
-/// The SQLite store.
-pub struct SqliteStore {
-    writer: Mutex<Connection>,
-    readers: Vec<Mutex<Connection>>,
-    next_reader: AtomicUsize,
-    /// Tells the checkpointer thread to finish.
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+/// Default `serve --wal-limit-mib`, in bytes: past it the WAL is
+/// checkpointed and truncated.
+pub const DEFAULT_WAL_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// How an SQLite store runs.
+#[derive(Clone, Copy, Debug)]
+pub struct SqliteOptions {
+    /// Bytes the WAL may reach before it is truncated (also SQLite's `journal_size_limit`).
+    pub wal_limit: u64,
 }
 
-/// How often the checkpointer copies the WAL into the database.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
-/// WAL pages (4 KiB) past which the checkpointer insists, briefly holding writers back.
-const WAL_PAGES_LIMIT: i64 = 16_384;
-
-/// Checkpoints the WAL on its own thread and connection. Left to SQLite, a
-/// checkpoint runs inside whichever commit crosses the threshold: measured
-/// here, that more than doubled a push's commit (10 ms to 24 ms).
-fn spawn_checkpointer(path: std::path::PathBuf, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Result<(), StoreError> {
-    let conn = open_conn(&path)?;
-    std::thread::Builder::new()
-        .name("apisync-checkpoint".into())
-        .spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                std::thread::sleep(CHECKPOINT_EVERY);
-                // (busy, WAL pages, pages checkpointed); a busy answer just waits for the next turn.
-                let passive = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)));
-                match passive {
-                    Ok((_, pages)) if pages > WAL_PAGES_LIMIT => {
-                        let _ = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; retrying"),
-                }
-            }
-            let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
-        })
-        .map_err(|e| StoreError::Task(format!("cannot start the checkpoint thread: {e}")))?;
-    Ok(())
-}
-
-impl Drop for SqliteStore {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+impl Default for SqliteOptions {
+    fn default() -> SqliteOptions {
+        SqliteOptions { wal_limit: DEFAULT_WAL_LIMIT }
     }
 }
 
-fn open_conn(path: &Path) -> Result<Connection, StoreError> {
+/// The SQLite store.
+pub struct SqliteStore {
+    path: PathBuf,
+    /// Shared with the checkpointer, which holds it to truncate a busy WAL.
+    writer: Arc<Mutex<Connection>>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+    checkpointer: checkpoint::Checkpointer,
+    wal_limit: u64,
+    /// Set by [`SqliteStore::close`]: no write may follow the last checkpoint.
+    closed: AtomicBool,
+    /// Damage or a read-only file met while running.
+    health: health::Health,
+}
+
+fn open_conn(path: &Path, wal_limit: u64) -> Result<Connection, StoreError> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     // Room for the multi-row INSERTs beside the per-request statements.
     conn.set_prepared_statement_cache_capacity(64);
     // FULL: a change the server acknowledged survives a power cut too.
     conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")?;
+    // A WAL that grew while readers held it is cut back to this when it is reset.
+    conn.execute_batch(&format!("PRAGMA journal_size_limit={};", wal_limit.min(i64::MAX as u64)))?;
     Ok(conn)
 }
 
@@ -78,18 +71,52 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl SqliteStore {
-    /// Opens (creating and migrating if needed) `apisync.db` in `dir`.
+    /// Opens (creating and migrating if needed) `apisync.db` in `dir` with default options.
     pub fn open(dir: &Path) -> Result<SqliteStore, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::Task(format!("cannot create data directory {}: {e}", dir.display())))?;
+        SqliteStore::open_with(dir, SqliteOptions::default())
+    }
+
+    /// Opens (creating and migrating if needed) `apisync.db` in `dir`:
+    /// `ReadOnly` when this user cannot write there, `Corrupt` when
+    /// `PRAGMA quick_check` finds the file damaged.
+    pub fn open_with(dir: &Path, options: SqliteOptions) -> Result<SqliteStore, StoreError> {
+        preflight::check_writable(dir)?;
         let path = dir.join("apisync.db");
-        let mut writer = open_conn(&path)?;
+        let mut writer = open_conn(&path, options.wal_limit)?;
+        let started = std::time::Instant::now();
+        preflight::quick_check(&writer)?;
+        tracing::info!(
+            file = %path.display(),
+            mib = std::fs::metadata(&path).map_or(0, |m| m.len()) / (1024 * 1024),
+            ms = started.elapsed().as_millis() as u64,
+            "database checked"
+        );
         schema::migrate(&mut writer)?;
         // Commits never checkpoint; the checkpointer thread does.
         writer.execute_batch("PRAGMA wal_autocheckpoint=0;")?;
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        spawn_checkpointer(path.clone(), stop.clone())?;
-        let readers = (0..READERS).map(|_| open_conn(&path).map(Mutex::new)).collect::<Result<_, _>>()?;
-        Ok(SqliteStore { writer: Mutex::new(writer), readers, next_reader: AtomicUsize::new(0), stop })
+        let writer = Arc::new(Mutex::new(writer));
+        let checkpointer = checkpoint::Checkpointer::spawn(path.clone(), options.wal_limit, writer.clone())?;
+        let readers = (0..READERS).map(|_| open_conn(&path, options.wal_limit).map(Mutex::new)).collect::<Result<_, _>>()?;
+        Ok(SqliteStore {
+            path,
+            writer,
+            readers,
+            next_reader: AtomicUsize::new(0),
+            checkpointer,
+            wal_limit: options.wal_limit,
+            closed: AtomicBool::new(false),
+            health: health::Health::default(),
+        })
+    }
+
+    /// Ends writing: stops the checkpointer, then checkpoints everything
+    /// into `apisync.db` and truncates the WAL, so the file alone is a
+    /// complete copy. Later writes are refused. (Call on a blocking thread.)
+    pub fn close(&self) -> Result<(), StoreError> {
+        self.checkpointer.stop();
+        let writer = lock(&self.writer);
+        self.closed.store(true, Ordering::Relaxed);
+        checkpoint::close(&writer, &self.path)
     }
 
     fn reader(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -103,18 +130,42 @@ impl SqliteStore {
     }
 
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction on the writer; commits
-    /// when it returns `Ok(Ok(_))`, rolls back otherwise. (Call on a
-    /// blocking thread: see [`crate::store::transact!`].)
-    pub(crate) fn transact<T, E: From<StoreError>>(
+    /// when it returns `Ok(Ok(_))`, rolls back otherwise. Refused at once
+    /// while the database is known to be damaged. (Call on a blocking
+    /// thread: see [`crate::store::transact!`].)
+    pub(crate) fn transact<T, E: From<StoreError> + StorageFault>(
         &self,
         f: impl FnOnce(&mut SqliteTx<'_>) -> Result<Result<T, E>, StoreError>,
     ) -> Result<T, E> {
         let mut conn = lock(&self.writer);
+        if self.closed.load(Ordering::Relaxed) {
+            return Err(StoreError::Unavailable("the server is shutting down".into()).into());
+        }
+        self.health.may_write()?;
+        let out = self.write(&mut conn, f);
+        match &out {
+            Ok(_) => self.health.wrote(),
+            Err(e) => self.health.note(e.storage_fault()),
+        }
+        out
+    }
+
+    fn write<T, E: From<StoreError>>(
+        &self,
+        conn: &mut Connection,
+        f: impl FnOnce(&mut SqliteTx<'_>) -> Result<Result<T, E>, StoreError>,
+    ) -> Result<T, E> {
         conn.execute_batch("BEGIN IMMEDIATE").map_err(StoreError::from)?;
-        let out = f(&mut SqliteTx::new(&mut conn));
+        let out = f(&mut SqliteTx::new(conn));
         match out {
             Ok(Ok(v)) => match conn.execute_batch("COMMIT") {
-                Ok(()) => Ok(v),
+                Ok(()) => {
+                    // A stat beside an fsync: the WAL is cut back as soon as it passes its limit.
+                    if checkpoint::wal_bytes(&self.path) > self.wal_limit {
+                        self.checkpointer.wake();
+                    }
+                    Ok(v)
+                }
                 Err(e) => {
                     let _ = conn.execute_batch("ROLLBACK");
                     Err(StoreError::from(e).into())
@@ -133,17 +184,39 @@ impl SqliteStore {
 
     /// Runs `f` on a reader connection. (Call on a blocking thread: see
     /// [`crate::store::read!`].)
-    pub(crate) fn read<T, E: From<StoreError>>(
+    pub(crate) fn read<T, E: From<StoreError> + StorageFault>(
         &self,
         f: impl FnOnce(&mut SqliteTx<'_>) -> Result<Result<T, E>, StoreError>,
     ) -> Result<T, E> {
         let mut conn = self.reader();
-        f(&mut SqliteTx::new(&mut conn))?
+        let out = f(&mut SqliteTx::new(&mut conn)).unwrap_or_else(|e| Err(e.into()));
+        if let Err(e) = &out {
+            self.health.note(e.storage_fault());
+        }
+        out
     }
 
-    pub(super) fn ping(&self) -> Result<(), StoreError> {
-        self.reader().query_row("SELECT 1", [], |_| Ok(()))?;
-        Ok(())
+    /// Whether the store can serve: no damage stands, a read-only fault
+    /// is gone (a write is tried to see), and a reader can read the schema.
+    /// (Call on a blocking thread.)
+    pub fn health(&self) -> Result<(), StoreError> {
+        match self.health.fault() {
+            Some(super::Fault::ReadOnly(_)) => {
+                // Setting the schema cookie to itself writes the header page: a real write, and no change.
+                self.transact(|tx| {
+                    let version: i64 = tx.conn().query_row("PRAGMA user_version", [], |r| r.get(0))?;
+                    tx.conn().execute_batch(&format!("PRAGMA user_version = {version}"))?;
+                    Ok(Ok::<_, StoreError>(()))
+                })?;
+            }
+            Some(fault) => return Err(fault.error()),
+            None => {}
+        }
+        let read = self.reader().query_row("SELECT COUNT(*) FROM sqlite_schema", [], |_| Ok(())).map_err(StoreError::from);
+        if let Err(e) = &read {
+            self.health.note(e.storage_fault());
+        }
+        read
     }
 }
 
@@ -153,6 +226,23 @@ mod tests {
     use crate::store::{Tx, WorkspaceRecord, ready};
     use model::{Fields, Id, Kind, Mutation, Op};
     use protocol::User;
+
+    #[test]
+    fn a_read_only_database_fails_writes_and_health_until_it_is_writable_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let user = |name: &str| User { id: Id::now_v7(), email: format!("{name}@example.com"), username: name.into() };
+        // query_only makes SQLite refuse writes as a read-only file would (SQLITE_READONLY).
+        lock(&store.writer).execute_batch("PRAGMA query_only=ON").unwrap();
+        let ann = user("ann");
+        let err = store.transact(|tx| ready(tx.insert_user(&ann, "hash", 0))).unwrap_err();
+        assert!(matches!(err, StoreError::ReadOnly(_)), "{err:?}");
+        assert!(matches!(store.health(), Err(StoreError::ReadOnly(_))), "health says so until a write succeeds");
+        lock(&store.writer).execute_batch("PRAGMA query_only=OFF").unwrap();
+        store.health().unwrap();
+        let bob = user("bob");
+        store.transact(|tx| ready(tx.insert_user(&bob, "hash", 0))).unwrap();
+    }
 
     #[test]
     fn the_checkpointer_moves_committed_data_into_the_database_file() {

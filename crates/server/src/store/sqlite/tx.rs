@@ -18,14 +18,19 @@ impl<'c> SqliteTx<'c> {
     pub(super) fn new(conn: &'c mut Connection) -> SqliteTx<'c> {
         SqliteTx { conn }
     }
+
+    /// The connection, for the store's own statements.
+    pub(super) fn conn(&self) -> &Connection {
+        self.conn
+    }
 }
 
 pub(super) fn id(s: String) -> Result<Id, StoreError> {
-    Id::parse_str(&s).map_err(|e| StoreError::Corrupt(format!("bad id {s}: {e}")))
+    Id::parse_str(&s).map_err(|e| StoreError::Unreadable(format!("bad id {s}: {e}")))
 }
 
 fn role(s: &str) -> Result<Role, StoreError> {
-    Role::parse(s).ok_or_else(|| StoreError::Corrupt(format!("bad role {s}")))
+    Role::parse(s).ok_or_else(|| StoreError::Unreadable(format!("bad role {s}")))
 }
 
 fn ids(conn: &Connection, sql: &str, key: &str) -> Result<Vec<Id>, StoreError> {
