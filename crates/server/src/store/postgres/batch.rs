@@ -379,13 +379,18 @@ pub(super) async fn changes(conn: &mut PgConnection, ws: Id, after: u64, limit: 
     .await?;
     let n = page_cut(sizes.iter().map(|s| s.1 as usize), limit, budget);
     let mut docs = Vec::with_capacity(n);
-    if let Some(&(last, _)) = n.checked_sub(1).and_then(|i| sizes.get(i)) {
+    if n > 0 {
+        // The same query cut at `n`, so the same snapshot gives the same
+        // rows. Asked as a version range instead, the planner took the range
+        // to cover the whole workspace (versions count per workspace; its
+        // statistics do not know that) and read every live document of the
+        // workspace to sort them; in version order with a limit it reads the page.
         for r in sqlx::query(AssertSqlSafe(format!(
-            "SELECT {DOC_COLUMNS} FROM docs WHERE workspace_id = $1 AND version > $2 AND version <= $3{live} ORDER BY version"
+            "SELECT {DOC_COLUMNS} FROM docs WHERE workspace_id = $1 AND version > $2{live} ORDER BY version LIMIT $3"
         )))
         .bind(ws)
         .bind(cursor(after))
-        .bind(last)
+        .bind(n as i64)
         .fetch_all(&mut *tx)
         .await?
         {
