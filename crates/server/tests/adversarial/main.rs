@@ -10,6 +10,7 @@
 //! | `inputs` | values that break storage or cross tenants: control characters, cursors, ids |
 //! | `batches` | batches that wedge one backend and not the other |
 //! | `connections` | half-sent requests, stalled bodies, connection floods, live sockets that never read or outlive their session, spoofed client addresses |
+//! | `plans` | a server full of other tenants' documents: every statement of a sign-in, push and pull reads by index (PostgreSQL), with statistics the server keeps fresh itself |
 //!
 //! Descriptor exhaustion under a lowered `RLIMIT_NOFILE` is its own test
 //! binary (`tests/descriptors.rs`): the limit is the whole process's.
@@ -22,3 +23,4 @@ mod amplification;
 mod batches;
 mod connections;
 mod inputs;
+mod plans;

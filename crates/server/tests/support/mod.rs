@@ -86,6 +86,20 @@ impl TestServer {
         TestServer { base: format!("http://{}", server.addr()), http: http(), dir, db_url, _server: server, _db: db }
     }
 
+    /// Starts a server on an existing PostgreSQL database, which outlives it.
+    pub async fn start_on(url: &str) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let server = start_server(Some(url), dir.path()).await;
+        TestServer {
+            base: format!("http://{}", server.addr()),
+            http: http(),
+            dir,
+            db_url: Some(url.to_string()),
+            _server: server,
+            _db: None,
+        }
+    }
+
     /// One request; the status and the JSON body (`null` when there is none).
     pub async fn call(
         &self,
