@@ -164,3 +164,22 @@ pub async fn fill(url: &str, docs: u64) -> Result<Crowd, sqlx::Error> {
     }
     Ok(Crowd { workspaces, docs })
 }
+
+/// Refreshes the planner's statistics of the whole database, as the
+/// server's own analyzer does once pushes have written that much (rows
+/// written straight in SQL are not counted by any server), then writes a
+/// checkpoint when allowed to, so that what comes next is not measured
+/// while the fill's pages are written back. Whether it could checkpoint.
+pub async fn settle(url: &str) -> Result<bool, sqlx::Error> {
+    let mut conn = PgConnection::connect(url).await?;
+    sqlx::query("ANALYZE").execute(&mut conn).await?;
+    // CHECKPOINT needs a superuser or pg_checkpoint.
+    Ok(sqlx::query("CHECKPOINT").execute(&mut conn).await.is_ok())
+}
+
+/// The documents in the database, every workspace's, tombstones included.
+pub async fn documents(url: &str) -> Result<u64, sqlx::Error> {
+    let mut conn = PgConnection::connect(url).await?;
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM docs").fetch_one(&mut conn).await?;
+    Ok(n as u64)
+}
