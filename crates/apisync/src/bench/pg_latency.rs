@@ -33,7 +33,7 @@ const DOOMED: usize = 5;
 const WARM_UP: usize = 50;
 
 /// Rounds the measurements alternate in.
-const ROUNDS: usize = 20;
+const ROUNDS: usize = 250;
 
 fn create(kind: Kind, parent: Id, f: serde_json::Value) -> Mutation {
     Mutation {
