@@ -10,8 +10,8 @@
 //! since (rows copied in by `apisync migrate`, or written by an older
 //! server). With several processes, one analyzes at a time.
 
-use sqlx::postgres::PgPool;
-use sqlx::{Connection, Row};
+use sqlx::postgres::{PgConnection, PgPool};
+use sqlx::{ConnectOptions, Connection, Row};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -142,7 +142,10 @@ async fn stale(pool: &PgPool) -> Result<(bool, f64), sqlx::Error> {
 
 /// `ANALYZE` in a transaction holding [`LOCK_KEY`], if no other process holds it.
 async fn analyze(pool: &PgPool) -> Result<Outcome, sqlx::Error> {
-    let mut conn = pool.acquire().await?;
+    // A connection of its own, not logging statements: on a big database
+    // ANALYZE takes seconds, which sqlx would report as a slow statement.
+    let options = (*pool.connect_options()).clone().disable_statement_logging();
+    let mut conn = PgConnection::connect_with(&options).await?;
     let mut tx = conn.begin().await?;
     // The transaction-scoped lock ends with the transaction, however it ends.
     let ours: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)").bind(LOCK_KEY).fetch_one(&mut *tx).await?;
@@ -158,6 +161,7 @@ async fn analyze(pool: &PgPool) -> Result<Outcome, sqlx::Error> {
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
+    conn.close().await?;
     Ok(Outcome::Analyzed(rows))
 }
 
