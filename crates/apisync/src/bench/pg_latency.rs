@@ -19,7 +19,7 @@ use protocol::{Outcome, PushResponse};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
-/// Documents on the server for the first measurement.
+/// Documents on the small server.
 const SMALL_SERVER: u64 = 1_000;
 
 /// Folders and requests per folder in each measured workspace.
