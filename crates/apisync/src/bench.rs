@@ -1,7 +1,11 @@
 //! `apisync bench`: starts a release server as a child process on a free
 //! loopback port and prints the figures the README quotes: push
 //! throughput, live propagation latency, sign-in restore time and bytes,
-//! fan-out to many live devices, and server memory per live device.
+//! fan-out to many live devices, server memory per live device, and on
+//! PostgreSQL throughput and push latency as the server fills
+//! (`pg_latency`).
+
+mod pg_latency;
 
 use anyhow::{Context, bail};
 use clap::Args;
@@ -38,6 +42,15 @@ pub struct BenchArgs {
     /// created (and dropped) on this server, e.g. postgres://postgres@127.0.0.1/postgres.
     #[arg(long, env = "APISYNC_BENCH_DATABASE_URL", value_name = "URL")]
     database_url: Option<String>,
+    /// Documents on the PostgreSQL server for the second push-latency measurement.
+    #[arg(long, default_value_t = 1_000_000)]
+    pg_documents: u64,
+    /// One-mutation pushes timed per push-latency measurement (a quarter as many folder deletes).
+    #[arg(long, default_value_t = 2000)]
+    latency_samples: usize,
+    /// Measure only PostgreSQL push latency as the server fills (needs --database-url).
+    #[arg(long, requires = "database_url")]
+    pg_latency_only: bool,
 }
 
 struct ChildServer {
@@ -241,6 +254,13 @@ impl Report {
         println!("  {what:<44} {figure:>18}   target {target:<14} {}", if met { "met" } else { "MISSED" });
         self.rows.push((what.into(), figure, target.into(), met));
     }
+
+    fn summary(&self) -> anyhow::Result<()> {
+        let missed = self.rows.iter().filter(|r| !r.3).count();
+        println!("{} of {} targets met", self.rows.len() - missed, self.rows.len());
+        std::io::stdout().flush().ok();
+        Ok(())
+    }
 }
 
 /// Runs every benchmark and prints the figures.
@@ -250,6 +270,8 @@ pub fn run(mut args: BenchArgs) -> anyhow::Result<()> {
         args.requests = args.requests.min(2000);
         args.mutations = args.mutations.min(20_000);
         args.samples = args.samples.min(200);
+        args.pg_documents = args.pg_documents.min(100_000);
+        args.latency_samples = args.latency_samples.min(400);
     }
     if cfg!(debug_assertions) {
         eprintln!("warning: this is a debug build; run `cargo run --release -- bench` for real figures");
@@ -261,9 +283,15 @@ pub fn run(mut args: BenchArgs) -> anyhow::Result<()> {
 }
 
 async fn bench(args: BenchArgs) -> anyhow::Result<()> {
-    let server = ChildServer::spawn()?;
     // No automatic decompression: the restore figure counts the bytes on the wire.
-    let api = Api { base: server.base.clone(), http: reqwest::Client::builder().no_gzip().no_brotli().build()? };
+    let http = reqwest::Client::builder().no_gzip().no_brotli().build()?;
+    if let (true, Some(url)) = (args.pg_latency_only, &args.database_url) {
+        let mut report = Report { rows: Vec::new() };
+        pg_latency::run(url, &http, args.pg_documents, args.latency_samples, &mut report).await?;
+        return report.summary();
+    }
+    let server = ChildServer::spawn()?;
+    let api = Api { base: server.base.clone(), http };
     println!(
         "apisync bench: server {} (embedded SQLite), {} cores",
         server.base,
@@ -281,14 +309,13 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     fan_out(&fresh_api, &fresh, &args, &mut report).await?;
     drop(fresh);
     match &args.database_url {
-        Some(url) => postgres(url, &api.http, &args, sqlite_rate, &mut report).await?,
+        Some(url) => {
+            postgres(url, &api.http, &args, sqlite_rate, &mut report).await?;
+            pg_latency::run(url, &api.http, args.pg_documents, args.latency_samples, &mut report).await?;
+        }
         None => println!("PostgreSQL: skipped (pass --database-url or APISYNC_BENCH_DATABASE_URL)"),
     }
-
-    let missed = report.rows.iter().filter(|r| !r.3).count();
-    println!("{} of {} targets met", report.rows.len() - missed, report.rows.len());
-    std::io::stdout().flush().ok();
-    Ok(())
+    report.summary()
 }
 
 /// Mutations per second when one pusher per server in `apis` (each its own

@@ -1,5 +1,8 @@
 //! Test support shared by this crate's tests and the end-to-end tests:
-//! a uniquely named PostgreSQL database per test, dropped after.
+//! a uniquely named PostgreSQL database per test, dropped after, and other
+//! tenants' data to fill it with ([`crowd`]).
+
+pub mod crowd;
 
 use sqlx::Connection;
 

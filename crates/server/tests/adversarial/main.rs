@@ -13,6 +13,7 @@
 //! | `teams` | joining, keeping or granting access without the owner's consent |
 //! | `errors` | requests refused before a handler runs: bad path ids, bad query strings, wrong methods, the live channel without an upgrade |
 //! | `connections` | half-sent requests, stalled bodies, connection floods, live sockets that never read or outlive their session, spoofed client addresses |
+//! | `plans` | a server full of other tenants' documents: every statement of a sign-in, push and pull reads by index (PostgreSQL), with statistics the server keeps fresh itself |
 //!
 //! Descriptor exhaustion under a lowered `RLIMIT_NOFILE` is its own test
 //! binary (`tests/descriptors.rs`): the limit is the whole process's.
@@ -26,5 +27,6 @@ mod batches;
 mod connections;
 mod errors;
 mod inputs;
+mod plans;
 mod signin;
 mod teams;

@@ -103,6 +103,24 @@ impl TestServer {
         TestServer { base: format!("http://{}", server.addr()), http, dir, db_url, config, _server: server, _db }
     }
 
+    /// Starts a server on an existing PostgreSQL database, which outlives it.
+    pub async fn start_on(url: &str) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = server::Config::new(dir.path().to_path_buf());
+        config.addr = "127.0.0.1:0".parse().unwrap();
+        config.database_url = Some(url.to_string());
+        let server = server::start(config.clone()).await.unwrap();
+        TestServer {
+            base: format!("http://{}", server.addr()),
+            http: http(),
+            dir,
+            db_url: Some(url.to_string()),
+            config,
+            _server: server,
+            _db: None,
+        }
+    }
+
     /// One request; the status and the JSON body (`null` when there is none).
     pub async fn call(
         &self,

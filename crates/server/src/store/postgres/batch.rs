@@ -114,6 +114,16 @@ impl DocSource for MemSource {
     }
 }
 
+// PROBE: a list of ids looked up in a later column of an index is one
+// lateral subquery per id, not `col = ANY($n)` nor a join. Given
+// `a = $1 AND b = ANY($2)`, or the same as a join, PostgreSQL may read every
+// row with that `a` and match `b` as it goes (by filter, or by hashing)
+// whenever its statistics say few rows have that `a`, which a generic plan,
+// knowing no workspace, always believes: then each push read all of its
+// device's stored results in the workspace, or every live document of it.
+// A lateral subquery behind `LIMIT 1` (a unique key) or `OFFSET 0` is not
+// merged into a join, so each id is a probe of the whole key.
+
 /// Levels a preload walks at most (the tree is at most this deep, with room
 /// for data written before the limit existed).
 const LEVELS: usize = 4 * model::Limits::TREE_DEPTH;
@@ -171,6 +181,9 @@ impl MemSource {
     async fn load_down(&mut self, conn: &mut PgConnection, roots: Vec<Id>) -> Result<(), StoreError> {
         let Some(ws) = self.ws else { return Ok(()) };
         let mut level: Vec<Id> = roots.into_iter().filter(|r| !self.children.contains_key(r)).collect();
+        // Each parent once: the lookup returns its children once per mention.
+        level.sort();
+        level.dedup();
         for _ in 0..LEVELS {
             if level.is_empty() {
                 return Ok(());
@@ -178,12 +191,16 @@ impl MemSource {
             for id in &level {
                 self.children.insert(*id, Vec::new());
             }
-            let rows =
-                sqlx::query("SELECT id, kind, parent_id FROM docs WHERE workspace_id = $1 AND parent_id = ANY($2) AND deleted_seq IS NULL")
-                    .bind(ws)
-                    .bind(&level)
-                    .fetch_all(&mut *conn)
-                    .await?;
+            // One index probe per parent (see `PROBE`).
+            let rows = sqlx::query(
+                "SELECT c.id, c.kind, c.parent_id FROM UNNEST($2::uuid[]) AS p(id), LATERAL (
+                     SELECT id, kind, parent_id FROM docs WHERE workspace_id = $1 AND parent_id = p.id AND deleted_seq IS NULL OFFSET 0
+                 ) c",
+            )
+            .bind(ws)
+            .bind(&level)
+            .fetch_all(&mut *conn)
+            .await?;
             let mut next = Vec::with_capacity(rows.len());
             for r in rows {
                 let (id, parent): (Id, Id) = (r.try_get("id")?, r.try_get("parent_id")?);
@@ -215,13 +232,17 @@ impl MemSource {
             self.load_down(conn, down).await?;
         }
         let mids: Vec<Id> = mutations.iter().map(|m| m.mutation_id).collect();
-        for row in
-            sqlx::query("SELECT mutation_id, result FROM mutations WHERE workspace_id = $1 AND device_num = $2 AND mutation_id = ANY($3)")
-                .bind(ws)
-                .bind(device as i64)
-                .bind(&mids)
-                .fetch_all(&mut *conn)
-                .await?
+        // One primary-key probe per mutation id (see `PROBE`).
+        for row in sqlx::query(
+            "SELECT m.mutation_id, m.result FROM UNNEST($3::uuid[]) AS t(id), LATERAL (
+                 SELECT mutation_id, result FROM mutations WHERE workspace_id = $1 AND device_num = $2 AND mutation_id = t.id LIMIT 1
+             ) m",
+        )
+        .bind(ws)
+        .bind(device as i64)
+        .bind(&mids)
+        .fetch_all(&mut *conn)
+        .await?
         {
             let result: String = row.try_get("result")?;
             self.priors.insert(row.try_get("mutation_id")?, serde_json::from_str(&result)?);
@@ -379,13 +400,18 @@ pub(super) async fn changes(conn: &mut PgConnection, ws: Id, after: u64, limit: 
     .await?;
     let n = page_cut(sizes.iter().map(|s| s.1 as usize), limit, budget);
     let mut docs = Vec::with_capacity(n);
-    if let Some(&(last, _)) = n.checked_sub(1).and_then(|i| sizes.get(i)) {
+    if n > 0 {
+        // The same query cut at `n`, so the same snapshot gives the same
+        // rows. Asked as a version range instead, the planner took the range
+        // to cover the whole workspace (versions count per workspace; its
+        // statistics do not know that) and read every live document of the
+        // workspace to sort them; in version order with a limit it reads the page.
         for r in sqlx::query(AssertSqlSafe(format!(
-            "SELECT {DOC_COLUMNS} FROM docs WHERE workspace_id = $1 AND version > $2 AND version <= $3{live} ORDER BY version"
+            "SELECT {DOC_COLUMNS} FROM docs WHERE workspace_id = $1 AND version > $2{live} ORDER BY version LIMIT $3"
         )))
         .bind(ws)
         .bind(cursor(after))
-        .bind(last)
+        .bind(n as i64)
         .fetch_all(&mut *tx)
         .await?
         {
@@ -410,26 +436,28 @@ pub(super) async fn fetch(conn: &mut PgConnection, ws: Id, ids: &[Id], budget: u
     use sqlx::Connection;
     let mut tx = conn.begin().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+    // By primary key alone, the workspace checked here: with
+    // `workspace_id = $1` beside it, a generic plan ANDed the ids with the
+    // workspace's whole range of docs_changes (see `PROBE`).
     let found: HashMap<Id, usize> =
-        sqlx::query_as::<_, (Id, i32)>("SELECT id, octet_length(fields) FROM docs WHERE workspace_id = $1 AND id = ANY($2)")
-            .bind(ws)
+        sqlx::query_as::<_, (Id, Id, i32)>("SELECT id, workspace_id, octet_length(fields) FROM docs WHERE id = ANY($1)")
             .bind(ids)
             .fetch_all(&mut *tx)
             .await?
             .into_iter()
-            .map(|(i, n)| (i, n as usize))
+            .filter(|(_, w, _)| *w == ws)
+            .map(|(i, _, n)| (i, n as usize))
             .collect();
     let present: Vec<Id> = ids.iter().copied().filter(|i| found.contains_key(i)).collect();
     let n = page_cut(present.iter().map(|i| found[i]), present.len(), budget);
     let (take, rest) = present.split_at(n);
     let mut docs = Vec::with_capacity(n);
-    for r in sqlx::query(AssertSqlSafe(format!("SELECT {DOC_COLUMNS} FROM docs WHERE workspace_id = $1 AND id = ANY($2)")))
-        .bind(ws)
-        .bind(take)
-        .fetch_all(&mut *tx)
-        .await?
+    for r in sqlx::query(AssertSqlSafe(format!("SELECT {DOC_COLUMNS} FROM docs WHERE id = ANY($1)"))).bind(take).fetch_all(&mut *tx).await?
     {
-        docs.push(page_doc(&r, ws)?);
+        // The same snapshot: these are the workspace's documents found above.
+        if r.try_get::<Id, _>("workspace_id")? == ws {
+            docs.push(page_doc(&r, ws)?);
+        }
     }
     tx.commit().await?;
     Ok((docs, rest.to_vec()))

@@ -1,6 +1,7 @@
 //! The PostgreSQL backend: any number of server processes share one
 //! database. Pushes to a workspace serialize on its row lock, so sequence
-//! numbers stay gapless; notices cross processes by LISTEN/NOTIFY.
+//! numbers stay gapless; notices cross processes by LISTEN/NOTIFY; the
+//! planner's statistics are kept fresh by the server itself.
 
 use super::{Notice, StoreError};
 use model::Id;
@@ -11,6 +12,7 @@ use tokio::sync::mpsc;
 mod batch;
 mod classify;
 mod schema;
+mod statistics;
 mod tx;
 
 pub(crate) use tx::PgTx;
@@ -31,11 +33,14 @@ pub struct PgStore {
     pool: PgPool,
     /// This process, so it skips its own notifications.
     origin: Id,
+    /// Counts the rows pushes write and analyzes the tables when enough did.
+    analyzer: statistics::Analyzer,
 }
 
 impl PgStore {
     /// Connects, applies migrations (once, even with several processes
-    /// starting together), and starts listening for other processes' notices.
+    /// starting together), starts listening for other processes' notices,
+    /// and starts keeping statistics fresh.
     pub async fn open(url: &str) -> Result<(PgStore, mpsc::UnboundedReceiver<Notice>), StoreError> {
         let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(5)).connect(url).await?;
         schema::migrate(&pool).await?;
@@ -68,7 +73,8 @@ impl PgStore {
                 }
             }
         });
-        Ok((PgStore { pool, origin }, rx))
+        let analyzer = statistics::Analyzer::start(pool.clone());
+        Ok((PgStore { pool, origin, analyzer }, rx))
     }
 
     /// A transaction for [`crate::store::transact!`].

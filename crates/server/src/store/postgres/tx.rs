@@ -388,7 +388,10 @@ impl Tx for PgTx<'_> {
     }
 
     async fn write_batch(&mut self, ws: Id, device: u64, out: &BatchOutput, now: i64) -> Result<(), StoreError> {
-        batch::write(self.conn, ws, device, out, now).await
+        batch::write(self.conn, ws, device, out, now).await?;
+        let rows = out.tombstones.len() + out.writes.len() + out.log.len() + out.new_results.len();
+        self.store.analyzer.wrote(rows as u64);
+        Ok(())
     }
 
     async fn changes(&mut self, ws: Id, after: u64, limit: usize, budget: usize) -> Result<Page, StoreError> {

@@ -159,6 +159,15 @@ CREATE TABLE team_invitations (
 );
 CREATE INDEX team_invitations_login ON team_invitations (login);
 "#,
+    // Every sign-in ends the device's earlier sessions, and deleting an
+    // account ends its devices' sessions, drops the workspaces it owns and
+    // voids its tokens (foreign keys cascade): each by index, not by reading
+    // every row of the table.
+    r#"
+CREATE INDEX sessions_device ON sessions (device_num);
+CREATE INDEX workspaces_owner ON workspaces (owner_id);
+CREATE INDEX tokens_user ON tokens (user_id);
+"#,
 ];
 
 /// Applies the migrations this database has not had yet.
