@@ -169,6 +169,19 @@ pub fn apply_batch<S: DocSource>(
     Ok(out)
 }
 
+/// The documents a batch names (its targets and the parents it creates or
+/// moves them under), sorted and once each: what a backend preloads.
+pub fn named_ids(mutations: &[Mutation]) -> Vec<Id> {
+    let mut ids: Vec<Id> = mutations.iter().map(|m| m.doc_id).collect();
+    ids.extend(mutations.iter().filter_map(|m| match &m.op {
+        Op::Create { parent_id, .. } | Op::Move { parent_id, .. } => *parent_id,
+        _ => None,
+    }));
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
 /// The rules a workspace's own document adds to its schema: its name is a
 /// name like any other (it is listed to every member).
 fn check_workspace_fields(kind: Kind, fields: &Fields) -> Result<(), String> {

@@ -16,6 +16,24 @@ fn request(parent: Id, name: &str, description_bytes: usize) -> Mutation {
     create(Kind::Request, Some(parent), json!({"name": name, "method": "GET", "url": "u", "description": text(description_bytes)}))
 }
 
+/// Ann's workspace with a collection holding `n` requests of ~1 MB each,
+/// pushed nine at a time (under the 32 MiB body limit): the server, ann's
+/// token, the workspace, the collection's id and version, and the requests' ids.
+async fn big_collection(b: Backend, n: usize) -> (TestServer, String, Id, (Id, u64), Vec<Id>) {
+    let s = TestServer::start(b, |_| {}).await;
+    let a = s.signup("ann").await;
+    let ws = a.workspaces[0].id;
+    let col = create(Kind::Collection, None, json!({"name": "C"}));
+    let made = s.push_ok(&a.token, ws, std::slice::from_ref(&col)).await;
+    let mut ids = Vec::with_capacity(n);
+    for start in (0..n).step_by(9) {
+        let batch: Vec<Mutation> = (start..n.min(start + 9)).map(|i| request(col.doc_id, &format!("r{i}"), 1_000_000)).collect();
+        ids.extend(batch.iter().map(|m| m.doc_id));
+        s.push_ok(&a.token, ws, &batch).await;
+    }
+    (s, a.token, ws, (col.doc_id, made.seq), ids)
+}
+
 /// Bytes of the data directory (SQLite) or of the whole database (PostgreSQL).
 async fn stored_bytes(s: &TestServer) -> u64 {
     match &s.db_url {
@@ -58,21 +76,11 @@ async fn empty_sets_on_a_big_document_answer_and_store_little(b: Backend) {
 /// once per batch, within the answer's budget; the rest are listed as stale
 /// and fetched page by page.
 async fn documents_come_back_once_and_within_the_answers_budget(b: Backend) {
-    let s = TestServer::start(b, |_| {}).await;
-    let a = s.signup("ann").await;
-    let ws = a.workspaces[0].id;
-    let col = create(Kind::Collection, None, json!({"name": "C"}));
-    s.push_ok(&a.token, ws, std::slice::from_ref(&col)).await;
-    let mut ids = Vec::new();
-    for i in 0..20 {
-        let r = request(col.doc_id, &format!("r{i}"), 1_000_000);
-        ids.push(r.doc_id);
-        s.push_ok(&a.token, ws, &[r]).await;
-    }
+    let (s, token, ws, _, ids) = big_collection(b, 20).await;
     // Each document refused twice: an unknown field is rejected with the
     // server's copy, so the device can undo its edit.
     let refused: Vec<Mutation> = ids.iter().chain(&ids).map(|id| set(*id, 0, json!({"nmae": "typo"}))).collect();
-    let (status, v) = s.push(&a.token, ws, &refused).await;
+    let (status, v) = s.push(&token, ws, &refused).await;
     assert_eq!(status, 200, "{v}");
     let bytes = serde_json::to_vec(&v).unwrap().len();
     assert!(bytes < ANSWER_DOC_BYTES + 256 * 1024, "the answer was {bytes} bytes");
@@ -98,7 +106,7 @@ async fn documents_come_back_once_and_within_the_answers_budget(b: Backend) {
             break;
         }
         let (status, v) =
-            s.call(reqwest::Method::POST, &format!("/v1/workspaces/{ws}/docs"), Some(&a.token), Some(json!({"ids": wanted}))).await;
+            s.call(reqwest::Method::POST, &format!("/v1/workspaces/{ws}/docs"), Some(&token), Some(json!({"ids": wanted}))).await;
         assert_eq!(status, 200, "{v}");
         assert!(serde_json::to_vec(&v).unwrap().len() < PAGE_BYTES + 256 * 1024);
         let page: DocsAnswer = serde_json::from_value(v).unwrap();
@@ -112,66 +120,41 @@ async fn documents_come_back_once_and_within_the_answers_budget(b: Backend) {
 /// 500 saved responses of 1 MB in one `?limit=2000` page took a 1.5 GiB
 /// server down: pages are bounded by bytes as well as by count.
 async fn pull_pages_are_bounded_by_bytes(b: Backend) {
-    let s = TestServer::start(b, |_| {}).await;
-    let a = s.signup("ann").await;
-    let ws = a.workspaces[0].id;
-    let col = create(Kind::Collection, None, json!({"name": "C"}));
-    s.push_ok(&a.token, ws, std::slice::from_ref(&col)).await;
-    for i in 0..40 {
-        s.push_ok(&a.token, ws, &[request(col.doc_id, &format!("r{i}"), 1_000_000)]).await;
-    }
-    let (status, v) = s.call(reqwest::Method::GET, &format!("/v1/workspaces/{ws}/changes?after=0&limit=2000"), Some(&a.token), None).await;
+    let (s, token, ws, _, _) = big_collection(b, 40).await;
+    let (status, v) = s.call(reqwest::Method::GET, &format!("/v1/workspaces/{ws}/changes?after=0&limit=2000"), Some(&token), None).await;
     assert_eq!(status, 200);
     let page: Changes = serde_json::from_value(v).unwrap();
     assert!(page.more, "40 MB do not fit in one page");
     let bytes: usize = page.docs.iter().map(|d| serde_json::to_vec(&d.fields).unwrap().len()).sum();
     assert!(bytes <= PAGE_BYTES, "a page held {bytes} bytes of documents");
-    assert_eq!(s.pull_all(&a.token, ws, 0).await.len(), 42, "paging still reaches every document");
+    assert_eq!(s.pull_all(&token, ws, 0).await.len(), 42, "paging still reaches every document");
 }
 
 /// A push that would read more stored documents than a push may is refused
 /// as too large (the device sends fewer at a time); a batch of one always runs.
 async fn a_push_reads_at_most_its_budget_of_stored_documents(b: Backend) {
-    let s = TestServer::start(b, |_| {}).await;
-    let a = s.signup("ann").await;
-    let ws = a.workspaces[0].id;
-    let col = create(Kind::Collection, None, json!({"name": "C"}));
-    s.push_ok(&a.token, ws, std::slice::from_ref(&col)).await;
-    let mut ids = Vec::new();
-    for round in 0..8 {
-        let batch: Vec<Mutation> = (0..9).map(|i| request(col.doc_id, &format!("r{round}-{i}"), 1_000_000)).collect();
-        ids.extend(batch.iter().map(|m| m.doc_id));
-        s.push_ok(&a.token, ws, &batch).await;
-    }
+    let (s, token, ws, _, ids) = big_collection(b, 72).await;
     // 72 documents of 1 MB: past the 64 MiB a push may read.
     let touch_all: Vec<Mutation> = ids.iter().map(|id| set(*id, 0, json!({"name": "renamed"}))).collect();
-    let (status, v) = s.push(&a.token, ws, &touch_all).await;
+    let (status, v) = s.push(&token, ws, &touch_all).await;
     assert_eq!((status, error_code(&v)), (413, ErrorCode::PayloadTooLarge), "{v}");
     assert!(v["error"]["message"].as_str().unwrap().contains("fewer mutations"));
     // Nothing of it was applied, and a smaller batch goes through.
-    let r = s.push_ok(&a.token, ws, &touch_all[..10]).await;
+    let r = s.push_ok(&token, ws, &touch_all[..10]).await;
     assert!(r.results.iter().all(|r| matches!(r.outcome, Outcome::Applied { .. })));
 }
 
 /// A delete of a large subtree marks its descendants deleted without
 /// reading them: a single small mutation cannot make the server load them.
 async fn deleting_a_large_subtree_reads_none_of_it(b: Backend) {
-    let s = TestServer::start(b, |_| {}).await;
-    let a = s.signup("ann").await;
-    let ws = a.workspaces[0].id;
-    let col = create(Kind::Collection, None, json!({"name": "C"}));
-    let r = s.push_ok(&a.token, ws, std::slice::from_ref(&col)).await;
-    for round in 0..8 {
-        let batch: Vec<Mutation> = (0..9).map(|i| request(col.doc_id, &format!("r{round}-{i}"), 1_000_000)).collect();
-        s.push_ok(&a.token, ws, &batch).await;
-    }
+    let (s, token, ws, (col, made), _) = big_collection(b, 72).await;
     // 72 MB under the collection, past what one push may read: the cascade still runs.
-    let del = Mutation { mutation_id: Id::now_v7(), doc_id: col.doc_id, base_version: r.seq, op: Op::Delete };
-    let out = s.push_ok(&a.token, ws, &[del]).await;
+    let del = Mutation { mutation_id: Id::now_v7(), doc_id: col, base_version: made, op: Op::Delete };
+    let out = s.push_ok(&token, ws, &[del]).await;
     assert!(matches!(out.results[0].outcome, Outcome::Applied { .. }), "{:?}", out.results[0]);
-    let after = s.pull_all(&a.token, ws, r.seq).await;
+    let after = s.pull_all(&token, ws, made).await;
     assert_eq!(after.iter().filter(|d| d.deleted && d.kind == Kind::Request).count(), 72);
-    assert!(s.pull_all(&a.token, ws, 0).await.iter().all(|d| d.kind == Kind::Workspace), "the snapshot holds nothing of it");
+    assert!(s.pull_all(&token, ws, 0).await.iter().all(|d| d.kind == Kind::Workspace), "the snapshot holds nothing of it");
 }
 
 /// Calls other than a push take small bodies: a 1 MB sign-in is refused

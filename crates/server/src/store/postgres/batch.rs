@@ -218,13 +218,7 @@ impl MemSource {
 
     async fn preload(&mut self, conn: &mut PgConnection, ws: Id, device: u64, mutations: &[Mutation]) -> Result<(), StoreError> {
         self.ws = Some(ws);
-        let mut ids: Vec<Id> = mutations.iter().map(|m| m.doc_id).collect();
-        ids.extend(mutations.iter().filter_map(|m| match &m.op {
-            Op::Create { parent_id, .. } | Op::Move { parent_id, .. } => *parent_id,
-            _ => None,
-        }));
-        ids.sort();
-        ids.dedup();
+        let ids = crate::push::named_ids(mutations);
         self.load_up(conn, ids).await?;
         // Deletes cascade down; moved folders are measured down.
         let down: Vec<Id> = mutations.iter().filter(|m| matches!(m.op, Op::Delete | Op::Move { .. })).map(|m| m.doc_id).collect();

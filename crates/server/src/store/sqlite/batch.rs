@@ -4,7 +4,7 @@
 use super::tx::id;
 use crate::push::{BatchOutput, DocSource};
 use crate::store::{Page, PageDoc, StoreError, cursor, page_cut, raw_fields};
-use model::{Clock, Document, Fields, Id, Kind, Mutation, Op, Stored};
+use model::{Clock, Document, Fields, Id, Kind, Mutation, Stored};
 use protocol::MutationResult;
 use protocol::limits::BATCH_LOAD_BYTES;
 use rusqlite::types::Value as Sql;
@@ -52,13 +52,7 @@ struct TxSource<'t> {
 
 impl<'t> TxSource<'t> {
     fn preload(conn: &'t Connection, ws: Id, device: u64, mutations: &[Mutation]) -> Result<TxSource<'t>, StoreError> {
-        let mut ids: Vec<Id> = mutations.iter().map(|m| m.doc_id).collect();
-        ids.extend(mutations.iter().filter_map(|m| match &m.op {
-            Op::Create { parent_id, .. } | Op::Move { parent_id, .. } => *parent_id,
-            _ => None,
-        }));
-        ids.sort();
-        ids.dedup();
+        let ids = crate::push::named_ids(mutations);
         // Every id asked for is known afterwards: found, or known absent;
         // past the budget they are left to be read (and refused) on demand.
         let mut docs: HashMap<Id, Option<Stored>> = HashMap::with_capacity(ids.len());
