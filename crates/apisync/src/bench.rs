@@ -68,8 +68,19 @@ impl ChildServer {
         let dir = tempfile::tempdir().context("cannot make a temporary data directory")?;
         let exe = std::env::current_exe().context("cannot find the apisync binary")?;
         let mut cmd = Command::new(exe);
-        // The bench signs up hundreds of accounts from one address.
-        cmd.args(["serve", "--addr", "127.0.0.1:0", "--signups-per-hour", "1000000", "--data-dir"]).arg(dir.path());
+        // The bench signs up hundreds of accounts and holds thousands of
+        // live connections, all from one address.
+        cmd.args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--signups-per-hour",
+            "1000000",
+            "--max-connections-per-address",
+            "1000000",
+            "--data-dir",
+        ])
+        .arg(dir.path());
         if let Some(url) = database_url {
             cmd.args(["--database-url", url]);
         }

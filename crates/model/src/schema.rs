@@ -299,8 +299,8 @@ pub fn check_fields(kind: Kind, fields: &Fields) -> Result<usize, FieldError> {
 }
 
 /// Checks a whole document's fields: [`check_fields`], plus required fields
-/// present and the document size limit.
-pub fn check_document(kind: Kind, fields: &Fields) -> Result<(), FieldError> {
+/// present and the document size limit. Returns the size, as [`fields_len`].
+pub fn check_document(kind: Kind, fields: &Fields) -> Result<usize, FieldError> {
     let bytes = check_fields(kind, fields)?;
     if let Some(missing) = kind.fields().iter().find(|s| s.required && !fields.contains_key(s.name)) {
         return Err(FieldError::Missing { kind, field: missing.name.to_string() });
@@ -308,7 +308,7 @@ pub fn check_document(kind: Kind, fields: &Fields) -> Result<(), FieldError> {
     if bytes > Limits::DOCUMENT_BYTES {
         return Err(FieldError::DocumentTooLarge { bytes, limit: Limits::DOCUMENT_BYTES });
     }
-    Ok(())
+    Ok(bytes)
 }
 
 /// The size `old` (of `old_len` bytes, see [`fields_len`]) has with
@@ -361,7 +361,7 @@ mod tests {
     #[test]
     fn accepts_postman_shaped_request() {
         let r = fields(json!({"name": "Get", "method": "GET", "url": {"raw": "https://x"}, "header": [], "body": null}));
-        assert_eq!(check_document(Kind::Request, &r), Ok(()));
+        assert_eq!(check_document(Kind::Request, &r), Ok(fields_len(&r)));
     }
 
     #[test]

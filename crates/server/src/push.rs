@@ -77,7 +77,6 @@ struct Summary {
     kind: Kind,
     deleted: bool,
     parent_id: Option<Id>,
-    title: String,
 }
 
 struct Batch<'s, S: DocSource> {
@@ -196,10 +195,11 @@ fn check_workspace_fields(kind: Kind, fields: &Fields) -> Result<(), String> {
 }
 
 /// Whether a new document of `kind` is acceptable on its own, before it is
-/// placed in the tree; the reason when not.
-pub fn check_new(kind: Kind, fields: &Fields) -> Result<(), String> {
-    model::schema::check_document(kind, fields).map_err(|e| e.to_string())?;
-    check_workspace_fields(kind, fields)
+/// placed in the tree: its size, or the reason it is not.
+pub fn check_new(kind: Kind, fields: &Fields) -> Result<usize, String> {
+    let size = model::schema::check_document(kind, fields).map_err(|e| e.to_string())?;
+    check_workspace_fields(kind, fields)?;
+    Ok(size)
 }
 
 fn rejected(code: ErrorCode, message: impl Into<String>) -> Outcome {
@@ -256,12 +256,12 @@ impl<S: DocSource> Batch<'_, S> {
 
     /// What placing a child needs to know of a document of this workspace.
     fn summary(&mut self, id: Id) -> Result<Option<Summary>, StoreError> {
-        Ok(self.here(id)?.map(|s| Summary {
-            kind: s.doc.kind,
-            deleted: s.doc.deleted,
-            parent_id: s.doc.parent_id,
-            title: s.doc.title().to_string(),
-        }))
+        Ok(self.here(id)?.map(|s| Summary { kind: s.doc.kind, deleted: s.doc.deleted, parent_id: s.doc.parent_id }))
+    }
+
+    /// The title of a document the batch holds (for a note).
+    fn title(&self, id: Id) -> String {
+        self.working.get(&id).map(|s| s.doc.title().to_string()).unwrap_or_default()
     }
 
     fn next_clock(&mut self) -> Clock {
@@ -404,7 +404,7 @@ impl<S: DocSource> Batch<'_, S> {
         }
         let mut note = None;
         for _ in 0..=Limits::TREE_DEPTH {
-            let Some(Summary { kind: p_kind, deleted: p_deleted, parent_id: p_parent, title }) = self.summary(pid)? else {
+            let Some(Summary { kind: p_kind, deleted: p_deleted, parent_id: p_parent }) = self.summary(pid)? else {
                 return Ok(Err(rejected(ErrorCode::NotFound, format!("parent {pid} is not in this workspace"))));
             };
             if Some(pid) == moving {
@@ -426,10 +426,12 @@ impl<S: DocSource> Batch<'_, S> {
             }
             match p_parent {
                 Some(up) => {
+                    let title = self.title(pid);
                     note = Some(format!("its {p_kind} '{title}' was deleted, so it was placed in the nearest one that was not"));
                     pid = up;
                 }
                 None => {
+                    let title = self.title(pid);
                     return Ok(Err(rejected(
                         ErrorCode::NotFound,
                         format!("its {p_kind} '{title}' was deleted; restore it or choose another parent"),
@@ -460,9 +462,10 @@ impl<S: DocSource> Batch<'_, S> {
         if (kind == Kind::Workspace) != (m.doc_id == self.workspace) {
             return Ok(rejected(ErrorCode::BadRequest, "a workspace document's id must be its workspace's id"));
         }
-        if let Err(e) = check_new(kind, fields) {
-            return Ok(rejected(ErrorCode::BadRequest, e));
-        }
+        let size = match check_new(kind, fields) {
+            Ok(n) => n,
+            Err(e) => return Ok(rejected(ErrorCode::BadRequest, e)),
+        };
         if let Some(k) = order_key
             && let Err(e) = model::ordering::validate(k)
         {
@@ -488,7 +491,7 @@ impl<S: DocSource> Batch<'_, S> {
         }
         // The log records who created what and when; the fields are the
         // document's own, not copied: the copy was a third of every push's bytes.
-        self.sizes.insert(m.doc_id, fields_len(fields));
+        self.sizes.insert(m.doc_id, size);
         self.working.insert(m.doc_id, Stored::created(doc, clock));
         self.changed(m.doc_id, m, "create", None);
         Ok(Outcome::Applied { version: clock.seq, conflicts: vec![], note })
