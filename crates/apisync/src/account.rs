@@ -1,7 +1,6 @@
 //! The account verbs: signup, login, logout, status, sync, devices.
 
 use crate::{Globals, Json, output, parse_id};
-use anyhow::bail;
 use clap::{Args, Subcommand};
 use client::{LoginOptions, PullProgress, SignupOptions, Status, WatchEvent, WatchOptions};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -29,8 +28,6 @@ pub struct SignupArgs {
     /// Discard another account's unsynced changes kept in this profile.
     #[arg(long)]
     force: bool,
-    #[command(flatten)]
-    json: Json,
 }
 
 /// `apisync login`
@@ -51,8 +48,6 @@ pub struct LoginArgs {
     /// Discard another account's unsynced changes kept in this profile.
     #[arg(long)]
     force: bool,
-    #[command(flatten)]
-    json: Json,
 }
 
 /// `apisync logout`
@@ -72,8 +67,6 @@ pub struct SyncArgs {
     /// With --watch: stop after this many seconds.
     #[arg(long = "for", value_name = "SECONDS", requires = "watch")]
     for_secs: Option<f64>,
-    #[command(flatten)]
-    json: Json,
 }
 
 /// `apisync devices`
@@ -81,8 +74,6 @@ pub struct SyncArgs {
 pub struct DevicesArgs {
     #[command(subcommand)]
     action: Option<DevicesCmd>,
-    #[command(flatten)]
-    json: Json,
 }
 
 #[derive(Subcommand)]
@@ -102,7 +93,7 @@ fn password() -> anyhow::Result<String> {
     if std::io::stdin().is_terminal() {
         return Ok(rpassword::prompt_password("Password: ")?);
     }
-    bail!("no password: set the APISYNC_PASSWORD environment variable (apisync never takes a password as an argument)")
+    Err(crate::exit::usage("no password: set the APISYNC_PASSWORD environment variable (apisync never takes a password as an argument)"))
 }
 
 /// A progress bar on stderr per workspace while restoring, when stderr is a terminal.
@@ -162,7 +153,7 @@ pub async fn signup(g: &Globals, a: SignupArgs) -> anyhow::Result<()> {
     let f = |p: &PullProgress| bars.update(p);
     let o = SignupOptions { server: a.server, email: a.email, username: a.username, password, device_name: a.device_name, force: a.force };
     let user = device.signup(o, Some(&f)).await?;
-    signed_in(&user, &device, a.json)
+    signed_in(&user, &device, g.json)
 }
 
 pub async fn login(g: &Globals, a: LoginArgs) -> anyhow::Result<()> {
@@ -172,12 +163,21 @@ pub async fn login(g: &Globals, a: LoginArgs) -> anyhow::Result<()> {
     let f = |p: &PullProgress| bars.update(p);
     let o = LoginOptions { server: a.server, user: a.user, password, device_name: a.device_name, replace: a.replace, force: a.force };
     let user = device.login(o, Some(&f)).await?;
-    signed_in(&user, &device, a.json)
+    signed_in(&user, &device, g.json)
 }
 
 pub async fn logout(g: &Globals, a: LogoutArgs) -> anyhow::Result<()> {
     let device = g.open()?;
-    device.logout(a.force).await?;
+    let discarded = device.logout(a.force).await?;
+    if g.json.json {
+        return output::json(&json!({ "signed_out": true, "discarded": discarded }));
+    }
+    if discarded.pending > 0 {
+        println!("discarded {} unsynced change(s)", discarded.pending);
+    }
+    if !discarded.conflicts.is_empty() {
+        println!("discarded {} unresolved conflict(s): {}", discarded.conflicts.len(), discarded.conflicts.join(", "));
+    }
     println!("signed out; this device's account data is deleted (the scratch pad is kept)");
     Ok(())
 }
@@ -212,18 +212,18 @@ pub async fn status(g: &Globals, j: Json) -> anyhow::Result<()> {
 pub async fn sync(g: &Globals, a: SyncArgs) -> anyhow::Result<()> {
     let device = g.open()?;
     if !device.is_signed_in()? {
-        bail!("this device is not signed in; run `apisync login --server URL --user NAME` first");
+        return Err(client::ClientError::NotSignedIn.into());
     }
     if a.watch {
         let duration = match a.for_secs {
             Some(s) if s.is_finite() && s >= 0.0 => Some(Duration::from_secs_f64(s)),
-            Some(_) => bail!("--for takes a number of seconds"),
+            Some(_) => return Err(crate::exit::usage("--for takes a number of seconds, such as 30 or 0.5")),
             None => None,
         };
         let stop = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        let j = a.json;
+        let j = g.json;
         let on_event = move |e: &WatchEvent| {
             if j.json {
                 if let Ok(line) = serde_json::to_string(e) {
@@ -241,7 +241,7 @@ pub async fn sync(g: &Globals, a: SyncArgs) -> anyhow::Result<()> {
     }
     let report = device.sync().await?;
     let s = device.local_status()?;
-    if a.json.json {
+    if g.json.json {
         return output::json(&json!({ "state": s.state, "report": report, "pending": s.pending, "conflicts": s.conflicts }));
     }
     println!("{}: sent {} change(s), received {} document(s), {} new conflict(s)", s.state, report.pushed, report.pulled, report.conflicts);
@@ -256,7 +256,7 @@ pub async fn devices(g: &Globals, a: DevicesArgs) -> anyhow::Result<()> {
     match a.action {
         Some(DevicesCmd::SignOut { id }) => {
             device.sign_out_device(id).await?;
-            if a.json.json {
+            if g.json.json {
                 output::json(&json!({ "signed_out": id }))
             } else {
                 println!("signed out device {id}; it keeps its unsynced changes until it signs in again");
@@ -265,7 +265,7 @@ pub async fn devices(g: &Globals, a: DevicesArgs) -> anyhow::Result<()> {
         }
         None => {
             let list = device.devices().await?;
-            if a.json.json {
+            if g.json.json {
                 return output::json(&list);
             }
             for d in list {

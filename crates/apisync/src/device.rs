@@ -4,7 +4,7 @@
 
 use crate::output::{self, MASK};
 use crate::{Globals, Json, parse_id};
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Args, Subcommand};
 use client::{Device, Position, Timeouts};
 use model::{Fields, Kind};
@@ -19,8 +19,6 @@ pub enum WorkspaceCmd {
     Create {
         /// Its name.
         name: String,
-        #[command(flatten)]
-        json: Json,
     },
     /// Share a workspace you own with a team you administer: every member gets it with their team role.
     Share {
@@ -29,15 +27,11 @@ pub enum WorkspaceCmd {
         /// The team's name or id.
         #[arg(long)]
         team: String,
-        #[command(flatten)]
-        json: Json,
     },
     /// List the teams a workspace you own is shared with.
     Shares {
         /// The workspace's name or id.
         workspace: String,
-        #[command(flatten)]
-        json: Json,
     },
     /// Stop sharing a workspace with a team (its owner, or an admin of the team).
     Unshare {
@@ -46,8 +40,6 @@ pub enum WorkspaceCmd {
         /// The team's name or id.
         #[arg(long)]
         team: String,
-        #[command(flatten)]
-        json: Json,
     },
 }
 
@@ -60,8 +52,6 @@ pub struct LsArgs {
     /// Workspace name or id [default: your personal workspace; the scratch pad when signed out].
     #[arg(long, short)]
     workspace: Option<String>,
-    #[command(flatten)]
-    json: Json,
 }
 
 /// `apisync show`
@@ -73,8 +63,6 @@ pub struct ShowArgs {
     /// Show secret values instead of masking them.
     #[arg(long)]
     reveal: bool,
-    #[command(flatten)]
-    json: Json,
 }
 
 /// `apisync create`
@@ -93,8 +81,6 @@ pub struct CreateArgs {
     /// A field: FIELD=VALUE (repeatable); VALUE is JSON when it parses, else text.
     #[arg(long = "set", value_name = "FIELD=VALUE")]
     set: Vec<String>,
-    #[command(flatten)]
-    json: Json,
 }
 
 /// `apisync set`
@@ -107,8 +93,6 @@ pub struct SetArgs {
     /// variables, `current=VALUE` sets the device-local current value.
     #[arg(required = true, value_name = "FIELD=VALUE")]
     assignments: Vec<String>,
-    #[command(flatten)]
-    json: Json,
 }
 
 /// `apisync rm`
@@ -117,8 +101,6 @@ pub struct IdArgs {
     /// The document's id.
     #[arg(value_parser = parse_id)]
     id: Uuid,
-    #[command(flatten)]
-    json: Json,
 }
 
 /// `apisync mv`
@@ -136,8 +118,6 @@ pub struct MvArgs {
     /// Place it just after this sibling.
     #[arg(long, value_parser = parse_id)]
     after: Option<Uuid>,
-    #[command(flatten)]
-    json: Json,
 }
 
 /// Parses FIELD=VALUE pairs.
@@ -145,11 +125,11 @@ pub fn assignments(pairs: &[String]) -> anyhow::Result<Fields> {
     let mut out = Fields::new();
     for p in pairs {
         let Some((k, v)) = p.split_once('=') else {
-            bail!("'{p}' is not FIELD=VALUE (for example name=\"Get users\")");
+            return Err(crate::exit::usage(format!("'{p}' is not FIELD=VALUE (for example name=\"Get users\")")));
         };
         let k = k.trim();
         if k.is_empty() {
-            bail!("'{p}' has no field name before '='");
+            return Err(crate::exit::usage(format!("'{p}' has no field name before '='")));
         }
         let value = serde_json::from_str::<Value>(v).unwrap_or_else(|_| Value::String(v.to_string()));
         out.insert(k.to_string(), value);
@@ -198,16 +178,17 @@ pub fn workspaces(g: &Globals, j: Json) -> anyhow::Result<()> {
 
 pub async fn workspace(g: &Globals, c: WorkspaceCmd) -> anyhow::Result<()> {
     match c {
-        WorkspaceCmd::Create { name, json } => {
+        WorkspaceCmd::Create { name } => {
+            let json = g.json;
             let mut device = g.open()?;
             let id = device.create_workspace(&name)?;
             print_id(id, json)?;
             autosync(&mut device).await;
             Ok(())
         }
-        WorkspaceCmd::Share { workspace, team, json } => crate::team::share(g, &workspace, &team, json).await,
-        WorkspaceCmd::Shares { workspace, json } => crate::team::shares(g, &workspace, json).await,
-        WorkspaceCmd::Unshare { workspace, team, json } => crate::team::unshare(g, &workspace, &team, json).await,
+        WorkspaceCmd::Share { workspace, team } => crate::team::share(g, &workspace, &team, g.json).await,
+        WorkspaceCmd::Shares { workspace } => crate::team::shares(g, &workspace, g.json).await,
+        WorkspaceCmd::Unshare { workspace, team } => crate::team::unshare(g, &workspace, &team, g.json).await,
     }
 }
 
@@ -215,7 +196,7 @@ pub fn ls(g: &Globals, a: LsArgs) -> anyhow::Result<()> {
     let device = g.open()?;
     let kind = a.kind.as_deref().map(str::parse::<Kind>).transpose()?;
     let docs = device.list(a.workspace.as_deref(), kind)?;
-    if a.json.json {
+    if g.json.json {
         let v: Vec<Value> = docs.iter().map(|d| output::doc_json(d, false)).collect();
         return output::json(&v);
     }
@@ -252,7 +233,7 @@ pub async fn create(g: &Globals, a: CreateArgs) -> anyhow::Result<()> {
     let kind: Kind = a.kind.parse()?;
     let fields = assignments(&a.set)?;
     let id = device.create(kind, a.parent, a.workspace.as_deref(), fields)?;
-    print_id(id, a.json)?;
+    print_id(id, g.json)?;
     autosync(&mut device).await;
     Ok(())
 }
@@ -261,7 +242,7 @@ pub async fn set(g: &Globals, a: SetArgs) -> anyhow::Result<()> {
     let mut device = g.open()?;
     let fields = assignments(&a.assignments)?;
     device.set(a.id, fields)?;
-    if a.json.json {
+    if g.json.json {
         output::json(&json!({ "id": a.id }))?;
     }
     autosync(&mut device).await;
@@ -271,7 +252,7 @@ pub async fn set(g: &Globals, a: SetArgs) -> anyhow::Result<()> {
 pub async fn rm(g: &Globals, a: IdArgs) -> anyhow::Result<()> {
     let mut device = g.open()?;
     device.delete(a.id)?;
-    if a.json.json {
+    if g.json.json {
         output::json(&json!({ "id": a.id, "deleted": true }))?;
     }
     autosync(&mut device).await;
@@ -286,7 +267,7 @@ pub async fn mv(g: &Globals, a: MvArgs) -> anyhow::Result<()> {
         (None, None) => Position::End,
     };
     device.move_doc(a.id, a.parent, pos)?;
-    if a.json.json {
+    if g.json.json {
         let d = device.get(a.id).context("the moved document")?;
         output::json(&json!({ "id": a.id, "parent_id": d.parent_id, "order_key": d.order_key }))?;
     }
@@ -302,46 +283,19 @@ pub struct ConflictsArgs {
     /// Show secret values instead of masking them.
     #[arg(long)]
     reveal: bool,
-    #[command(flatten)]
-    json: Json,
 }
 
 #[derive(Subcommand)]
 enum ConflictsCmd {
-    /// Keep mine (made again as a new change) or theirs (dismissed).
-    Resolve {
-        /// The conflict's number (see `apisync conflicts`).
-        id: i64,
-        /// Which side to keep.
-        #[arg(long, value_enum)]
-        keep: KeepSide,
-        /// With --keep mine: only these fields (repeatable).
-        #[arg(long = "field", value_name = "FIELD")]
-        fields: Vec<String>,
-    },
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum KeepSide {
-    Mine,
-    Theirs,
+    /// The same as `apisync resolve`.
+    Resolve(crate::resolve::ResolveArgs),
 }
 
 pub async fn conflicts(g: &Globals, a: ConflictsArgs) -> anyhow::Result<()> {
-    let mut device = g.open()?;
-    if let Some(ConflictsCmd::Resolve { id, keep, fields }) = a.action {
-        let keep = match keep {
-            KeepSide::Mine => client::Keep::Mine,
-            KeepSide::Theirs => client::Keep::Theirs,
-        };
-        device.resolve_conflict(id, keep, &fields)?;
-        if a.json.json {
-            output::json(&json!({ "resolved": id }))?;
-        } else {
-            println!("resolved conflict #{id}");
-        }
-        autosync(&mut device).await;
-        return Ok(());
+    let device = g.open()?;
+    if let Some(ConflictsCmd::Resolve(r)) = a.action {
+        drop(device);
+        return crate::resolve::resolve(g, r).await;
     }
     let mut list = device.conflicts()?;
     if !a.reveal {
@@ -360,7 +314,7 @@ pub async fn conflicts(g: &Globals, a: ConflictsArgs) -> anyhow::Result<()> {
             }
         }
     }
-    if a.json.json {
+    if g.json.json {
         return output::json(&list);
     }
     if list.is_empty() {

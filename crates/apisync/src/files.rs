@@ -2,7 +2,7 @@
 //! `scratchpad export` and `scratchpad move`.
 
 use crate::device::autosync;
-use crate::{Globals, Json, output, parse_id};
+use crate::{Globals, output, parse_id};
 use anyhow::{Context, bail};
 use clap::{ArgGroup, Args, Subcommand};
 use model::{Document, Id, Kind};
@@ -30,8 +30,6 @@ pub struct ImportArgs {
     /// earlier import of the same items made, instead of adding a copy.
     #[arg(long)]
     replace: bool,
-    #[command(flatten)]
-    json: Json,
 }
 
 /// `apisync export`
@@ -72,8 +70,6 @@ pub enum ScratchpadCmd {
         /// Workspace name or id.
         #[arg(long, short)]
         workspace: String,
-        #[command(flatten)]
-        json: Json,
     },
 }
 
@@ -164,7 +160,7 @@ pub async fn import(g: &Globals, a: ImportArgs) -> anyhow::Result<()> {
     if let Some(s) = spinner {
         s.finish_and_clear();
     }
-    if a.json.json {
+    if g.json.json {
         output::json(&json!({ "workspace": ws.id, "written": written, "files": report }))?;
     } else {
         for r in &report {
@@ -220,7 +216,11 @@ pub fn export(g: &Globals, a: ExportArgs) -> anyhow::Result<()> {
         (formats::export_dump(&docs), format!("everything ({})", counts(&docs)))
     };
     write_out(&a.output, &value)?;
+    // Written to stdout, the file is the output; a summary would corrupt it.
     if a.output != Path::new("-") {
+        if g.json.json {
+            return output::json(&json!({ "exported": what, "path": a.output }));
+        }
         eprintln!("exported {what} to {}", a.output.display());
     }
     Ok(())
@@ -233,7 +233,9 @@ pub async fn scratchpad(g: &Globals, c: ScratchpadCmd) -> anyhow::Result<()> {
         ScratchpadCmd::Export { output: path } => {
             let docs = device.scratchpad_documents()?;
             write_out(&path, &formats::export_dump(&docs))?;
-            if path != Path::new("-") {
+            if path != Path::new("-") && g.json.json {
+                output::json(&json!({ "exported": docs.len(), "path": path }))?;
+            } else if path != Path::new("-") {
                 eprintln!(
                     "exported the scratch pad ({}) to {}",
                     if docs.is_empty() { "empty".to_string() } else { counts(&docs) },
@@ -241,7 +243,8 @@ pub async fn scratchpad(g: &Globals, c: ScratchpadCmd) -> anyhow::Result<()> {
                 );
             }
         }
-        ScratchpadCmd::Move { workspace, json: j } => {
+        ScratchpadCmd::Move { workspace } => {
+            let j = g.json;
             let moved = device.move_scratchpad(&workspace)?;
             if j.json {
                 output::json(&json!({ "moved": moved, "workspace": workspace }))?;

@@ -18,8 +18,6 @@ pub enum PasswordCmd {
         /// Your username or email.
         #[arg(long)]
         user: String,
-        #[command(flatten)]
-        json: Json,
     },
     /// Set a new password with a mailed token (new password from
     /// APISYNC_NEW_PASSWORD or a prompt); every device signs in again.
@@ -30,12 +28,10 @@ pub enum PasswordCmd {
         /// The token from the mail.
         #[arg(long)]
         token: String,
-        #[command(flatten)]
-        json: Json,
     },
     /// Change the password (current from APISYNC_PASSWORD, new from
     /// APISYNC_NEW_PASSWORD, or prompts); your other devices are signed out.
-    Change(Json),
+    Change,
 }
 
 /// `apisync username ...`
@@ -49,8 +45,6 @@ pub enum UsernameCmd {
         /// The account's email.
         #[arg(long)]
         email: String,
-        #[command(flatten)]
-        json: Json,
     },
 }
 
@@ -68,8 +62,6 @@ pub struct DeleteArgs {
     /// Do not ask for confirmation.
     #[arg(long)]
     yes: bool,
-    #[command(flatten)]
-    json: Json,
 }
 
 fn secret(var: &str, prompt: &str, confirm: bool) -> anyhow::Result<String> {
@@ -77,11 +69,13 @@ fn secret(var: &str, prompt: &str, confirm: bool) -> anyhow::Result<String> {
         return Ok(p);
     }
     if !std::io::stdin().is_terminal() {
-        bail!("no password: set the {var} environment variable (apisync never takes a password as an argument)");
+        return Err(crate::exit::usage(format!(
+            "no password: set the {var} environment variable (apisync never takes a password as an argument)"
+        )));
     }
     let p = rpassword::prompt_password(prompt)?;
     if confirm && rpassword::prompt_password("Repeat it: ")? != p {
-        bail!("the two passwords differ; nothing was changed");
+        return Err(crate::exit::usage("the two passwords differ; nothing was changed"));
     }
     Ok(p)
 }
@@ -98,16 +92,19 @@ fn done(j: Json, v: serde_json::Value, text: &str) -> anyhow::Result<()> {
 pub async fn password(g: &Globals, c: PasswordCmd) -> anyhow::Result<()> {
     let device = g.open()?;
     match c {
-        PasswordCmd::Forgot { server, user, json } => {
+        PasswordCmd::Forgot { server, user } => {
+            let json = g.json;
             let msg = device.forgot_password(&server, &user).await?;
             done(json, json!({ "message": msg }), &format!("{msg}; then run `apisync password reset --server {server} --token TOKEN`"))
         }
-        PasswordCmd::Reset { server, token, json } => {
+        PasswordCmd::Reset { server, token } => {
+            let json = g.json;
             let new = secret("APISYNC_NEW_PASSWORD", "New password: ", true)?;
             device.reset_password(&server, &token, &new).await?;
             done(json, json!({ "reset": true }), "password reset; sign in with `apisync login` on each of your devices")
         }
-        PasswordCmd::Change(json) => {
+        PasswordCmd::Change => {
+            let json = g.json;
             let current = secret("APISYNC_PASSWORD", "Current password: ", false)?;
             let new = secret("APISYNC_NEW_PASSWORD", "New password: ", true)?;
             device.change_password(&current, &new).await?;
@@ -119,7 +116,8 @@ pub async fn password(g: &Globals, c: PasswordCmd) -> anyhow::Result<()> {
 pub async fn username(g: &Globals, c: UsernameCmd) -> anyhow::Result<()> {
     let device = g.open()?;
     match c {
-        UsernameCmd::Recover { server, email, json } => {
+        UsernameCmd::Recover { server, email } => {
+            let json = g.json;
             let msg = device.recover_username(&server, &email).await?;
             done(json, json!({ "message": msg }), &msg)
         }
@@ -129,10 +127,13 @@ pub async fn username(g: &Globals, c: UsernameCmd) -> anyhow::Result<()> {
 pub async fn account(g: &Globals, c: AccountCmd) -> anyhow::Result<()> {
     let device = g.open()?;
     let AccountCmd::Delete(a) = c;
-    let Some(user) = device.user()? else { bail!("this device is not signed in; sign in to the account to delete it") };
+    let Some(user) = device.user()? else { return Err(client::ClientError::NotSignedIn.into()) };
     if !a.yes {
         if !std::io::stdin().is_terminal() {
-            bail!("deleting account '{}' removes all its data for good; pass --yes to confirm", user.username);
+            return Err(crate::exit::usage(format!(
+                "deleting account '{}' removes all its data for good; pass --yes to confirm",
+                user.username
+            )));
         }
         print!("Delete account '{}' and all its data on the server and every device? Type its username to confirm: ", user.username);
         std::io::stdout().flush()?;
@@ -144,7 +145,7 @@ pub async fn account(g: &Globals, c: AccountCmd) -> anyhow::Result<()> {
     }
     device.delete_account().await?;
     done(
-        a.json,
+        g.json,
         json!({ "deleted": user.username }),
         &format!("account '{}' deleted; its other devices drop their copy at their next sync", user.username),
     )

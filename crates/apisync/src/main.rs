@@ -5,6 +5,7 @@ mod account;
 mod backup;
 mod bench;
 mod device;
+mod exit;
 mod files;
 mod lifecycle;
 mod migrate;
@@ -13,7 +14,7 @@ mod resolve;
 mod serve;
 mod team;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 // The server's hot path allocates many small JSON values; glibc's malloc
 // spent a fifth of push time in malloc/free and kept freed memory resident.
@@ -35,15 +36,18 @@ struct Cli {
     #[arg(long, global = true)]
     offline: bool,
 
+    /// Print JSON instead of text; errors too, on stderr.
+    #[arg(long, global = true)]
+    json: bool,
+
     #[command(subcommand)]
     command: Command,
 }
 
-/// `--json`: print machine-readable JSON instead of text.
-#[derive(Args, Clone, Copy, Debug, Default)]
+/// Whether `--json` was given: print machine-readable JSON instead of text.
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Json {
     /// Print JSON instead of text.
-    #[arg(long)]
     pub json: bool,
 }
 
@@ -64,13 +68,13 @@ enum Command {
     /// Sign this device out and delete the account's data from it.
     Logout(account::LogoutArgs),
     /// Sync once, then show the sync state.
-    Status(Json),
+    Status,
     /// Sync now, or keep syncing with --watch.
     Sync(account::SyncArgs),
     /// List the account's signed-in devices, or sign one out.
     Devices(account::DevicesArgs),
     /// List the workspaces on this device.
-    Workspaces(Json),
+    Workspaces,
     /// Manage workspaces.
     #[command(subcommand)]
     Workspace(device::WorkspaceCmd),
@@ -109,12 +113,18 @@ enum Command {
     /// The local-only scratch pad: save it to a file, or move it into a workspace.
     #[command(subcommand)]
     Scratchpad(files::ScratchpadCmd),
+    /// Print a shell completion script: `apisync completions bash > ~/.local/share/bash-completion/completions/apisync`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// The global options every device verb needs.
 pub struct Globals {
     pub profile: Option<PathBuf>,
     pub offline: bool,
+    pub json: Json,
 }
 
 impl Globals {
@@ -139,54 +149,98 @@ fn env_offline() -> bool {
     std::env::var("APISYNC_OFFLINE").is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes" | "on"))
 }
 
+/// The command line, with the device's options (`--profile`, `--offline`,
+/// `--json`) kept out of the help of the verbs that run servers and tools.
+fn command() -> clap::Command {
+    use clap::{Arg, ArgAction, value_parser};
+    // clap does not copy a global option into a verb that has its own of the
+    // same name; these hidden ones keep the device's out of the verb's help.
+    let hidden = || {
+        [
+            Arg::new("profile").long("profile").value_parser(value_parser!(PathBuf)).hide(true),
+            Arg::new("offline").long("offline").action(ArgAction::SetTrue).hide(true),
+            Arg::new("json").long("json").action(ArgAction::SetTrue).hide(true),
+        ]
+    };
+    ["serve", "migrate", "backup", "bench"].into_iter().fold(Cli::command(), |cmd, verb| cmd.mut_subcommand(verb, |s| s.args(hidden())))
+}
+
+/// Whether stderr may carry colour: a terminal, and no `NO_COLOR` (no-color.org).
+pub fn colour() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+}
+
+/// Lets a closed pipe end a device verb quietly, as it ends `cat`: Rust
+/// ignores SIGPIPE, so `apisync ls | head -1` would otherwise panic on the
+/// next write. Network sockets are unaffected (they send with MSG_NOSIGNAL).
+fn default_sigpipe() {
+    // SAFETY: called before any thread starts; SIG_DFL is a valid disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
-    let g = Globals { profile: cli.profile, offline: cli.offline || env_offline() };
+    // Before parsing: a command line clap refuses still gets a JSON error.
+    let json_asked = std::env::args_os().skip(1).take_while(|a| a != "--").any(|a| a == "--json");
+    let cli = match command().try_get_matches().and_then(|m| Cli::from_arg_matches(&m)) {
+        Ok(cli) => cli,
+        Err(e) => return exit::parse_failure(e, json_asked),
+    };
+    let g = Globals { profile: cli.profile, offline: cli.offline || env_offline(), json: Json { json: cli.json } };
     let result = match cli.command {
         // The server builds its own runtime.
         Command::Serve(args) => serve::run(args),
         Command::Migrate(args) => migrate::run(args),
         Command::Backup(args) => backup::run(args),
         Command::Bench(args) => bench::run(args),
-        cmd => match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-            Ok(rt) => rt.block_on(run(g, cmd)),
-            Err(e) => Err(anyhow::anyhow!("cannot start the async runtime: {e}")),
-        },
+        Command::Completions { shell } => {
+            default_sigpipe();
+            clap_complete::generate(shell, &mut command(), "apisync", &mut std::io::stdout());
+            Ok(())
+        }
+        cmd => {
+            default_sigpipe();
+            match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt.block_on(run(&g, cmd)),
+                Err(e) => Err(anyhow::anyhow!("cannot start the async runtime: {e}")),
+            }
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            std::process::ExitCode::FAILURE
-        }
+        Err(err) => exit::report(&err, g.json.json),
     }
 }
 
-async fn run(g: Globals, cmd: Command) -> anyhow::Result<()> {
+async fn run(g: &Globals, cmd: Command) -> anyhow::Result<()> {
     match cmd {
-        Command::Serve(_) | Command::Migrate(_) | Command::Backup(_) | Command::Bench(_) => unreachable!("handled in main"),
-        Command::Signup(a) => account::signup(&g, a).await,
-        Command::Login(a) => account::login(&g, a).await,
-        Command::Logout(a) => account::logout(&g, a).await,
-        Command::Status(j) => account::status(&g, j).await,
-        Command::Sync(a) => account::sync(&g, a).await,
-        Command::Devices(a) => account::devices(&g, a).await,
-        Command::Workspaces(j) => device::workspaces(&g, j),
-        Command::Workspace(c) => device::workspace(&g, c).await,
-        Command::Ls(a) => device::ls(&g, a),
-        Command::Show(a) => device::show(&g, a),
-        Command::Create(a) => device::create(&g, a).await,
-        Command::Set(a) => device::set(&g, a).await,
-        Command::Rm(a) => device::rm(&g, a).await,
-        Command::Mv(a) => device::mv(&g, a).await,
-        Command::Conflicts(a) => device::conflicts(&g, a).await,
-        Command::Resolve(a) => resolve::resolve(&g, a).await,
-        Command::Team(c) => team::team(&g, c).await,
-        Command::Password(c) => lifecycle::password(&g, c).await,
-        Command::Username(c) => lifecycle::username(&g, c).await,
-        Command::Account(c) => lifecycle::account(&g, c).await,
-        Command::Import(a) => files::import(&g, a).await,
-        Command::Export(a) => files::export(&g, a),
-        Command::Scratchpad(c) => files::scratchpad(&g, c).await,
+        Command::Serve(_) | Command::Migrate(_) | Command::Backup(_) | Command::Bench(_) | Command::Completions { .. } => {
+            unreachable!("handled in main")
+        }
+        Command::Signup(a) => account::signup(g, a).await,
+        Command::Login(a) => account::login(g, a).await,
+        Command::Logout(a) => account::logout(g, a).await,
+        Command::Status => account::status(g, g.json).await,
+        Command::Sync(a) => account::sync(g, a).await,
+        Command::Devices(a) => account::devices(g, a).await,
+        Command::Workspaces => device::workspaces(g, g.json),
+        Command::Workspace(c) => device::workspace(g, c).await,
+        Command::Ls(a) => device::ls(g, a),
+        Command::Show(a) => device::show(g, a),
+        Command::Create(a) => device::create(g, a).await,
+        Command::Set(a) => device::set(g, a).await,
+        Command::Rm(a) => device::rm(g, a).await,
+        Command::Mv(a) => device::mv(g, a).await,
+        Command::Conflicts(a) => device::conflicts(g, a).await,
+        Command::Resolve(a) => resolve::resolve(g, a).await,
+        Command::Team(c) => team::team(g, c).await,
+        Command::Password(c) => lifecycle::password(g, c).await,
+        Command::Username(c) => lifecycle::username(g, c).await,
+        Command::Account(c) => lifecycle::account(g, c).await,
+        Command::Import(a) => files::import(g, a).await,
+        Command::Export(a) => files::export(g, a),
+        Command::Scratchpad(c) => files::scratchpad(g, c).await,
     }
 }

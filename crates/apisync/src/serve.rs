@@ -123,6 +123,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("APISYNC_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
+        .with_ansi(crate::colour())
         .init();
     if !(args.session_idle_days > 0.0 && args.session_idle_days.is_finite()) {
         anyhow::bail!("--session-idle-days must be a positive number of days");

@@ -13,11 +13,9 @@ pub enum TeamCmd {
     Create {
         /// The team's name.
         name: String,
-        #[command(flatten)]
-        json: Json,
     },
     /// List your teams and your role in each.
-    List(Json),
+    List,
     /// Invite a person by username or email; they join when they accept.
     Invite {
         /// The team's name or id.
@@ -27,8 +25,6 @@ pub enum TeamCmd {
         /// What they may do in the team's workspaces.
         #[arg(long, value_parser = ["admin", "editor", "viewer"], default_value = "editor")]
         role: String,
-        #[command(flatten)]
-        json: Json,
     },
     /// Withdraw an invitation nobody has answered yet.
     Uninvite {
@@ -36,24 +32,18 @@ pub enum TeamCmd {
         team: String,
         /// The username or email invited, or the invitation's id.
         user: String,
-        #[command(flatten)]
-        json: Json,
     },
     /// List the invitations waiting for you.
-    Invitations(Json),
+    Invitations,
     /// Accept an invitation: you join the team and get its workspaces.
     Accept {
         /// The invitation's id, or the team's name.
         invitation: String,
-        #[command(flatten)]
-        json: Json,
     },
     /// Decline an invitation.
     Decline {
         /// The invitation's id, or the team's name.
         invitation: String,
-        #[command(flatten)]
-        json: Json,
     },
     /// Change the role of someone in the team.
     Role {
@@ -64,15 +54,11 @@ pub enum TeamCmd {
         /// admin, editor or viewer.
         #[arg(value_parser = ["admin", "editor", "viewer"])]
         role: String,
-        #[command(flatten)]
-        json: Json,
     },
     /// List the people in a team.
     Members {
         /// The team's name or id.
         team: String,
-        #[command(flatten)]
-        json: Json,
     },
     /// Take a person out of a team; their devices drop its workspaces at their next sync.
     Remove {
@@ -80,15 +66,11 @@ pub enum TeamCmd {
         team: String,
         /// Their username, email or user id.
         user: String,
-        #[command(flatten)]
-        json: Json,
     },
     /// Leave a team; its workspaces leave your devices.
     Leave {
         /// The team's name or id.
         team: String,
-        #[command(flatten)]
-        json: Json,
     },
 }
 
@@ -117,14 +99,16 @@ fn print_invitation(i: &Invitation) {
 pub async fn team(g: &Globals, c: TeamCmd) -> anyhow::Result<()> {
     let device = g.open()?;
     match c {
-        TeamCmd::Create { name, json } => {
+        TeamCmd::Create { name } => {
+            let json = g.json;
             let t = device.create_team(&name).await?;
             if json.json {
                 return output::json(&t);
             }
             println!("created team '{}' ({}); invite people with `apisync team invite '{}' USER --role editor`", t.name, t.id, t.name);
         }
-        TeamCmd::List(json) => {
+        TeamCmd::List => {
+            let json = g.json;
             let teams = device.teams().await?;
             if json.json {
                 return output::json(&teams);
@@ -134,21 +118,24 @@ pub async fn team(g: &Globals, c: TeamCmd) -> anyhow::Result<()> {
             }
             teams.iter().for_each(print_team);
         }
-        TeamCmd::Invite { team, user, role, json } => {
+        TeamCmd::Invite { team, user, role } => {
+            let json = g.json;
             let (t, sent) = device.invite(&team, &user, client::parse_team_role(&role)?).await?;
             if json.json {
                 return output::json(&json!({ "team": t, "user": user, "role": role, "message": sent.message }));
             }
             println!("invited {user} to team '{}' as {role}: they join when they accept (`apisync team accept '{}'`)", t.name, t.name);
         }
-        TeamCmd::Uninvite { team, user, json } => {
+        TeamCmd::Uninvite { team, user } => {
+            let json = g.json;
             let inv = device.cancel_invitation(&team, &user).await?;
             if json.json {
                 return output::json(&inv);
             }
             println!("withdrew the invitation of {user} to team '{}'", inv.team_name);
         }
-        TeamCmd::Invitations(json) => {
+        TeamCmd::Invitations => {
+            let json = g.json;
             let list = device.invitations().await?;
             if json.json {
                 return output::json(&list);
@@ -158,42 +145,48 @@ pub async fn team(g: &Globals, c: TeamCmd) -> anyhow::Result<()> {
             }
             list.iter().for_each(print_invitation);
         }
-        TeamCmd::Accept { invitation, json } => {
+        TeamCmd::Accept { invitation } => {
+            let json = g.json;
             let t = device.accept_invitation(&invitation).await?;
             if json.json {
                 return output::json(&t);
             }
             println!("you joined team '{}' as {}; its shared workspaces are on this device", t.name, t.role.as_str());
         }
-        TeamCmd::Decline { invitation, json } => {
+        TeamCmd::Decline { invitation } => {
+            let json = g.json;
             let inv = device.decline_invitation(&invitation).await?;
             if json.json {
                 return output::json(&inv);
             }
             println!("declined the invitation to team '{}'", inv.team_name);
         }
-        TeamCmd::Role { team, user, role, json } => {
+        TeamCmd::Role { team, user, role } => {
+            let json = g.json;
             let m = device.set_team_role(&team, &user, client::parse_team_role(&role)?).await?;
             if json.json {
                 return output::json(&m);
             }
             println!("{user} is now {role} in team '{}'", m.team.name);
         }
-        TeamCmd::Members { team, json } => {
+        TeamCmd::Members { team } => {
+            let json = g.json;
             let m = device.team_members(&team).await?;
             if json.json {
                 return output::json(&m);
             }
             print_members(&m);
         }
-        TeamCmd::Remove { team, user, json } => {
+        TeamCmd::Remove { team, user } => {
+            let json = g.json;
             device.remove_member(&team, &user).await?;
             if json.json {
                 return output::json(&json!({ "team": team, "removed": user }));
             }
             println!("removed {user} from team '{team}'");
         }
-        TeamCmd::Leave { team, json } => {
+        TeamCmd::Leave { team } => {
+            let json = g.json;
             device.leave_team(&team).await?;
             if json.json {
                 return output::json(&json!({ "team": team, "left": true }));

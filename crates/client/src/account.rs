@@ -61,6 +61,15 @@ pub(crate) fn forget_account(conn: &rusqlite::Connection) -> Result<(), ClientEr
     state::set(conn, SyncState::Offline, Some("signed out"))
 }
 
+/// What `logout --force` threw away.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Discarded {
+    /// Unsynced changes.
+    pub pending: u64,
+    /// Unresolved conflicts, as `#N kind 'title'`.
+    pub conflicts: Vec<String>,
+}
+
 impl Device {
     pub(crate) fn store(&self) -> &Store {
         &self.store
@@ -201,7 +210,7 @@ impl Device {
 
     /// Signs out: one sync first; refuses while changes wait unless `force`.
     /// Deletes the account's data from this device; the scratch pad stays.
-    pub async fn logout(&self, force: bool) -> Result<(), ClientError> {
+    pub async fn logout(&self, force: bool) -> Result<Discarded, ClientError> {
         if !self.is_signed_in()? {
             return Err(ClientError::NotSignedIn);
         }
@@ -212,12 +221,18 @@ impl Device {
         if pending > 0 && !force {
             return Err(ClientError::UnsyncedChanges(pending));
         }
+        // A conflict's losing edit lives only in the inbox: signing out drops it.
+        let conflicts: Vec<String> = self.conflicts()?.iter().map(|c| format!("#{} {} '{}'", c.id, c.kind, c.title)).collect();
+        if !conflicts.is_empty() && !force {
+            return Err(ClientError::UnresolvedConflicts(conflicts));
+        }
         if !self.offline
             && let Ok(t) = self.transport()
         {
             let _ = t.logout().await;
         }
-        self.store.write(|tx| forget_account(tx))
+        self.store.write(|tx| forget_account(tx))?;
+        Ok(Discarded { pending, conflicts })
     }
 
     /// One sync cycle: push the outbox, learn the workspace list, pull.

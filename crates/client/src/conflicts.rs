@@ -180,7 +180,7 @@ pub fn resolve(conn: &Connection, id: i64, keep: Keep, only: &[String]) -> Resul
         let view = crate::store::doc(conn, c.doc_id)?;
         if c.reason.starts_with("rejected:") {
             return Err(ClientError::Invalid(format!(
-                "conflict #{id} is a change the server refused ({}); it cannot be sent again as it was — make the change anew if it is still wanted, then `apisync conflicts resolve {id} --keep theirs`",
+                "conflict #{id} is a change the server refused ({}); it cannot be sent again as it was — make the change anew if it is still wanted, then `apisync resolve {id} --theirs`",
                 c.reason
             )));
         }

@@ -37,6 +37,12 @@ pub enum ClientError {
         "{0} unsynced changes would be lost; run `apisync sync` when the server is reachable, or `apisync logout --force` to discard them"
     )]
     UnsyncedChanges(u64),
+    /// Signing out would throw away the losing edits of unresolved conflicts.
+    #[error(
+        "{} unresolved conflict(s) would be lost: {}; settle them with `apisync conflicts` and `apisync resolve N`, or save everything first with `apisync export --all -o backup.json`; `apisync logout --force` discards them",
+        .0.len(), .0.join(", ")
+    )]
+    UnresolvedConflicts(Vec<String>),
     /// The profile holds another account's unsynced changes.
     #[error(
         "this profile holds {pending} unsynced changes of another account ({other}); sign in as that account to deliver them, or pass --force to discard them"

@@ -35,7 +35,7 @@ mod teams;
 mod time;
 mod transport;
 
-pub use account::{LoginOptions, SignupOptions};
+pub use account::{Discarded, LoginOptions, SignupOptions};
 pub use conflicts::{Conflict, ConflictField, Keep};
 pub use edit::{CURRENT, Position};
 pub use error::ClientError;
