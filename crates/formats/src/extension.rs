@@ -119,8 +119,21 @@ fn entry(doc: &Document, file_ids: &HashMap<Id, String>) -> Value {
 /// The id each document written in Postman's sections has in the file
 /// (its Postman id, which export writes as `_postman_id` or `id`).
 /// Variables and globals are written without one, so nothing can name them.
+/// An id two documents share (a collection imported twice) names neither:
+/// import renames the second, so a reference by it could land on the wrong
+/// copy; such references keep the apisync id they had, naming nothing.
 pub(crate) fn file_ids<'a>(written: impl IntoIterator<Item = &'a Document>) -> HashMap<Id, String> {
-    written.into_iter().filter(|d| !d.kind.is_variable()).filter_map(|d| postman_id(d).as_str().map(|s| (d.id, s.to_string()))).collect()
+    let all: Vec<(Id, String)> = written
+        .into_iter()
+        .filter(|d| !d.kind.is_variable())
+        .filter_map(|d| postman_id(d).as_str().map(|s| (d.id, s.to_string())))
+        .collect();
+    let mut uses: HashMap<&str, usize> = HashMap::new();
+    for (_, file_id) in &all {
+        *uses.entry(file_id.as_str()).or_default() += 1;
+    }
+    let shared: HashSet<String> = uses.into_iter().filter(|(_, n)| *n > 1).map(|(f, _)| f.to_string()).collect();
+    all.into_iter().filter(|(_, file_id)| !shared.contains(file_id)).collect()
 }
 
 /// A document read from the extension: where it was built, and the id the

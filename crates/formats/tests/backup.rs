@@ -296,3 +296,27 @@ fn a_document_whose_parent_is_gone_is_counted_as_left_out() {
     expected.remove(&Kind::Response);
     assert_eq!(dump.written, expected, "the counts are what the file holds");
 }
+
+#[test]
+fn a_reference_to_one_of_two_copies_never_lands_on_the_other() {
+    // The same collection imported twice: two copies with one Postman id.
+    let mut docs = workspace();
+    docs.push(doc(80, Kind::Collection, None, "Y", json!({"name": "Orders", "postman_id": "c-orders"})));
+    docs.push(doc(81, Kind::Request, Some(80), "a", json!({"name": "Health", "postman_id": "r-copy", "method": "GET", "url": "http://x"})));
+    docs.push(doc(
+        73,
+        Kind::History,
+        None,
+        "Y",
+        json!({"method": "GET", "url": "http://x", "collection_id": id(80), "request_id": id(81)}),
+    ));
+    let dump = export_dump(&docs);
+    assert_eq!(dump.value[EXTENSION_KEY]["history"][3]["collection_id"], json!(id(80)), "not written as the shared 'c-orders'");
+    assert_eq!(dump.value[EXTENSION_KEY]["history"][3]["request_id"], "r-copy", "an id only one document has still names it");
+    let back = import_value(&dump.value, Id::nil(), &mut minter()).unwrap();
+    let h = back.documents.iter().find(|d| d.kind == Kind::History && d.fields["url"] == "http://x").unwrap();
+    let copy = back.documents.iter().find(|d| d.kind == Kind::Request && d.fields["postman_id"] == "r-copy").unwrap();
+    assert_eq!(h.fields["request_id"], json!(copy.id.to_string()));
+    let collections: Vec<String> = back.documents.iter().filter(|d| d.kind == Kind::Collection).map(|d| d.id.to_string()).collect();
+    assert!(!collections.contains(&h.fields["collection_id"].as_str().unwrap().to_string()), "it names a copy it may not mean");
+}
