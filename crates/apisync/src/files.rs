@@ -45,7 +45,8 @@ pub struct ExportArgs {
     /// Export a workspace's globals.
     #[arg(long)]
     globals: bool,
-    /// Export everything on this device as a Postman data dump: your backup.
+    /// Export everything on this device as a Postman data dump: your backup
+    /// (run results, history and workspaces go under its `_apisync` key).
     #[arg(long)]
     all: bool,
     /// Workspace for --globals [default: your personal workspace; the scratch pad when signed out].
@@ -59,7 +60,8 @@ pub struct ExportArgs {
 /// `apisync scratchpad ...`
 #[derive(Subcommand)]
 pub enum ScratchpadCmd {
-    /// Save the whole scratch pad as a Postman data dump.
+    /// Save the whole scratch pad as a Postman data dump (run results and
+    /// history under its `_apisync` key).
     Export {
         /// Where to write; `-` for standard output.
         #[arg(long, short)]
@@ -117,11 +119,46 @@ fn expand(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 fn counts(docs: &[Document]) -> String {
-    let mut by: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut by: BTreeMap<Kind, usize> = BTreeMap::new();
     for d in docs {
-        *by.entry(output::kind(d.kind)).or_default() += 1;
+        *by.entry(d.kind).or_default() += 1;
     }
-    by.iter().map(|(k, n)| format!("{n} {k}{}", if *n == 1 { "" } else { "s" })).collect::<Vec<_>>().join(", ")
+    summary(&by)
+}
+
+/// "2 collections, 1 run, 3 history entries", in kind order.
+fn summary(by: &BTreeMap<Kind, usize>) -> String {
+    let one = |k: Kind, n: usize| match (k, n) {
+        (Kind::History, 1) => "1 history entry".to_string(),
+        (Kind::History, n) => format!("{n} history entries"),
+        (k, 1) => format!("1 {}", output::kind(k)),
+        (k, n) => format!("{n} {}s", output::kind(k)),
+    };
+    by.iter().filter(|(_, n)| **n > 0).map(|(k, n)| one(*k, *n)).collect::<Vec<_>>().join(", ")
+}
+
+/// Builds the data dump and says, on standard error, which live documents
+/// it could not hold, so a backup never leaves something out silently.
+fn dump(docs: &[Document]) -> formats::Dump {
+    let dump = formats::export_dump(docs);
+    if !dump.left_out.is_empty() {
+        let left_out: std::collections::HashSet<&Id> = dump.left_out.iter().collect();
+        let named: Vec<String> = docs
+            .iter()
+            .filter(|d| left_out.contains(&d.id))
+            .take(10)
+            .map(|d| format!("{} '{}' ({})", output::kind(d.kind), d.title(), d.id))
+            .collect();
+        let more = dump.left_out.len().saturating_sub(named.len());
+        eprintln!(
+            "warning: {} document(s) are not in the file: their parent is deleted or missing ({}{}); \
+             move them under a live parent (apisync mv) and export again",
+            dump.left_out.len(),
+            named.join(", "),
+            if more > 0 { format!(" and {more} more") } else { String::new() }
+        );
+    }
+    dump
 }
 
 /// `apisync import FILE...`: every file is read and checked first; then all
@@ -211,9 +248,20 @@ pub fn export(g: &Globals, a: ExportArgs) -> anyhow::Result<()> {
     } else {
         let mut docs = Vec::new();
         for ws in device.workspaces()? {
+            // `list` leaves the workspace's own document out (it is no
+            // content), but a backup keeps it: its name and description.
+            match device.get(ws.id) {
+                Ok(doc) => docs.push(doc),
+                // Not pulled yet: the workspace has no document on this device.
+                Err(client::ClientError::NotFound(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
             docs.extend(device.list(Some(&ws.id.to_string()), None)?);
         }
-        (formats::export_dump(&docs), format!("everything ({})", counts(&docs)))
+        let dump = dump(&docs);
+        // Count what the file holds, not what was read: the two differ by
+        // any document `dump` warned about.
+        (dump.value, format!("everything ({})", summary(&dump.written)))
     };
     write_out(&a.output, &value)?;
     // Written to stdout, the file is the output; a summary would corrupt it.
@@ -232,15 +280,13 @@ pub async fn scratchpad(g: &Globals, c: ScratchpadCmd) -> anyhow::Result<()> {
     match c {
         ScratchpadCmd::Export { output: path } => {
             let docs = device.scratchpad_documents()?;
-            write_out(&path, &formats::export_dump(&docs))?;
+            let dump = dump(&docs);
+            write_out(&path, &dump.value)?;
             if path != Path::new("-") && g.json.json {
-                output::json(&json!({ "exported": docs.len(), "path": path }))?;
+                output::json(&json!({ "exported": dump.written.values().sum::<usize>(), "kinds": dump.written, "path": path }))?;
             } else if path != Path::new("-") {
-                eprintln!(
-                    "exported the scratch pad ({}) to {}",
-                    if docs.is_empty() { "empty".to_string() } else { counts(&docs) },
-                    path.display()
-                );
+                let held = summary(&dump.written);
+                eprintln!("exported the scratch pad ({}) to {}", if held.is_empty() { "empty".to_string() } else { held }, path.display());
             }
         }
         ScratchpadCmd::Move { workspace } => {

@@ -4,6 +4,7 @@
 mod support;
 
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use support::{Device, Server, stderr};
 
@@ -100,9 +101,106 @@ fn everything_imports_and_a_full_backup_keeps_it() {
     let other = Device::new("restored");
     import(&other, &[&backup], &[]);
     let restored = other.docs();
-    for kind in ["collection", "folder", "request", "response", "environment", "variable", "global"] {
+    for kind in model::Kind::NAMES {
         assert_eq!(of_kind(&restored, kind).len(), of_kind(&docs, kind).len(), "{kind}s lost in the backup");
     }
+}
+
+/// Documents per kind name, as `ls` lists them.
+fn per_kind(docs: &Value) -> BTreeMap<String, usize> {
+    let mut by = BTreeMap::new();
+    for d in docs.as_array().unwrap() {
+        *by.entry(d["kind"].as_str().unwrap().to_string()).or_default() += 1;
+    }
+    by
+}
+
+/// The summary `export` prints: "2 collections, 1 run, 3 history entries", in kind order.
+fn summary(by: &BTreeMap<String, usize>) -> String {
+    model::Kind::NAMES
+        .iter()
+        .filter_map(|k| by.get(*k).map(|n| (*k, *n)))
+        .map(|(k, n)| match (k, n) {
+            ("history", 1) => "1 history entry".to_string(),
+            ("history", n) => format!("{n} history entries"),
+            (k, 1) => format!("1 {k}"),
+            (k, n) => format!("{n} {k}s"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[test]
+fn a_backup_keeps_every_kind_run_results_and_history_too() {
+    let device = Device::new("solo");
+    let files = [
+        fixture("newman/sample-collection-report.json"),
+        fixture("newman/sample-collection.json"),
+        fixture("postman2openapi/users.postman.json"),
+        fixture("newman/globals-env-data-files.postman_environment.json"),
+        fixture("newman/globals-env-data-files.postman_globals.json"),
+    ];
+    let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    import(&device, &refs, &[]);
+    device.create("header-preset", &["--set", "name=JSON", "--set", r#"headers=[{"key":"Accept","value":"application/json"}]"#]);
+    let docs = device.docs();
+    let want = per_kind(&docs);
+    // `ls` leaves workspace documents out; every other kind is here.
+    for kind in model::Kind::NAMES.into_iter().filter(|k| *k != "workspace") {
+        assert!(want.contains_key(kind), "the test device has no {kind}: {want:?}");
+    }
+
+    let backup = device.dir.path().join("backup.json");
+    let out = device.try_run(&["export", "--all", "-o", backup.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The summary counts what the file holds: everything, and the scratch
+    // pad's own workspace document.
+    let mut held = want.clone();
+    held.insert("workspace".into(), 1);
+    assert!(stderr(&out).contains(&format!("exported everything ({})", summary(&held))), "{}", stderr(&out));
+    let dump = read_json(&backup);
+    assert_eq!(dump["_apisync"]["workspaces"][0]["name"], "Scratch Pad");
+    assert_eq!(dump["_apisync"]["runs"].as_array().unwrap().len(), want["run"]);
+    assert_eq!(dump["_apisync"]["history"].as_array().unwrap().len(), want["history"]);
+
+    let restored = Device::new("restored");
+    import(&restored, &[&backup], &[]);
+    let got = per_kind(&restored.docs());
+    assert_eq!(got, want, "{} of {} documents came back", got.values().sum::<usize>(), want.values().sum::<usize>());
+    let (run, history) = (of_kind(&restored.docs(), "run"), of_kind(&restored.docs(), "history"));
+    assert!(history.iter().all(|h| h["fields"]["run_id"] == run[0]["id"]), "history names the restored run");
+
+    // The scratch pad's own export keeps them too (the scratch pad is all
+    // this signed-out device has; its workspace document is not content,
+    // and not written).
+    let pad = device.dir.path().join("pad.json");
+    let out = device.try_run(&["scratchpad", "export", "-o", pad.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&format!("exported the scratch pad ({})", summary(&want))), "{}", stderr(&out));
+    let from_pad = Device::new("from-pad");
+    import(&from_pad, &[&pad], &[]);
+    assert_eq!(per_kind(&from_pad.docs()), want);
+}
+
+#[test]
+fn a_backup_with_a_broken_apisync_key_is_refused_whole() {
+    let device = Device::new("solo");
+    let dir = device.dir.path();
+    let good = fixture("postman2openapi/todo.postman.json");
+    let broken = dir.join("backup.json");
+    let dump = serde_json::json!({
+        "version": 1,
+        "collections": [read_json(&good)],
+        "environments": [],
+        "_apisync": {"version": 1, "runs": [{"id": "r1", "name": "ok"}], "history": [{"id": "h1", "method": "GET"}]},
+    });
+    std::fs::write(&broken, serde_json::to_vec(&dump).unwrap()).unwrap();
+    let out = device.try_run(&["import", good.to_str().unwrap(), broken.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let msg = stderr(&out);
+    assert!(msg.contains("backup.json") && msg.contains("_apisync.history[0]") && msg.contains("'url'"), "{msg}");
+    assert!(msg.contains("nothing was imported"), "{msg}");
+    assert!(device.docs().as_array().unwrap().iter().all(|d| d["kind"] == "workspace"), "something was written");
 }
 
 #[test]

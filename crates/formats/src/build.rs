@@ -164,6 +164,20 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
+    /// The documents finished so far, in the order they were finished.
+    pub(crate) fn documents(&self) -> &[Document] {
+        &self.docs
+    }
+
+    /// Sets a field of the finished document at `index` and checks the
+    /// document again (a longer value may break the size limit).
+    pub(crate) fn replace_field(&mut self, index: usize, name: &str, value: Value, path: &str) -> Result<(), FormatError> {
+        let d = &mut self.docs[index];
+        d.fields.insert(name.to_string(), value);
+        check_document(d.kind, &d.fields).map_err(|source| FormatError::Document { path: path.to_string(), kind: d.kind, source })?;
+        Ok(())
+    }
+
     /// The documents and notes collected.
     pub(crate) fn into_parts(self) -> (Vec<Document>, Vec<String>) {
         (self.docs, self.notes)

@@ -8,11 +8,16 @@ use crate::build::{INFO, KEYS, REQUEST, SHAPE, SYNTHESIZED, VERBATIM};
 use crate::{FormatError, SCHEMA_V21};
 use model::{Document, Id, Kind};
 use serde_json::{Map, Value};
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 /// Live (non-deleted) children of each document, in sibling order.
 pub(crate) struct Tree<'a> {
     children: HashMap<Id, Vec<&'a Document>>,
+    /// Every child handed out so far. Each one handed out is written, so
+    /// the data dump counts what its file holds from this, not from what
+    /// it was given.
+    handed_out: RefCell<Vec<&'a Document>>,
 }
 
 impl<'a> Tree<'a> {
@@ -26,11 +31,23 @@ impl<'a> Tree<'a> {
         for list in children.values_mut() {
             list.sort_by(|a, b| a.sibling_order().cmp(&b.sibling_order()));
         }
-        Tree { children }
+        Tree { children, handed_out: RefCell::new(Vec::new()) }
     }
 
+    /// The live children of `id` of the given kinds, in sibling order.
     pub(crate) fn children(&self, id: Id, kinds: &'static [Kind]) -> impl Iterator<Item = &'a Document> + '_ {
-        self.children.get(&id).into_iter().flatten().copied().filter(move |d| kinds.contains(&d.kind))
+        self.children
+            .get(&id)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(move |d| kinds.contains(&d.kind))
+            .inspect(|d| self.handed_out.borrow_mut().push(d))
+    }
+
+    /// Every child [`Tree::children`] has handed out, in that order.
+    pub(crate) fn into_handed_out(self) -> Vec<&'a Document> {
+        self.handed_out.into_inner()
     }
 }
 
@@ -73,7 +90,7 @@ fn copy(out: &mut Map<String, Value>, doc: &Document, names: &[&str]) {
     }
 }
 
-fn postman_id(doc: &Document) -> Value {
+pub(crate) fn postman_id(doc: &Document) -> Value {
     field(doc, "postman_id").unwrap_or_else(|| Value::String(doc.id.to_string()))
 }
 

@@ -26,6 +26,14 @@
 //! A collection imported from v2.1 and exported unchanged equals the
 //! original JSON (key order aside), except that documents the file gave no
 //! id get their apisync id as `id` / `_postman_id`.
+//!
+//! # Every kind in a backup
+//!
+//! Postman's data dump has no place for workspaces, collection run results
+//! or history. [`export_dump`] writes the documents of those kinds under
+//! the top-level key [`EXTENSION_KEY`] (`_apisync`), which Postman ignores,
+//! and [`import`] reads them back, so a full backup round-trips every
+//! [`model::Kind`]. The layout is in `docs/FORMATS.md`.
 
 #![warn(missing_docs)]
 
@@ -38,13 +46,15 @@ mod dump;
 mod environment;
 mod error;
 mod export;
+mod extension;
 mod newman;
 
 pub use decode::decode;
 pub use detect::{Format, detect};
-pub use dump::export_dump;
+pub use dump::{Dump, export_dump};
 pub use error::FormatError;
 pub use export::{export_collection, export_environment, export_globals};
+pub use extension::{EXTENSION_KEY, EXTENSION_VERSION};
 
 use build::Builder;
 use model::{Document, Id};

@@ -144,3 +144,51 @@ fn request_shapes_round_trip() {
     let imp = run(&v);
     assert_eq!(export(&imp), v);
 }
+
+/// A dump whose `_apisync` key is malformed fails as a whole, naming the
+/// place and what is wrong: skipping a bad entry would lose a run or a
+/// history entry without a word, so nothing of the file is imported.
+#[test]
+fn a_malformed_apisync_key_fails_the_whole_import_naming_the_place() {
+    let good_run = json!({"id": "r1", "name": "Orders"});
+    let history = |extra: Value| {
+        let mut h = json!({"id": "h1", "method": "GET", "url": "http://a"});
+        h.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        h
+    };
+    let cases: Vec<(Value, &str, &[&str])> = vec![
+        (json!([]), "invalid", &["_apisync: is a list, not an object", "docs/FORMATS.md"]),
+        (json!(null), "invalid", &["_apisync: is null, not an object"]),
+        (json!({"runs": [good_run]}), "invalid", &["_apisync: has no 'version'"]),
+        (json!({"version": 2, "runs": []}), "invalid", &["version 2 was written by a newer apisync", "upgrade apisync"]),
+        (json!({"version": "1"}), "invalid", &["_apisync.version: is \"1\"; it must be 1"]),
+        (json!({"version": 1, "runz": []}), "invalid", &["unknown section 'runz'", "workspaces, runs, history"]),
+        (json!({"version": 1, "runs": {"name": "x"}}), "invalid", &["_apisync.runs: is an object, not a list of run documents"]),
+        (json!({"version": 1, "runs": [good_run, "Orders"]}), "invalid", &["_apisync.runs[1]: is a string, not a run document"]),
+        (json!({"version": 1, "runs": [{"id": 7, "name": "x"}]}), "invalid", &["_apisync.runs[0].id: is a number, not a string"]),
+        (json!({"version": 1, "runs": [good_run], "history": [history(json!({"id": "r1"}))]}), "invalid", &["id 'r1' is used twice"]),
+        (
+            json!({"version": 1, "history": [history(json!({})), history(json!({"id": "h2", "nmae": "x"}))]}),
+            "document",
+            &["_apisync.history[1]: cannot store this history", "no field 'nmae'", "request_id"],
+        ),
+        (json!({"version": 1, "history": [{"method": "GET"}]}), "document", &["_apisync.history[0]", "needs the field 'url'"]),
+        (json!({"version": 1, "runs": [{"name": 5}]}), "document", &["_apisync.runs[0]", "field 'name' of run must be string"]),
+    ];
+    for (ext, code, wanted) in cases {
+        let dump = json!({"version": 1, "collections": [v21(json!([]))], "environments": [], "_apisync": ext.clone()});
+        let err = import_value(&dump, Id::nil(), &mut minter()).expect_err(&ext.to_string());
+        let msg = err.to_string();
+        assert_eq!(err.code(), code, "{ext}: {msg}");
+        for w in wanted {
+            assert!(msg.contains(w), "{ext}: {msg:?} does not say {w:?}");
+        }
+    }
+    // The same dump with a well-formed key imports, extension and all.
+    let dump = json!({"version": 1, "collections": [v21(json!([]))], "_apisync": {"version": 1, "runs": [good_run], "history": [history(json!({"run_id": "r1"}))]}});
+    let imp = run(&dump);
+    let run_doc = imp.documents.iter().find(|d| d.kind == Kind::Run).unwrap();
+    let h = imp.documents.iter().find(|d| d.kind == Kind::History).unwrap();
+    assert_eq!(h.fields["run_id"], json!(run_doc.id.to_string()));
+    assert!(imp.notes.iter().all(|n| !n.contains("_apisync")), "{:?}", imp.notes);
+}

@@ -88,7 +88,7 @@ fn environments_globals_and_dumps_from_documents() {
         json!({"name": "dev", "id": "e1", "values": [{"key": "a", "value": 1, "type": "default"}, {"key": "b", "value": "2", "enabled": false}]})
     );
     assert_eq!(export_globals(&docs)["values"], json!([{"key": "g", "value": "x"}]));
-    let dump = export_dump(&docs);
+    let dump = export_dump(&docs).value;
     assert_eq!(dump["version"], 1);
     assert_eq!(dump["collections"][0]["info"]["name"], "API");
     assert_eq!(dump["environments"][0], env);
@@ -96,7 +96,7 @@ fn environments_globals_and_dumps_from_documents() {
     assert_eq!(dump["globals"], json!([{"key": "g", "value": "x"}]));
     // And the dump reads back to the same dump.
     let again = import_value(&dump, Id::nil(), &mut minter()).unwrap();
-    assert_eq!(export_dump(&again.documents), dump);
+    assert_eq!(export_dump(&again.documents).value, dump);
     let err = export_environment(&docs[1], &docs).unwrap_err();
     assert_eq!(err.code(), "wrong_kind");
 }

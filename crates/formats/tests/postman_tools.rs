@@ -97,7 +97,7 @@ fn cases() -> Vec<Case> {
             // A dump's collections are collections too (v1, as Postman writes dumps).
             Format::Dump => {
                 let original = formats::decode(&bytes).unwrap().0;
-                let exported = export_dump(&imp.documents);
+                let exported = export_dump(&imp.documents).value;
                 let (orig, exp) = (original["collections"].as_array().unwrap(), exported["collections"].as_array().unwrap());
                 assert_eq!(orig.len(), exp.len(), "{name}");
                 for (i, (o, e)) in orig.iter().zip(exp).enumerate() {
