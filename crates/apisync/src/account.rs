@@ -61,10 +61,12 @@ pub struct LogoutArgs {
 /// `apisync sync`
 #[derive(Args)]
 pub struct SyncArgs {
-    /// Keep syncing: hold a live channel open until Ctrl-C.
+    /// Keep syncing: hold a live channel open until Ctrl-C. Reconnects by
+    /// itself after network trouble, and after a sign-out it waits for the
+    /// next sign-in on this profile (so it can run as a service).
     #[arg(long)]
     watch: bool,
-    /// With --watch: stop after this many seconds.
+    /// With --watch: stop after this many seconds (for scripts and tests).
     #[arg(long = "for", value_name = "SECONDS", requires = "watch")]
     for_secs: Option<f64>,
 }
@@ -198,10 +200,19 @@ fn print_status(s: &Status) {
     }
 }
 
-pub async fn status(g: &Globals, j: Json) -> anyhow::Result<()> {
+/// `apisync status`
+#[derive(Args)]
+pub struct StatusArgs {
+    /// Answer at once from what this profile last learned, without the
+    /// network (for a shell prompt or a status bar).
+    #[arg(long)]
+    cached: bool,
+}
+
+pub async fn status(g: &Globals, a: StatusArgs) -> anyhow::Result<()> {
     let device = g.open()?;
-    let s = device.status().await?;
-    if j.json {
+    let s = if a.cached { device.local_status()? } else { device.status().await? };
+    if g.json.json {
         output::json(&s)
     } else {
         print_status(&s);
@@ -209,35 +220,93 @@ pub async fn status(g: &Globals, j: Json) -> anyhow::Result<()> {
     }
 }
 
+/// How often a watcher without a session looks for a new sign-in.
+const SIGN_IN_POLL: Duration = Duration::from_secs(2);
+
+fn print_event(j: Json, e: &WatchEvent) {
+    if j.json {
+        if let Ok(line) = serde_json::to_string(e) {
+            println!("{line}");
+        }
+    } else {
+        match &e.reason {
+            Some(r) => println!("{}: {r}", e.state),
+            None => println!("{} (pending {}, conflicts {})", e.state, e.pending, e.conflicts),
+        }
+    }
+}
+
+/// `sync --watch`: live sync until Ctrl-C or `--for`; a session that ends
+/// (sign-out, revocation, a deleted account) is waited out, not fatal.
+async fn watch(g: &Globals, device: &client::Device, duration: Option<Duration>) -> anyhow::Result<()> {
+    let deadline = duration.map(|d| tokio::time::Instant::now() + d);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = stop_tx.send(true);
+    });
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    // The session that last failed for good: wait until it is replaced.
+    let mut ended: Option<Option<u64>> = None;
+    let mut announced: Option<Option<u64>> = None;
+    loop {
+        let now = tokio::time::Instant::now();
+        if deadline.is_some_and(|d| d <= now) || *stop_rx.borrow() {
+            return Ok(());
+        }
+        let session = device.session_fingerprint()?;
+        if session.is_none() || ended == Some(session) {
+            if announced != Some(session) {
+                let why = if session.is_none() { "signed out" } else { "this session ended" };
+                print_event(
+                    g.json,
+                    &WatchEvent {
+                        state: client::SyncState::Offline,
+                        reason: Some(format!("{why}; waiting for a sign-in on this profile (`apisync login`)")),
+                        pending: device.pending()?,
+                        conflicts: device.conflicts()?.len() as u64,
+                    },
+                );
+                announced = Some(session);
+            }
+            device.heartbeat()?;
+            let nap = deadline.map_or(SIGN_IN_POLL, |d| SIGN_IN_POLL.min(d.saturating_duration_since(now)));
+            tokio::select! {
+                _ = tokio::time::sleep(nap) => {}
+                _ = stopped(stop_rx.clone()) => return Ok(()),
+            }
+            continue;
+        }
+        announced = None;
+        let remaining = deadline.map(|d| d.saturating_duration_since(now));
+        let j = g.json;
+        match device.watch(WatchOptions { duration: remaining }, stopped(stop_rx.clone()), |e| print_event(j, e)).await {
+            Ok(()) => return Ok(()),
+            Err(e) if e.ends_session() => {
+                if !g.json.json {
+                    eprintln!("{e}");
+                }
+                ended = Some(device.session_fingerprint()?);
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
 pub async fn sync(g: &Globals, a: SyncArgs) -> anyhow::Result<()> {
     let device = g.open()?;
-    if !device.is_signed_in()? {
-        return Err(client::ClientError::NotSignedIn.into());
-    }
     if a.watch {
         let duration = match a.for_secs {
             Some(s) if s.is_finite() && s >= 0.0 => Some(Duration::from_secs_f64(s)),
             Some(_) => return Err(crate::exit::usage("--for takes a number of seconds, such as 30 or 0.5")),
             None => None,
         };
-        let stop = async {
-            let _ = tokio::signal::ctrl_c().await;
-        };
-        let j = g.json;
-        let on_event = move |e: &WatchEvent| {
-            if j.json {
-                if let Ok(line) = serde_json::to_string(e) {
-                    println!("{line}");
-                }
-            } else {
-                match &e.reason {
-                    Some(r) => println!("{}: {r}", e.state),
-                    None => println!("{} (pending {}, conflicts {})", e.state, e.pending, e.conflicts),
-                }
-            }
-        };
-        device.watch(WatchOptions { duration }, stop, on_event).await?;
-        return Ok(());
+        return watch(g, &device, duration).await;
+    }
+    if !device.is_signed_in()? {
+        return Err(client::ClientError::NotSignedIn.into());
     }
     let report = device.sync().await?;
     let s = device.local_status()?;

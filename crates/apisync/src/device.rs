@@ -3,13 +3,14 @@
 //! quick sync runs, and its failure never fails the command.
 
 use crate::output::{self, MASK};
-use crate::{Globals, Json, parse_id};
+use crate::{Globals, Json};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use client::{Device, Position, Timeouts};
 use model::{Fields, Kind};
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use std::time::Duration;
 use uuid::Uuid;
 
 /// `apisync workspace ...`
@@ -57,9 +58,8 @@ pub struct LsArgs {
 /// `apisync show`
 #[derive(Args)]
 pub struct ShowArgs {
-    /// The document's id.
-    #[arg(value_parser = parse_id)]
-    id: Uuid,
+    /// The document: its id, or its path of titles ("Orders API/List orders").
+    id: String,
     /// Show secret values instead of masking them.
     #[arg(long)]
     reveal: bool,
@@ -71,10 +71,10 @@ pub struct CreateArgs {
     /// What to create: collection, folder, request, response, header-preset,
     /// environment, variable, global, run or history.
     kind: String,
-    /// The parent's id (a collection or folder for folders and requests, a
-    /// request for responses, an environment for variables).
-    #[arg(long, value_parser = parse_id)]
-    parent: Option<Uuid>,
+    /// The parent, by id or path (a collection or folder for folders and
+    /// requests, a request for responses, an environment for variables).
+    #[arg(long)]
+    parent: Option<String>,
     /// Workspace name or id [default: your personal workspace; the scratch pad when signed out].
     #[arg(long, short)]
     workspace: Option<String>,
@@ -86,9 +86,8 @@ pub struct CreateArgs {
 /// `apisync set`
 #[derive(Args)]
 pub struct SetArgs {
-    /// The document's id.
-    #[arg(value_parser = parse_id)]
-    id: Uuid,
+    /// The document: its id, or its path of titles ("Orders API/List orders").
+    id: String,
     /// FIELD=VALUE pairs; VALUE is JSON when it parses, else text. On
     /// variables, `current=VALUE` sets the device-local current value.
     #[arg(required = true, value_name = "FIELD=VALUE")]
@@ -98,30 +97,28 @@ pub struct SetArgs {
 /// `apisync rm`
 #[derive(Args)]
 pub struct IdArgs {
-    /// The document's id.
-    #[arg(value_parser = parse_id)]
-    id: Uuid,
+    /// The document: its id, or its path of titles ("Orders API/List orders").
+    id: String,
 }
 
 /// `apisync mv`
 #[derive(Args)]
 pub struct MvArgs {
-    /// The document's id.
-    #[arg(value_parser = parse_id)]
-    id: Uuid,
-    /// The new parent [default: the current one].
-    #[arg(long, value_parser = parse_id)]
-    parent: Option<Uuid>,
-    /// Place it just before this sibling.
-    #[arg(long, value_parser = parse_id, conflicts_with = "after")]
-    before: Option<Uuid>,
-    /// Place it just after this sibling.
-    #[arg(long, value_parser = parse_id)]
-    after: Option<Uuid>,
+    /// The document: its id, or its path of titles ("Orders API/List orders").
+    id: String,
+    /// The new parent, by id or path [default: the current one].
+    #[arg(long)]
+    parent: Option<String>,
+    /// Place it just before this sibling (id or path).
+    #[arg(long, conflicts_with = "after")]
+    before: Option<String>,
+    /// Place it just after this sibling (id or path).
+    #[arg(long)]
+    after: Option<String>,
 }
 
-/// Parses FIELD=VALUE pairs.
-pub fn assignments(pairs: &[String]) -> anyhow::Result<Fields> {
+/// Parses FIELD=VALUE pairs for a document of `kind`.
+pub fn assignments(kind: Kind, pairs: &[String]) -> anyhow::Result<Fields> {
     let mut out = Fields::new();
     for p in pairs {
         let Some((k, v)) = p.split_once('=') else {
@@ -131,8 +128,7 @@ pub fn assignments(pairs: &[String]) -> anyhow::Result<Fields> {
         if k.is_empty() {
             return Err(crate::exit::usage(format!("'{p}' has no field name before '='")));
         }
-        let value = serde_json::from_str::<Value>(v).unwrap_or_else(|_| Value::String(v.to_string()));
-        out.insert(k.to_string(), value);
+        out.insert(k.to_string(), model::schema::typed_value(kind, k, v));
     }
     Ok(out)
 }
@@ -145,6 +141,28 @@ pub async fn autosync(device: &mut Device) {
     device.set_timeouts(Timeouts::QUICK);
     if let Err(e) = device.sync().await {
         eprintln!("saved locally; not synced yet: {e}");
+    }
+}
+
+/// How long a read waits for the server before it answers from this device's copy.
+const REFRESH: Duration = Duration::from_secs(3);
+
+/// Pulls before a read, so it shows what the server has; when the server
+/// does not answer in [`REFRESH`], the read goes on from this device's copy
+/// and says it may be stale. A running watcher keeps the copy fresh already.
+pub async fn refresh(device: &mut Device, g: &Globals) {
+    let watching = device.local_status().is_ok_and(|s| s.watching);
+    if device.is_offline() || !device.is_signed_in().unwrap_or(false) || watching {
+        return;
+    }
+    device.set_timeouts(Timeouts::QUICK);
+    let why = match tokio::time::timeout(REFRESH, device.sync()).await {
+        Ok(Ok(_)) => return,
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => format!("the server did not answer within {} s", REFRESH.as_secs()),
+    };
+    if !g.json.json {
+        eprintln!("showing this device's copy, which may be stale: {why}");
     }
 }
 
@@ -192,8 +210,9 @@ pub async fn workspace(g: &Globals, c: WorkspaceCmd) -> anyhow::Result<()> {
     }
 }
 
-pub fn ls(g: &Globals, a: LsArgs) -> anyhow::Result<()> {
-    let device = g.open()?;
+pub async fn ls(g: &Globals, a: LsArgs) -> anyhow::Result<()> {
+    let mut device = g.open()?;
+    refresh(&mut device, g).await;
     let kind = a.kind.as_deref().map(str::parse::<Kind>).transpose()?;
     let docs = device.list(a.workspace.as_deref(), kind)?;
     if g.json.json {
@@ -210,12 +229,13 @@ pub fn ls(g: &Globals, a: LsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn show(g: &Globals, a: ShowArgs) -> anyhow::Result<()> {
-    let device = g.open()?;
-    let d = device.get(a.id)?;
+pub async fn show(g: &Globals, a: ShowArgs) -> anyhow::Result<()> {
+    let mut device = g.open()?;
+    refresh(&mut device, g).await;
+    let d = device.get(device.find(None, &a.id)?)?;
     let mut v = output::doc_json(&d, a.reveal);
     if d.kind.is_variable() {
-        let current = device.current_value(a.id)?;
+        let current = device.current_value(d.id)?;
         let shown = match current {
             Some(_) if output::is_secret(&d) && !a.reveal => Value::String(MASK.into()),
             Some(c) => c,
@@ -231,8 +251,15 @@ pub fn show(g: &Globals, a: ShowArgs) -> anyhow::Result<()> {
 pub async fn create(g: &Globals, a: CreateArgs) -> anyhow::Result<()> {
     let mut device = g.open()?;
     let kind: Kind = a.kind.parse()?;
-    let fields = assignments(&a.set)?;
-    let id = device.create(kind, a.parent, a.workspace.as_deref(), fields)?;
+    let fields = assignments(kind, &a.set)?;
+    let parent = match &a.parent {
+        Some(p) => {
+            refresh(&mut device, g).await;
+            Some(device.find(a.workspace.as_deref(), p)?)
+        }
+        None => None,
+    };
+    let id = device.create(kind, parent, a.workspace.as_deref(), fields)?;
     print_id(id, g.json)?;
     autosync(&mut device).await;
     Ok(())
@@ -240,10 +267,11 @@ pub async fn create(g: &Globals, a: CreateArgs) -> anyhow::Result<()> {
 
 pub async fn set(g: &Globals, a: SetArgs) -> anyhow::Result<()> {
     let mut device = g.open()?;
-    let fields = assignments(&a.assignments)?;
-    device.set(a.id, fields)?;
+    let doc = device.get(device.find(None, &a.id)?)?;
+    let fields = assignments(doc.kind, &a.assignments)?;
+    device.set(doc.id, fields)?;
     if g.json.json {
-        output::json(&json!({ "id": a.id }))?;
+        output::json(&json!({ "id": doc.id }))?;
     }
     autosync(&mut device).await;
     Ok(())
@@ -251,9 +279,10 @@ pub async fn set(g: &Globals, a: SetArgs) -> anyhow::Result<()> {
 
 pub async fn rm(g: &Globals, a: IdArgs) -> anyhow::Result<()> {
     let mut device = g.open()?;
-    device.delete(a.id)?;
+    let id = device.find(None, &a.id)?;
+    device.delete(id)?;
     if g.json.json {
-        output::json(&json!({ "id": a.id, "deleted": true }))?;
+        output::json(&json!({ "id": id, "deleted": true }))?;
     }
     autosync(&mut device).await;
     Ok(())
@@ -261,15 +290,20 @@ pub async fn rm(g: &Globals, a: IdArgs) -> anyhow::Result<()> {
 
 pub async fn mv(g: &Globals, a: MvArgs) -> anyhow::Result<()> {
     let mut device = g.open()?;
-    let pos = match (a.before, a.after) {
-        (Some(b), _) => Position::Before(b),
-        (None, Some(x)) => Position::After(x),
+    if a.parent.is_some() {
+        refresh(&mut device, g).await;
+    }
+    let id = device.find(None, &a.id)?;
+    let parent = a.parent.as_deref().map(|p| device.find(None, p)).transpose()?;
+    let pos = match (&a.before, &a.after) {
+        (Some(b), _) => Position::Before(device.find(None, b)?),
+        (None, Some(x)) => Position::After(device.find(None, x)?),
         (None, None) => Position::End,
     };
-    device.move_doc(a.id, a.parent, pos)?;
+    device.move_doc(id, parent, pos)?;
     if g.json.json {
-        let d = device.get(a.id).context("the moved document")?;
-        output::json(&json!({ "id": a.id, "parent_id": d.parent_id, "order_key": d.order_key }))?;
+        let d = device.get(id).context("the moved document")?;
+        output::json(&json!({ "id": id, "parent_id": d.parent_id, "order_key": d.order_key }))?;
     }
     autosync(&mut device).await;
     Ok(())
@@ -342,6 +376,75 @@ pub async fn conflicts(g: &Globals, a: ConflictsArgs) -> anyhow::Result<()> {
     }
     if !device.conflicts()?.is_empty() {
         println!("resolve with `apisync resolve N --mine`, `--theirs`, or `--field NAME=mine|theirs` for each field");
+    }
+    Ok(())
+}
+
+/// `apisync edit`
+#[derive(Args)]
+pub struct EditArgs {
+    /// The document: its id, or its path of titles ("Orders API/List orders").
+    id: String,
+}
+
+/// Opens `$VISUAL` or `$EDITOR` on the document's fields as JSON and applies
+/// what changed as one edit. Text that is not valid JSON is kept in a file
+/// named in the error, so nothing typed is lost.
+pub async fn edit(g: &Globals, a: EditArgs) -> anyhow::Result<()> {
+    let mut device = g.open()?;
+    refresh(&mut device, g).await;
+    let doc = device.get(device.find(None, &a.id)?)?;
+    let editor = ["VISUAL", "EDITOR"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|e| !e.trim().is_empty()))
+        .ok_or_else(|| crate::exit::usage("set EDITOR (or VISUAL) to the editor to use, e.g. EDITOR=nano"))?;
+    let mut file = tempfile::Builder::new().prefix("apisync-edit-").suffix(".json").tempfile()?;
+    std::io::Write::write_all(&mut file, serde_json::to_string_pretty(&doc.fields)?.as_bytes())?;
+    // Through the shell, as git runs it: EDITOR may carry arguments ("code --wait").
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("sh")
+        .arg(file.path())
+        .status()
+        .with_context(|| format!("cannot run the editor '{editor}'"))?;
+    if !status.success() {
+        return Err(crate::exit::usage(format!("the editor '{editor}' failed ({status}); nothing was changed")));
+    }
+    let text = std::fs::read_to_string(file.path())?;
+    let edited: Fields = match serde_json::from_str(&text) {
+        Ok(f) => f,
+        Err(e) => {
+            let (_, kept) = file.keep()?;
+            return Err(crate::exit::usage(format!(
+                "the edited text is not a JSON object of fields ({e}); nothing was changed, and your text is kept in {}",
+                kept.display()
+            )));
+        }
+    };
+    if let Some(gone) = doc.fields.keys().find(|k| !edited.contains_key(*k)) {
+        return Err(crate::exit::usage(format!("field '{gone}' was removed; to clear a field set it to null. Nothing was changed")));
+    }
+    let changed: Fields = edited.into_iter().filter(|(k, v)| doc.fields.get(k) != Some(v)).collect();
+    if changed.is_empty() {
+        if !g.json.json {
+            println!("no change");
+        }
+        return output_edit(g, doc.id, &[]);
+    }
+    let names: Vec<String> = changed.keys().cloned().collect();
+    device.set(doc.id, changed)?;
+    output_edit(g, doc.id, &names)?;
+    autosync(&mut device).await;
+    Ok(())
+}
+
+fn output_edit(g: &Globals, id: Uuid, changed: &[String]) -> anyhow::Result<()> {
+    if g.json.json {
+        return output::json(&json!({ "id": id, "changed": changed }));
+    }
+    if !changed.is_empty() {
+        println!("changed {} of {id}", changed.join(", "));
     }
     Ok(())
 }

@@ -52,6 +52,7 @@ fn verdict(err: &anyhow::Error) -> Verdict {
         ClientError::NotFound(_) => v(7, "not_found"),
         ClientError::NotSignedIn => v(3, "not_signed_in"),
         ClientError::SessionRevoked { .. } => v(3, "session_revoked"),
+        ClientError::AccountDeleted { .. } => v(3, "account_deleted"),
         ClientError::Unreachable(_) => v(4, "unreachable"),
         ClientError::UnsyncedChanges(_) | ClientError::OtherAccount { .. } => v(5, "unsynced_changes"),
         ClientError::UnresolvedConflicts(_) => v(5, "unresolved_conflicts"),

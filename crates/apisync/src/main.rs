@@ -12,6 +12,7 @@ mod migrate;
 mod output;
 mod resolve;
 mod serve;
+mod service;
 mod team;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -67,8 +68,8 @@ enum Command {
     Login(account::LoginArgs),
     /// Sign this device out and delete the account's data from it.
     Logout(account::LogoutArgs),
-    /// Sync once, then show the sync state.
-    Status,
+    /// Sync once, then show the sync state (--cached: without the network).
+    Status(account::StatusArgs),
     /// Sync now, or keep syncing with --watch.
     Sync(account::SyncArgs),
     /// List the account's signed-in devices, or sign one out.
@@ -86,6 +87,8 @@ enum Command {
     Create(device::CreateArgs),
     /// Set fields of a document: FIELD=VALUE (VALUE is JSON when it parses, else text).
     Set(device::SetArgs),
+    /// Edit a document's fields as JSON in $EDITOR; applied as one edit.
+    Edit(device::EditArgs),
     /// Delete a document and everything under it.
     Rm(device::IdArgs),
     /// Move a document to another parent or position.
@@ -113,6 +116,9 @@ enum Command {
     /// The local-only scratch pad: save it to a file, or move it into a workspace.
     #[command(subcommand)]
     Scratchpad(files::ScratchpadCmd),
+    /// Run `sync --watch` in the background as a systemd user service.
+    #[command(subcommand)]
+    Service(service::ServiceCmd),
     /// Print a shell completion script: `apisync completions bash > ~/.local/share/bash-completion/completions/apisync`.
     Completions {
         /// The shell.
@@ -222,15 +228,16 @@ async fn run(g: &Globals, cmd: Command) -> anyhow::Result<()> {
         Command::Signup(a) => account::signup(g, a).await,
         Command::Login(a) => account::login(g, a).await,
         Command::Logout(a) => account::logout(g, a).await,
-        Command::Status => account::status(g, g.json).await,
+        Command::Status(a) => account::status(g, a).await,
         Command::Sync(a) => account::sync(g, a).await,
         Command::Devices(a) => account::devices(g, a).await,
         Command::Workspaces => device::workspaces(g, g.json),
         Command::Workspace(c) => device::workspace(g, c).await,
-        Command::Ls(a) => device::ls(g, a),
-        Command::Show(a) => device::show(g, a),
+        Command::Ls(a) => device::ls(g, a).await,
+        Command::Show(a) => device::show(g, a).await,
         Command::Create(a) => device::create(g, a).await,
         Command::Set(a) => device::set(g, a).await,
+        Command::Edit(a) => device::edit(g, a).await,
         Command::Rm(a) => device::rm(g, a).await,
         Command::Mv(a) => device::mv(g, a).await,
         Command::Conflicts(a) => device::conflicts(g, a).await,
@@ -239,6 +246,7 @@ async fn run(g: &Globals, cmd: Command) -> anyhow::Result<()> {
         Command::Password(c) => lifecycle::password(g, c).await,
         Command::Username(c) => lifecycle::username(g, c).await,
         Command::Account(c) => lifecycle::account(g, c).await,
+        Command::Service(c) => service::service(g, c),
         Command::Import(a) => files::import(g, a).await,
         Command::Export(a) => files::export(g, a),
         Command::Scratchpad(c) => files::scratchpad(g, c).await,

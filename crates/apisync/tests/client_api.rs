@@ -125,7 +125,7 @@ async fn a_revoked_device_keeps_its_changes_and_delivers_them_at_next_sign_in() 
     a.sign_out_device(b.device_id().unwrap()).await.unwrap();
 
     let err = b.sync().await.unwrap_err();
-    assert!(matches!(err, ClientError::SessionRevoked { pending: 1 }), "{err}");
+    assert!(matches!(err, ClientError::SessionRevoked { pending: 1, .. }), "{err}");
     let st = b.local_status().unwrap();
     assert_eq!(st.state, SyncState::Error);
     assert!(st.reason.unwrap().contains("1 unsynced changes are kept"));

@@ -246,7 +246,7 @@ fn bad_input_is_refused_clearly_and_writes_nothing() {
         (vec!["create", "request", "--parent", &env, "--set", "name=R"], "environment"),
         (vec!["create", "folder", "--set", "name=F"], "parent"),
         (vec!["set", "0190b5a0-0000-7000-8000-000000000000", "name=x"], "0190b5a0-0000-7000-8000-000000000000"),
-        (vec!["set", &col, "name=3"], "string"),
+        (vec!["set", &col, "event=3"], "array"),
     ];
     for (args, hint) in cases {
         let out = a.try_run(&args);

@@ -6,7 +6,7 @@ use crate::state::{self, Status, SyncState};
 use crate::store::{self, Store};
 use crate::sync::{self, ProgressFn, SyncReport};
 use crate::transport::{Transport, normalize_url};
-use crate::{ClientError, Device, conflicts, outbox, scratchpad};
+use crate::{ClientError, Device, conflicts, outbox, scratchpad, time};
 use model::Id;
 use protocol::{DeviceInfo, DeviceView, ErrorCode, LoginRequest, Session, SignupRequest, User};
 
@@ -90,14 +90,24 @@ impl Device {
         let pending = self.pending().unwrap_or(0);
         let (st, reason, e) = match e {
             ClientError::Api(a) if a.code == ErrorCode::AccountDeleted => {
-                // The account is gone from the server: its data goes from here too.
-                let _ = self.store.write(|tx| forget_account(tx));
-                (SyncState::Offline, "the account was deleted; its data was removed from this device".to_string(), ClientError::Api(a))
+                if pending == 0 {
+                    // Nothing of the person's would be lost: the data goes from here too.
+                    let _ = self.store.write(|tx| forget_account(tx));
+                    let reason = "the account was deleted from another device; its data was removed from this device";
+                    (SyncState::Offline, reason.to_string(), ClientError::Api(a))
+                } else {
+                    // Unsent work stays until the person saves or discards it;
+                    // the token goes, so nothing more is sent.
+                    let _ = self.store.write(|tx| store::meta_delete(tx, keys::TOKEN));
+                    let e = ClientError::AccountDeleted { pending };
+                    (SyncState::Error, e.to_string(), e)
+                }
             }
             ClientError::Api(a) if a.code == ErrorCode::SessionRevoked => {
-                let e = ClientError::SessionRevoked { pending };
                 // The server says why (signed out elsewhere, password reset or changed).
-                (SyncState::Error, format!("{}; your {pending} unsynced changes are kept", a.message), e)
+                let reason = a.message.split(';').next().unwrap_or(&a.message).trim().to_string();
+                let e = ClientError::SessionRevoked { pending, reason };
+                (SyncState::Error, e.to_string(), e)
             }
             ClientError::Api(a) if matches!(a.code, ErrorCode::Unauthorized | ErrorCode::SessionExpired) => (
                 SyncState::Error,
@@ -211,10 +221,11 @@ impl Device {
     /// Signs out: one sync first; refuses while changes wait unless `force`.
     /// Deletes the account's data from this device; the scratch pad stays.
     pub async fn logout(&self, force: bool) -> Result<Discarded, ClientError> {
-        if !self.is_signed_in()? {
+        // An account deleted elsewhere leaves its user (and data) without a token.
+        if !self.is_signed_in()? && self.user()?.is_none() {
             return Err(ClientError::NotSignedIn);
         }
-        if !self.offline {
+        if !self.offline && self.is_signed_in()? {
             let _ = self.sync().await;
         }
         let pending = self.pending()?;
@@ -254,6 +265,7 @@ impl Device {
         };
         match run.await {
             Ok(r) => {
+                self.talked.store(true, std::sync::atomic::Ordering::Relaxed);
                 self.set_state(SyncState::InSync, None)?;
                 Ok(r)
             }
@@ -261,30 +273,38 @@ impl Device {
         }
     }
 
-    /// The status without touching the network.
+    /// The status without touching the network: what this process last
+    /// learned, or a running watcher's news, else `offline` (nothing is
+    /// talking to the server), never `in_sync` with changes waiting.
     pub fn local_status(&self) -> Result<Status, ClientError> {
         let signed_in = self.is_signed_in()?;
         let user = self.user()?;
+        let talked = self.talked.load(std::sync::atomic::Ordering::Relaxed);
         self.store.read(|c| {
-            let (mut st, mut reason) = state::get(c)?;
-            if !signed_in {
-                st = SyncState::Offline;
-                reason = Some("signed out; edits go to the scratch pad".into());
-            }
-            if !matches!(st, SyncState::Error | SyncState::Offline) {
-                reason = None;
-            }
+            let (stored, stored_reason, at) = state::get_with_time(c)?;
+            let pending = outbox::count(c)?;
+            let watching = state::watching(c)?;
+            let (st, reason) = state::shown(state::Seen {
+                stored,
+                reason: stored_reason,
+                age_ms: time::now_ms() - at,
+                pending,
+                signed_in,
+                offline: self.offline,
+                fresh: talked || watching,
+                account_kept: user.is_some(),
+            });
             Ok(Status {
                 state: st,
                 reason,
-                pending: outbox::count(c)?,
+                pending,
                 conflicts: conflicts::count(c)?,
                 user: user.map(|u| u.username),
                 device: profile::device_name(c)?,
                 device_id: profile::device_id(c)?,
                 server: if signed_in { store::meta_get(c, keys::SERVER)? } else { None },
                 scratch_pad: !signed_in,
-                watching: state::watching(c)?,
+                watching,
             })
         })
     }

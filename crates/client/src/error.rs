@@ -18,12 +18,24 @@ pub enum ClientError {
     /// The server could not be reached (network, DNS, timeout).
     #[error("server unreachable ({0})")]
     Unreachable(String),
-    /// This device's session was revoked from another device.
+    /// This device's session was ended: signed out from another device, or
+    /// a password reset or change.
     #[error(
-        "this device was signed out from another device; your {pending} unsynced changes are kept — run `apisync login` to sign in again and deliver them"
+        "{reason}; your {pending} unsynced changes are kept — run `apisync login` to sign in again and deliver them, or `apisync export --all -o backup.json` to save them"
     )]
     SessionRevoked {
         /// Unsynced changes still in the outbox.
+        pending: u64,
+        /// What the server said ended the session.
+        reason: String,
+    },
+    /// The account was deleted (from another device); this device keeps
+    /// its unsynced changes until the person saves or discards them.
+    #[error(
+        "the account was deleted from another device; this device still holds its {pending} unsynced changes: save them with `apisync export --all -o backup.json`, then `apisync logout --force` removes the account's data from this device"
+    )]
+    AccountDeleted {
+        /// Unsynced changes kept.
         pending: u64,
     },
     /// The account already has the most devices signed in.
@@ -88,9 +100,17 @@ impl ClientError {
         match self {
             ClientError::Api(e) => Some(e.code),
             ClientError::SessionRevoked { .. } => Some(ErrorCode::SessionRevoked),
+            ClientError::AccountDeleted { .. } => Some(ErrorCode::AccountDeleted),
             ClientError::DeviceLimit { .. } => Some(ErrorCode::DeviceLimit),
             _ => None,
         }
+    }
+
+    /// Whether the failure ends this device's session for good: only a new
+    /// sign-in helps.
+    pub fn ends_session(&self) -> bool {
+        matches!(self, ClientError::SessionRevoked { .. } | ClientError::NotSignedIn | ClientError::AccountDeleted { .. })
+            || matches!(self.code(), Some(ErrorCode::Unauthorized | ErrorCode::SessionExpired | ErrorCode::AccountDeleted))
     }
 
     /// Whether the failure is the network's, not the request's: worth retrying later.

@@ -26,6 +26,7 @@ mod import;
 mod lifecycle;
 mod live;
 mod outbox;
+mod paths;
 mod profile;
 mod scratchpad;
 mod state;
@@ -64,6 +65,9 @@ pub struct Device {
     dir: PathBuf,
     offline: bool,
     timeouts: Timeouts,
+    /// Whether this process has reached the server: only then is the stored
+    /// state this process's own news rather than an old one's.
+    talked: std::sync::atomic::AtomicBool,
 }
 
 impl Device {
@@ -74,7 +78,7 @@ impl Device {
             .map_err(|e| ClientError::Io(format!("cannot create the profile directory {}: {e}", dir.display())))?;
         let store = Store::open(&dir.join("apisync.db"))?;
         store.write(|tx| profile::device_id(tx).map(|_| ()))?;
-        Ok(Device { store, dir, offline: false, timeouts: Timeouts::NORMAL })
+        Ok(Device { store, dir, offline: false, timeouts: Timeouts::NORMAL, talked: Default::default() })
     }
 
     /// Never touch the network (edits stay in the outbox).
@@ -105,6 +109,23 @@ impl Device {
     /// Whether a session is stored.
     pub fn is_signed_in(&self) -> Result<bool, ClientError> {
         Ok(self.store.read(|c| store::meta_get(c, keys::TOKEN))?.is_some())
+    }
+
+    /// Tells other processes of the profile a watcher is alive (also while
+    /// it waits for a sign-in).
+    pub fn heartbeat(&self) -> Result<(), ClientError> {
+        self.store.write(|tx| state::heartbeat(tx))
+    }
+
+    /// A value that changes whenever the stored session does (never the
+    /// token itself): a watcher whose session ended waits for a new one.
+    pub fn session_fingerprint(&self) -> Result<Option<u64>, ClientError> {
+        use std::hash::{Hash, Hasher};
+        Ok(self.store.read(|c| store::meta_get(c, keys::TOKEN))?.map(|t| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            t.hash(&mut h);
+            h.finish()
+        }))
     }
 
     /// The signed-in account.

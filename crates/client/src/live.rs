@@ -86,11 +86,6 @@ impl<F: FnMut(&WatchEvent)> Watcher<'_, F> {
     }
 }
 
-fn fatal(e: &ClientError) -> bool {
-    matches!(e, ClientError::SessionRevoked { .. } | ClientError::NotSignedIn)
-        || matches!(e.code(), Some(ErrorCode::Unauthorized | ErrorCode::SessionExpired))
-}
-
 fn jitter(d: Duration) -> Duration {
     let r = getrandom::u32().unwrap_or(0) % 1000;
     // ±25 %.
@@ -129,7 +124,7 @@ impl Device {
             w.beat();
             match self.watch_once(&mut w, stopper.as_mut()).await {
                 Ended::Stopped => return Ok(()),
-                Ended::Lost(e) if fatal(&e) => return Err(e),
+                Ended::Lost(e) if e.ends_session() => return Err(e),
                 Ended::Lost(e) => {
                     // Connected sessions that ran a while reset the backoff.
                     let _ = e;
@@ -260,8 +255,8 @@ impl Device {
                 sync::refresh_workspaces(self.store(), t).await?;
                 sync::pull_all(self.store(), t, None, &mut r).await
             }
-            LiveMessage::SignedOut { .. } => {
-                Err(ClientError::Api(protocol::ApiError::new(ErrorCode::SessionRevoked, "signed out from another device")))
+            LiveMessage::SignedOut { reason } => {
+                Err(ClientError::Api(protocol::ApiError::new(ErrorCode::SessionRevoked, format!("this device was signed out ({reason})"))))
             }
         }
     }

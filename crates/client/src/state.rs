@@ -69,6 +69,64 @@ pub fn get(conn: &Connection) -> Result<(SyncState, Option<String>), ClientError
     Ok((state, store::meta_get(conn, keys::STATE_REASON)?))
 }
 
+/// The stored state, its reason, and when it was set (Unix ms; 0 if never).
+pub fn get_with_time(conn: &Connection) -> Result<(SyncState, Option<String>, i64), ClientError> {
+    let (state, reason) = get(conn)?;
+    let at = store::meta_get(conn, keys::STATE_AT)?.and_then(|s| s.parse().ok()).unwrap_or(0);
+    Ok((state, reason, at))
+}
+
+/// How long a `connecting` or `syncing` another process stored is believed
+/// without a watcher: longer than any one sync's timeouts.
+const ATTEMPT_MS: i64 = 60_000;
+
+/// What the state shown is decided from.
+pub struct Seen {
+    /// The state last stored, by any process of the profile.
+    pub stored: SyncState,
+    /// Its reason.
+    pub reason: Option<String>,
+    /// How long ago it was stored.
+    pub age_ms: i64,
+    /// Changes waiting in the outbox.
+    pub pending: u64,
+    /// Whether the profile holds a session.
+    pub signed_in: bool,
+    /// `--offline`.
+    pub offline: bool,
+    /// Whether this process reached the server, or a watcher is running.
+    pub fresh: bool,
+    /// Whether an account's data is on the device (signed in, or its session
+    /// ended with work kept).
+    pub account_kept: bool,
+}
+
+/// The state a person is shown: `offline` whenever nothing talks to the
+/// server, with the reason, and never `in_sync` while changes wait.
+pub fn shown(s: Seen) -> (SyncState, Option<String>) {
+    use SyncState::*;
+    if s.offline {
+        return (Offline, Some("offline mode (--offline or APISYNC_OFFLINE=1): changes wait in the outbox".into()));
+    }
+    if !s.signed_in {
+        // An ended session keeps its error (why, and how to keep the work).
+        return match (s.account_kept, s.stored) {
+            (true, Error) => (Error, s.reason),
+            _ => (Offline, Some("signed out; edits go to the scratch pad".into())),
+        };
+    }
+    let attempt = matches!(s.stored, Connecting | Syncing) && s.age_ms < ATTEMPT_MS;
+    match s.stored {
+        Error | Offline => (s.stored, s.reason),
+        _ if !(s.fresh || attempt) => {
+            let waiting = if s.pending > 0 { format!("{} changes wait; ", s.pending) } else { String::new() };
+            (Offline, Some(format!("not connected: {waiting}run `apisync sync`, or keep `apisync sync --watch` running")))
+        }
+        InSync if s.pending > 0 => (Syncing, None),
+        st => (st, None),
+    }
+}
+
 /// What `apisync status` reports.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Status {
@@ -103,4 +161,45 @@ pub fn heartbeat(conn: &Connection) -> Result<(), ClientError> {
 pub fn watching(conn: &Connection) -> Result<bool, ClientError> {
     let beat = store::meta_get(conn, keys::HEARTBEAT)?.and_then(|s| s.parse::<i64>().ok());
     Ok(beat.is_some_and(|b| time::now_ms() - b < 5_000))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(stored: SyncState) -> Seen {
+        Seen { stored, reason: None, age_ms: 0, pending: 0, signed_in: true, offline: false, fresh: true, account_kept: true }
+    }
+
+    #[test]
+    fn offline_mode_and_signed_out_are_offline_with_a_reason() {
+        let (st, why) = shown(Seen { offline: true, ..seen(SyncState::InSync) });
+        assert_eq!(st, SyncState::Offline);
+        assert!(why.unwrap().contains("--offline"));
+        let (st, why) = shown(Seen { signed_in: false, account_kept: false, ..seen(SyncState::InSync) });
+        assert_eq!(st, SyncState::Offline);
+        assert!(why.unwrap().contains("signed out"));
+    }
+
+    #[test]
+    fn never_in_sync_with_changes_waiting() {
+        assert_eq!(shown(Seen { pending: 1, ..seen(SyncState::InSync) }).0, SyncState::Syncing);
+        let (st, why) = shown(Seen { pending: 1, fresh: false, ..seen(SyncState::InSync) });
+        assert_eq!(st, SyncState::Offline);
+        assert!(why.unwrap().contains("1 changes wait"));
+    }
+
+    #[test]
+    fn old_news_is_not_in_sync() {
+        assert_eq!(shown(Seen { fresh: false, ..seen(SyncState::InSync) }).0, SyncState::Offline);
+        // Another process's attempt under way is believed for a while, then not.
+        assert_eq!(shown(Seen { fresh: false, age_ms: 1_000, ..seen(SyncState::Connecting) }).0, SyncState::Connecting);
+        assert_eq!(shown(Seen { fresh: false, age_ms: ATTEMPT_MS, ..seen(SyncState::Connecting) }).0, SyncState::Offline);
+    }
+
+    #[test]
+    fn an_ended_session_keeps_its_error() {
+        let s = Seen { signed_in: false, reason: Some("deleted".into()), ..seen(SyncState::Error) };
+        assert_eq!(shown(s), (SyncState::Error, Some("deleted".into())));
+    }
 }

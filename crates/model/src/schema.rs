@@ -298,6 +298,17 @@ pub fn check_fields(kind: Kind, fields: &Fields) -> Result<usize, FieldError> {
     Ok(total)
 }
 
+/// A value typed on a command line for `field` of `kind`: its JSON reading,
+/// unless the field holds only text (and maybe null) and the reading is not
+/// text, as when a response's `body` is typed as `{"id":1}`: then the text.
+pub fn typed_value(kind: Kind, field: &str, raw: &str) -> Value {
+    let parsed = serde_json::from_str::<Value>(raw).unwrap_or_else(|_| Value::String(raw.to_string()));
+    match kind.fields().iter().find(|s| s.name == field) {
+        Some(spec) if !spec.types.admits(&parsed) && spec.types.admits(&Value::String(String::new())) => Value::String(raw.to_string()),
+        _ => parsed,
+    }
+}
+
 /// Checks a whole document's fields: [`check_fields`], plus required fields
 /// present and the document size limit. Returns the size, as [`fields_len`].
 pub fn check_document(kind: Kind, fields: &Fields) -> Result<usize, FieldError> {
@@ -356,6 +367,14 @@ mod tests {
 
     fn fields(v: Value) -> Fields {
         v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn text_fields_keep_json_typed_as_text() {
+        assert_eq!(typed_value(Kind::Response, "body", r#"{"id":1}"#), Value::String(r#"{"id":1}"#.into()));
+        assert_eq!(typed_value(Kind::Response, "body", "null"), Value::Null);
+        assert_eq!(typed_value(Kind::Request, "url", r#"{"raw":"https://x"}"#), json!({"raw": "https://x"}));
+        assert_eq!(typed_value(Kind::Request, "name", "plain words"), Value::String("plain words".into()));
     }
 
     #[test]
