@@ -178,7 +178,7 @@ pub async fn login(g: &Globals, a: LoginArgs) -> anyhow::Result<()> {
 pub async fn logout(g: &Globals, a: LogoutArgs) -> anyhow::Result<()> {
     let device = g.open()?;
     device.logout(a.force).await?;
-    println!("signed out; this device's account data is deleted (the scratch pad is kept)");
+    println!("signed out; the account's data is erased from this device (the scratch pad is kept)");
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 //! account, which its other device notices at its next sync.
 
 mod support;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 use support::{Device, PASSWORD, Server};
@@ -96,4 +97,83 @@ fn reset_change_and_delete_an_account() {
         .output()
         .unwrap();
     ok(&o);
+}
+
+/// A string no test data contains by chance, to look for in raw bytes.
+fn marker(what: &str) -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    format!("{what}-{}-{nanos:x}", std::process::id())
+}
+
+/// The files under `dir` (recursively) whose raw bytes contain `needle`.
+fn files_holding(dir: &Path, needle: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().flatten() {
+            let path = entry.path();
+            if entry.file_type().unwrap().is_dir() {
+                todo.push(path);
+            } else if std::fs::read(&path).unwrap().windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+fn assert_gone(dir: &Path, markers: &[&String], when: &str) {
+    for m in markers {
+        assert_eq!(files_holding(dir, m), Vec::<PathBuf>::new(), "{m} is still readable {when}");
+    }
+}
+
+fn assert_pad_kept(d: &Device, name: &str, when: &str) {
+    let docs = d.json(&["ls", "--workspace", "Scratch Pad"]);
+    assert!(docs.as_array().unwrap().iter().any(|d| d["fields"]["name"] == name), "{when} lost the scratch pad: {docs}");
+}
+
+#[test]
+fn sign_out_leaves_no_byte_of_the_account_on_disk_and_keeps_the_scratch_pad() {
+    let server = Server::start();
+    let a = Device::new("laptop");
+    let dir = a.dir.path();
+    let (request, secret, current, pad) = (marker("request"), marker("secret"), marker("current"), marker("pad"));
+
+    // Signed out: work in the scratch pad; it must outlive every sign-out.
+    a.create("collection", &["--set", &format!("name={pad}")]);
+    a.signup(&server, "ann");
+    let col = a.create("collection", &["--set", "name=Work"]);
+    a.create("request", &["--parent", &col, "--set", &format!("name={request}"), "--set", "method=GET", "--set", "url=https://x"]);
+    let env = a.create("environment", &["--set", "name=Prod"]);
+    let var = a.create("variable", &["--parent", &env, "--set", "key=token", "--set", &format!("value={secret}"), "--set", "type=secret"]);
+    a.run(&["set", &var, &format!("current={current}")]);
+    a.run(&["sync"]);
+    assert_eq!(a.status()["pending"], 0);
+    // The search works: before sign-out every marker is on disk.
+    for m in [&request, &secret, &current, &pad] {
+        assert!(!files_holding(dir, m).is_empty(), "{m} was never written to the profile");
+    }
+
+    a.run(&["logout"]);
+    assert_gone(dir, &[&request, &secret, &current], "after sign-out");
+    assert_pad_kept(&a, &pad, "sign-out");
+
+    // Another account on the same profile: still nothing of ann's.
+    a.signup(&server, "bob");
+    a.create("collection", &["--set", "name=Bob's"]);
+    a.run(&["sync"]);
+    assert_gone(dir, &[&request, &secret, &current], "after another account signed in");
+    assert_pad_kept(&a, &pad, "sign-in");
+
+    // Signing in as another account over a session, with no sign-out in
+    // between, erases the same way, unsynced changes included.
+    a.run(&["logout"]);
+    assert!(a.login(&server, "ann").status.success());
+    assert!(!files_holding(dir, &request).is_empty(), "sign-in did not restore ann's data");
+    let unsynced = marker("unsynced");
+    a.run(&["--offline", "create", "collection", "--set", &format!("name={unsynced}")]);
+    a.run(&["login", "--server", &server.url, "--user", "bob", "--force"]);
+    assert_gone(dir, &[&request, &secret, &unsynced], "after another account's forced sign-in");
+    assert_pad_kept(&a, &pad, "a forced sign-in");
 }

@@ -6,7 +6,7 @@ use crate::state::{self, Status, SyncState};
 use crate::store::{self, Store};
 use crate::sync::{self, ProgressFn, SyncReport};
 use crate::transport::{Transport, normalize_url};
-use crate::{ClientError, Device, conflicts, outbox, scratchpad};
+use crate::{ClientError, Device, conflicts, erase, outbox, scratchpad};
 use model::Id;
 use protocol::{DeviceInfo, DeviceView, ErrorCode, LoginRequest, Session, SignupRequest, User};
 
@@ -44,8 +44,11 @@ pub struct SignupOptions {
     pub force: bool,
 }
 
-/// Removes everything of the signed-in account; the scratch pad stays.
+/// Removes everything of the signed-in account; the scratch pad stays. The
+/// rows' old copies stay in the files until [`erase::finish`] runs after
+/// this transaction commits; the mark set here makes sure it does.
 pub(crate) fn forget_account(conn: &rusqlite::Connection) -> Result<(), ClientError> {
+    erase::mark(conn)?;
     for ws in store::workspaces(conn)? {
         if !ws.local_only {
             store::drop_workspace(conn, ws.id)?;
@@ -66,6 +69,13 @@ impl Device {
         &self.store
     }
 
+    /// Deletes the account's data from this device and erases every old
+    /// copy of it from the profile's files.
+    pub(crate) fn forget(&self) -> Result<(), ClientError> {
+        self.store.write(|tx| forget_account(tx))?;
+        self.store.maintain(erase::finish)
+    }
+
     /// The transport of the stored session.
     pub(crate) fn transport(&self) -> Result<Transport, ClientError> {
         let (server, token) = self.store.read(|c| Ok((store::meta_get(c, keys::SERVER)?, store::meta_get(c, keys::TOKEN)?)))?;
@@ -82,7 +92,8 @@ impl Device {
         let (st, reason, e) = match e {
             ClientError::Api(a) if a.code == ErrorCode::AccountDeleted => {
                 // The account is gone from the server: its data goes from here too.
-                let _ = self.store.write(|tx| forget_account(tx));
+                // An erase left unfinished here is finished at the next open.
+                let _ = self.forget();
                 (SyncState::Offline, "the account was deleted; its data was removed from this device".to_string(), ClientError::Api(a))
             }
             ClientError::Api(a) if a.code == ErrorCode::SessionRevoked => {
@@ -159,6 +170,8 @@ impl Device {
             sync::store_workspaces(tx, &session.workspaces)?;
             state::set(tx, SyncState::Syncing, None)
         })?;
+        // The other account's rows are gone; now their old copies go too.
+        self.store.maintain(erase::finish)?;
         // Restore: pull everything from each cursor, then deliver what waits.
         let t = self.transport()?;
         let mut report = SyncReport::default();
@@ -200,7 +213,8 @@ impl Device {
     }
 
     /// Signs out: one sync first; refuses while changes wait unless `force`.
-    /// Deletes the account's data from this device; the scratch pad stays.
+    /// Deletes the account's data from this device and erases it from the
+    /// profile's files; the scratch pad stays.
     pub async fn logout(&self, force: bool) -> Result<(), ClientError> {
         if !self.is_signed_in()? {
             return Err(ClientError::NotSignedIn);
@@ -217,7 +231,7 @@ impl Device {
         {
             let _ = t.logout().await;
         }
-        self.store.write(|tx| forget_account(tx))
+        self.forget()
     }
 
     /// One sync cycle: push the outbox, learn the workspace list, pull.

@@ -47,6 +47,11 @@ pub enum ClientError {
         /// Its unsynced changes.
         pending: u64,
     },
+    /// The account's data was deleted, but old copies of it could not yet be erased from the profile's files.
+    #[error(
+        "the account's data was deleted, but another apisync process of this profile (a `sync --watch`?) kept its files busy, so old copies of it may remain in the profile's files; they are erased the next time apisync opens this profile (stop the other process, then run `apisync status`)"
+    )]
+    EraseUnfinished,
     /// No password could be read.
     #[error("{0}")]
     Password(String),
