@@ -4,7 +4,7 @@
 
 mod support;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Output, Stdio};
 use std::time::Duration;
 use support::{Device, PASSWORD, Server};
 
@@ -176,4 +176,39 @@ fn sign_out_leaves_no_byte_of_the_account_on_disk_and_keeps_the_scratch_pad() {
     a.run(&["login", "--server", &server.url, "--user", "bob", "--force"]);
     assert_gone(dir, &[&request, &secret, &unsynced], "after another account's forced sign-in");
     assert_pad_kept(&a, &pad, "a forced sign-in");
+}
+
+#[test]
+fn sign_out_beside_a_running_watcher_leaves_nothing_either() {
+    let server = Server::start();
+    let (a, b) = (Device::new("laptop"), Device::new("desktop"));
+    a.signup(&server, "ann");
+    assert!(b.login(&server, "ann").status.success());
+    let mut watcher = a.cmd(&["sync", "--watch", "--for", "60"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    assert!(support::eventually(Duration::from_secs(20), || a.status()["watching"] == true), "the watcher never reported in");
+    let request = marker("request");
+    b.create("collection", &["--set", &format!("name={request}")]);
+    assert!(
+        support::eventually(Duration::from_secs(20), || !files_holding(a.dir.path(), &request).is_empty()),
+        "the watcher never stored the change"
+    );
+
+    // The other device keeps writing, so answers are on their way to the
+    // watcher while this process signs out.
+    let writing = std::thread::scope(|s| {
+        let w = s.spawn(|| {
+            for i in 0..6 {
+                b.create("collection", &["--set", &format!("name={request}-{i}")]);
+            }
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        a.run(&["logout"]);
+        w.join()
+    });
+    assert!(writing.is_ok());
+    assert!(
+        support::eventually(Duration::from_secs(20), || watcher.try_wait().unwrap().is_some()),
+        "the watcher kept running after its session ended"
+    );
+    assert_gone(a.dir.path(), &[&request], "after sign-out beside a watcher");
 }

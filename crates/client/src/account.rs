@@ -88,6 +88,10 @@ impl Device {
     /// Records what a failed network call means for the sync state, and
     /// turns a revoked session into its own error.
     pub(crate) fn note_failure(&self, e: ClientError) -> ClientError {
+        if matches!(e, ClientError::SessionEnded) {
+            // The state now belongs to the process that ended the session.
+            return e;
+        }
         let pending = self.pending().unwrap_or(0);
         let (st, reason, e) = match e {
             ClientError::Api(a) if a.code == ErrorCode::AccountDeleted => {

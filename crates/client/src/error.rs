@@ -52,6 +52,11 @@ pub enum ClientError {
         "the account's data was deleted, but another apisync process of this profile (a `sync --watch`?) kept its files busy, so old copies of it may remain in the profile's files; they are erased the next time apisync opens this profile (stop the other process, then run `apisync status`)"
     )]
     EraseUnfinished,
+    /// Another process of this profile signed out, or in as another account, while this one was syncing.
+    #[error(
+        "another apisync process of this profile signed out (or signed in as another account) while this one was syncing; nothing more of the old session was stored"
+    )]
+    SessionEnded,
     /// No password could be read.
     #[error("{0}")]
     Password(String),
