@@ -180,7 +180,7 @@ pub async fn logout(g: &Globals, a: LogoutArgs) -> anyhow::Result<()> {
     if !discarded.conflicts.is_empty() {
         println!("discarded {} unresolved conflict(s): {}", discarded.conflicts.len(), discarded.conflicts.join(", "));
     }
-    println!("signed out; this device's account data is deleted (the scratch pad is kept)");
+    println!("signed out; the account's data is erased from this device (the scratch pad is kept)");
     Ok(())
 }
 

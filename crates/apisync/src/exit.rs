@@ -53,6 +53,8 @@ fn verdict(err: &anyhow::Error) -> Verdict {
         ClientError::NotSignedIn => v(3, "not_signed_in"),
         ClientError::SessionRevoked { .. } => v(3, "session_revoked"),
         ClientError::AccountDeleted { .. } => v(3, "account_deleted"),
+        ClientError::SessionEnded => v(3, "session_ended"),
+        ClientError::EraseUnfinished => v(1, "erase_unfinished"),
         ClientError::Unreachable(_) => v(4, "unreachable"),
         ClientError::UnsyncedChanges(_) | ClientError::OtherAccount { .. } => v(5, "unsynced_changes"),
         ClientError::UnresolvedConflicts(_) => v(5, "unresolved_conflicts"),

@@ -6,7 +6,7 @@ use crate::state::{self, Status, SyncState};
 use crate::store::{self, Store};
 use crate::sync::{self, ProgressFn, SyncReport};
 use crate::transport::{Transport, normalize_url};
-use crate::{ClientError, Device, conflicts, outbox, scratchpad, time};
+use crate::{ClientError, Device, conflicts, erase, outbox, scratchpad, time};
 use model::Id;
 use protocol::{DeviceInfo, DeviceView, ErrorCode, LoginRequest, Session, SignupRequest, User};
 
@@ -44,8 +44,11 @@ pub struct SignupOptions {
     pub force: bool,
 }
 
-/// Removes everything of the signed-in account; the scratch pad stays.
+/// Removes everything of the signed-in account; the scratch pad stays. The
+/// rows' old copies stay in the files until [`erase::finish`] runs after
+/// this transaction commits; the mark set here makes sure it does.
 pub(crate) fn forget_account(conn: &rusqlite::Connection) -> Result<(), ClientError> {
+    erase::mark(conn)?;
     for ws in store::workspaces(conn)? {
         if !ws.local_only {
             store::drop_workspace(conn, ws.id)?;
@@ -75,6 +78,13 @@ impl Device {
         &self.store
     }
 
+    /// Deletes the account's data from this device and erases every old
+    /// copy of it from the profile's files.
+    pub(crate) fn forget(&self) -> Result<(), ClientError> {
+        self.store.write(|tx| forget_account(tx))?;
+        self.store.maintain(erase::finish)
+    }
+
     /// The transport of the stored session.
     pub(crate) fn transport(&self) -> Result<Transport, ClientError> {
         let (server, token) = self.store.read(|c| Ok((store::meta_get(c, keys::SERVER)?, store::meta_get(c, keys::TOKEN)?)))?;
@@ -87,12 +97,17 @@ impl Device {
     /// Records what a failed network call means for the sync state, and
     /// turns a revoked session into its own error.
     pub(crate) fn note_failure(&self, e: ClientError) -> ClientError {
+        if matches!(e, ClientError::SessionEnded) {
+            // The state now belongs to the process that ended the session.
+            return e;
+        }
         let pending = self.pending().unwrap_or(0);
         let (st, reason, e) = match e {
             ClientError::Api(a) if a.code == ErrorCode::AccountDeleted => {
                 if pending == 0 {
                     // Nothing of the person's would be lost: the data goes from here too.
-                    let _ = self.store.write(|tx| forget_account(tx));
+                    // An erase left unfinished here is finished at the next open.
+                    let _ = self.forget();
                     let reason = "the account was deleted from another device; its data was removed from this device";
                     (SyncState::Offline, reason.to_string(), ClientError::Api(a))
                 } else {
@@ -178,6 +193,8 @@ impl Device {
             sync::store_workspaces(tx, &session.workspaces)?;
             state::set(tx, SyncState::Syncing, None)
         })?;
+        // The other account's rows are gone; now their old copies go too.
+        self.store.maintain(erase::finish)?;
         // Restore: pull everything from each cursor, then deliver what waits.
         let t = self.transport()?;
         let mut report = SyncReport::default();
@@ -219,7 +236,8 @@ impl Device {
     }
 
     /// Signs out: one sync first; refuses while changes wait unless `force`.
-    /// Deletes the account's data from this device; the scratch pad stays.
+    /// Deletes the account's data from this device and erases it from the
+    /// profile's files; the scratch pad stays.
     pub async fn logout(&self, force: bool) -> Result<Discarded, ClientError> {
         // An account deleted elsewhere leaves its user (and data) without a token.
         if !self.is_signed_in()? && self.user()?.is_none() {
@@ -242,7 +260,7 @@ impl Device {
         {
             let _ = t.logout().await;
         }
-        self.store.write(|tx| forget_account(tx))?;
+        self.forget()?;
         Ok(Discarded { pending, conflicts })
     }
 

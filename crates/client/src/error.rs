@@ -65,6 +65,16 @@ pub enum ClientError {
         /// Its unsynced changes.
         pending: u64,
     },
+    /// The account's data was deleted, but old copies of it could not yet be erased from the profile's files.
+    #[error(
+        "the account's data was deleted, but another apisync process of this profile (a `sync --watch`?) kept its files busy, so old copies of it may remain in the profile's files; they are erased the next time apisync opens this profile (stop the other process, then run `apisync status`)"
+    )]
+    EraseUnfinished,
+    /// Another process of this profile signed out, or in as another account, while this one was syncing.
+    #[error(
+        "another apisync process of this profile signed out (or signed in as another account) while this one was syncing; nothing more of the old session was stored"
+    )]
+    SessionEnded,
     /// No password could be read.
     #[error("{0}")]
     Password(String),
@@ -109,8 +119,10 @@ impl ClientError {
     /// Whether the failure ends this device's session for good: only a new
     /// sign-in helps.
     pub fn ends_session(&self) -> bool {
-        matches!(self, ClientError::SessionRevoked { .. } | ClientError::NotSignedIn | ClientError::AccountDeleted { .. })
-            || matches!(self.code(), Some(ErrorCode::Unauthorized | ErrorCode::SessionExpired | ErrorCode::AccountDeleted))
+        matches!(
+            self,
+            ClientError::SessionRevoked { .. } | ClientError::NotSignedIn | ClientError::AccountDeleted { .. } | ClientError::SessionEnded
+        ) || matches!(self.code(), Some(ErrorCode::Unauthorized | ErrorCode::SessionExpired | ErrorCode::AccountDeleted))
     }
 
     /// Whether the failure is the network's, not the request's: worth retrying later.

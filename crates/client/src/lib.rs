@@ -21,6 +21,7 @@
 mod account;
 mod conflicts;
 mod edit;
+mod erase;
 mod error;
 mod import;
 mod lifecycle;

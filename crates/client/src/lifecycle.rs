@@ -1,7 +1,6 @@
 //! The account's life cycle from the device: password reset and username
 //! recovery by mail (no session needed), password change, account deletion.
 
-use crate::account::forget_account;
 use crate::transport::{Transport, normalize_url};
 use crate::{ClientError, Device};
 use protocol::{ChangePassword, ForgotPassword, RecoverUsername, ResetPassword};
@@ -42,6 +41,6 @@ impl Device {
     pub async fn delete_account(&self) -> Result<(), ClientError> {
         let t = self.transport()?;
         t.delete_account().await.map_err(|e| self.note_failure(e))?;
-        self.store().write(|tx| forget_account(tx))
+        self.forget()
     }
 }

@@ -233,7 +233,7 @@ impl Device {
             LiveMessage::Changes { workspace_id, after, seq, docs } => {
                 let ws = self.store().read(|c| store::workspace(c, workspace_id))?;
                 match ws {
-                    Some(ws) if ws.cursor >= after => self.store().write(|tx| {
+                    Some(ws) if ws.cursor >= after => sync::write_for(self.store(), t, |tx| {
                         sync::store_docs(tx, workspace_id, &docs)?;
                         store::advance_cursor(tx, workspace_id, seq, seq)
                     }),

@@ -4,7 +4,7 @@
 //! Several apisync processes may share one profile, so every write is a
 //! `BEGIN IMMEDIATE` transaction and every cursor or version only moves up.
 
-use crate::ClientError;
+use crate::{ClientError, erase};
 use model::{Document, Fields, Id, Kind};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use std::path::Path;
@@ -12,7 +12,8 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 /// Schema migrations, applied in order; `user_version` counts those applied.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE workspaces (
     id TEXT PRIMARY KEY,
@@ -54,7 +55,14 @@ CREATE TABLE conflicts (
     created_at INTEGER NOT NULL
 );
 CREATE TABLE current_values (doc_id TEXT PRIMARY KEY, value TEXT NOT NULL);
-"#];
+"#,
+    // Profiles of earlier versions deleted without `secure_delete`, so a
+    // signed-out account's bytes may still sit in free space: erase them once
+    // (`erase.rs`). A new profile has no `meta` row yet and nothing to erase.
+    // The number also keeps an older apisync, which would ignore a pending
+    // erase, from opening the profile.
+    "INSERT OR REPLACE INTO meta (key, value) SELECT 'erase_pending', '1' WHERE EXISTS (SELECT 1 FROM meta);",
+];
 
 /// The open database. The connection sits behind a mutex so a [`crate::Device`]
 /// can be shared between tasks; no lock is ever held across an `.await`.
@@ -70,8 +78,17 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Deleted rows and freed pages are overwritten with zeros, not just
+        // unlinked: what sign-out deletes must not stay readable (`erase.rs`).
+        conn.pragma_update(None, "secure_delete", "ON")?;
         migrate(&mut conn)?;
-        Ok(Store { conn: Mutex::new(conn) })
+        let store = Store { conn: Mutex::new(conn) };
+        // A sign-out cut short by a crash, or an upgraded profile, is
+        // erased before anything else reads or writes. A failure here (a
+        // busy profile, a full disk) must not lock the person out of the
+        // profile: the mark stays and every later open tries again.
+        let _ = store.maintain(erase::finish);
+        Ok(store)
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -82,6 +99,12 @@ impl Store {
 
     /// Runs `f` on the connection (reads).
     pub fn read<R>(&self, f: impl FnOnce(&Connection) -> Result<R, ClientError>) -> Result<R, ClientError> {
+        f(&self.lock())
+    }
+
+    /// Runs `f` on the connection outside any transaction (`VACUUM` fails
+    /// inside one, and a checkpoint cannot finish while one is open).
+    pub fn maintain<R>(&self, f: impl FnOnce(&Connection) -> Result<R, ClientError>) -> Result<R, ClientError> {
         f(&self.lock())
     }
 
@@ -330,6 +353,54 @@ mod tests {
         assert_eq!(s.read(|c| meta_get(c, "k")).unwrap().as_deref(), Some("v"));
         let v: i64 = s.read(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?)).unwrap();
         assert_eq!(v, MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn a_new_profile_is_not_erased_on_creation() {
+        let dir = tempfile::tempdir().unwrap();
+        let _s = Store::open(&dir.path().join("apisync.db")).unwrap();
+        // An erase would have emptied the WAL; the migrations' writes are
+        // still in it, so nothing was rewritten.
+        assert!(std::fs::metadata(dir.path().join("apisync.db-wal")).unwrap().len() > 0);
+    }
+
+    #[test]
+    fn a_profile_of_the_first_schema_opens_and_loses_what_its_sign_outs_left() {
+        use crate::erase::tests::files_holding;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("apisync.db");
+        // As the first version left it: schema 1, and an account's request
+        // deleted at sign-out without secure_delete.
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute("INSERT INTO meta (key, value) VALUES ('device_id', 'kept-device')", []).unwrap();
+        let ws = Id::now_v7().to_string();
+        conn.execute("INSERT INTO workspaces (id, name, local_only) VALUES (?1, 'Scratch Pad', 1)", [&ws]).unwrap();
+        conn.execute(
+            "INSERT INTO docs (id, workspace_id, kind, fields) VALUES ('pad', ?1, 'collection', '{\"name\":\"kept-pad\"}')",
+            [&ws],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO docs (id, workspace_id, kind, fields) VALUES ('gone', 'w', 'request', '{\"name\":\"old-signout-9b1e\"}')",
+            [],
+        )
+        .unwrap();
+        conn.execute("DELETE FROM docs WHERE id = 'gone'", []).unwrap();
+        drop(conn);
+        assert!(!files_holding(dir.path(), "old-signout-9b1e").is_empty(), "the old version's leftovers were not simulated");
+
+        let s = Store::open(&path).unwrap();
+        assert!(files_holding(dir.path(), "old-signout-9b1e").is_empty());
+        assert_eq!(s.read(|c| meta_get(c, "device_id")).unwrap().as_deref(), Some("kept-device"));
+        assert!(!s.read(erase::pending).unwrap());
+        let v: i64 = s.read(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?)).unwrap();
+        assert_eq!(v, MIGRATIONS.len() as i64);
+        let pad = crate::scratchpad::find(&s.lock()).unwrap().unwrap();
+        assert_eq!(pad.id.to_string(), ws);
+        assert!(!files_holding(dir.path(), "kept-pad").is_empty());
     }
 
     #[test]

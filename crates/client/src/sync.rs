@@ -6,6 +6,7 @@
 //! server recognises mutation ids and returns its earlier results).
 
 use crate::outbox::{self, Pending};
+use crate::profile::keys;
 use crate::store::{self, Store, Workspace};
 use crate::transport::Transport;
 use crate::{ClientError, conflicts};
@@ -45,6 +46,23 @@ pub struct PullProgress {
 /// A callback that hears pull progress.
 pub type ProgressFn<'a> = &'a (dyn Fn(&PullProgress) + Send + Sync);
 
+/// Runs `f` in one write transaction if the session `t` speaks for is still
+/// this profile's. Another process may have signed out, or in as another
+/// account, while an answer was on its way; storing it then would put back
+/// what sign-out erased.
+pub(crate) fn write_for<R>(
+    store: &Store,
+    t: &Transport,
+    f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<R, ClientError>,
+) -> Result<R, ClientError> {
+    store.write(|tx| {
+        if store::meta_get(tx, keys::TOKEN)?.as_deref() != t.token() {
+            return Err(ClientError::SessionEnded);
+        }
+        f(tx)
+    })
+}
+
 /// The documents a push answer names, with those that did not fit in it
 /// fetched (bounded: each call returns at least one, and there are at most
 /// as many as the batch had mutations).
@@ -77,7 +95,7 @@ pub(crate) async fn push_all(store: &Store, t: &Transport, report: &mut SyncRepo
             match t.push(ws, &req).await {
                 Ok(resp) => {
                     let docs = answer_docs(t, ws, &resp).await?;
-                    store.write(|tx| apply_push(tx, &batch, &resp, &docs, report))?;
+                    write_for(store, t, |tx| apply_push(tx, &batch, &resp, &docs, report))?;
                     size = PUSH_BATCH;
                 }
                 Err(ClientError::Api(e)) if e.code == ErrorCode::PayloadTooLarge && size > 1 => size = (batch.len() / 2).max(1),
@@ -85,7 +103,7 @@ pub(crate) async fn push_all(store: &Store, t: &Transport, report: &mut SyncRepo
                     // The workspace is gone or closed to us: keep every change
                     // in the conflicts inbox rather than lose it silently.
                     let reason = format!("rejected: {}", e.message);
-                    store.write(|tx| {
+                    write_for(store, t, |tx| {
                         for p in &batch {
                             conflicts::record(tx, p, &reason, None, &[])?;
                             outbox::remove(tx, p.seq)?;
@@ -241,7 +259,7 @@ pub(crate) fn store_workspaces(conn: &rusqlite::Connection, list: &[WorkspaceInf
 /// Fetches the workspace list and stores it.
 pub(crate) async fn refresh_workspaces(store: &Store, t: &Transport) -> Result<(), ClientError> {
     let list = t.workspaces().await?;
-    store.write(|tx| store_workspaces(tx, &list.workspaces))
+    write_for(store, t, |tx| store_workspaces(tx, &list.workspaces))
 }
 
 /// Stores pulled documents: each replaces the view (with waiting mutations
@@ -277,7 +295,7 @@ pub(crate) async fn pull(
             Ok(p) => p,
             Err(ClientError::Api(e)) if e.code == ErrorCode::NotFound => {
                 // No longer ours: drop it, unless changes for it still wait.
-                store.write(|tx| {
+                write_for(store, t, |tx| {
                     if !outbox::workspaces_with_pending(tx)?.contains(&ws.id) {
                         store::drop_workspace(tx, ws.id)?;
                     }
@@ -288,7 +306,7 @@ pub(crate) async fn pull(
             Err(e) => return Err(e),
         };
         total = total.or(page.total);
-        let n = store.write(|tx| {
+        let n = write_for(store, t, |tx| {
             let n = store_docs(tx, ws.id, &page.docs)?;
             store::advance_cursor(tx, ws.id, page.next, page.seq)?;
             Ok(n)
@@ -369,6 +387,29 @@ mod tests {
         let resp = PushResponse { seq: 9, results, docs, stale: vec![] };
         s.write(|tx| apply_push(tx, &batch, &resp, &by_id, &mut report)).unwrap();
         report
+    }
+
+    #[test]
+    fn answers_to_a_session_that_ended_are_not_stored() {
+        let (_dir, s, ws) = setup();
+        s.write(|tx| store::meta_set(tx, keys::TOKEN, "aps_now")).unwrap();
+        let old = Transport::new("http://127.0.0.1:1", Some("aps_before".into()), crate::Timeouts::NORMAL).unwrap();
+        let doc = Document {
+            id: Id::now_v7(),
+            kind: Kind::Collection,
+            workspace_id: ws.id,
+            parent_id: None,
+            order_key: Some("V".into()),
+            fields: f(json!({"name": "late"})),
+            deleted: false,
+            version: 1,
+        };
+        let e = write_for(&s, &old, |tx| store_docs(tx, ws.id, std::slice::from_ref(&doc))).unwrap_err();
+        assert!(matches!(e, ClientError::SessionEnded), "{e}");
+        assert!(s.read(|c| store::doc(c, doc.id)).unwrap().is_none());
+        let now = Transport::new("http://127.0.0.1:1", Some("aps_now".into()), crate::Timeouts::NORMAL).unwrap();
+        write_for(&s, &now, |tx| store_docs(tx, ws.id, std::slice::from_ref(&doc))).unwrap();
+        assert!(s.read(|c| store::doc(c, doc.id)).unwrap().is_some());
     }
 
     #[test]
