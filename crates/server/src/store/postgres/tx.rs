@@ -363,7 +363,13 @@ impl Tx for PgTx<'_> {
     }
 
     async fn purges_pending(&mut self) -> Result<Vec<Id>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT g.id FROM gone_workspaces g JOIN workspaces w ON w.id = g.id").fetch_all(&mut *self.conn).await?)
+        // One primary-key probe of `workspaces` per gone id: as a join,
+        // PostgreSQL may plan a sequential scan of every workspace.
+        Ok(sqlx::query_scalar(
+            "SELECT g.id FROM gone_workspaces g CROSS JOIN LATERAL (SELECT 1 FROM workspaces w WHERE w.id = g.id LIMIT 1) AS live",
+        )
+        .fetch_all(&mut *self.conn)
+        .await?)
     }
 
     async fn workspaces_of(&mut self, user: Id) -> Result<Vec<WorkspaceInfo>, StoreError> {
