@@ -20,6 +20,27 @@ pub enum WorkspaceCmd {
     Create {
         /// Its name.
         name: String,
+        /// Use the name even if another of your workspaces has it.
+        #[arg(long)]
+        allow_duplicate: bool,
+    },
+    /// Rename a workspace; other devices see the new name as it syncs.
+    Rename {
+        /// The workspace's name or id.
+        workspace: String,
+        /// Its new name.
+        name: String,
+        /// Use the name even if another of your workspaces has it.
+        #[arg(long)]
+        allow_duplicate: bool,
+    },
+    /// Delete a workspace you own, for everyone who has it.
+    Delete {
+        /// The workspace's name or id.
+        workspace: String,
+        /// Do not ask for confirmation (needed when stdin is not a terminal).
+        #[arg(long)]
+        yes: bool,
     },
     /// Share a workspace you own with a team you administer: every member gets it with their team role.
     Share {
@@ -196,17 +217,60 @@ pub fn workspaces(g: &Globals, j: Json) -> anyhow::Result<()> {
 
 pub async fn workspace(g: &Globals, c: WorkspaceCmd) -> anyhow::Result<()> {
     match c {
-        WorkspaceCmd::Create { name } => {
+        WorkspaceCmd::Create { name, allow_duplicate } => {
             let json = g.json;
             let mut device = g.open()?;
-            let id = device.create_workspace(&name)?;
+            let id = device.create_workspace(&name, allow_duplicate)?;
             print_id(id, json)?;
             autosync(&mut device).await;
             Ok(())
         }
+        WorkspaceCmd::Rename { workspace, name, allow_duplicate } => {
+            let mut device = g.open()?;
+            let was = device.rename_workspace(&workspace, &name, allow_duplicate)?;
+            let name = name.trim();
+            if g.json.json {
+                output::json(&json!({ "id": was.id, "name": name, "previous": was.name }))?;
+            } else {
+                println!("renamed workspace '{}' to '{name}'", was.name);
+            }
+            autosync(&mut device).await;
+            Ok(())
+        }
+        WorkspaceCmd::Delete { workspace, yes } => delete_workspace(g, &workspace, yes).await,
         WorkspaceCmd::Share { workspace, team } => crate::team::share(g, &workspace, &team, g.json).await,
         WorkspaceCmd::Shares { workspace } => crate::team::shares(g, &workspace, g.json).await,
         WorkspaceCmd::Unshare { workspace, team } => crate::team::unshare(g, &workspace, &team, g.json).await,
+    }
+}
+
+/// `apisync workspace delete`: asks first unless `--yes`; without a terminal
+/// to ask on, refuses rather than wait.
+async fn delete_workspace(g: &Globals, workspace: &str, yes: bool) -> anyhow::Result<()> {
+    use std::io::{IsTerminal, Write};
+    let device = g.open()?;
+    let ws = device.resolve_workspace(Some(workspace))?;
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(crate::exit::usage(format!(
+                "deleting workspace '{}' removes it and all its documents for everyone who has it; pass --yes to confirm",
+                ws.name
+            )));
+        }
+        print!("Delete workspace '{}' and all its documents, for everyone who has it? Type its name to confirm: ", ws.name);
+        std::io::stdout().flush()?;
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        if line.trim() != ws.name.trim() {
+            return Err(crate::exit::usage("not confirmed; nothing was deleted"));
+        }
+    }
+    let gone = device.delete_workspace(&ws.id.to_string()).await?;
+    if g.json.json {
+        output::json(&json!({ "deleted": gone.id, "name": gone.name }))
+    } else {
+        println!("workspace '{}' deleted; the other devices that have it drop it as they sync", gone.name);
+        Ok(())
     }
 }
 

@@ -73,7 +73,7 @@ async fn a_workspace_made_on_the_device_reaches_the_server() {
     let (dir, _srv, url) = server().await;
     let a = device(&dir, "a");
     signup(&a, &url, "ann").await;
-    let ws = a.create_workspace("Team").unwrap();
+    let ws = a.create_workspace("Team", false).unwrap();
     let c = a.create(Kind::Collection, None, Some("Team"), fields([("name", json!("C"))])).unwrap();
     a.sync().await.unwrap();
     let b = device(&dir, "b");

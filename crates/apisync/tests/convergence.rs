@@ -105,7 +105,7 @@ impl World {
         };
         devices[1].login(login, None).await.unwrap();
         // Ann's team shares a workspace with Bob, an editor.
-        let ws = devices[0].create_workspace("Shared").unwrap().to_string();
+        let ws = devices[0].create_workspace("Shared", false).unwrap().to_string();
         devices[0].create_team("Team").await.unwrap();
         devices[0].invite("Team", "bob", protocol::Role::Editor).await.unwrap();
         devices[2].accept_invitation("Team").await.unwrap();

@@ -129,8 +129,44 @@ pub fn create(conn: &Connection, ws: &Workspace, kind: Kind, parent: Option<Id>,
     Ok(id)
 }
 
+/// Refuses a workspace name the account already has on this device
+/// (trimmed, case-insensitive; `except` is the workspace being renamed),
+/// unless `allow_duplicate`: two workspaces of one name cannot be told
+/// apart by name.
+pub fn check_workspace_name(conn: &Connection, name: &str, except: Option<Id>, allow_duplicate: bool) -> Result<(), ClientError> {
+    if allow_duplicate {
+        return Ok(());
+    }
+    let wanted = name.trim().to_lowercase();
+    let same =
+        store::workspaces(conn)?.into_iter().find(|w| !w.local_only && Some(w.id) != except && w.name.trim().to_lowercase() == wanted);
+    match same {
+        Some(w) => Err(ClientError::Invalid(format!(
+            "you already have a workspace named '{}' ({}); choose a different name, or pass --allow-duplicate to use this one anyway",
+            w.name, w.id
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Renames a workspace: a `set` of its document's name, synced like any edit.
+pub fn rename_workspace(conn: &Connection, ws: &Workspace, name: &str, allow_duplicate: bool) -> Result<(), ClientError> {
+    if ws.local_only {
+        return Err(ClientError::Invalid(format!("'{}' is the local scratch pad; it keeps its name", ws.name)));
+    }
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(ClientError::Invalid("a workspace needs a name".into()));
+    }
+    check_workspace_name(conn, name, Some(ws.id), allow_duplicate)?;
+    let mut fields = Fields::new();
+    fields.insert("name".into(), Value::String(name.to_string()));
+    set(conn, ws.id, fields)
+}
+
 /// Creates a workspace (signed in): it reaches the server with the next push.
-pub fn create_workspace(conn: &Connection, name: &str) -> Result<Id, ClientError> {
+pub fn create_workspace(conn: &Connection, name: &str, allow_duplicate: bool) -> Result<Id, ClientError> {
+    check_workspace_name(conn, name, None, allow_duplicate)?;
     let mut fields = Fields::new();
     fields.insert("name".into(), Value::String(name.to_string()));
     schema::check_document(Kind::Workspace, &fields)?;
@@ -173,11 +209,8 @@ pub fn set(conn: &Connection, id: Id, mut fields: Fields) -> Result<(), ClientEr
         let base: Fields = fields.keys().map(|k| (k.clone(), doc.fields.get(k).cloned().unwrap_or(Value::Null))).collect();
         let m = Mutation { mutation_id: Id::now_v7(), doc_id: id, base_version: doc.version, op: Op::Set { fields } };
         doc.fields = merged;
+        // Also renames the workspace when this is its document.
         store::put_doc(conn, &doc)?;
-        if doc.kind == Kind::Workspace {
-            let name = doc.title().to_string();
-            conn.execute("UPDATE workspaces SET name = ?2 WHERE id = ?1", rusqlite::params![id.to_string(), name])?;
-        }
         record(conn, &ws, m, &base)?;
     }
     if let Some(v) = current {

@@ -36,6 +36,7 @@ mod sync;
 mod teams;
 mod time;
 mod transport;
+mod workspaces;
 
 pub use account::{Discarded, LoginOptions, SignupOptions};
 pub use conflicts::{Conflict, ConflictField, Keep};
@@ -171,14 +172,6 @@ impl Device {
                 }
             }
         }
-    }
-
-    /// Creates a workspace (signed in only); it reaches the server at the next sync.
-    pub fn create_workspace(&self, name: &str) -> Result<Id, ClientError> {
-        if !self.is_signed_in()? {
-            return Err(ClientError::Invalid("signed out, this device has only the scratch pad; sign in to create workspaces".into()));
-        }
-        self.store.write(|tx| edit::create_workspace(tx, name))
     }
 
     /// Creates a document; returns its id. The workspace is the parent's when

@@ -284,6 +284,15 @@ pub fn put_doc(conn: &Connection, d: &Document) -> Result<(), ClientError> {
             d.version as i64
         ],
     )?;
+    // The workspace's name follows its document, whoever changed it: a
+    // rename pulled or heard live shows in the list without a full sync.
+    if d.kind == model::Kind::Workspace
+        && d.id == d.workspace_id
+        && !d.deleted
+        && let Some(name) = d.fields.get("name").and_then(|v| v.as_str())
+    {
+        conn.execute("UPDATE workspaces SET name = ?2 WHERE id = ?1", params![d.id.to_string(), name])?;
+    }
     Ok(())
 }
 

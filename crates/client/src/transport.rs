@@ -230,6 +230,10 @@ impl Transport {
         self.send(self.req(reqwest::Method::POST, "/v1/account/password").json(body)).await.map(|_| ())
     }
 
+    pub async fn delete_workspace(&self, ws: Id) -> Result<(), ClientError> {
+        self.send(self.req(reqwest::Method::DELETE, &format!("/v1/workspaces/{ws}"))).await.map(|_| ())
+    }
+
     pub async fn delete_account(&self) -> Result<(), ClientError> {
         self.send(self.req(reqwest::Method::DELETE, "/v1/account")).await.map(|_| ())
     }

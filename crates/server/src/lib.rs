@@ -19,6 +19,7 @@ mod live;
 pub mod mail;
 mod mail_outbox;
 mod mail_queue;
+mod purge;
 pub mod push;
 mod rules;
 pub mod store;
@@ -154,6 +155,8 @@ pub struct AppState {
     hashing: Arc<tokio::sync::Semaphore>,
     /// Turns to read and apply a push.
     pushes: Arc<tokio::sync::Semaphore>,
+    /// Removes deleted workspaces' rows in the background.
+    purger: purge::Purger,
 }
 
 /// A server that is running.
@@ -229,6 +232,7 @@ fn router(state: AppState) -> Router {
         .route("/v1/devices", get(account::devices))
         .route("/v1/devices/{id}", delete(account::sign_out_device))
         .route("/v1/workspaces", get(sync::workspaces))
+        .route("/v1/workspaces/{id}", delete(sync::delete_workspace))
         .route(
             "/v1/workspaces/{id}/push",
             // The limit goes on outside the turn middleware: reading the
@@ -328,6 +332,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         counters,
         hashing: Arc::new(tokio::sync::Semaphore::new(hashes)),
         pushes: Arc::new(tokio::sync::Semaphore::new(pushes)),
+        purger: purge::Purger::start(store.clone()),
     };
     let bounds = listener::Bounds {
         header_timeout: state.config.header_timeout,

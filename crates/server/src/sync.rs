@@ -3,14 +3,15 @@
 
 use crate::auth::Caller;
 use crate::error::{Body, Failure, PathArg, QueryArg};
-use crate::rules::workspaces::{self, PushRefused};
+use crate::rules::workspaces::{self, DeleteRefused, PushRefused};
 use crate::store::{Tx, read, transact};
 use crate::{AppState, now_ms};
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use model::Id;
 use protocol::limits::{DEFAULT_PAGE, MAX_BATCH, MAX_FETCH_IDS, MAX_PAGE, PAGE_BYTES};
-use protocol::{ChangesQuery, DocsRequest, ErrorCode, PushRequest, PushResponse, WorkspaceInfo, Workspaces};
+use protocol::{ChangesQuery, DocsRequest, ErrorCode, LiveMessage, PushRequest, PushResponse, WorkspaceInfo, Workspaces};
 
 fn not_found(ws: Id) -> Failure {
     Failure::new(ErrorCode::NotFound, format!("no workspace {ws} that you are a member of"))
@@ -24,6 +25,34 @@ pub(crate) async fn workspaces_of(state: &AppState, user: Id) -> Result<Vec<Work
 /// `GET /v1/workspaces`.
 pub async fn workspaces(State(state): State<AppState>, caller: Caller) -> Result<Json<Workspaces>, Failure> {
     Ok(Json(Workspaces { workspaces: workspaces_of(&state, caller.user.id).await? }))
+}
+
+/// `DELETE /v1/workspaces/{id}`: the owner deletes a workspace; everyone who
+/// had it hears `workspaces` on the live channel and drops it. Its rows go
+/// in the background (`purge`).
+pub async fn delete_workspace(State(state): State<AppState>, caller: Caller, PathArg(ws): PathArg<Id>) -> Result<StatusCode, Failure> {
+    let (user, now) = (caller.user.id, now_ms());
+    let members = match transact!(state.store, |tx| workspaces::delete(tx, ws, user, now))? {
+        Ok(members) => members,
+        Err(DeleteRefused::NotFound) => return Err(not_found(ws)),
+        Err(DeleteRefused::NotOwner) => {
+            return Err(Failure::new(
+                ErrorCode::Forbidden,
+                "only the workspace's owner can delete it; ask them, or leave the team that shares it with you",
+            ));
+        }
+        Err(DeleteRefused::Personal) => {
+            return Err(Failure::new(
+                ErrorCode::BadRequest,
+                "your personal workspace cannot be deleted; it goes only with the account (`apisync account delete`)",
+            ));
+        }
+    };
+    state.purger.wake();
+    let frame = serde_json::to_string(&LiveMessage::Workspaces).unwrap_or_default();
+    state.hub.publish(&members, frame);
+    tracing::info!(workspace = %ws, user = %caller.user.username, "workspace deleted");
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Middleware of the push route: a push reads its (up to 32 MiB) body only

@@ -260,8 +260,97 @@ async fn membership_changes_reach_live_channels(b: Backend) {
     assert_eq!(next_message(&mut sock).await, LiveMessage::Workspaces);
 }
 
+/// Rows of a workspace still stored: its documents, and its own row.
+async fn rows_left(h: &Harness, ws: Id) -> (i64, i64) {
+    match &h.db_url {
+        Some(url) => {
+            let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(url).await.unwrap();
+            let docs: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM docs WHERE workspace_id = $1").bind(ws).fetch_one(&mut conn).await.unwrap();
+            let row: i64 = sqlx::query_scalar("SELECT count(*) FROM workspaces WHERE id = $1").bind(ws).fetch_one(&mut conn).await.unwrap();
+            (docs, row)
+        }
+        None => {
+            let conn = rusqlite::Connection::open(h.dir.path().join("apisync.db")).unwrap();
+            let count = |sql: &str| conn.query_row(sql, [ws.to_string()], |r| r.get::<_, i64>(0)).unwrap();
+            (count("SELECT count(*) FROM docs WHERE workspace_id = ?1"), count("SELECT count(*) FROM workspaces WHERE id = ?1"))
+        }
+    }
+}
+
+async fn only_the_owner_deletes_a_workspace_and_its_id_stays_gone(b: Backend) {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let h = Harness::start(b).await;
+    let ann = h.signup("ann").await;
+    let bob = h.signup("bob").await;
+    let eve = h.signup("eve").await;
+    let team = h.create_team(&ann.token, "T").await;
+    let (ws, col) = h.new_workspace(&ann.token, "Doomed").await;
+    // More documents than one purge step deletes.
+    let many: Vec<Mutation> = (0..2100).map(|i| create(Kind::Request, Some(col), json!({"name": format!("r{i}")}))).collect();
+    assert_eq!(h.post(&format!("/v1/workspaces/{ws}/push"), &ann.token, json!({"mutations": many})).await.0, 200);
+    h.join(&ann.token, team.id, &bob, "bob", "editor").await;
+    assert_eq!(h.post(&format!("/v1/workspaces/{ws}/share"), &ann.token, json!({"team_id": team.id})).await.0, 200);
+    let path = format!("/v1/workspaces/{ws}");
+
+    // A member is refused with 403; a stranger gets exactly what an unknown id gets.
+    let (s, v) = h.call(reqwest::Method::DELETE, &path, Some(&bob.token), None).await;
+    assert_eq!((s, code(&v)), (403, ErrorCode::Forbidden), "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("owner"), "{v}");
+    let (s, stranger) = h.call(reqwest::Method::DELETE, &path, Some(&eve.token), None).await;
+    assert_eq!((s, code(&stranger)), (404, ErrorCode::NotFound), "{stranger}");
+    let unknown = Id::now_v7();
+    let (s, v) = h.call(reqwest::Method::DELETE, &format!("/v1/workspaces/{unknown}"), Some(&eve.token), None).await;
+    assert_eq!(s, 404);
+    assert_eq!(v["error"]["message"].as_str().unwrap().replace(&unknown.to_string(), &ws.to_string()), stranger["error"]["message"]);
+    // The personal workspace goes only with the account.
+    let personal = ann.workspaces[0].id;
+    let (s, v) = h.call(reqwest::Method::DELETE, &format!("/v1/workspaces/{personal}"), Some(&ann.token), None).await;
+    assert_eq!((s, code(&v)), (400, ErrorCode::BadRequest), "{v}");
+
+    // The owner deletes it: the member hears it live and loses it.
+    let mut req = format!("{}/v1/live", h.base.replace("http", "ws")).into_client_request().unwrap();
+    req.headers_mut().insert("authorization", format!("Bearer {}", bob.token).parse().unwrap());
+    let (mut sock, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    assert!(matches!(next_message(&mut sock).await, LiveMessage::Hello { .. }));
+    let (s, v) = h.call(reqwest::Method::DELETE, &path, Some(&ann.token), None).await;
+    assert_eq!(s, 204, "{v}");
+    assert_eq!(next_message(&mut sock).await, LiveMessage::Workspaces);
+    for who in [&ann, &bob] {
+        assert_eq!(role_of(&h.workspaces(&who.token).await, ws), None, "{}", who.user.username);
+        let (s, v) = h.get(&format!("/v1/workspaces/{ws}/changes?after=0"), &who.token).await;
+        assert_eq!((s, code(&v)), (404, ErrorCode::NotFound), "{}", who.user.username);
+        let (s, _) =
+            h.post(&format!("/v1/workspaces/{ws}/push"), &who.token, json!({"mutations": [set(col, 2, json!({"name": "x"}))]})).await;
+        assert_eq!(s, 404, "{}", who.user.username);
+    }
+    let (_, v) = h.get("/v1/teams", &bob.token).await;
+    assert_eq!(v["teams"][0]["workspaces"], json!([]), "{v}");
+    let (s, _) = h.call(reqwest::Method::DELETE, &path, Some(&ann.token), None).await;
+    assert_eq!(s, 404, "deleting twice finds nothing");
+
+    // Its rows are purged in the background, and its id can never be claimed again.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while rows_left(&h, ws).await != (0, 0) {
+        assert!(std::time::Instant::now() < deadline, "the purge never finished: {:?} left", rows_left(&h, ws).await);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for who in [&ann, &eve] {
+        let again = Mutation {
+            mutation_id: Id::now_v7(),
+            doc_id: ws,
+            base_version: 0,
+            op: Op::Create { kind: Kind::Workspace, parent_id: None, order_key: None, fields: fields(json!({"name": "Reborn"})) },
+        };
+        let (s, v) = h.post(&format!("/v1/workspaces/{ws}/push"), &who.token, json!({"mutations": [again]})).await;
+        assert_eq!((s, code(&v)), (404, ErrorCode::NotFound), "{}: {v}", who.user.username);
+        assert_eq!(role_of(&h.workspaces(&who.token).await, ws), None);
+    }
+}
+
 on_both_backends!(
     members_get_the_shared_workspace_with_their_team_role,
     strangers_viewers_and_removed_members_are_refused_everywhere,
     membership_changes_reach_live_channels,
+    only_the_owner_deletes_a_workspace_and_its_id_stays_gone,
 );

@@ -1,11 +1,11 @@
-//! Workspaces: creating one, and the push around the batch itself — who
-//! may write, claiming a new workspace id, sequencing, and telling the
-//! other processes. Written once for every backend.
+//! Workspaces: creating and deleting one, and the push around the batch
+//! itself — who may write, claiming a new workspace id, sequencing, and
+//! telling the other processes. Written once for every backend.
 
 use crate::push::{BatchOutput, DocSource, apply_batch};
 use crate::store::{Notice, StoreError, Tx, WorkspaceRecord};
 use model::{Document, Id, Kind, Mutation, Op, Stored};
-use protocol::{MutationResult, PushResponse, Role};
+use protocol::{LiveMessage, MutationResult, PushResponse, Role};
 
 /// PostgreSQL's `NOTIFY` carries under 8,000 bytes: frames for other
 /// processes inline documents only up to this size, else say `moved`.
@@ -116,6 +116,11 @@ pub(crate) async fn push<T: Tx>(
         return Ok(Err(PushRefused::ReadOnly));
     }
     let after = tx.lock_workspace(ws).await?;
+    // Under the lock again: a delete may have committed while this push
+    // waited for it (on PostgreSQL), and nothing may land in a gone workspace.
+    if tx.role(user, ws).await?.is_none() {
+        return Ok(Err(PushRefused::NotFound));
+    }
     let out = tx.run_batch(ws, after, device, mutations).await?;
     tx.write_batch(ws, device, &out, now).await?;
     tx.set_head(ws, out.head).await?;
@@ -140,4 +145,40 @@ pub(crate) async fn list<T: Tx>(tx: &mut T, user: Id) -> Result<Vec<protocol::Wo
     let mut list = tx.workspaces_of(user).await?;
     list.sort_by(|a, b| (!a.personal, &a.name, a.id).cmp(&(!b.personal, &b.name, b.id)));
     Ok(list)
+}
+
+/// Why a workspace was not deleted.
+#[derive(Debug)]
+pub(crate) enum DeleteRefused {
+    /// The workspace does not exist or the person is not in it.
+    NotFound,
+    /// The person is in it but does not own it.
+    NotOwner,
+    /// It is the owner's personal workspace, which goes only with the account.
+    Personal,
+}
+
+/// Deletes a workspace for its owner; returns the people who had it (who
+/// to tell). Bounded work whatever its size: the workspace leaves every
+/// list and refuses every call at once, its id is recorded as gone so it is
+/// never claimed again, and its rows are purged later in small transactions
+/// (`crate::purge`), so a big workspace never holds the SQLite writer long.
+pub(crate) async fn delete<T: Tx>(tx: &mut T, ws: Id, user: Id, now: i64) -> Result<Result<Vec<Id>, DeleteRefused>, StoreError> {
+    match tx.role(user, ws).await? {
+        None => return Ok(Err(DeleteRefused::NotFound)),
+        Some(Role::Owner) => {}
+        Some(_) => return Ok(Err(DeleteRefused::NotOwner)),
+    }
+    if tx.workspace(ws).await?.is_none_or(|w| w.personal) {
+        return Ok(Err(DeleteRefused::Personal));
+    }
+    // Pushes in flight finish first; later ones find no role (see `push`).
+    tx.lock_workspace(ws).await?;
+    let members = tx.members(ws).await?;
+    tx.forget_workspace(ws, now).await?;
+    if tx.fans_out() {
+        let frame = serde_json::to_string(&LiveMessage::Workspaces)?;
+        tx.notify(&Notice::Frame { users: members.clone(), frame }).await?;
+    }
+    Ok(Ok(members))
 }

@@ -82,6 +82,17 @@ pub(crate) trait Tx: Send {
     async fn rename_workspace(&mut self, id: Id, name: &str) -> Result<(), StoreError>;
     /// Deletes a workspace and everything in it; its id stays taken.
     async fn delete_workspace(&mut self, id: Id, now: i64) -> Result<(), StoreError>;
+    /// Takes a workspace out of use at once, in a few statements whatever
+    /// its size: its members and shares go and its id is recorded as gone;
+    /// its documents, change log and stored results stay for
+    /// [`Tx::purge_workspace`].
+    async fn forget_workspace(&mut self, id: Id, now: i64) -> Result<(), StoreError>;
+    /// Deletes up to `limit` rows of each of a forgotten workspace's change
+    /// log, stored results and documents, and its own row once none are
+    /// left; whether it is all gone.
+    async fn purge_workspace(&mut self, id: Id, limit: usize) -> Result<bool, StoreError>;
+    /// Forgotten workspaces whose rows are still to purge.
+    async fn purges_pending(&mut self) -> Result<Vec<Id>, StoreError>;
     /// The workspaces a person is in, with their role, in no particular order.
     async fn workspaces_of(&mut self, user: Id) -> Result<Vec<WorkspaceInfo>, StoreError>;
     /// The workspaces a person owns.

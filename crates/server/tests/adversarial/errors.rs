@@ -24,6 +24,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/v1/devices", &["GET"]),
     ("/v1/devices/{id}", &["DELETE"]),
     ("/v1/workspaces", &["GET"]),
+    ("/v1/workspaces/{id}", &["DELETE"]),
     ("/v1/workspaces/{id}/push", &["POST"]),
     ("/v1/workspaces/{id}/changes", &["GET"]),
     ("/v1/workspaces/{id}/docs", &["POST"]),

@@ -321,6 +321,57 @@ impl Tx for PgTx<'_> {
         Ok(())
     }
 
+    async fn forget_workspace(&mut self, ws: Id, now: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM members WHERE workspace_id = $1").bind(ws).execute(&mut *self.conn).await?;
+        sqlx::query("DELETE FROM team_workspaces WHERE workspace_id = $1").bind(ws).execute(&mut *self.conn).await?;
+        sqlx::query("INSERT INTO gone_workspaces (id, at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(ws)
+            .bind(now)
+            .execute(&mut *self.conn)
+            .await?;
+        Ok(())
+    }
+
+    async fn purge_workspace(&mut self, ws: Id, limit: usize) -> Result<bool, StoreError> {
+        let n = limit as i64;
+        let mut deleted = sqlx::query(
+            "DELETE FROM change_log WHERE workspace_id = $1
+             AND seq IN (SELECT seq FROM change_log WHERE workspace_id = $1 LIMIT $2)",
+        )
+        .bind(ws)
+        .bind(n)
+        .execute(&mut *self.conn)
+        .await?
+        .rows_affected();
+        for table in ["mutations", "docs"] {
+            // By physical row: both are found through an index that starts
+            // with the workspace, and neither needs its key spelled out.
+            deleted += sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM {table} WHERE workspace_id = $1 LIMIT $2))"
+            )))
+            .bind(ws)
+            .bind(n)
+            .execute(&mut *self.conn)
+            .await?
+            .rows_affected();
+        }
+        if deleted > 0 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM workspaces WHERE id = $1").bind(ws).execute(&mut *self.conn).await?;
+        Ok(true)
+    }
+
+    async fn purges_pending(&mut self) -> Result<Vec<Id>, StoreError> {
+        // One primary-key probe of `workspaces` per gone id: as a join,
+        // PostgreSQL may plan a sequential scan of every workspace.
+        Ok(sqlx::query_scalar(
+            "SELECT g.id FROM gone_workspaces g CROSS JOIN LATERAL (SELECT 1 FROM workspaces w WHERE w.id = g.id LIMIT 1) AS live",
+        )
+        .fetch_all(&mut *self.conn)
+        .await?)
+    }
+
     async fn workspaces_of(&mut self, user: Id) -> Result<Vec<WorkspaceInfo>, StoreError> {
         let rows = sqlx::query(
             "SELECT w.id, w.name, m.role, w.seq, w.personal FROM members m JOIN workspaces w ON w.id = m.workspace_id WHERE m.user_id = $1",

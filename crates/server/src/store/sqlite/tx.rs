@@ -297,6 +297,42 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
+    async fn forget_workspace(&mut self, ws: Id, now: i64) -> Result<(), StoreError> {
+        let w = ws.to_string();
+        self.conn.execute("DELETE FROM members WHERE workspace_id = ?1", [&w])?;
+        self.conn.execute("DELETE FROM team_workspaces WHERE workspace_id = ?1", [&w])?;
+        self.conn.execute("INSERT OR IGNORE INTO gone_workspaces (id, at) VALUES (?1, ?2)", params![&w, now])?;
+        Ok(())
+    }
+
+    async fn purge_workspace(&mut self, ws: Id, limit: usize) -> Result<bool, StoreError> {
+        let (w, n) = (ws.to_string(), limit as i64);
+        let mut deleted = self.conn.execute(
+            "DELETE FROM change_log WHERE workspace_id = ?1
+             AND seq IN (SELECT seq FROM change_log WHERE workspace_id = ?1 LIMIT ?2)",
+            params![&w, n],
+        )?;
+        deleted += self.conn.execute(
+            "DELETE FROM mutations WHERE (workspace_id, device_num, mutation_id) IN
+             (SELECT workspace_id, device_num, mutation_id FROM mutations WHERE workspace_id = ?1 LIMIT ?2)",
+            params![&w, n],
+        )?;
+        deleted += self
+            .conn
+            .execute("DELETE FROM docs WHERE rowid IN (SELECT rowid FROM docs WHERE workspace_id = ?1 LIMIT ?2)", params![&w, n])?;
+        if deleted > 0 {
+            return Ok(false);
+        }
+        self.conn.execute("DELETE FROM workspaces WHERE id = ?1", [&w])?;
+        Ok(true)
+    }
+
+    async fn purges_pending(&mut self) -> Result<Vec<Id>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT g.id FROM gone_workspaces g JOIN workspaces w ON w.id = g.id")?;
+        let raw = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+        raw.into_iter().map(id).collect()
+    }
+
     async fn workspaces_of(&mut self, user: Id) -> Result<Vec<WorkspaceInfo>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT w.id, w.name, m.role, w.seq, w.personal FROM members m JOIN workspaces w ON w.id = m.workspace_id WHERE m.user_id = ?1",
