@@ -247,23 +247,14 @@ pub async fn workspace(g: &Globals, c: WorkspaceCmd) -> anyhow::Result<()> {
 /// `apisync workspace delete`: asks first unless `--yes`; without a terminal
 /// to ask on, refuses rather than wait.
 async fn delete_workspace(g: &Globals, workspace: &str, yes: bool) -> anyhow::Result<()> {
-    use std::io::{IsTerminal, Write};
     let device = g.open()?;
     let ws = device.resolve_workspace(Some(workspace))?;
     if !yes {
-        if !std::io::stdin().is_terminal() {
-            return Err(crate::exit::usage(format!(
-                "deleting workspace '{}' removes it and all its documents for everyone who has it; pass --yes to confirm",
-                ws.name
-            )));
-        }
-        print!("Delete workspace '{}' and all its documents, for everyone who has it? Type its name to confirm: ", ws.name);
-        std::io::stdout().flush()?;
-        let mut line = String::new();
-        std::io::stdin().read_line(&mut line)?;
-        if line.trim() != ws.name.trim() {
-            return Err(crate::exit::usage("not confirmed; nothing was deleted"));
-        }
+        output::confirm_by_typing(
+            format!("deleting workspace '{}' removes it and all its documents for everyone who has it; pass --yes to confirm", ws.name),
+            &format!("Delete workspace '{}' and all its documents, for everyone who has it? Type its name to confirm: ", ws.name),
+            &ws.name,
+        )?;
     }
     let gone = device.delete_workspace(&ws.id.to_string()).await?;
     if g.json.json {

@@ -2,10 +2,9 @@
 //! `username recover`, `account delete`.
 
 use crate::{Globals, Json, output};
-use anyhow::bail;
 use clap::{Args, Subcommand};
 use serde_json::json;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 
 /// `apisync password ...`
 #[derive(Subcommand)]
@@ -129,19 +128,11 @@ pub async fn account(g: &Globals, c: AccountCmd) -> anyhow::Result<()> {
     let AccountCmd::Delete(a) = c;
     let Some(user) = device.user()? else { return Err(client::ClientError::NotSignedIn.into()) };
     if !a.yes {
-        if !std::io::stdin().is_terminal() {
-            return Err(crate::exit::usage(format!(
-                "deleting account '{}' removes all its data for good; pass --yes to confirm",
-                user.username
-            )));
-        }
-        print!("Delete account '{}' and all its data on the server and every device? Type its username to confirm: ", user.username);
-        std::io::stdout().flush()?;
-        let mut line = String::new();
-        std::io::stdin().read_line(&mut line)?;
-        if line.trim() != user.username {
-            bail!("not confirmed; nothing was deleted");
-        }
+        output::confirm_by_typing(
+            format!("deleting account '{}' removes all its data for good; pass --yes to confirm", user.username),
+            &format!("Delete account '{}' and all its data on the server and every device? Type its username to confirm: ", user.username),
+            &user.username,
+        )?;
     }
     device.delete_account().await?;
     done(

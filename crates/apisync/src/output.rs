@@ -13,6 +13,24 @@ pub fn json<T: Serialize>(v: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Asks the person to type `expected` before something is deleted for good.
+/// Without a terminal to ask on it refuses at once with `refusal` (which
+/// should say to pass --yes): a script never waits on a prompt.
+pub fn confirm_by_typing(refusal: String, prompt: &str, expected: &str) -> anyhow::Result<()> {
+    use std::io::{IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        return Err(crate::exit::usage(refusal));
+    }
+    print!("{prompt}");
+    std::io::stdout().flush()?;
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    if line.trim() != expected.trim() {
+        return Err(crate::exit::usage("not confirmed; nothing was deleted"));
+    }
+    Ok(())
+}
+
 /// Whether a variable or global is a secret.
 pub fn is_secret(d: &Document) -> bool {
     d.kind.is_variable() && d.fields.get("type").and_then(Value::as_str) == Some("secret")

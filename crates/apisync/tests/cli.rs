@@ -11,15 +11,7 @@ use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{Device, Server, bin, eventually, stderr, stdout};
-
-fn two_devices(server: &Server) -> (Device, Device) {
-    let a = Device::new("laptop");
-    a.signup(server, "ann");
-    let b = Device::new("desktop");
-    assert!(b.login(server, "ann").status.success());
-    (a, b)
-}
+use support::{Device, Server, bin, eventually, stderr, stdout, two_devices};
 
 /// The JSON error a failed `--json` command printed, and its exit code.
 fn failure(d: &Device, args: &[&str]) -> (i32, Value) {

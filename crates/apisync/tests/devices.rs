@@ -5,7 +5,7 @@ mod support;
 
 use serde_json::Value;
 use std::time::Duration;
-use support::{Device, LossyProxy, Server, eventually, stderr, stdout};
+use support::{Device, LossyProxy, Server, eventually, stderr, stdout, two_devices};
 
 /// The documents of a device, keyed and cleaned for comparing two devices.
 fn comparable(docs: &Value) -> Vec<Value> {
@@ -25,15 +25,6 @@ fn find<'a>(docs: &'a Value, id: &str) -> Option<&'a Value> {
 
 fn names(docs: &Value, kind: &str) -> Vec<String> {
     docs.as_array().unwrap().iter().filter(|d| d["kind"] == kind).filter_map(|d| d["fields"]["name"].as_str().map(str::to_string)).collect()
-}
-
-fn two_devices(server: &Server) -> (Device, Device) {
-    let a = Device::new("laptop");
-    let b = Device::new("desktop");
-    a.signup(server, "ann");
-    let out = b.login(server, "ann");
-    assert!(out.status.success(), "login failed: {}", stderr(&out));
-    (a, b)
 }
 
 #[test]

@@ -202,6 +202,16 @@ impl Device {
     }
 }
 
+/// Ann's laptop (signed up) and desktop (signed in) on `server`.
+pub fn two_devices(server: &Server) -> (Device, Device) {
+    let a = Device::new("laptop");
+    let b = Device::new("desktop");
+    a.signup(server, "ann");
+    let out = b.login(server, "ann");
+    assert!(out.status.success(), "login failed: {}", stderr(&out));
+    (a, b)
+}
+
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }

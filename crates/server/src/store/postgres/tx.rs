@@ -17,6 +17,16 @@ pub(crate) struct PgTx<'a> {
 }
 
 impl<'a> PgTx<'a> {
+    /// Records that a workspace's id is never to be claimed again.
+    async fn record_gone(&mut self, ws: Id, now: i64) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO gone_workspaces (id, at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(ws)
+            .bind(now)
+            .execute(&mut *self.conn)
+            .await?;
+        Ok(())
+    }
+
     pub(crate) fn new(store: &'a PgStore, conn: &'a mut PgConnection) -> PgTx<'a> {
         PgTx { store, conn }
     }
@@ -313,23 +323,13 @@ impl Tx for PgTx<'_> {
                 .await?;
         }
         sqlx::query("DELETE FROM workspaces WHERE id = $1").bind(ws).execute(&mut *self.conn).await?;
-        sqlx::query("INSERT INTO gone_workspaces (id, at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind(ws)
-            .bind(now)
-            .execute(&mut *self.conn)
-            .await?;
-        Ok(())
+        self.record_gone(ws, now).await
     }
 
     async fn forget_workspace(&mut self, ws: Id, now: i64) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM members WHERE workspace_id = $1").bind(ws).execute(&mut *self.conn).await?;
         sqlx::query("DELETE FROM team_workspaces WHERE workspace_id = $1").bind(ws).execute(&mut *self.conn).await?;
-        sqlx::query("INSERT INTO gone_workspaces (id, at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind(ws)
-            .bind(now)
-            .execute(&mut *self.conn)
-            .await?;
-        Ok(())
+        self.record_gone(ws, now).await
     }
 
     async fn purge_workspace(&mut self, ws: Id, limit: usize) -> Result<bool, StoreError> {
