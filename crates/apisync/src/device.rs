@@ -177,13 +177,10 @@ pub async fn refresh(device: &mut Device, g: &Globals) {
         return;
     }
     device.set_timeouts(Timeouts::QUICK);
-    let why = match tokio::time::timeout(REFRESH, device.sync()).await {
-        Ok(Ok(_)) => return,
-        Ok(Err(e)) => e.to_string(),
-        Err(_) => format!("the server did not answer within {} s", REFRESH.as_secs()),
-    };
-    if !g.json.json {
-        eprintln!("showing this device's copy, which may be stale: {why}");
+    if let Err(e) = device.sync_within(REFRESH).await
+        && !g.json.json
+    {
+        eprintln!("showing this device's copy, which may be stale: {e}");
     }
 }
 

@@ -269,6 +269,17 @@ impl Device {
         self.sync_with_progress(None).await
     }
 
+    /// [`Device::sync`], given up after `limit`: the state then says the
+    /// server did not answer (not a `connecting` left behind).
+    pub async fn sync_within(&self, limit: std::time::Duration) -> Result<SyncReport, ClientError> {
+        match tokio::time::timeout(limit, self.sync()).await {
+            Ok(r) => r,
+            Err(_) => {
+                Err(self.note_failure(ClientError::Unreachable(format!("the server did not answer within {} s", limit.as_secs_f64()))))
+            }
+        }
+    }
+
     /// [`Device::sync`] with a pull-progress callback.
     pub async fn sync_with_progress(&self, progress: Option<ProgressFn<'_>>) -> Result<SyncReport, ClientError> {
         let t = self.transport()?;
