@@ -67,8 +67,13 @@ async fn serve(g: &Globals, a: AppArgs) -> anyhow::Result<()> {
     let app = router(state, Arc::clone(&guard));
 
     let url = format!("http://127.0.0.1:{port}/?secret={}", guard.secret());
-    println!("apisync app: {url}");
-    println!("(open it in a browser; Ctrl-C stops the app)");
+    // Written once and never fatal: an app started with its output closed
+    // (a desktop launcher) keeps running, where `println!` would panic.
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "apisync app: {url}\n(open it in a browser; Ctrl-C stops the app)").and_then(|()| out.flush());
+    }
     if !a.no_open {
         open_browser(&url);
     }
