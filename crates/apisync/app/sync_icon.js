@@ -56,8 +56,9 @@ export function renderSync(root, status) {
   else if (status.state === "in_sync") lines.push("Everything is sent and received.");
   else if (status.state === "syncing") lines.push("Exchanging changes with the server.");
   else if (status.state === "connecting") lines.push("Reaching the server.");
-  if (status.scratch_pad) lines.push("Signed out: edits stay in the Scratch Pad on this device.");
-  else if (status.user) lines.push(`Signed in as ${status.user} on ${status.server || "the server"}.`);
+  // Signed out, the reason already says so; signed in, say as whom.
+  if (status.scratch_pad && !status.reason) lines.push("Signed out: edits stay in the Scratch Pad on this device.");
+  else if (!status.scratch_pad && status.user) lines.push(`Signed in as ${status.user} on ${status.server || "the server"}.`);
   if (status.pending > 0) lines.push(`${status.pending} change(s) wait to be sent.`);
   if (status.conflicts > 0) lines.push(`${status.conflicts} conflict(s) wait: \`apisync conflicts\` lists them.`);
   lines.push(`Last synced: ${when(status.last_synced_at)}.`);
