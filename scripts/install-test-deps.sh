@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Node packages for crates/formats/tests/postman_tools.rs (tests/node: ajv, postman-collection,
-# postman-collection-transformer, newman), exactly as package-lock.json pins them. Reinstalled
+# postman-collection-transformer, newman) and for the app's browser test in
+# crates/apisync/tests/app.rs (playwright-core, driving Debian's chromium below), exactly as package-lock.json pins them. Reinstalled
 # only when node_modules is missing or package-lock.json changed since the last install.
 node_dir=tests/node
 stamp="$node_dir/node_modules/.apisync-package-lock.sha256"
@@ -18,4 +19,15 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
     echo "install-test-deps: npm ci in $node_dir" >&2
     (cd "$node_dir" && CI=true npm ci --no-audit --no-fund --loglevel=error --no-progress </dev/null >/dev/null)
     echo "$want" >"$stamp"
+fi
+
+# Debian's Chromium for the app's browser test (never a browser downloaded by playwright).
+if ! command -v chromium >/dev/null; then
+    if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+        echo "install-test-deps: apt-get install chromium" >&2
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium </dev/null >/dev/null
+    else
+        echo "install-test-deps: the app's browser test needs Debian's chromium: sudo apt-get install chromium" >&2
+        exit 1
+    fi
 fi

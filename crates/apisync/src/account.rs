@@ -239,12 +239,38 @@ fn print_event(j: Json, e: &WatchEvent) {
 /// `sync --watch`: live sync until Ctrl-C or `--for`; a session that ends
 /// (sign-out, revocation, a deleted account) is waited out, not fatal.
 async fn watch(g: &Globals, device: &client::Device, duration: Option<Duration>) -> anyhow::Result<()> {
-    let deadline = duration.map(|d| tokio::time::Instant::now() + d);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         let _ = tokio::signal::ctrl_c().await;
         let _ = stop_tx.send(true);
     });
+    let j = g.json;
+    keep_synced(
+        device,
+        duration,
+        stop_rx,
+        |e| print_event(j, e),
+        |e| {
+            if !j.json {
+                eprintln!("{e}");
+            }
+        },
+    )
+    .await
+}
+
+/// Keeps `device` synced live until `stop` turns true or `duration` passes:
+/// `sync --watch` and `apisync app` share it. While signed out, or after a
+/// session ended (told to `on_ended`), it waits for a new sign-in on the
+/// profile; `on_event` hears every state change.
+pub async fn keep_synced(
+    device: &client::Device,
+    duration: Option<Duration>,
+    stop_rx: tokio::sync::watch::Receiver<bool>,
+    mut on_event: impl FnMut(&WatchEvent),
+    mut on_ended: impl FnMut(&client::ClientError),
+) -> anyhow::Result<()> {
+    let deadline = duration.map(|d| tokio::time::Instant::now() + d);
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
     };
@@ -260,15 +286,12 @@ async fn watch(g: &Globals, device: &client::Device, duration: Option<Duration>)
         if session.is_none() || ended == Some(session) {
             if announced != Some(session) {
                 let why = if session.is_none() { "signed out" } else { "this session ended" };
-                print_event(
-                    g.json,
-                    &WatchEvent {
-                        state: client::SyncState::Offline,
-                        reason: Some(format!("{why}; waiting for a sign-in on this profile (`apisync login`)")),
-                        pending: device.pending()?,
-                        conflicts: device.conflicts()?.len() as u64,
-                    },
-                );
+                on_event(&WatchEvent {
+                    state: client::SyncState::Offline,
+                    reason: Some(format!("{why}; waiting for a sign-in on this profile (`apisync login`)")),
+                    pending: device.pending()?,
+                    conflicts: device.conflicts()?.len() as u64,
+                });
                 announced = Some(session);
             }
             device.heartbeat()?;
@@ -281,13 +304,10 @@ async fn watch(g: &Globals, device: &client::Device, duration: Option<Duration>)
         }
         announced = None;
         let remaining = deadline.map(|d| d.saturating_duration_since(now));
-        let j = g.json;
-        match device.watch(WatchOptions { duration: remaining }, stopped(stop_rx.clone()), |e| print_event(j, e)).await {
+        match device.watch(WatchOptions { duration: remaining }, stopped(stop_rx.clone()), &mut on_event).await {
             Ok(()) => return Ok(()),
             Err(e) if e.ends_session() => {
-                if !g.json.json {
-                    eprintln!("{e}");
-                }
+                on_ended(&e);
                 ended = Some(device.session_fingerprint()?);
             }
             Err(e) => return Err(e.into()),

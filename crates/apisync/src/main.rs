@@ -2,6 +2,7 @@
 //! acts on this device's profile (see `device.rs` and `account.rs`).
 
 mod account;
+mod app;
 mod backup;
 mod bench;
 mod device;
@@ -116,6 +117,8 @@ enum Command {
     /// The local-only scratch pad: save it to a file, or move it into a workspace.
     #[command(subcommand)]
     Scratchpad(files::ScratchpadCmd),
+    /// Open the app in a browser: served on 127.0.0.1 over this profile, synced while it runs.
+    App(app::AppArgs),
     /// Run `sync --watch` in the background as a systemd user service.
     #[command(subcommand)]
     Service(service::ServiceCmd),
@@ -201,6 +204,8 @@ fn main() -> std::process::ExitCode {
         Command::Migrate(args) => migrate::run(args),
         Command::Backup(args) => backup::run(args),
         Command::Bench(args) => bench::run(args),
+        // The app builds its own multi-threaded runtime.
+        Command::App(args) => app::run(&g, args),
         Command::Completions { shell } => {
             default_sigpipe();
             clap_complete::generate(shell, &mut command(), "apisync", &mut std::io::stdout());
@@ -222,7 +227,12 @@ fn main() -> std::process::ExitCode {
 
 async fn run(g: &Globals, cmd: Command) -> anyhow::Result<()> {
     match cmd {
-        Command::Serve(_) | Command::Migrate(_) | Command::Backup(_) | Command::Bench(_) | Command::Completions { .. } => {
+        Command::Serve(_)
+        | Command::Migrate(_)
+        | Command::Backup(_)
+        | Command::Bench(_)
+        | Command::App(_)
+        | Command::Completions { .. } => {
             unreachable!("handled in main")
         }
         Command::Signup(a) => account::signup(g, a).await,

@@ -334,6 +334,7 @@ impl Device {
                 server: if signed_in { store::meta_get(c, keys::SERVER)? } else { None },
                 scratch_pad: !signed_in,
                 watching,
+                last_synced_at: state::last_synced_at(c)?,
             })
         })
     }

@@ -279,6 +279,12 @@ impl Device {
         self.store.write(|tx| conflicts::resolve(tx, id, keep, only))
     }
 
+    /// A value that changes whenever a document or workspace of the profile
+    /// does, by this process or another (the app polls it to refresh pages).
+    pub fn change_marker(&self) -> Result<u64, ClientError> {
+        self.store.read(store::change_marker)
+    }
+
     /// Changes waiting to be sent.
     pub fn pending(&self) -> Result<u64, ClientError> {
         self.store.read(outbox::count)

@@ -16,6 +16,8 @@ pub(crate) mod keys {
     pub const STATE_REASON: &str = "state_reason";
     pub const STATE_AT: &str = "state_updated_at";
     pub const HEARTBEAT: &str = "watcher_heartbeat";
+    /// When the device was last in sync (Unix ms), for "last synced" hints.
+    pub const LAST_SYNC: &str = "last_synced_at";
     /// Set while deleted account data may still have old copies in the files (`erase.rs`).
     // The second migration writes it by its literal name.
     pub const ERASE_PENDING: &str = "erase_pending";

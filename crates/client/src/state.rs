@@ -60,7 +60,11 @@ pub fn set(conn: &Connection, state: SyncState, reason: Option<&str>) -> Result<
         Some(r) => store::meta_set(conn, keys::STATE_REASON, r)?,
         None => store::meta_delete(conn, keys::STATE_REASON)?,
     }
-    store::meta_set(conn, keys::STATE_AT, &time::now_ms().to_string())
+    let now = time::now_ms().to_string();
+    if state == SyncState::InSync {
+        store::meta_set(conn, keys::LAST_SYNC, &now)?;
+    }
+    store::meta_set(conn, keys::STATE_AT, &now)
 }
 
 /// The stored state and reason (signed out: offline).
@@ -150,6 +154,13 @@ pub struct Status {
     pub scratch_pad: bool,
     /// Whether a `sync --watch` of this profile is running.
     pub watching: bool,
+    /// When the device was last in sync (Unix ms); `None` if never.
+    pub last_synced_at: Option<i64>,
+}
+
+/// When the device was last in sync (Unix ms).
+pub fn last_synced_at(conn: &Connection) -> Result<Option<i64>, ClientError> {
+    Ok(store::meta_get(conn, keys::LAST_SYNC)?.and_then(|s| s.parse().ok()))
 }
 
 /// Records that a watcher is alive.

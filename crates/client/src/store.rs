@@ -157,6 +157,23 @@ pub fn meta_delete(conn: &Connection, key: &str) -> Result<(), ClientError> {
     Ok(())
 }
 
+/// A value that moves whenever a document or workspace row changes, in
+/// this process or another: every document write replaces its row (a new
+/// rowid), so the rowids' count, maximum and sum move with it.
+pub fn change_marker(conn: &Connection) -> Result<u64, ClientError> {
+    use std::hash::{Hash, Hasher};
+    let docs: (i64, i64, f64) =
+        conn.query_row("SELECT count(*), coalesce(max(rowid), 0), total(rowid) FROM docs", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let workspaces: String = conn.query_row(
+        "SELECT coalesce(group_concat(id || ':' || name || ':' || coalesce(role, ''), ','), '') FROM workspaces",
+        [],
+        |r| r.get(0),
+    )?;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (docs.0, docs.1, docs.2.to_bits(), workspaces).hash(&mut h);
+    Ok(h.finish())
+}
+
 // ---- workspaces ----
 
 /// A workspace this device knows.

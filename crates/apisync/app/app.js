@@ -1,0 +1,146 @@
+// The app's page: the sync icon, the workspace switcher, the sidebar tree and
+// the selected document. Everything shown comes from the app API; the live
+// channel says when to look again.
+
+import { api, live, ApiError } from "./api.js";
+import { renderSync, renderLost } from "./sync_icon.js";
+import { renderTree, title } from "./tree.js";
+
+const $ = (id) => document.getElementById(id);
+const state = { workspace: null, selected: null, docs: [], dirty: false };
+
+function showError(e) {
+  const box = $("error");
+  box.textContent = e instanceof ApiError ? `${e.message} (${e.code})` : String(e && e.message || e);
+  box.hidden = false;
+  setTimeout(() => { box.hidden = true; }, 8000);
+}
+
+async function loadWorkspaces() {
+  const list = await api.workspaces();
+  const sel = $("workspace");
+  const keep = state.workspace && list.some((w) => w.id === state.workspace) ? state.workspace : null;
+  const first = keep || (list.find((w) => w.personal) || list.find((w) => w.local_only) || list[0] || {}).id || null;
+  sel.replaceChildren(...list.map((w) => {
+    const o = document.createElement("option");
+    o.value = w.id;
+    o.textContent = w.local_only ? `${w.name} (local only)` : w.role ? `${w.name} (${w.role})` : w.name;
+    return o;
+  }));
+  if (first) sel.value = first;
+  state.workspace = first;
+  const ws = list.find((w) => w.id === first);
+  $("workspace-note").textContent = ws && ws.local_only ? "Scratch Pad: kept on this device only" : "";
+}
+
+async function loadTree() {
+  if (!state.workspace) { renderTree($("tree"), [], null, select); $("tree-empty").hidden = false; return; }
+  state.docs = await api.docs(state.workspace);
+  const shown = state.docs.filter((d) => d.kind !== "workspace");
+  renderTree($("tree"), shown, state.selected, select);
+  $("tree-empty").hidden = shown.length > 0;
+}
+
+function field(label, value) {
+  const dt = document.createElement("dt");
+  dt.textContent = label;
+  const dd = document.createElement("dd");
+  dd.textContent = typeof value === "string" ? value : JSON.stringify(value, null, 2);
+  return [dt, dd];
+}
+
+function input(label, name, value) {
+  const l = document.createElement("label");
+  l.textContent = label;
+  const i = document.createElement("input");
+  i.name = name;
+  i.value = value || "";
+  i.autocomplete = "off";
+  i.addEventListener("input", () => { state.dirty = true; });
+  l.appendChild(i);
+  return l;
+}
+
+// A request gets a small form (name, method, URL) saved as one edit; every
+// other document shows its fields read-only.
+function renderDetail(doc) {
+  const box = $("detail");
+  const h = document.createElement("h2");
+  h.textContent = title(doc);
+  const parts = [h];
+  if (doc.kind === "request") {
+    const form = document.createElement("form");
+    form.className = "edit";
+    form.setAttribute("aria-label", "Edit request");
+    const f = doc.fields || {};
+    form.append(input("Name", "name", f.name), input("Method", "method", f.method), input("URL", "url", f.url));
+    const save = document.createElement("button");
+    save.type = "submit";
+    save.textContent = "Save";
+    form.appendChild(save);
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const data = new FormData(form);
+      try {
+        await api.set(doc.id, { name: data.get("name"), method: data.get("method"), url: data.get("url") });
+        state.dirty = false;
+        await loadTree();
+      } catch (err) { showError(err); }
+    });
+    parts.push(form);
+  }
+  const dl = document.createElement("dl");
+  dl.className = "fields";
+  dl.setAttribute("aria-label", "Fields");
+  for (const [k, v] of Object.entries(doc.fields || {})) dl.append(...field(k, v));
+  parts.push(dl);
+  box.replaceChildren(...parts);
+}
+
+async function select(doc) {
+  state.selected = doc.id;
+  state.dirty = false;
+  try {
+    renderDetail(await api.doc(doc.id));
+    renderTree($("tree"), state.docs.filter((d) => d.kind !== "workspace"), state.selected, select);
+    const item = $("tree").querySelector(`[data-id="${CSS.escape(doc.id)}"]`);
+    if (item) item.focus();
+  } catch (e) { showError(e); }
+}
+
+async function refresh() {
+  try {
+    await loadWorkspaces();
+    await loadTree();
+    // An open form keeps what the person typed; a plain view follows the store.
+    if (state.selected && !state.dirty && state.docs.some((d) => d.id === state.selected)) {
+      renderDetail(await api.doc(state.selected));
+    }
+  } catch (e) { showError(e); }
+}
+
+function showBanner(status) {
+  const b = $("banner");
+  b.hidden = !status.scratch_pad;
+  b.textContent = status.scratch_pad
+    ? "Signed out: you are in the Scratch Pad. It is kept on this device only and never synced; `apisync scratchpad move WORKSPACE` moves it after sign-in."
+    : "";
+}
+
+async function main() {
+  $("workspace").addEventListener("change", (e) => {
+    state.workspace = e.target.value;
+    state.selected = null;
+    $("detail").replaceChildren();
+    loadTree().catch(showError);
+  });
+  try {
+    const s = await api.status();
+    renderSync($("sync"), s);
+    showBanner(s);
+  } catch (e) { renderLost($("sync")); showError(e); }
+  await refresh();
+  live((s) => { renderSync($("sync"), s); showBanner(s); }, refresh, () => renderLost($("sync")));
+}
+
+main();

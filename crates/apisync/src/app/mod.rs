@@ -1,0 +1,122 @@
+//! `apisync app`: the desktop host of the app. It serves the pages and the
+//! app API on 127.0.0.1 over this device's profile, keeps the profile synced
+//! while it runs, and lets in only the browser that opened its address.
+
+mod api;
+mod assets;
+mod error;
+mod guard;
+mod live;
+
+use crate::Globals;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use clap::Args;
+use client::Device;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// The largest request body the app API reads: a document's fields, with
+/// room for a large request body or script.
+const BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+/// `apisync app`
+#[derive(Args)]
+pub struct AppArgs {
+    /// The port on 127.0.0.1; 0 picks a free one.
+    #[arg(long, default_value_t = 0, value_name = "P")]
+    port: u16,
+    /// Only print the address; do not open a browser.
+    #[arg(long)]
+    no_open: bool,
+}
+
+/// What every handler shares.
+pub struct AppState {
+    /// The one device of the profile for this process (its store serialises
+    /// access; other processes meet it through SQLite's WAL and locks).
+    device: Arc<Device>,
+    /// The latest look at the profile, for the live channel.
+    snapshots: watch::Receiver<live::Snapshot>,
+}
+
+/// Runs the app until Ctrl-C, on its own multi-threaded runtime.
+pub fn run(g: &Globals, a: AppArgs) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
+    rt.block_on(serve(g, a))
+}
+
+async fn serve(g: &Globals, a: AppArgs) -> anyhow::Result<()> {
+    let device = Arc::new(g.open()?);
+    // Loopback only: nothing beyond this machine can reach the app.
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, a.port)))
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on 127.0.0.1:{}: {e}; pick another with --port, or --port 0", a.port))?;
+    let port = listener.local_addr()?.port();
+    let guard = Arc::new(guard::Guard::new(port)?);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let snapshots = live::spawn_looker(Arc::clone(&device), stop_rx.clone());
+    let sync = (!device.is_offline()).then(|| live::spawn_sync(Arc::clone(&device), stop_rx.clone()));
+    let state = Arc::new(AppState { device, snapshots });
+    let app = router(state, Arc::clone(&guard));
+
+    let url = format!("http://127.0.0.1:{port}/?secret={}", guard.secret());
+    // Written once and never fatal: an app started with its output closed
+    // (a desktop launcher) keeps running, where `println!` would panic.
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "apisync app: {url}\n(open it in a browser; Ctrl-C stops the app)").and_then(|()| out.flush());
+    }
+    if !a.no_open {
+        open_browser(&url);
+    }
+
+    let server = axum::serve(listener, app);
+    tokio::select! {
+        r = server => r.map_err(|e| anyhow::anyhow!("the app's server failed: {e}"))?,
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    let _ = stop_tx.send(true);
+    if let Some(sync) = sync {
+        // Let the watcher store its last state; never hang the exit on it.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), sync).await;
+    }
+    Ok(())
+}
+
+fn router(state: Arc<AppState>, guard: Arc<guard::Guard>) -> Router {
+    let api = Router::new()
+        .route("/api/status", get(api::status))
+        .route("/api/workspaces", get(api::workspaces))
+        .route("/api/workspaces/{id}/docs", get(api::docs))
+        .route("/api/docs", axum::routing::post(api::create))
+        .route("/api/docs/{id}", get(api::doc).patch(api::set).delete(api::delete))
+        .route("/api/events", get(live::events))
+        .route("/api/{*rest}", axum::routing::any(api::not_found))
+        .with_state(state);
+    api.fallback(assets::serve).layer(DefaultBodyLimit::max(BODY_LIMIT)).layer(axum::middleware::from_fn_with_state(guard, guard::check))
+}
+
+/// Opens `url` in the default browser when an opener is installed; a
+/// machine without one (a server, CI) just keeps the printed address.
+fn open_browser(url: &str) {
+    let opener = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
+    let spawned = std::process::Command::new(opener)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    match spawned {
+        // Reaped on a thread so no zombie is left while the app runs.
+        Ok(mut child) => drop(std::thread::spawn(move || child.wait())),
+        Err(_) => eprintln!("(no `{opener}` here to open a browser: open the address above yourself)"),
+    }
+}
