@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 
 # Node packages for crates/formats/tests/postman_tools.rs (tests/node: ajv, postman-collection,
 # postman-collection-transformer, newman) and for the app's browser test in
-# crates/apisync/tests/app.rs (playwright-core, driving Debian's chromium below), exactly as package-lock.json pins them. Reinstalled
-# only when node_modules is missing or package-lock.json changed since the last install.
+# crates/apisync/tests/app.rs (playwright-core, driving Debian's chromium below), exactly as
+# package-lock.json pins them. Reinstalled only when node_modules is missing or
+# package-lock.json changed since the last install.
 node_dir=tests/node
 stamp="$node_dir/node_modules/.apisync-package-lock.sha256"
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
@@ -25,6 +26,8 @@ fi
 if ! command -v chromium >/dev/null; then
     if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
         echo "install-test-deps: apt-get install chromium" >&2
+        # A fresh machine may have no package lists yet.
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >/dev/null
         DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium </dev/null >/dev/null
     else
         echo "install-test-deps: the app's browser test needs Debian's chromium: sudo apt-get install chromium" >&2
