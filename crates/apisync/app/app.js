@@ -5,6 +5,7 @@
 import { api, live, ApiError } from "./api.js";
 import { renderSync, renderLost } from "./sync_icon.js";
 import { renderTree, title } from "./tree.js";
+import { initAccount, renderAccount } from "./account.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { workspace: null, selected: null, docs: [], dirty: false };
@@ -128,6 +129,9 @@ function showBanner(status) {
 }
 
 async function main() {
+  // After a sign-in or sign-out, start over on the account's default
+  // workspace (or the Scratch Pad).
+  initAccount(() => { state.workspace = null; state.selected = null; $("detail").replaceChildren(); refresh(); });
   $("workspace").addEventListener("change", (e) => {
     state.workspace = e.target.value;
     state.selected = null;
@@ -138,9 +142,10 @@ async function main() {
     const s = await api.status();
     renderSync($("sync"), s);
     showBanner(s);
+    renderAccount(s);
   } catch (e) { renderLost($("sync")); showError(e); }
   await refresh();
-  live((s) => { renderSync($("sync"), s); showBanner(s); }, refresh, () => renderLost($("sync")));
+  live((s) => { renderSync($("sync"), s); showBanner(s); renderAccount(s); }, refresh, () => renderLost($("sync")));
 }
 
 main();

@@ -32,6 +32,27 @@ pub struct ImportArgs {
     replace: bool,
 }
 
+/// Everything on the device as one dump (`export --all`, and the app's
+/// `GET /api/export`), with a summary of what it holds.
+pub fn export_everything(device: &client::Device) -> anyhow::Result<(Value, String)> {
+    let mut docs = Vec::new();
+    for ws in device.workspaces()? {
+        // `list` leaves the workspace's own document out (it is no
+        // content), but a backup keeps it: its name and description.
+        match device.get(ws.id) {
+            Ok(doc) => docs.push(doc),
+            // Not pulled yet: the workspace has no document on this device.
+            Err(client::ClientError::NotFound(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        docs.extend(device.list(Some(&ws.id.to_string()), None)?);
+    }
+    let dump = dump(&docs);
+    // Count what the file holds, not what was read: the two differ by
+    // any document `dump` warned about.
+    Ok((dump.value, format!("everything ({})", summary(&dump.written))))
+}
+
 /// `apisync export`
 #[derive(Args)]
 #[command(group(ArgGroup::new("what").required(true).args(["collection", "environment", "globals", "all"])))]
@@ -246,22 +267,7 @@ pub fn export(g: &Globals, a: ExportArgs) -> anyhow::Result<()> {
         let docs = device.list(a.workspace.as_deref(), Some(Kind::Global))?;
         (formats::export_globals(&docs), format!("{} globals", docs.len()))
     } else {
-        let mut docs = Vec::new();
-        for ws in device.workspaces()? {
-            // `list` leaves the workspace's own document out (it is no
-            // content), but a backup keeps it: its name and description.
-            match device.get(ws.id) {
-                Ok(doc) => docs.push(doc),
-                // Not pulled yet: the workspace has no document on this device.
-                Err(client::ClientError::NotFound(_)) => {}
-                Err(e) => return Err(e.into()),
-            }
-            docs.extend(device.list(Some(&ws.id.to_string()), None)?);
-        }
-        let dump = dump(&docs);
-        // Count what the file holds, not what was read: the two differ by
-        // any document `dump` warned about.
-        (dump.value, format!("everything ({})", summary(&dump.written)))
+        export_everything(&device)?
     };
     write_out(&a.output, &value)?;
     // Written to stdout, the file is the output; a summary would corrupt it.

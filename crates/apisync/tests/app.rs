@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{Device, bin};
+use support::{Device, PASSWORD, Server, bin, eventually};
 
 /// A running `apisync app --no-open` on a profile.
 struct App {
@@ -366,4 +366,298 @@ fn in_chromium_the_sync_icon_has_a_label_and_a_hostile_title_is_text() {
     let seen: Value = serde_json::from_slice(&out.stdout).expect("the check's JSON line");
     assert_eq!(seen["label"], "Offline", "signed out, the icon says Offline: {seen}");
     assert!(shot.is_file());
+}
+
+/// The live channel of an app, read as it arrives.
+struct Events {
+    stream: TcpStream,
+    seen: String,
+}
+
+impl Events {
+    fn open(app: &App, cookie: &str) -> Events {
+        let mut stream = TcpStream::connect(("127.0.0.1", app.port)).unwrap();
+        stream.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+        write!(stream, "GET /api/events HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\n\r\n", app.host()).unwrap();
+        Events { stream, seen: String::new() }
+    }
+
+    /// Reads until `want` arrives (true) or `limit` passes; what was read
+    /// before it is dropped, so the next wait sees only newer events.
+    fn wait_for(&mut self, want: &str, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        let mut buf = [0u8; 4096];
+        while Instant::now() < deadline {
+            if let Some(at) = self.seen.find(want) {
+                self.seen.drain(..at + want.len());
+                return true;
+            }
+            if let Ok(n) = self.stream.read(&mut buf) {
+                self.seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        }
+        false
+    }
+}
+
+/// Waits up to `limit` for the app's status to satisfy `f`; the last one seen.
+fn status_until(app: &App, cookie: &str, limit: Duration, f: impl Fn(&Value) -> bool) -> (bool, Value) {
+    let mut last = Value::Null;
+    let ok = eventually(limit, || {
+        last = app.api(cookie, "GET", "/api/status", None).json();
+        f(&last)
+    });
+    (ok, last)
+}
+
+fn names_in(app: &App, cookie: &str, ws: &str) -> Vec<String> {
+    let docs = app.api(cookie, "GET", &format!("/api/workspaces/{ws}/docs"), None).json();
+    docs.as_array().into_iter().flatten().filter_map(|d| d["fields"]["name"].as_str().map(str::to_string)).collect()
+}
+
+#[test]
+fn signed_in_through_the_app_it_syncs_live_goes_offline_with_the_server_and_shows_a_revocation() {
+    let mut server = Server::start();
+    let desktop = Device::new("desktop");
+    desktop.signup(&server, "ann");
+    let d = Device::new("app");
+    let app = App::start(&d);
+    let cookie = app.cookie();
+
+    let wrong = json!({ "server": server.url, "user": "ann", "password": "not the password" });
+    let r = app.api(&cookie, "POST", "/api/account/login", Some(&wrong));
+    assert_eq!(r.status, 401, "{r:?}");
+    assert!(!r.body.contains("not the password"), "a password is never echoed: {}", r.body);
+
+    let login = json!({ "server": server.url, "user": "ann", "password": PASSWORD });
+    let r = app.api(&cookie, "POST", "/api/account/login", Some(&login));
+    assert_eq!(r.status, 200, "{r:?}");
+    let v = r.json();
+    assert_eq!(v["user"]["username"], "ann", "{v}");
+    assert_eq!(v["status"]["state"], "in_sync", "{v}");
+    assert!(!r.body.contains(PASSWORD));
+
+    let ws = app.api(&cookie, "GET", "/api/workspaces", None).json();
+    let personal = ws.as_array().unwrap().iter().find(|w| w["personal"] == true).unwrap_or_else(|| panic!("no personal workspace: {ws}"));
+    let personal = personal["id"].as_str().unwrap().to_string();
+
+    // Another device's document arrives through the background sync and is
+    // announced on the live channel, with no reload and no manual sync.
+    let mut events = Events::open(&app, &cookie);
+    assert!(events.wait_for("event: status", Duration::from_secs(10)));
+    let (ok, s) = status_until(&app, &cookie, Duration::from_secs(20), |s| s["watching"] == true && s["state"] == "in_sync");
+    assert!(ok, "the app's background sync never went live: {s}");
+    desktop.create("collection", &["--set", "name=From the desktop"]);
+    assert!(events.wait_for("event: changed", Duration::from_secs(20)), "no `changed` event: {}", events.seen);
+    assert!(
+        eventually(Duration::from_secs(20), || names_in(&app, &cookie, &personal).contains(&"From the desktop".to_string())),
+        "the desktop's document never reached the app: {:?}",
+        names_in(&app, &cookie, &personal)
+    );
+
+    server.kill();
+    let (ok, s) = status_until(&app, &cookie, Duration::from_secs(60), |s| {
+        s["state"] == "offline" && s["reason"].as_str().is_some_and(|r| r.contains("unreachable"))
+    });
+    assert!(ok, "with the server gone the app is not offline/unreachable: {s}");
+    assert!(events.wait_for("\"state\":\"offline\"", Duration::from_secs(10)), "the live channel did not say offline: {}", events.seen);
+
+    server.restart();
+    let (ok, s) = status_until(&app, &cookie, Duration::from_secs(60), |s| s["state"] == "in_sync");
+    assert!(ok, "back in sync after the restart: {s}");
+
+    let app_id = s["device_id"].as_str().expect("device id").to_string();
+    desktop.run(&["devices", "sign-out", &app_id]);
+    let (ok, s) = status_until(&app, &cookie, Duration::from_secs(60), |s| s["state"] == "error");
+    assert!(ok, "a revoked app is not in error: {s}");
+    assert!(s["reason"].as_str().is_some_and(|r| r.contains("signed out")), "the reason says why: {s}");
+    assert!(events.wait_for("\"state\":\"error\"", Duration::from_secs(10)), "the live channel did not say error: {}", events.seen);
+
+    // Signing in again from the app delivers and returns to in sync.
+    let r = app.api(&cookie, "POST", "/api/account/login", Some(&login));
+    assert_eq!(r.status, 200, "{r:?}");
+    let (ok, s) = status_until(&app, &cookie, Duration::from_secs(30), |s| s["state"] == "in_sync");
+    assert!(ok, "{s}");
+}
+
+#[test]
+fn signing_out_in_the_app_is_refused_while_changes_wait_and_offers_the_export() {
+    let mut server = Server::start();
+    let d = Device::new("app");
+    let app = App::start(&d);
+    let cookie = app.cookie();
+    let signup = json!({ "server": server.url, "email": "bea@example.com", "username": "bea", "password": PASSWORD });
+    let r = app.api(&cookie, "POST", "/api/account/signup", Some(&signup));
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.json()["user"]["username"], "bea");
+    let missing = app.api(
+        &cookie,
+        "POST",
+        "/api/account/signup",
+        Some(&json!({ "server": server.url, "email": "", "username": "x", "password": "" })),
+    );
+    assert_eq!(missing.status, 400);
+
+    server.kill();
+    let r = app.api(&cookie, "POST", "/api/docs", Some(&json!({ "kind": "collection", "fields": { "name": "Unsent" } })));
+    assert_eq!(r.status, 201, "{r:?}");
+    let r = app.api(&cookie, "POST", "/api/account/logout", Some(&json!({})));
+    assert_eq!(r.status, 409, "{r:?}");
+    assert_eq!(r.error_code(), "unsynced_changes");
+    let v = r.json();
+    assert_eq!(v["error"]["pending"], 1, "{v}");
+    assert_eq!(v["error"]["export"], "/api/export", "{v}");
+    assert!(v["error"]["message"].as_str().is_some_and(|m| m.contains("export")), "{v}");
+
+    let dump = app.api(&cookie, "GET", "/api/export", None);
+    assert_eq!(dump.status, 200, "{dump:?}");
+    assert!(dump.header("content-disposition").is_some_and(|c| c.starts_with("attachment") && c.contains(".json")), "{dump:?}");
+    let body = dump.json();
+    assert!(body.to_string().contains("Unsent"), "the export holds the unsent work: {body}");
+    assert!(body["collections"].is_array(), "the `export --all` dump: {body}");
+
+    server.restart();
+    let (ok, s) = status_until(&app, &cookie, Duration::from_secs(60), |s| s["pending"] == 0 && s["state"] == "in_sync");
+    assert!(ok, "the outbox was delivered: {s}");
+    let r = app.api(&cookie, "POST", "/api/account/logout", Some(&json!({})));
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.json()["status"]["scratch_pad"], true);
+    let ws = app.api(&cookie, "GET", "/api/workspaces", None).json();
+    assert!(ws.as_array().is_some_and(|l| l.iter().all(|w| w["local_only"] == true) && !l.is_empty()), "only the Scratch Pad: {ws}");
+}
+
+#[test]
+fn a_sign_in_at_the_device_limit_lists_the_devices_and_frees_a_slot() {
+    let server = Server::start();
+    let (one, two, three) = (Device::new("one"), Device::new("two"), Device::new("three"));
+    one.signup(&server, "cy");
+    assert!(two.login(&server, "cy").status.success());
+    assert!(three.login(&server, "cy").status.success());
+    let d = Device::new("app");
+    let app = App::start(&d);
+    let cookie = app.cookie();
+    let login = json!({ "server": server.url, "user": "cy", "password": PASSWORD });
+    let r = app.api(&cookie, "POST", "/api/account/login", Some(&login));
+    assert_eq!(r.status, 409, "{r:?}");
+    assert_eq!(r.error_code(), "device_limit");
+    let v = r.json();
+    let devices = v["error"]["devices"].as_array().cloned().unwrap_or_default();
+    let names: Vec<&str> = devices.iter().filter_map(|d| d["name"].as_str()).collect();
+    assert_eq!(names.len(), 3, "{v}");
+    for n in ["one", "two", "three"] {
+        assert!(names.contains(&n), "{n} is listed: {v}");
+    }
+    assert!(v["error"]["message"].as_str().is_some_and(|m| m.contains("sign-out")), "{v}");
+    let two_id = devices.iter().find(|d| d["name"] == "two").and_then(|d| d["id"].as_str()).unwrap().to_string();
+    let mut replace = login.clone();
+    replace["replace"] = json!(two_id);
+    let r = app.api(&cookie, "POST", "/api/account/login", Some(&replace));
+    assert_eq!(r.status, 200, "the freed slot is the app's: {r:?}");
+    assert_eq!(two.status()["state"], "error", "the replaced device learns it was signed out");
+}
+
+#[test]
+fn in_chromium_the_sync_icon_follows_a_real_server_through_offline_in_sync_and_error() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let node_dir = root.join("tests/node");
+    if let Some(why) = browser_missing(&node_dir) {
+        let msg = format!("the app's browser test needs {why}; run scripts/install-test-deps.sh");
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{msg}");
+        }
+        let bar = "!".repeat(72);
+        let _ = writeln!(std::io::stderr(), "\n{bar}\nSKIPPED: {msg}\n{bar}\n");
+        return;
+    }
+    let mut server = Server::start();
+    let desktop = Device::new("desktop");
+    desktop.signup(&server, "ann");
+    // Two more devices fill the account, so the app meets the device limit.
+    for name in ["laptop", "phone"] {
+        assert!(Device::new(name).login(&server, "ann").status.success());
+    }
+    let d = Device::new("app");
+    let app = App::start(&d);
+    let shots = root.join("target/app-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let url = format!("http://127.0.0.1:{}/?secret={}", app.port, app.secret);
+    let mut node = Command::new("node")
+        .arg(node_dir.join("app_states.js"))
+        .args([
+            "--url",
+            &url,
+            "--server",
+            &server.url,
+            "--user",
+            "ann",
+            "--password-env",
+            "APP_TEST_PASSWORD",
+            "--replace",
+            "phone",
+            "--shots",
+        ])
+        .arg(&shots)
+        .env("APP_TEST_PASSWORD", PASSWORD)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("run node");
+    let mut to_node = node.stdin.take().expect("stdin");
+    let from_node = BufReader::new(node.stdout.take().expect("stdout"));
+    let mut summary = Value::Null;
+    for line in from_node.lines().map_while(Result::ok) {
+        match line.strip_prefix("STEP ") {
+            Some("signed-in") => {
+                desktop.create("collection", &["--set", "name=From the desktop"]);
+            }
+            Some("kill") => server.kill(),
+            Some("restart") => server.restart(),
+            Some("revoke") => {
+                let id = d.json(&["status", "--cached"])["device_id"].as_str().expect("the app's device id").to_string();
+                desktop.run(&["devices", "sign-out", &id]);
+            }
+            Some(other) => panic!("unknown step {other}"),
+            None => {
+                if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                    summary = v;
+                }
+                continue;
+            }
+        }
+        writeln!(to_node, "done").expect("tell the browser the step is done");
+    }
+    let status = node.wait().expect("node");
+    assert!(status.success(), "browser check failed: {summary:#}");
+    let seen = &summary["seen"];
+    let text = |state: &str, key: &str| seen[state][key].as_str().unwrap_or_default().to_string();
+    for (state, label, says) in [
+        ("signed_out", "Offline", "signed out"),
+        ("in_sync", "In sync", "Signed in as ann"),
+        ("offline", "Offline", "unreachable"),
+        ("in_sync_again", "In sync", "Last synced"),
+        ("error", "Error", "signed out"),
+        ("signed_out_again", "Offline", "signed out"),
+    ] {
+        assert_eq!(text(state, "label"), label, "{state}: {seen:#}");
+        assert!(text(state, "aria").contains(label), "{state}: the icon's name says {label}: {seen:#}");
+        for how in ["hover", "focus"] {
+            assert!(text(state, how).contains(says), "{state} on {how} says {says:?}: {seen:#}");
+            assert!(text(state, how).contains("Last synced"), "{state} on {how}: {seen:#}");
+        }
+    }
+    assert!(!text("in_sync", "hover").contains("Last synced: never"), "{seen:#}");
+    assert!(seen["banner"].as_str().is_some_and(|b| b.contains("Scratch Pad")), "{seen:#}");
+    assert!(seen["export_name"].as_str().is_some_and(|n| n.starts_with("apisync-export-") && n.ends_with(".json")), "{seen:#}");
+    for name in [
+        "sign-in.png",
+        "device-limit.png",
+        "in-sync.png",
+        "offline-unreachable.png",
+        "sign-out-refused.png",
+        "error-revoked.png",
+        "signed-out-scratch-pad.png",
+    ] {
+        assert!(shots.join(name).is_file(), "{name} was written");
+    }
 }

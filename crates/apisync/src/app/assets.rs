@@ -17,6 +17,8 @@ const ASSETS: &[Asset] = &[
     Asset { path: "/api.js", mime: "text/javascript; charset=utf-8", body: include_str!("../../app/api.js") },
     Asset { path: "/sync_icon.js", mime: "text/javascript; charset=utf-8", body: include_str!("../../app/sync_icon.js") },
     Asset { path: "/tree.js", mime: "text/javascript; charset=utf-8", body: include_str!("../../app/tree.js") },
+    Asset { path: "/account.js", mime: "text/javascript; charset=utf-8", body: include_str!("../../app/account.js") },
+    Asset { path: "/account.css", mime: "text/css; charset=utf-8", body: include_str!("../../app/account.css") },
     Asset { path: "/style.css", mime: "text/css; charset=utf-8", body: include_str!("../../app/style.css") },
 ];
 

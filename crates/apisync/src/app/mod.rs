@@ -2,6 +2,7 @@
 //! app API on 127.0.0.1 over this device's profile, keeps the profile synced
 //! while it runs, and lets in only the browser that opened its address.
 
+mod account_api;
 mod api;
 mod assets;
 mod error;
@@ -99,6 +100,10 @@ fn router(state: Arc<AppState>, guard: Arc<guard::Guard>) -> Router {
         .route("/api/docs", axum::routing::post(api::create))
         .route("/api/docs/{id}", get(api::doc).patch(api::set).delete(api::delete))
         .route("/api/events", get(live::events))
+        .route("/api/account/signup", axum::routing::post(account_api::signup))
+        .route("/api/account/login", axum::routing::post(account_api::login))
+        .route("/api/account/logout", axum::routing::post(account_api::logout))
+        .route("/api/export", get(account_api::export))
         .route("/api/{*rest}", axum::routing::any(api::not_found))
         .with_state(state);
     api.fallback(assets::serve).layer(DefaultBodyLimit::max(BODY_LIMIT)).layer(axum::middleware::from_fn_with_state(guard, guard::check))
