@@ -20,9 +20,7 @@ pub enum ClientError {
     Unreachable(String),
     /// This device's session was ended: signed out from another device, or
     /// a password reset or change.
-    #[error(
-        "{reason}; your {pending} unsynced changes are kept — run `apisync login` to sign in again and deliver them, or `apisync export --all -o backup.json` to save them"
-    )]
+    #[error("{}", revoked_message(reason, *.pending))]
     SessionRevoked {
         /// Unsynced changes still in the outbox.
         pending: u64,
@@ -90,6 +88,15 @@ pub enum ClientError {
     /// A file or directory of the profile could not be used.
     #[error("{0}")]
     Io(String),
+}
+
+fn revoked_message(reason: &str, pending: u64) -> String {
+    match pending {
+        0 => format!("{reason}; sign in again to keep syncing (`apisync login`)"),
+        n => format!(
+            "{reason}; your {n} unsynced changes are kept — sign in again to deliver them (`apisync login`), or save them with `apisync export --all -o backup.json`"
+        ),
+    }
 }
 
 fn device_limit_message(devices: &[DeviceView]) -> String {
