@@ -4,6 +4,7 @@
 
 mod api;
 mod assets;
+mod conflicts_api;
 mod error;
 mod guard;
 mod live;
@@ -98,6 +99,8 @@ fn router(state: Arc<AppState>, guard: Arc<guard::Guard>) -> Router {
         .route("/api/workspaces/{id}/docs", get(api::docs))
         .route("/api/docs", axum::routing::post(api::create))
         .route("/api/docs/{id}", get(api::doc).patch(api::set).delete(api::delete))
+        .route("/api/conflicts", get(conflicts_api::list))
+        .route("/api/conflicts/{id}/resolve", axum::routing::post(conflicts_api::resolve))
         .route("/api/events", get(live::events))
         .route("/api/{*rest}", axum::routing::any(api::not_found))
         .with_state(state);
