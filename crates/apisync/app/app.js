@@ -5,6 +5,7 @@
 import { api, live, ApiError } from "./api.js";
 import { renderSync, renderLost } from "./sync_icon.js";
 import { renderTree, title } from "./tree.js";
+import { initConflicts, updateConflicts } from "./conflicts.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { workspace: null, selected: null, docs: [], dirty: false };
@@ -128,6 +129,7 @@ function showBanner(status) {
 }
 
 async function main() {
+  initConflicts($("conflicts-open"), refresh);
   $("workspace").addEventListener("change", (e) => {
     state.workspace = e.target.value;
     state.selected = null;
@@ -138,9 +140,10 @@ async function main() {
     const s = await api.status();
     renderSync($("sync"), s);
     showBanner(s);
+    updateConflicts($("conflicts-open"), s);
   } catch (e) { renderLost($("sync")); showError(e); }
   await refresh();
-  live((s) => { renderSync($("sync"), s); showBanner(s); }, refresh, () => renderLost($("sync")));
+  live((s) => { renderSync($("sync"), s); showBanner(s); updateConflicts($("conflicts-open"), s); }, refresh, () => renderLost($("sync")));
 }
 
 main();

@@ -1,6 +1,7 @@
 //! The app's conflicts inbox through the real binary and a real server: two
 //! devices edit one request offline, the app on the second lists the
-//! conflict, resolves it field by field (through the API), and the server ends up with the chosen values.
+//! conflict, resolves it field by field (through the API, and in Chromium
+//! through the dialog), and the server ends up with the chosen values.
 //! The harness (`App`, `raw`) is the one of `app.rs`, repeated so the two
 //! test files can change independently.
 
@@ -230,4 +231,62 @@ fn a_secret_variable_in_conflict_is_masked_unless_revealed() {
     assert_eq!(list.json()[0]["group"]["key"], "environments", "{}", list.body);
     let shown = app.api(&cookie, "GET", "/api/conflicts?reveal=true", None);
     assert!(shown.body.contains("desktop-secret") && shown.body.contains("laptop-secret"), "{}", shown.body);
+}
+
+/// Why the browser test cannot run here, if it cannot: it needs Node, the
+/// packages of tests/node and Debian's Chromium (scripts/install-test-deps.sh).
+fn browser_missing(node_dir: &std::path::Path) -> Option<String> {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !std::path::Path::new(&chromium).is_file() {
+        return Some(format!("no Chromium at {chromium}"));
+    }
+    if !node_dir.join("node_modules/playwright-core/package.json").is_file() {
+        return Some("tests/node has no playwright-core".into());
+    }
+    match Command::new("node").arg("--version").output() {
+        Ok(o) if o.status.success() => None,
+        _ => Some("no `node`".into()),
+    }
+}
+
+#[test]
+fn in_chromium_the_conflicts_dialog_resolves_row_by_row() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let node_dir = root.join("tests/node");
+    if let Some(why) = browser_missing(&node_dir) {
+        let msg = format!("the app's conflicts browser test needs {why}; run scripts/install-test-deps.sh");
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{msg}");
+        }
+        // Straight to stderr, past the test harness's capture, so a skip is never silent.
+        let bar = "!".repeat(72);
+        let _ = writeln!(std::io::stderr(), "\n{bar}\nSKIPPED: {msg}\n{bar}\n");
+        return;
+    }
+    let server = Server::start();
+    let (a, b) = two_devices(&server);
+    // B's name is hostile: the dialog must show it as text.
+    let hostile = "<img src=x onerror=alert(1)>";
+    let req = conflict_on_name_and_url(&a, &b, hostile);
+    let app = App::start(&b);
+    let shots = root.join("target/app-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let shot = shots.join("conflict-dialog.png");
+    let url = format!("http://127.0.0.1:{}/?secret={}", app.port, app.secret);
+    let out = Command::new("node")
+        .arg(node_dir.join("app_conflicts_browser.js"))
+        .args(["--url", &url, "--expect-tab", "Shared", "--expect-mine", hostile, "--screenshot"])
+        .arg(&shot)
+        .output()
+        .expect("run node");
+    assert!(
+        out.status.success(),
+        "browser check failed:\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(shot.is_file());
+    assert!(conflicts(&b).is_empty(), "resolved in the dialog");
+    // The dialog kept Local for the name and Server for the URL.
+    assert!(server_has(&a, &req, hostile, "https://laptop"), "server: {}", a.json(&["show", &req]));
 }

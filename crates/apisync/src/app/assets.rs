@@ -17,6 +17,7 @@ const ASSETS: &[Asset] = &[
     Asset { path: "/api.js", mime: "text/javascript; charset=utf-8", body: include_str!("../../app/api.js") },
     Asset { path: "/sync_icon.js", mime: "text/javascript; charset=utf-8", body: include_str!("../../app/sync_icon.js") },
     Asset { path: "/tree.js", mime: "text/javascript; charset=utf-8", body: include_str!("../../app/tree.js") },
+    Asset { path: "/conflicts.js", mime: "text/javascript; charset=utf-8", body: include_str!("../../app/conflicts.js") },
     Asset { path: "/style.css", mime: "text/css; charset=utf-8", body: include_str!("../../app/style.css") },
 ];
 
