@@ -9,7 +9,8 @@ export class ApiError extends Error {
   }
 }
 
-async function call(method, path, body) {
+// Exported for the page's other modules (conflicts.js) that have their own endpoints.
+export async function call(method, path, body) {
   const init = { method, headers: {}, credentials: "same-origin" };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";

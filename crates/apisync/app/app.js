@@ -6,6 +6,7 @@ import { api, live, ApiError } from "./api.js";
 import { renderSync, renderLost } from "./sync_icon.js";
 import { renderTree, title } from "./tree.js";
 import { initAccount, renderAccount } from "./account.js";
+import { initConflicts, updateConflicts } from "./conflicts.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { workspace: null, selected: null, docs: [], dirty: false };
@@ -132,6 +133,7 @@ async function main() {
   // After a sign-in or sign-out, start over on the account's default
   // workspace (or the Scratch Pad).
   initAccount(() => { state.workspace = null; state.selected = null; $("detail").replaceChildren(); refresh(); });
+  initConflicts($("conflicts-open"), refresh);
   $("workspace").addEventListener("change", (e) => {
     state.workspace = e.target.value;
     state.selected = null;
@@ -143,9 +145,10 @@ async function main() {
     renderSync($("sync"), s);
     showBanner(s);
     renderAccount(s);
+    updateConflicts($("conflicts-open"), s);
   } catch (e) { renderLost($("sync")); showError(e); }
   await refresh();
-  live((s) => { renderSync($("sync"), s); showBanner(s); renderAccount(s); }, refresh, () => renderLost($("sync")));
+  live((s) => { renderSync($("sync"), s); showBanner(s); renderAccount(s); updateConflicts($("conflicts-open"), s); }, refresh, () => renderLost($("sync")));
 }
 
 main();

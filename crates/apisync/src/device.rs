@@ -377,6 +377,26 @@ enum ConflictsCmd {
     Resolve(crate::resolve::ResolveArgs),
 }
 
+/// Masks the values of secret variables in conflicts (the document is
+/// secret, or either side made it so), as `ls` masks them; the app's inbox
+/// uses it too.
+pub fn mask_conflicts(device: &client::Device, list: &mut [client::Conflict]) {
+    for c in list {
+        let secret = c.kind.is_variable()
+            && (device.get(c.doc_id).is_ok_and(|d| output::is_secret(&d))
+                || c.fields.iter().any(|f| f.field == "type" && (f.mine == "secret" || f.theirs == "secret")));
+        if secret {
+            for f in c.fields.iter_mut().filter(|f| f.field == "value") {
+                for v in [&mut f.base, &mut f.mine, &mut f.theirs] {
+                    if !v.is_null() {
+                        *v = Value::String(MASK.into());
+                    }
+                }
+            }
+        }
+    }
+}
+
 pub async fn conflicts(g: &Globals, a: ConflictsArgs) -> anyhow::Result<()> {
     let device = g.open()?;
     if let Some(ConflictsCmd::Resolve(r)) = a.action {
@@ -385,20 +405,7 @@ pub async fn conflicts(g: &Globals, a: ConflictsArgs) -> anyhow::Result<()> {
     }
     let mut list = device.conflicts()?;
     if !a.reveal {
-        for c in &mut list {
-            let secret = c.kind.is_variable()
-                && (device.get(c.doc_id).is_ok_and(|d| output::is_secret(&d))
-                    || c.fields.iter().any(|f| f.field == "type" && (f.mine == "secret" || f.theirs == "secret")));
-            if secret {
-                for f in c.fields.iter_mut().filter(|f| f.field == "value") {
-                    for v in [&mut f.base, &mut f.mine, &mut f.theirs] {
-                        if !v.is_null() {
-                            *v = Value::String(MASK.into());
-                        }
-                    }
-                }
-            }
-        }
+        mask_conflicts(&device, &mut list);
     }
     if g.json.json {
         return output::json(&list);

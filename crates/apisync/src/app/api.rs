@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 /// Runs a device call off the async workers: SQLite may wait up to its busy
 /// timeout while a CLI process of the same profile writes.
-async fn on_device<T: Send + 'static>(
+pub(super) async fn on_device<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&Device) -> Result<T, client::ClientError> + Send + 'static,
 ) -> Result<T, AppError> {

@@ -19,6 +19,7 @@ const ASSETS: &[Asset] = &[
     Asset { path: "/tree.js", mime: "text/javascript; charset=utf-8", body: include_str!("../../app/tree.js") },
     Asset { path: "/account.js", mime: "text/javascript; charset=utf-8", body: include_str!("../../app/account.js") },
     Asset { path: "/account.css", mime: "text/css; charset=utf-8", body: include_str!("../../app/account.css") },
+    Asset { path: "/conflicts.js", mime: "text/javascript; charset=utf-8", body: include_str!("../../app/conflicts.js") },
     Asset { path: "/style.css", mime: "text/css; charset=utf-8", body: include_str!("../../app/style.css") },
 ];
 

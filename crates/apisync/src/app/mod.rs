@@ -5,6 +5,7 @@
 mod account_api;
 mod api;
 mod assets;
+mod conflicts_api;
 mod error;
 mod guard;
 mod live;
@@ -99,6 +100,8 @@ fn router(state: Arc<AppState>, guard: Arc<guard::Guard>) -> Router {
         .route("/api/workspaces/{id}/docs", get(api::docs))
         .route("/api/docs", axum::routing::post(api::create))
         .route("/api/docs/{id}", get(api::doc).patch(api::set).delete(api::delete))
+        .route("/api/conflicts", get(conflicts_api::list))
+        .route("/api/conflicts/{id}/resolve", axum::routing::post(conflicts_api::resolve))
         .route("/api/events", get(live::events))
         .route("/api/account/signup", axum::routing::post(account_api::signup))
         .route("/api/account/login", axum::routing::post(account_api::login))
