@@ -7,9 +7,10 @@ import { renderSync, renderLost } from "./sync_icon.js";
 import { renderTree, title } from "./tree.js";
 import { initAccount, renderAccount } from "./account.js";
 import { initConflicts, updateConflicts } from "./conflicts.js";
+import { openEditor, editorFor, editorDirty, closeEditor } from "./editor.js";
 
 const $ = (id) => document.getElementById(id);
-const state = { workspace: null, selected: null, docs: [], dirty: false };
+const state = { workspace: null, selected: null, docs: [] };
 
 function showError(e) {
   const box = $("error");
@@ -51,57 +52,28 @@ function field(label, value) {
   return [dt, dd];
 }
 
-function input(label, name, value) {
-  const l = document.createElement("label");
-  l.textContent = label;
-  const i = document.createElement("input");
-  i.name = name;
-  i.value = value || "";
-  i.autocomplete = "off";
-  i.addEventListener("input", () => { state.dirty = true; });
-  l.appendChild(i);
-  return l;
-}
-
-// A request gets a small form (name, method, URL) saved as one edit; every
-// other document shows its fields read-only.
+// A request opens in the editor (editor.js); every other document shows its
+// fields read-only.
 function renderDetail(doc) {
   const box = $("detail");
+  if (doc.kind === "request") {
+    openEditor(box, doc, { onSaved: () => loadTree().catch(showError), onError: showError });
+    return;
+  }
+  closeEditor();
   const h = document.createElement("h2");
   h.textContent = title(doc);
-  const parts = [h];
-  if (doc.kind === "request") {
-    const form = document.createElement("form");
-    form.className = "edit";
-    form.setAttribute("aria-label", "Edit request");
-    const f = doc.fields || {};
-    form.append(input("Name", "name", f.name), input("Method", "method", f.method), input("URL", "url", f.url));
-    const save = document.createElement("button");
-    save.type = "submit";
-    save.textContent = "Save";
-    form.appendChild(save);
-    form.addEventListener("submit", async (e) => {
-      e.preventDefault();
-      const data = new FormData(form);
-      try {
-        await api.set(doc.id, { name: data.get("name"), method: data.get("method"), url: data.get("url") });
-        state.dirty = false;
-        await loadTree();
-      } catch (err) { showError(err); }
-    });
-    parts.push(form);
-  }
   const dl = document.createElement("dl");
   dl.className = "fields";
   dl.setAttribute("aria-label", "Fields");
   for (const [k, v] of Object.entries(doc.fields || {})) dl.append(...field(k, v));
-  parts.push(dl);
-  box.replaceChildren(...parts);
+  box.replaceChildren(h, dl);
 }
 
 async function select(doc) {
+  // Unsaved edits are only dropped when the person says so.
+  if (doc.id !== state.selected && editorDirty() && !window.confirm("Discard the unsaved changes to this request?")) return;
   state.selected = doc.id;
-  state.dirty = false;
   try {
     renderDetail(await api.doc(doc.id));
     renderTree($("tree"), state.docs.filter((d) => d.kind !== "workspace"), state.selected, select);
@@ -114,9 +86,13 @@ async function refresh() {
   try {
     await loadWorkspaces();
     await loadTree();
-    // An open form keeps what the person typed; a plain view follows the store.
-    if (state.selected && !state.dirty && state.docs.some((d) => d.id === state.selected)) {
-      renderDetail(await api.doc(state.selected));
+    // An open editor merges the new version field by field (keeping what the
+    // person typed); a plain view follows the store.
+    if (state.selected && state.docs.some((d) => d.id === state.selected)) {
+      const doc = await api.doc(state.selected);
+      const ed = editorFor(state.selected);
+      if (ed && doc.kind === "request") ed.remote(doc);
+      else renderDetail(doc);
     }
   } catch (e) { showError(e); }
 }
@@ -132,11 +108,12 @@ function showBanner(status) {
 async function main() {
   // After a sign-in or sign-out, start over on the account's default
   // workspace (or the Scratch Pad).
-  initAccount(() => { state.workspace = null; state.selected = null; $("detail").replaceChildren(); refresh(); });
+  initAccount(() => { state.workspace = null; state.selected = null; closeEditor(); $("detail").replaceChildren(); refresh(); });
   initConflicts($("conflicts-open"), refresh);
   $("workspace").addEventListener("change", (e) => {
     state.workspace = e.target.value;
     state.selected = null;
+    closeEditor();
     $("detail").replaceChildren();
     loadTree().catch(showError);
   });

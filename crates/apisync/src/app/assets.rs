@@ -20,6 +20,8 @@ const ASSETS: &[Asset] = &[
     Asset { path: "/account.js", mime: "text/javascript; charset=utf-8", body: include_str!("../../app/account.js") },
     Asset { path: "/account.css", mime: "text/css; charset=utf-8", body: include_str!("../../app/account.css") },
     Asset { path: "/conflicts.js", mime: "text/javascript; charset=utf-8", body: include_str!("../../app/conflicts.js") },
+    Asset { path: "/editor.js", mime: "text/javascript; charset=utf-8", body: include_str!("../../app/editor.js") },
+    Asset { path: "/editor.css", mime: "text/css; charset=utf-8", body: include_str!("../../app/editor.css") },
     Asset { path: "/style.css", mime: "text/css; charset=utf-8", body: include_str!("../../app/style.css") },
 ];
 
