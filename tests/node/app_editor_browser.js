@@ -175,6 +175,21 @@ async function main() {
       check(await unsaved.isHidden(), "unsaved after Take theirs");
     }
     check(patches.length === 2, `a PATCH was sent without a save: ${patches.length}`);
+
+    // Auth and a test script, saved together.
+    await page.getByRole("tab", { name: "Authorization" }).click();
+    await page.getByLabel("Auth type").selectOption("bearer");
+    await page.getByLabel("Token", { exact: true }).fill("tok-123");
+    await page.getByRole("tab", { name: "Scripts" }).click();
+    await page.getByLabel("Test script").fill("pm.test('ok', () => {});\npm.expect(1).to.equal(1);");
+    await page.keyboard.press("Control+s");
+    await eventually(async () => (await unsaved.isHidden()) && patches.length === 3, "auth and script were not saved");
+    check(patches[2] && JSON.stringify(Object.keys(patches[2].fields).sort()) === '["auth","event"]', `third save sent ${JSON.stringify(patches[2])}`);
+    const h = show();
+    const bearer = h.auth && Array.isArray(h.auth.bearer) ? h.auth.bearer.find((p) => p.key === "token") : null;
+    check(h.auth && h.auth.type === "bearer" && bearer && bearer.value === "tok-123", `saved auth: ${JSON.stringify(h.auth)}`);
+    const test = Array.isArray(h.event) ? h.event.find((e) => e.listen === "test") : null;
+    check(test && JSON.stringify(test.script.exec) === JSON.stringify(["pm.test('ok', () => {});", "pm.expect(1).to.equal(1);"]), `saved event: ${JSON.stringify(h.event)}`);
     check(errors.length === 0, `page errors: ${errors.join("; ")}`);
   } finally {
     await browser.close();
