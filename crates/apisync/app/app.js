@@ -4,12 +4,14 @@
 
 import { api, live, ApiError } from "./api.js";
 import { renderSync, renderLost } from "./sync_icon.js";
-import { renderTree, title } from "./tree.js";
+import { createTree, title } from "./tree.js";
+import { initWorkspaces, showWorkspace } from "./workspaces.js";
 import { initAccount, renderAccount } from "./account.js";
 import { initConflicts, updateConflicts } from "./conflicts.js";
 
 const $ = (id) => document.getElementById(id);
-const state = { workspace: null, selected: null, docs: [], dirty: false };
+const state = { workspace: null, selected: null, docs: [], dirty: false, list: [], signedIn: false, readOnly: false };
+let tree = null;
 
 function showError(e) {
   const box = $("error");
@@ -31,16 +33,28 @@ async function loadWorkspaces() {
   }));
   if (first) sel.value = first;
   state.workspace = first;
+  state.list = list;
   const ws = list.find((w) => w.id === first);
+  state.readOnly = showWorkspace(ws);
+  tree.setReadOnly(state.readOnly);
+  // Shown once a workspace is loaded: a collection made before would land
+  // in a workspace the tree is not showing yet.
+  $("tree-new").hidden = state.readOnly || !state.workspace;
   $("workspace-note").textContent = ws && ws.local_only ? "Scratch Pad: kept on this device only" : "";
 }
 
 async function loadTree() {
-  if (!state.workspace) { renderTree($("tree"), [], null, select); $("tree-empty").hidden = false; return; }
+  if (!state.workspace) { tree.setDocs([], null); $("tree-empty").hidden = false; return; }
   state.docs = await api.docs(state.workspace);
   const shown = state.docs.filter((d) => d.kind !== "workspace");
-  renderTree($("tree"), shown, state.selected, select);
+  tree.setDocs(shown, state.workspace);
+  showCount();
   $("tree-empty").hidden = shown.length > 0;
+}
+
+function showCount() {
+  const q = $("tree-filter").value.trim();
+  $("tree-count").textContent = q ? `${tree.rows()} shown for “${q}”` : "";
 }
 
 function field(label, value) {
@@ -70,7 +84,7 @@ function renderDetail(doc) {
   const h = document.createElement("h2");
   h.textContent = title(doc);
   const parts = [h];
-  if (doc.kind === "request") {
+  if (doc.kind === "request" && !state.readOnly) {
     const form = document.createElement("form");
     form.className = "edit";
     form.setAttribute("aria-label", "Edit request");
@@ -104,9 +118,8 @@ async function select(doc) {
   state.dirty = false;
   try {
     renderDetail(await api.doc(doc.id));
-    renderTree($("tree"), state.docs.filter((d) => d.kind !== "workspace"), state.selected, select);
-    const item = $("tree").querySelector(`[data-id="${CSS.escape(doc.id)}"]`);
-    if (item) item.focus();
+    tree.setSelected(doc.id);
+    tree.focus(doc.id);
   } catch (e) { showError(e); }
 }
 
@@ -130,6 +143,15 @@ function showBanner(status) {
 }
 
 async function main() {
+  tree = createTree($("tree-viewport"), $("tree"), { onSelect: select, reload: () => loadTree().catch(showError), showError });
+  $("tree-filter").addEventListener("input", (e) => { tree.setFilter(e.target.value); showCount(); });
+  $("tree-new").addEventListener("click", () => tree.createCollection());
+  initWorkspaces({
+    current: () => state.list.find((w) => w.id === state.workspace),
+    signedIn: () => state.signedIn,
+    changed: async (id) => { state.workspace = id; state.selected = null; $("detail").replaceChildren(); await refresh(); },
+    showError,
+  });
   // After a sign-in or sign-out, start over on the account's default
   // workspace (or the Scratch Pad).
   initAccount(() => { state.workspace = null; state.selected = null; $("detail").replaceChildren(); refresh(); });
@@ -138,17 +160,21 @@ async function main() {
     state.workspace = e.target.value;
     state.selected = null;
     $("detail").replaceChildren();
+    state.readOnly = showWorkspace(state.list.find((w) => w.id === state.workspace));
+    tree.setReadOnly(state.readOnly);
+    $("tree-new").hidden = state.readOnly || !state.workspace;
     loadTree().catch(showError);
   });
   try {
     const s = await api.status();
+    state.signedIn = !s.scratch_pad;
     renderSync($("sync"), s);
     showBanner(s);
     renderAccount(s);
     updateConflicts($("conflicts-open"), s);
   } catch (e) { renderLost($("sync")); showError(e); }
   await refresh();
-  live((s) => { renderSync($("sync"), s); showBanner(s); renderAccount(s); updateConflicts($("conflicts-open"), s); }, refresh, () => renderLost($("sync")));
+  live((s) => { state.signedIn = !s.scratch_pad; renderSync($("sync"), s); showBanner(s); renderAccount(s); updateConflicts($("conflicts-open"), s); }, refresh, () => renderLost($("sync")));
 }
 
 main();
