@@ -373,7 +373,10 @@ export function createTree(viewport, ul, hooks) {
     });
     menu.addEventListener("focusout", (e) => { if (menu && !menu.contains(e.relatedTarget)) closeMenu(); });
     document.body.appendChild(menu);
-    const r = anchor.getBoundingClientRect();
+    // Opened from the keyboard or a right-click, it still hangs from the
+    // row's ⋯ button, where a mouse user finds it.
+    const button = rowEl(d.id)?.querySelector(".row-menu");
+    const r = (button || anchor).getBoundingClientRect();
     menu.style.left = `${Math.min(r.left, window.innerWidth - 220)}px`;
     menu.style.top = `${Math.min(r.bottom, window.innerHeight - menu.offsetHeight - 8)}px`;
     buttons[0].focus();
