@@ -12,6 +12,15 @@
  *     confirmation dialog. Prints JSON; crates/apisync/tests/app_tree.rs then checks the
  *     profile with `apisync ls --json`.
  *
+ *   node app_tree.js --mode workspaces --url URL_WITH_SECRET --screenshot OUT.png
+ *     Signed in as the owner: creates "Ops" with New workspace, renames it "Ops Team", deletes
+ *     it after Cancel then Delete in the confirmation dialog.
+ *
+ *   node app_tree.js --mode viewer --url URL_WITH_SECRET --workspace NAME --screenshot OUT.png
+ *     Signed in as a team viewer of NAME: the role shows "Viewer: read-only", there is no New
+ *     collection, no row actions, no dragging, F2 renames nothing; Delete shows the server's
+ *     refusal.
+ *
  *   node app_tree.js --mode big --url URL_WITH_SECRET --expect N --screenshot OUT.png
  *     On a workspace of N requests: the tree opens with far fewer rows in the DOM than N,
  *     scrolling to the end shows the last rows, a filter finds one request. Prints (never
@@ -118,6 +127,56 @@ async function edit(page, shot, check) {
   return { rows: await shown(page) };
 }
 
+async function pickWorkspace(page, name) {
+  const value = await page.locator("#workspace option", { hasText: name }).first().getAttribute("value");
+  await page.locator("#workspace").selectOption(value);
+}
+
+async function workspaces(page, shot, check) {
+  await page.locator("#ws-new").click();
+  const dialog = page.locator("dialog.small-dialog");
+  await dialog.locator("input").fill("Ops");
+  await dialog.locator("button", { hasText: "Create" }).click();
+  await page.locator("#workspace option", { hasText: "Ops" }).waitFor({ state: "attached", timeout: 10000 });
+  check((await page.locator("#workspace option:checked").textContent()).startsWith("Ops"), "the new workspace is not selected");
+  await page.locator("#ws-rename").click();
+  await dialog.locator("input").fill("Ops Team");
+  await dialog.locator("button", { hasText: "Rename" }).click();
+  await page.locator("#workspace option", { hasText: "Ops Team" }).waitFor({ state: "attached", timeout: 10000 });
+  await page.locator("#ws-delete").click();
+  check((await dialog.textContent()).includes("Ops Team"), "the delete dialog does not name the workspace");
+  await page.screenshot({ path: shot });
+  await dialog.locator("button", { hasText: "Cancel" }).click();
+  check((await page.locator("#workspace option", { hasText: "Ops Team" }).count()) === 1, "Cancel deleted it");
+  await page.locator("#ws-delete").click();
+  await dialog.locator("button", { hasText: "Delete workspace" }).click();
+  await page.locator("#workspace option", { hasText: "Ops Team" }).waitFor({ state: "detached", timeout: 15000 });
+  return { workspaces: await page.locator("#workspace option").allTextContents() };
+}
+
+async function viewer(page, shot, check, name) {
+  await page.locator("#workspace option", { hasText: name }).first().waitFor({ state: "attached", timeout: 15000 });
+  await pickWorkspace(page, name);
+  const role = page.locator("#ws-role");
+  await role.waitFor({ timeout: 5000 });
+  check((await role.textContent()) === "Viewer: read-only", `role: ${await role.textContent()}`);
+  await page.locator('#tree [role="treeitem"]').first().waitFor({ timeout: 10000 });
+  check(await page.locator("#tree-new").isHidden(), "a viewer sees New collection");
+  check(await page.locator("#ws-rename").isHidden(), "a viewer sees Rename");
+  check((await page.locator("#tree .row-menu").count()) === 0, "a viewer sees row actions");
+  check((await page.locator('#tree [draggable="true"]').count()) === 0, "a viewer can drag");
+  await page.locator('#tree [role="treeitem"]').first().focus();
+  await page.keyboard.press("F2");
+  check((await page.locator("#tree input.rename").count()) === 0, "F2 renames for a viewer");
+  await page.locator("#ws-delete").click();
+  await page.locator("dialog.small-dialog button", { hasText: "Delete workspace" }).click();
+  const error = page.locator("#error");
+  await error.waitFor({ timeout: 10000 });
+  const text = await error.textContent();
+  await page.screenshot({ path: shot });
+  return { role: await role.textContent(), refusal: text };
+}
+
 async function big(page, shot, expect, check, started) {
   await page.locator('#tree [role="treeitem"]').first().waitFor({ timeout: 60000 });
   const openMs = Date.now() - started;
@@ -175,6 +234,8 @@ async function main() {
     const started = Date.now();
     await page.goto(url);
     if (mode === "edit") out = await edit(page, shot, check);
+    else if (mode === "workspaces") out = await workspaces(page, shot, check);
+    else if (mode === "viewer") out = await viewer(page, shot, check, arg("--workspace"));
     else out = await big(page, shot, Number(arg("--expect")), check, started);
     check(alerts === 0, "a browser dialog opened");
     check(errors.length === 0, `page errors: ${errors.join("; ")}`);

@@ -151,12 +151,16 @@ export function showWorkspace(ws) {
   const $ = (id) => document.getElementById(id);
   const role = $("ws-role");
   const readOnly = !!ws && ws.role === "viewer";
-  // A team workspace (not the personal one, not the Scratch Pad) names the
-  // person's role in it; a viewer is told why nothing can be changed.
+  // Every workspace but the personal one and the Scratch Pad (which has no
+  // role) names the person's role in it; a viewer is told why nothing can be changed.
   const shown = ws && !ws.local_only && !ws.personal && ws.role;
   role.hidden = !shown;
   role.textContent = shown ? (readOnly ? "Viewer: read-only" : `Role: ${ws.role}`) : "";
   role.dataset.role = shown ? ws.role : "";
+  // The keys a viewer has: moving and opening, none of the editing ones.
+  $("tree-keys").textContent = readOnly
+    ? "Keys: arrows move, Left/Right fold, Enter opens."
+    : "Keys: arrows move, Enter opens, F2 renames, Alt+↑/↓ reorders, M moves to…, Ctrl+D duplicates, Del deletes, Shift+F10 all actions.";
   const scratch = !ws || ws.local_only;
   $("ws-rename").hidden = scratch || readOnly;
   $("ws-delete").hidden = scratch;

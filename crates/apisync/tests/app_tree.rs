@@ -382,3 +382,38 @@ fn in_chromium_a_workspace_of_10000_requests_opens_with_only_the_visible_rows() 
     let _ = writeln!(std::io::stderr(), "tree of 10,000 requests in Chromium: {figures}");
     assert!(figures["rows_in_dom"].as_u64().is_some_and(|n| n < 200), "{figures}");
 }
+
+#[test]
+fn in_chromium_workspaces_are_created_renamed_and_deleted_and_a_viewer_reads_only() {
+    let Some((root, node_dir)) = browser_dirs() else { return };
+    let server = Server::start();
+    let ann = Device::new("ann-laptop");
+    let bob = Device::new("bob-laptop");
+    ann.signup(&server, "ann");
+    bob.signup(&server, "bob");
+    let shots = root.join("target/app-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+
+    let app = App::start(&ann);
+    let url = format!("http://127.0.0.1:{}/?secret={}", app.port, app.secret);
+    let shot = shots.join("workspace-delete.png").to_string_lossy().to_string();
+    run_browser(&node_dir, &["--mode", "workspaces", "--url", &url, "--screenshot", &shot]);
+    let names = ann.json(&["workspaces"]).to_string();
+    assert!(!names.contains("Ops"), "deleted: {names}");
+
+    // Bob is a viewer of Ann's shared workspace.
+    ann.json(&["workspace", "create", "Shared API"]);
+    ann.create("collection", &["--workspace", "Shared API", "--set", "name=Users"]);
+    ann.json(&["team", "create", "Platform"]);
+    ann.json(&["team", "invite", "Platform", "bob@example.com", "--role", "viewer"]);
+    bob.json(&["team", "accept", "Platform"]);
+    ann.json(&["workspace", "share", "Shared API", "--team", "Platform"]);
+    ann.run(&["sync"]);
+    bob.run(&["sync"]);
+    let bob_app = App::start(&bob);
+    let url = format!("http://127.0.0.1:{}/?secret={}", bob_app.port, bob_app.secret);
+    let shot = shots.join("workspace-viewer.png").to_string_lossy().to_string();
+    let seen = run_browser(&node_dir, &["--mode", "viewer", "--url", &url, "--workspace", "Shared API", "--screenshot", &shot]);
+    assert!(seen["refusal"].as_str().is_some_and(|t| !t.is_empty()), "the server's refusal is shown: {seen}");
+    assert!(bob.json(&["workspaces"]).to_string().contains("Shared API"), "a viewer's delete changed nothing");
+}
