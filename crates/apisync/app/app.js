@@ -4,13 +4,15 @@
 
 import { api, live, ApiError } from "./api.js";
 import { renderSync, renderLost } from "./sync_icon.js";
-import { renderTree, title } from "./tree.js";
+import { createTree, title } from "./tree.js";
+import { initWorkspaces, showWorkspace } from "./workspaces.js";
 import { initAccount, renderAccount } from "./account.js";
 import { initConflicts, updateConflicts } from "./conflicts.js";
 import { openEditor, editorFor, editorDirty, closeEditor } from "./editor.js";
 
 const $ = (id) => document.getElementById(id);
-const state = { workspace: null, selected: null, docs: [] };
+const state = { workspace: null, selected: null, docs: [], list: [], signedIn: false, readOnly: false };
+let tree = null;
 
 function showError(e) {
   const box = $("error");
@@ -32,16 +34,28 @@ async function loadWorkspaces() {
   }));
   if (first) sel.value = first;
   state.workspace = first;
+  state.list = list;
   const ws = list.find((w) => w.id === first);
+  state.readOnly = showWorkspace(ws);
+  tree.setReadOnly(state.readOnly);
+  // Shown once a workspace is loaded: a collection made before would land
+  // in a workspace the tree is not showing yet.
+  $("tree-new").hidden = state.readOnly || !state.workspace;
   $("workspace-note").textContent = ws && ws.local_only ? "Scratch Pad: kept on this device only" : "";
 }
 
 async function loadTree() {
-  if (!state.workspace) { renderTree($("tree"), [], null, select); $("tree-empty").hidden = false; return; }
+  if (!state.workspace) { tree.setDocs([], null); $("tree-empty").hidden = false; return; }
   state.docs = await api.docs(state.workspace);
   const shown = state.docs.filter((d) => d.kind !== "workspace");
-  renderTree($("tree"), shown, state.selected, select);
+  tree.setDocs(shown, state.workspace);
+  showCount();
   $("tree-empty").hidden = shown.length > 0;
+}
+
+function showCount() {
+  const q = $("tree-filter").value.trim();
+  $("tree-count").textContent = q ? `${tree.rows()} shown for “${q}”` : "";
 }
 
 function field(label, value) {
@@ -52,11 +66,11 @@ function field(label, value) {
   return [dt, dd];
 }
 
-// A request opens in the editor (editor.js); every other document shows its
-// fields read-only.
+// A request opens in the editor (editor.js), unless the workspace is
+// read-only for this person; every other document shows its fields read-only.
 function renderDetail(doc) {
   const box = $("detail");
-  if (doc.kind === "request") {
+  if (doc.kind === "request" && !state.readOnly) {
     openEditor(box, doc, { onSaved: () => loadTree().catch(showError), onError: showError });
     return;
   }
@@ -76,9 +90,8 @@ async function select(doc) {
   state.selected = doc.id;
   try {
     renderDetail(await api.doc(doc.id));
-    renderTree($("tree"), state.docs.filter((d) => d.kind !== "workspace"), state.selected, select);
-    const item = $("tree").querySelector(`[data-id="${CSS.escape(doc.id)}"]`);
-    if (item) item.focus();
+    tree.setSelected(doc.id);
+    tree.focus(doc.id);
   } catch (e) { showError(e); }
 }
 
@@ -91,7 +104,7 @@ async function refresh() {
     if (state.selected && state.docs.some((d) => d.id === state.selected)) {
       const doc = await api.doc(state.selected);
       const ed = editorFor(state.selected);
-      if (ed && doc.kind === "request") ed.remote(doc);
+      if (ed && doc.kind === "request" && !state.readOnly) ed.remote(doc);
       else renderDetail(doc);
     }
   } catch (e) { showError(e); }
@@ -106,6 +119,15 @@ function showBanner(status) {
 }
 
 async function main() {
+  tree = createTree($("tree-viewport"), $("tree"), { onSelect: select, reload: () => loadTree().catch(showError), showError });
+  $("tree-filter").addEventListener("input", (e) => { tree.setFilter(e.target.value); showCount(); });
+  $("tree-new").addEventListener("click", () => tree.createCollection());
+  initWorkspaces({
+    current: () => state.list.find((w) => w.id === state.workspace),
+    signedIn: () => state.signedIn,
+    changed: async (id) => { state.workspace = id; state.selected = null; closeEditor(); $("detail").replaceChildren(); await refresh(); },
+    showError,
+  });
   // After a sign-in or sign-out, start over on the account's default
   // workspace (or the Scratch Pad).
   initAccount(() => { state.workspace = null; state.selected = null; closeEditor(); $("detail").replaceChildren(); refresh(); });
@@ -115,17 +137,21 @@ async function main() {
     state.selected = null;
     closeEditor();
     $("detail").replaceChildren();
+    state.readOnly = showWorkspace(state.list.find((w) => w.id === state.workspace));
+    tree.setReadOnly(state.readOnly);
+    $("tree-new").hidden = state.readOnly || !state.workspace;
     loadTree().catch(showError);
   });
   try {
     const s = await api.status();
+    state.signedIn = !s.scratch_pad;
     renderSync($("sync"), s);
     showBanner(s);
     renderAccount(s);
     updateConflicts($("conflicts-open"), s);
   } catch (e) { renderLost($("sync")); showError(e); }
   await refresh();
-  live((s) => { renderSync($("sync"), s); showBanner(s); renderAccount(s); updateConflicts($("conflicts-open"), s); }, refresh, () => renderLost($("sync")));
+  live((s) => { state.signedIn = !s.scratch_pad; renderSync($("sync"), s); showBanner(s); renderAccount(s); updateConflicts($("conflicts-open"), s); }, refresh, () => renderLost($("sync")));
 }
 
 main();

@@ -29,7 +29,7 @@ const EXPORT_PATH: &str = "/api/export";
 /// up to the busy timeout behind a CLI process of the same profile, which
 /// must not stall the app's two async workers. It also runs to the end if
 /// the page goes away mid-call, so a sign-in is never left half restored.
-async fn on_device_async<T, F, Fut>(state: &AppState, f: F) -> Result<T, Refusal>
+pub(super) async fn on_device_async<T, F, Fut>(state: &AppState, f: F) -> Result<T, Refusal>
 where
     T: Send + 'static,
     F: FnOnce(Arc<Device>) -> Fut + Send + 'static,

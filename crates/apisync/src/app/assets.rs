@@ -17,11 +17,13 @@ const ASSETS: &[Asset] = &[
     Asset { path: "/api.js", mime: "text/javascript; charset=utf-8", body: include_str!("../../app/api.js") },
     Asset { path: "/sync_icon.js", mime: "text/javascript; charset=utf-8", body: include_str!("../../app/sync_icon.js") },
     Asset { path: "/tree.js", mime: "text/javascript; charset=utf-8", body: include_str!("../../app/tree.js") },
+    Asset { path: "/workspaces.js", mime: "text/javascript; charset=utf-8", body: include_str!("../../app/workspaces.js") },
     Asset { path: "/account.js", mime: "text/javascript; charset=utf-8", body: include_str!("../../app/account.js") },
     Asset { path: "/account.css", mime: "text/css; charset=utf-8", body: include_str!("../../app/account.css") },
     Asset { path: "/conflicts.js", mime: "text/javascript; charset=utf-8", body: include_str!("../../app/conflicts.js") },
     Asset { path: "/editor.js", mime: "text/javascript; charset=utf-8", body: include_str!("../../app/editor.js") },
     Asset { path: "/editor.css", mime: "text/css; charset=utf-8", body: include_str!("../../app/editor.css") },
+    Asset { path: "/tree.css", mime: "text/css; charset=utf-8", body: include_str!("../../app/tree.css") },
     Asset { path: "/style.css", mime: "text/css; charset=utf-8", body: include_str!("../../app/style.css") },
 ];
 

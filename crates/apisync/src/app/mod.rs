@@ -9,6 +9,7 @@ mod conflicts_api;
 mod error;
 mod guard;
 mod live;
+mod tree_api;
 
 use crate::Globals;
 use axum::Router;
@@ -96,10 +97,13 @@ async fn serve(g: &Globals, a: AppArgs) -> anyhow::Result<()> {
 fn router(state: Arc<AppState>, guard: Arc<guard::Guard>) -> Router {
     let api = Router::new()
         .route("/api/status", get(api::status))
-        .route("/api/workspaces", get(api::workspaces))
+        .route("/api/workspaces", get(api::workspaces).post(tree_api::create_workspace))
+        .route("/api/workspaces/{id}", axum::routing::patch(tree_api::rename_workspace).delete(tree_api::delete_workspace))
         .route("/api/workspaces/{id}/docs", get(api::docs))
         .route("/api/docs", axum::routing::post(api::create))
         .route("/api/docs/{id}", get(api::doc).patch(api::set).delete(api::delete))
+        .route("/api/docs/{id}/duplicate", axum::routing::post(tree_api::duplicate))
+        .route("/api/docs/{id}/move", axum::routing::post(tree_api::move_doc))
         .route("/api/conflicts", get(conflicts_api::list))
         .route("/api/conflicts/{id}/resolve", axum::routing::post(conflicts_api::resolve))
         .route("/api/events", get(live::events))

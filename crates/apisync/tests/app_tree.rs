@@ -1,0 +1,419 @@
+//! Tree and workspace editing in the app, through the real binary: duplicate
+//! and move documents (`tree_api.rs`), create, rename and delete workspaces
+//! (delete against a real server, where only the owner may), a viewer's
+//! refusals; and in Chromium the tree itself (create, inline rename,
+//! keyboard reorder, drag and drop, filter, delete; then `ls --json`), and a
+//! workspace of 10,000 requests that opens with only the visible rows built.
+//! The harness (`App`, `raw`) is the one of `app.rs`, repeated so the test
+//! files can change independently.
+
+mod support;
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use support::{Device, Server, bin, eventually};
+
+/// A running `apisync app --no-open` on a profile.
+struct App {
+    child: Child,
+    /// Kept open so the app's later output never meets a closed pipe.
+    _stdout: BufReader<std::process::ChildStdout>,
+    port: u16,
+    secret: String,
+}
+
+impl App {
+    fn start(device: &Device) -> App {
+        let mut child = Command::new(bin())
+            .args(["app", "--no-open", "--port", "0", "--profile"])
+            .arg(device.dir.path())
+            .env_remove("APISYNC_HOME")
+            .env_remove("APISYNC_OFFLINE")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start apisync app");
+        let mut line = String::new();
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        stdout.read_line(&mut line).expect("read the address");
+        let url = line.trim().strip_prefix("apisync app: ").unwrap_or_else(|| panic!("no address printed: {line}"));
+        let rest = url.strip_prefix("http://127.0.0.1:").unwrap_or_else(|| panic!("not a loopback address: {url}"));
+        let (port, query) = rest.split_once("/?secret=").unwrap_or_else(|| panic!("no secret in {url}"));
+        App { child, _stdout: stdout, port: port.parse().expect("port"), secret: query.to_string() }
+    }
+
+    fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    fn origin(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Exchanges the secret for the session cookie (`name=value`).
+    fn cookie(&self) -> String {
+        let r = self.send("GET", &format!("/?secret={}", self.secret), &[], None);
+        assert_eq!(r.status, 303, "{r:?}");
+        let set = r.header("set-cookie").expect("a cookie");
+        set.split(';').next().unwrap_or_default().to_string()
+    }
+
+    /// One request with the app's own Host and the given extra headers.
+    fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&Value>) -> Reply {
+        let host = self.host();
+        let mut all: Vec<(&str, &str)> = vec![("Host", &host)];
+        all.extend_from_slice(headers);
+        raw(self.port, method, path, &all, body.map(|b| b.to_string()).as_deref())
+    }
+
+    /// A request as the app's page sends it: cookie and own Origin.
+    fn api(&self, cookie: &str, method: &str, path: &str, body: Option<&Value>) -> Reply {
+        let origin = self.origin();
+        let mut h = vec![("Cookie", cookie)];
+        if method != "GET" {
+            h.push(("Origin", &origin));
+        }
+        self.send(method, path, &h, body)
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {self:?}"))
+    }
+
+    /// The `error.code` of a refusal, checking the body has the JSON error shape.
+    fn error_code(&self) -> String {
+        let v = self.json();
+        assert!(v["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "no message: {v}");
+        v["error"]["code"].as_str().unwrap_or_default().to_string()
+    }
+}
+
+/// Writes one HTTP/1.1 request and reads the whole answer.
+fn raw(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Reply {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect to the app");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if let Some(b) = body {
+        req.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", b.len()));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    if let Some(b) = body {
+        // A refused large body may be answered before it is all sent.
+        let _ = s.write_all(b.as_bytes());
+    }
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let headers = lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect();
+    Reply { status, headers, body: body.to_string() }
+}
+
+/// The ids of `parent`'s children in `docs` (`ls --json`, tree order), in order.
+fn children(docs: &Value, parent: &str) -> Vec<String> {
+    docs.as_array()
+        .map(|a| a.iter().filter(|d| d["parent_id"] == parent).filter_map(|d| d["id"].as_str().map(String::from)).collect())
+        .unwrap_or_default()
+}
+
+fn doc<'a>(docs: &'a Value, id: &str) -> &'a Value {
+    docs.as_array().and_then(|a| a.iter().find(|d| d["id"] == id)).unwrap_or_else(|| panic!("no {id} in {docs}"))
+}
+
+#[test]
+fn duplicate_copies_a_subtree_after_the_original_and_move_reorders_and_reparents() {
+    // Signed out: the Scratch Pad, so no server is needed for local edits.
+    let d = Device::new("solo");
+    let col = d.create("collection", &["--set", "name=Users"]);
+    let folder = d.create("folder", &["--parent", &col, "--set", "name=Admin"]);
+    let r1 = d.create("request", &["--parent", &folder, "--set", "name=List", "--set", "url=https://api/users", "--set", "method=GET"]);
+    let resp = d.create("response", &["--parent", &r1, "--set", "name=200 OK"]);
+    let r2 = d.create("request", &["--parent", &col, "--set", "name=Create"]);
+    let app = App::start(&d);
+    let cookie = app.cookie();
+
+    // Duplicate the folder: the folder, its request and that request's response.
+    let r = app.api(&cookie, "POST", &format!("/api/docs/{folder}/duplicate"), None);
+    assert_eq!(r.status, 201, "{r:?}");
+    let copy = r.json()["id"].as_str().expect("id").to_string();
+    assert_eq!(r.json()["ids"].as_array().map(Vec::len), Some(3), "{r:?}");
+    let docs = d.json(&["ls"]);
+    assert_eq!(children(&docs, &col), [folder.clone(), copy.clone(), r2.clone()], "the copy sits right after the original");
+    assert_eq!(doc(&docs, &copy)["fields"]["name"], "Admin Copy");
+    let copied_req = children(&docs, &copy);
+    assert_eq!(copied_req.len(), 1);
+    assert_ne!(copied_req[0], r1);
+    assert_eq!(doc(&docs, &copied_req[0])["fields"]["url"], "https://api/users");
+    assert_eq!(doc(&docs, &copied_req[0])["fields"]["name"], "List", "only the top copy is renamed");
+    let copied_resp = children(&docs, &copied_req[0]);
+    assert_eq!(copied_resp.len(), 1);
+    assert_eq!(doc(&docs, &copied_resp[0])["fields"]["name"], "200 OK");
+    assert_eq!(children(&docs, &r1), vec![resp.clone()], "the original is untouched");
+
+    // Reorder among siblings (what Alt+Up does), then move under another parent.
+    let mv = |id: &str, body: Value| app.api(&cookie, "POST", &format!("/api/docs/{id}/move"), Some(&body));
+    let r = mv(&r2, json!({ "before": folder }));
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(children(&d.json(&["ls"]), &col), [r2.clone(), folder.clone(), copy.clone()]);
+    let r = mv(&r1, json!({ "parent": col, "after": r2 }));
+    assert_eq!(r.status, 200, "{r:?}");
+    let docs = d.json(&["ls"]);
+    assert_eq!(children(&docs, &col), [r2.clone(), r1.clone(), folder.clone(), copy.clone()]);
+    assert_eq!(children(&docs, &r1), vec![resp.clone()], "a moved request keeps its response");
+    let r = mv(&r1, json!({ "parent": copy }));
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(children(&d.json(&["ls"]), &copy), [copied_req[0].clone(), r1.clone()], "no position: the end");
+
+    // Refusals, each a JSON error, nothing changed.
+    let before = d.json(&["ls"]);
+    let bad = [
+        (mv(&r2, json!({ "before": folder, "after": copy })), 400),
+        (mv(&folder, json!({ "parent": folder })), 400),
+        (mv(&folder, json!({ "parent": r2 })), 400),
+        (mv(&r2, json!({ "before": r2 })), 400),
+        (mv(&r2, json!({ "before": resp })), 400),
+        (mv(&r2, json!({ "sideways": true })), 422),
+        (mv("not-an-id", json!({})), 400),
+        (mv("0190b5d2-0000-7000-8000-000000000000", json!({})), 404),
+        (app.api(&cookie, "POST", "/api/docs/0190b5d2-0000-7000-8000-000000000000/duplicate", None), 404),
+    ];
+    for (r, status) in &bad {
+        assert_eq!(r.status, *status, "{r:?}");
+        r.error_code();
+    }
+    assert_eq!(d.json(&["ls"]), before, "refused moves change nothing");
+}
+
+#[test]
+fn workspaces_are_created_renamed_and_deleted_and_only_the_owner_may_delete() {
+    let server = Server::start();
+    let ann = Device::new("ann-laptop");
+    let bob = Device::new("bob-laptop");
+    ann.signup(&server, "ann");
+    bob.signup(&server, "bob");
+    let app = App::start(&ann);
+    let cookie = app.cookie();
+
+    let r = app.api(&cookie, "POST", "/api/workspaces", Some(&json!({ "name": "Team API" })));
+    assert_eq!(r.status, 201, "{r:?}");
+    let ws = r.json()["id"].as_str().expect("id").to_string();
+    let again = app.api(&cookie, "POST", "/api/workspaces", Some(&json!({ "name": " team api " })));
+    assert_eq!((again.status, again.error_code().as_str()), (400, "invalid"), "a name the account has");
+    let empty = app.api(&cookie, "POST", "/api/workspaces", Some(&json!({ "name": "  " })));
+    assert_eq!(empty.status, 400, "{empty:?}");
+    let r = app.api(&cookie, "PATCH", &format!("/api/workspaces/{ws}"), Some(&json!({ "name": "Platform API" })));
+    assert_eq!(r.status, 200, "{r:?}");
+    let listed = app.api(&cookie, "GET", "/api/workspaces", None).json();
+    let mine = listed.as_array().and_then(|a| a.iter().find(|w| w["id"] == ws.as_str())).cloned().expect("listed");
+    assert_eq!((&mine["name"], &mine["role"]), (&json!("Platform API"), &json!("owner")));
+    ann.create("collection", &["--workspace", "Platform API", "--set", "name=Users"]);
+    ann.run(&["sync"]);
+
+    // Bob sees it as a viewer of Ann's team.
+    ann.json(&["team", "create", "Platform"]);
+    ann.json(&["team", "invite", "Platform", "bob@example.com", "--role", "viewer"]);
+    bob.json(&["team", "accept", "Platform"]);
+    ann.json(&["workspace", "share", "Platform API", "--team", "Platform"]);
+    bob.run(&["sync"]);
+    let bob_app = App::start(&bob);
+    let bob_cookie = bob_app.cookie();
+    let listed = bob_app.api(&bob_cookie, "GET", "/api/workspaces", None).json();
+    let theirs = listed.as_array().and_then(|a| a.iter().find(|w| w["id"] == ws.as_str())).cloned().expect("shared");
+    assert_eq!(theirs["role"], "viewer", "{listed}");
+    let listed = bob.json(&["ls", "--workspace", "Platform API"]);
+    let col = listed.as_array().and_then(|a| a.iter().find(|d| d["kind"] == "collection")).and_then(|d| d["id"].as_str());
+    let col = col.unwrap_or_else(|| panic!("bob has Ann's collection: {listed}")).to_string();
+
+    // A viewer can change nothing; the server refuses a delete by anyone but the owner.
+    let r = bob_app.api(&bob_cookie, "PATCH", &format!("/api/workspaces/{ws}"), Some(&json!({ "name": "Mine now" })));
+    assert_eq!(r.status, 400, "{r:?}");
+    assert!(r.json()["error"]["message"].as_str().unwrap_or_default().contains("view"), "{r:?}");
+    let r = bob_app.api(&bob_cookie, "POST", &format!("/api/docs/{col}/duplicate"), None);
+    assert_eq!(r.status, 400, "{r:?}");
+    let r = bob_app.api(&bob_cookie, "DELETE", &format!("/api/workspaces/{ws}"), None);
+    assert!(r.status == 403 || r.status == 404, "the server refuses: {r:?}");
+    let message = r.json()["error"]["message"].as_str().unwrap_or_default().to_string();
+    assert!(!message.is_empty() && r.error_code() != "internal", "the server's own refusal: {r:?}");
+    assert!(bob.json(&["workspaces"]).to_string().contains(&ws), "still there for bob");
+
+    // The owner deletes it; it leaves both devices.
+    let r = app.api(&cookie, "DELETE", &format!("/api/workspaces/{ws}"), None);
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.json()["deleted"], true);
+    assert!(!app.api(&cookie, "GET", "/api/workspaces", None).body.contains(&ws));
+    assert!(eventually(Duration::from_secs(20), || !bob_app.api(&bob_cookie, "GET", "/api/workspaces", None).body.contains(&ws)));
+}
+
+/// Why the browser tests cannot run here, if they cannot: they need Node, the
+/// packages of tests/node and Debian's Chromium (scripts/install-test-deps.sh).
+fn browser_missing(node_dir: &std::path::Path) -> Option<String> {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !std::path::Path::new(&chromium).is_file() {
+        return Some(format!("no Chromium at {chromium}"));
+    }
+    if !node_dir.join("node_modules/playwright-core/package.json").is_file() {
+        return Some("tests/node has no playwright-core".into());
+    }
+    match Command::new("node").arg("--version").output() {
+        Ok(o) if o.status.success() => None,
+        _ => Some("no `node`".into()),
+    }
+}
+
+/// The repository root and tests/node, or `None` (said loudly) when the
+/// browser cannot run; on CI that is a failure.
+fn browser_dirs() -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let node_dir = root.join("tests/node");
+    if let Some(why) = browser_missing(&node_dir) {
+        let msg = format!("the app's tree browser test needs {why}; run scripts/install-test-deps.sh");
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{msg}");
+        }
+        // Straight to stderr, past the test harness's capture, so a skip is never silent.
+        let bar = "!".repeat(72);
+        let _ = writeln!(std::io::stderr(), "\n{bar}\nSKIPPED: {msg}\n{bar}\n");
+        return None;
+    }
+    Some((root, node_dir))
+}
+
+/// Runs `tests/node/app_tree.js` with `args`; returns its JSON line.
+fn run_browser(node_dir: &std::path::Path, args: &[&str]) -> Value {
+    let out = Command::new("node").arg(node_dir.join("app_tree.js")).args(args).output().expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "browser check failed:\nstdout: {stdout}\nstderr: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap_or_else(|e| panic!("no JSON from the script ({e}): {stdout}"))
+}
+
+#[test]
+fn in_chromium_the_tree_creates_renames_reorders_moves_filters_and_deletes() {
+    let Some((root, node_dir)) = browser_dirs() else { return };
+    let d = Device::new("solo");
+    let app = App::start(&d);
+    let shots = root.join("target/app-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let shot = shots.join("tree.png");
+    let url = format!("http://127.0.0.1:{}/?secret={}", app.port, app.secret);
+    let shot_s = shot.to_string_lossy().to_string();
+    run_browser(&node_dir, &["--mode", "edit", "--url", &url, "--screenshot", &shot_s]);
+    assert!(shot.is_file());
+
+    // What the browser did is what the CLI sees.
+    let docs = d.json(&["--offline", "ls"]);
+    let find = |name: &str| docs.as_array().and_then(|a| a.iter().find(|x| x["fields"]["name"] == name)).cloned();
+    let col = find("Orders API").unwrap_or_else(|| panic!("no collection: {docs}"));
+    let archive = find("Archive").unwrap_or_else(|| panic!("no folder: {docs}"));
+    let list = find("List all orders").unwrap_or_else(|| panic!("the rename was not saved: {docs}"));
+    assert_eq!(col["kind"], "collection");
+    assert_eq!((&archive["kind"], &archive["parent_id"]), (&json!("folder"), &col["id"]));
+    assert_eq!((&list["kind"], &list["parent_id"]), (&json!("request"), &archive["id"]), "dropped into Archive");
+    assert!(find("Create order").is_none(), "deleted: {docs}");
+    assert!(find("List orders").is_none() && find("Nope").is_none(), "Escape saved nothing: {docs}");
+    assert_eq!(docs.as_array().map(Vec::len), Some(3), "{docs}");
+}
+
+/// A Postman v2.1 collection of `folders` × `per` requests named
+/// `Request 1` … `Request N`.
+fn big_collection(folders: usize, per: usize) -> Value {
+    let items: Vec<Value> = (0..folders)
+        .map(|f| {
+            let reqs: Vec<Value> = (1..=per)
+                .map(|r| {
+                    let n = f * per + r;
+                    json!({ "name": format!("Request {n}"), "request": { "method": "GET", "url": format!("https://api.example.com/items/{n}") } })
+                })
+                .collect();
+            json!({ "name": format!("Folder {}", f + 1), "item": reqs })
+        })
+        .collect();
+    json!({
+        "info": { "name": "Ten thousand", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json" },
+        "item": items
+    })
+}
+
+#[test]
+fn in_chromium_a_workspace_of_10000_requests_opens_with_only_the_visible_rows() {
+    let Some((root, node_dir)) = browser_dirs() else { return };
+    let d = Device::new("solo");
+    let file = d.dir.path().join("ten-thousand.postman_collection.json");
+    std::fs::write(&file, big_collection(100, 100).to_string()).unwrap();
+    d.run(&["--offline", "import", &file.to_string_lossy()]);
+    let app = App::start(&d);
+    let shots = root.join("target/app-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let shot = shots.join("tree-10k.png");
+    let url = format!("http://127.0.0.1:{}/?secret={}", app.port, app.secret);
+    let shot_s = shot.to_string_lossy().to_string();
+    let figures = run_browser(&node_dir, &["--mode", "big", "--url", &url, "--expect", "10000", "--screenshot", &shot_s]);
+    assert!(shot.is_file());
+    // Figures, not timed assertions: a loaded machine must not fail the suite.
+    let _ = writeln!(std::io::stderr(), "tree of 10,000 requests in Chromium: {figures}");
+    assert!(figures["rows_in_dom"].as_u64().is_some_and(|n| n < 200), "{figures}");
+}
+
+#[test]
+fn in_chromium_workspaces_are_created_renamed_and_deleted_and_a_viewer_reads_only() {
+    let Some((root, node_dir)) = browser_dirs() else { return };
+    let server = Server::start();
+    let ann = Device::new("ann-laptop");
+    let bob = Device::new("bob-laptop");
+    ann.signup(&server, "ann");
+    bob.signup(&server, "bob");
+    let shots = root.join("target/app-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+
+    let app = App::start(&ann);
+    let url = format!("http://127.0.0.1:{}/?secret={}", app.port, app.secret);
+    let shot = shots.join("workspace-delete.png").to_string_lossy().to_string();
+    run_browser(&node_dir, &["--mode", "workspaces", "--url", &url, "--screenshot", &shot]);
+    let names = ann.json(&["workspaces"]).to_string();
+    assert!(!names.contains("Ops"), "deleted: {names}");
+
+    // Bob is a viewer of Ann's shared workspace.
+    ann.json(&["workspace", "create", "Shared API"]);
+    ann.create("collection", &["--workspace", "Shared API", "--set", "name=Users"]);
+    ann.json(&["team", "create", "Platform"]);
+    ann.json(&["team", "invite", "Platform", "bob@example.com", "--role", "viewer"]);
+    bob.json(&["team", "accept", "Platform"]);
+    ann.json(&["workspace", "share", "Shared API", "--team", "Platform"]);
+    ann.run(&["sync"]);
+    bob.run(&["sync"]);
+    let bob_app = App::start(&bob);
+    let url = format!("http://127.0.0.1:{}/?secret={}", bob_app.port, bob_app.secret);
+    let shot = shots.join("workspace-viewer.png").to_string_lossy().to_string();
+    let seen = run_browser(&node_dir, &["--mode", "viewer", "--url", &url, "--workspace", "Shared API", "--screenshot", &shot]);
+    assert!(seen["refusal"].as_str().is_some_and(|t| !t.is_empty()), "the server's refusal is shown: {seen}");
+    assert!(bob.json(&["workspaces"]).to_string().contains("Shared API"), "a viewer's delete changed nothing");
+}
