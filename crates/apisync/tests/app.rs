@@ -5,135 +5,14 @@
 
 mod support;
 
+use support::app::{App, raw};
+
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{Device, PASSWORD, Server, bin, eventually};
-
-/// A running `apisync app --no-open` on a profile.
-struct App {
-    child: Child,
-    /// Kept open so the app's later output never meets a closed pipe.
-    _stdout: BufReader<std::process::ChildStdout>,
-    port: u16,
-    secret: String,
-}
-
-impl App {
-    fn start(device: &Device) -> App {
-        let mut child = Command::new(bin())
-            .args(["app", "--no-open", "--port", "0", "--profile"])
-            .arg(device.dir.path())
-            .env_remove("APISYNC_HOME")
-            .env_remove("APISYNC_OFFLINE")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start apisync app");
-        let mut line = String::new();
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        stdout.read_line(&mut line).expect("read the address");
-        let url = line.trim().strip_prefix("apisync app: ").unwrap_or_else(|| panic!("no address printed: {line}"));
-        let rest = url.strip_prefix("http://127.0.0.1:").unwrap_or_else(|| panic!("not a loopback address: {url}"));
-        let (port, query) = rest.split_once("/?secret=").unwrap_or_else(|| panic!("no secret in {url}"));
-        App { child, _stdout: stdout, port: port.parse().expect("port"), secret: query.to_string() }
-    }
-
-    fn host(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    fn origin(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// Exchanges the secret for the session cookie (`name=value`).
-    fn cookie(&self) -> String {
-        let r = self.send("GET", &format!("/?secret={}", self.secret), &[], None);
-        assert_eq!(r.status, 303, "{r:?}");
-        let set = r.header("set-cookie").expect("a cookie");
-        set.split(';').next().unwrap_or_default().to_string()
-    }
-
-    /// One request with the app's own Host and the given extra headers.
-    fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&Value>) -> Reply {
-        let host = self.host();
-        let mut all: Vec<(&str, &str)> = vec![("Host", &host)];
-        all.extend_from_slice(headers);
-        raw(self.port, method, path, &all, body.map(|b| b.to_string()).as_deref())
-    }
-
-    /// A request as the app's page sends it: cookie and own Origin.
-    fn api(&self, cookie: &str, method: &str, path: &str, body: Option<&Value>) -> Reply {
-        let origin = self.origin();
-        let mut h = vec![("Cookie", cookie)];
-        if method != "GET" {
-            h.push(("Origin", &origin));
-        }
-        self.send(method, path, &h, body)
-    }
-}
-
-impl Drop for App {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-#[derive(Debug)]
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {self:?}"))
-    }
-
-    /// The `error.code` of a refusal, checking the body has the JSON error shape.
-    fn error_code(&self) -> String {
-        let v = self.json();
-        assert!(v["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "no message: {v}");
-        v["error"]["code"].as_str().unwrap_or_default().to_string()
-    }
-}
-
-/// Writes one HTTP/1.1 request and reads the whole answer.
-fn raw(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Reply {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect to the app");
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    if let Some(b) = body {
-        req.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", b.len()));
-    }
-    req.push_str("\r\n");
-    s.write_all(req.as_bytes()).unwrap();
-    if let Some(b) = body {
-        // A refused large body may be answered before it is all sent.
-        let _ = s.write_all(b.as_bytes());
-    }
-    let mut out = Vec::new();
-    let _ = s.read_to_end(&mut out);
-    let text = String::from_utf8_lossy(&out).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let mut lines = head.lines();
-    let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let headers = lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect();
-    Reply { status, headers, body: body.to_string() }
-}
+use support::{Device, PASSWORD, Server, eventually};
 
 #[test]
 fn the_secret_is_exchanged_for_a_strict_http_only_cookie_and_dropped_from_the_address() {
@@ -312,36 +191,10 @@ fn the_live_channel_sends_the_status_then_a_change_made_by_the_cli() {
     assert!(read_until(&mut s, "event: changed", &mut seen), "the CLI's edit is announced: {seen}");
 }
 
-/// Why the browser test cannot run here, if it cannot: it needs Node, the
-/// packages of tests/node and Debian's Chromium (scripts/install-test-deps.sh).
-fn browser_missing(node_dir: &std::path::Path) -> Option<String> {
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !std::path::Path::new(&chromium).is_file() {
-        return Some(format!("no Chromium at {chromium}"));
-    }
-    if !node_dir.join("node_modules/playwright-core/package.json").is_file() {
-        return Some("tests/node has no playwright-core".into());
-    }
-    match Command::new("node").arg("--version").output() {
-        Ok(o) if o.status.success() => None,
-        _ => Some("no `node`".into()),
-    }
-}
-
 #[test]
 fn in_chromium_the_sync_icon_has_a_label_and_a_hostile_title_is_text() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let Some(root) = support::app::browser_ready("the app's browser test") else { return };
     let node_dir = root.join("tests/node");
-    if let Some(why) = browser_missing(&node_dir) {
-        let msg = format!("the app's browser test needs {why}; run scripts/install-test-deps.sh");
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("{msg}");
-        }
-        // Straight to stderr, past the test harness's capture, so a skip is never silent.
-        let bar = "!".repeat(72);
-        let _ = writeln!(std::io::stderr(), "\n{bar}\nSKIPPED: {msg}\n{bar}\n");
-        return;
-    }
     let d = Device::new("desk");
     let hostile = "<img src=x onerror=alert(1)>";
     let col = d.create("collection", &["--set", &format!("name={hostile}")]);
@@ -558,17 +411,8 @@ fn a_sign_in_at_the_device_limit_lists_the_devices_and_frees_a_slot() {
 
 #[test]
 fn in_chromium_the_sync_icon_follows_a_real_server_through_offline_in_sync_and_error() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let Some(root) = support::app::browser_ready("the app's browser test") else { return };
     let node_dir = root.join("tests/node");
-    if let Some(why) = browser_missing(&node_dir) {
-        let msg = format!("the app's browser test needs {why}; run scripts/install-test-deps.sh");
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("{msg}");
-        }
-        let bar = "!".repeat(72);
-        let _ = writeln!(std::io::stderr(), "\n{bar}\nSKIPPED: {msg}\n{bar}\n");
-        return;
-    }
     let mut server = Server::start();
     let desktop = Device::new("desktop");
     desktop.signup(&server, "ann");
