@@ -13,13 +13,7 @@
  */
 "use strict";
 
-const { chromium } = require("playwright-core");
-
-function arg(name) {
-  const i = process.argv.indexOf(name);
-  if (i < 0 || i + 1 >= process.argv.length) throw new Error(`missing ${name}`);
-  return process.argv[i + 1];
-}
+const { arg, launch } = require("./app_common");
 
 const LABELS = ["Offline", "Connecting", "Syncing", "In sync", "Error"];
 
@@ -27,10 +21,7 @@ async function main() {
   const url = arg("--url");
   const expectTitle = arg("--expect-title");
   const shot = arg("--screenshot");
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox"],
-  });
+  const browser = await launch();
   const failures = [];
   try {
     const page = await browser.newPage({ viewport: { width: 1100, height: 640 } });

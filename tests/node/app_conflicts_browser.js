@@ -15,23 +15,14 @@
  */
 "use strict";
 
-const { chromium } = require("playwright-core");
-
-function arg(name) {
-  const i = process.argv.indexOf(name);
-  if (i < 0 || i + 1 >= process.argv.length) throw new Error(`missing ${name}`);
-  return process.argv[i + 1];
-}
+const { arg, launch } = require("./app_common");
 
 async function main() {
   const url = arg("--url");
   const expectTab = arg("--expect-tab");
   const expectMine = arg("--expect-mine");
   const shot = arg("--screenshot");
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox"],
-  });
+  const browser = await launch();
   const failures = [];
   const check = (ok, what) => { if (!ok) failures.push(what); };
   try {

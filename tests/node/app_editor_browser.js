@@ -19,14 +19,8 @@
  */
 "use strict";
 
-const { chromium } = require("playwright-core");
+const { arg, launch } = require("./app_common");
 const { execFileSync } = require("child_process");
-
-function arg(name) {
-  const i = process.argv.indexOf(name);
-  if (i < 0 || i + 1 >= process.argv.length) throw new Error(`missing ${name}`);
-  return process.argv[i + 1];
-}
 
 async function main() {
   const url = arg("--url");
@@ -41,10 +35,7 @@ async function main() {
   const cli = (...args) => execFileSync(bin, ["--profile", profile, "--offline", ...args], { encoding: "utf8", env });
   const show = () => JSON.parse(cli("show", id, "--json")).fields;
 
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox"],
-  });
+  const browser = await launch();
   const failures = [];
   const check = (ok, what) => { if (!ok) failures.push(what); };
   const eventually = async (f, what, ms = 10000) => {

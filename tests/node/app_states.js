@@ -20,13 +20,7 @@
 
 const path = require("path");
 const readline = require("readline");
-const { chromium } = require("playwright-core");
-
-function arg(name) {
-  const i = process.argv.indexOf(name);
-  if (i < 0 || i + 1 >= process.argv.length) throw new Error(`missing ${name}`);
-  return process.argv[i + 1];
-}
+const { arg, launch } = require("./app_common");
 
 const lines = readline.createInterface({ input: process.stdin });
 const queue = [];
@@ -87,7 +81,7 @@ async function main() {
   const password = process.env[arg("--password-env")] || "";
   const replace = arg("--replace");
   const dir = arg("--shots");
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: ["--no-sandbox"] });
+  const browser = await launch();
   const seen = {};
   const shots = [];
   try {

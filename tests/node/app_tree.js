@@ -28,13 +28,7 @@
  */
 "use strict";
 
-const { chromium } = require("playwright-core");
-
-function arg(name) {
-  const i = process.argv.indexOf(name);
-  if (i < 0 || i + 1 >= process.argv.length) throw new Error(`missing ${name}`);
-  return process.argv[i + 1];
-}
+const { arg, launch } = require("./app_common");
 
 const row = (page, name) => page.locator('#tree [role="treeitem"]', { has: page.locator(".name", { hasText: new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`) }) });
 
@@ -221,7 +215,7 @@ async function main() {
   const mode = arg("--mode");
   const url = arg("--url");
   const shot = arg("--screenshot");
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: ["--no-sandbox"] });
+  const browser = await launch();
   const failures = [];
   const check = (ok, what) => { if (!ok) failures.push(what); };
   let out;
