@@ -151,8 +151,12 @@ export function createTree(viewport, ul, hooks) {
 
   // Builds the rows in view. The row being renamed is kept as it is (the
   // input must not lose what is being typed), and focus stays on its row.
+  // During a drag the rows stay too (replacing the dragged row would cancel
+  // the drop, and the live channel re-renders on every change): the render
+  // waits for the drag to end.
   function render() {
     if (t.editing) return;
+    if (t.drag) { t.stale = true; return; }
     const hadFocus = ul.contains(document.activeElement);
     const top = viewport.scrollTop - ul.offsetTop;
     const first = Math.max(0, Math.floor(top / ROW_H) - OVERSCAN);
@@ -399,6 +403,12 @@ export function createTree(viewport, ul, hooks) {
     t.focus = d.id;
     hooks.onSelect(d);
   });
+  // Whichever row takes focus (Tab, a click, a screen reader) becomes the tab
+  // stop, so a re-render from a live change puts focus back on that row.
+  ul.addEventListener("focusin", (e) => {
+    const d = docOf(rowOf(e));
+    if (d) t.focus = d.id;
+  });
   ul.addEventListener("dblclick", (e) => {
     const d = docOf(rowOf(e));
     if (d && !e.target.closest(".row-menu")) rename(d.id);
@@ -480,12 +490,17 @@ export function createTree(viewport, ul, hooks) {
     rowEl(place.target.id).dataset.drop = place.where;
   });
   ul.addEventListener("dragleave", (e) => { if (!ul.contains(e.relatedTarget)) clearMark(); });
-  ul.addEventListener("dragend", () => { t.drag = null; clearMark(); });
+  // After a drag, the render it held back.
+  function dragDone() {
+    t.drag = null;
+    clearMark();
+    if (t.stale) { t.stale = false; render(); }
+  }
+  ul.addEventListener("dragend", dragDone);
   ul.addEventListener("drop", async (e) => {
     const place = dropPlace(e, docOf(rowOf(e)));
     const d = t.drag && t.byId.get(t.drag);
-    t.drag = null;
-    clearMark();
+    dragDone();
     if (!place || !d) return;
     e.preventDefault();
     const parent = place.target.parent_id ? t.byId.get(place.target.parent_id) : null;
