@@ -193,6 +193,7 @@ fn the_live_channel_sends_the_status_then_a_change_made_by_the_cli() {
 
 #[test]
 fn in_chromium_the_sync_icon_has_a_label_and_a_hostile_title_is_text() {
+    let _one = support::app::one_browser_at_a_time();
     let Some(root) = support::app::browser_ready("the app's browser test") else { return };
     let node_dir = root.join("tests/node");
     let d = Device::new("desk");
@@ -411,6 +412,7 @@ fn a_sign_in_at_the_device_limit_lists_the_devices_and_frees_a_slot() {
 
 #[test]
 fn in_chromium_the_sync_icon_follows_a_real_server_through_offline_in_sync_and_error() {
+    let _one = support::app::one_browser_at_a_time();
     let Some(root) = support::app::browser_ready("the app's browser test") else { return };
     let node_dir = root.join("tests/node");
     let mut server = Server::start();

@@ -112,6 +112,7 @@ fn a_secret_variable_in_conflict_is_masked_unless_revealed() {
 
 #[test]
 fn in_chromium_the_conflicts_dialog_resolves_row_by_row() {
+    let _one = support::app::one_browser_at_a_time();
     let Some(root) = support::app::browser_ready("the app's conflicts browser test") else { return };
     let node_dir = root.join("tests/node");
     let server = Server::start();

@@ -44,6 +44,7 @@ fn the_editor_files_are_served_behind_the_session() {
 
 #[test]
 fn in_chromium_the_request_editor_saves_one_patch_and_never_overwrites_an_edit() {
+    let _one = support::app::one_browser_at_a_time();
     let Some(root) = support::app::browser_ready("the app's request editor browser test") else { return };
     let node_dir = root.join("tests/node");
     let d = Device::new("laptop");

@@ -170,6 +170,7 @@ fn run_browser(node_dir: &std::path::Path, args: &[&str]) -> Value {
 
 #[test]
 fn in_chromium_the_tree_creates_renames_reorders_moves_filters_and_deletes() {
+    let _one = support::app::one_browser_at_a_time();
     let Some((root, node_dir)) = browser_dirs() else { return };
     let d = Device::new("solo");
     let app = App::start(&d);
@@ -217,6 +218,7 @@ fn big_collection(folders: usize, per: usize) -> Value {
 
 #[test]
 fn in_chromium_a_workspace_of_10000_requests_opens_with_only_the_visible_rows() {
+    let _one = support::app::one_browser_at_a_time();
     let Some((root, node_dir)) = browser_dirs() else { return };
     let d = Device::new("solo");
     let file = d.dir.path().join("ten-thousand.postman_collection.json");
@@ -237,6 +239,7 @@ fn in_chromium_a_workspace_of_10000_requests_opens_with_only_the_visible_rows() 
 
 #[test]
 fn in_chromium_workspaces_are_created_renamed_and_deleted_and_a_viewer_reads_only() {
+    let _one = support::app::one_browser_at_a_time();
     let Some((root, node_dir)) = browser_dirs() else { return };
     let server = Server::start();
     let ann = Device::new("ann-laptop");

@@ -143,6 +143,14 @@ pub fn raw(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: 
     Reply { status, headers, body: body.to_string() }
 }
 
+/// Holds the browser tests of one test binary to one at a time: on two
+/// cores, two Chromiums with an app each starve the pages' timing checks.
+pub fn one_browser_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    // A test that failed holding it poisons nothing the next one needs.
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// The repository's root when the browser tests can run here (Node, the
 /// packages of tests/node, Debian's Chromium: scripts/install-test-deps.sh).
 /// Under CI a missing piece fails the test; elsewhere the skip is said loudly.
