@@ -204,20 +204,10 @@ fn in_chromium_the_sync_icon_has_a_label_and_a_hostile_title_is_text() {
     let shots = root.join("target/app-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let shot = shots.join("signed-out-offline.png");
-    let url = format!("http://127.0.0.1:{}/?secret={}", app.port, app.secret);
-    let out = Command::new("node")
-        .arg(node_dir.join("app_browser.js"))
-        .args(["--url", &url, "--expect-title", hostile, "--screenshot"])
-        .arg(&shot)
-        .output()
-        .expect("run node");
-    assert!(
-        out.status.success(),
-        "browser check failed:\nstdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let seen: Value = serde_json::from_slice(&out.stdout).expect("the check's JSON line");
+    let url = app.url();
+    let shot_arg = shot.to_string_lossy();
+    let out = support::app::run_check(&node_dir, "app_browser.js", ["--url", &url, "--expect-title", hostile, "--screenshot", &shot_arg]);
+    let seen: Value = serde_json::from_str(&out).expect("the check's JSON line");
     assert_eq!(seen["label"], "Offline", "signed out, the icon says Offline: {seen}");
     assert!(shot.is_file());
 }
@@ -426,7 +416,7 @@ fn in_chromium_the_sync_icon_follows_a_real_server_through_offline_in_sync_and_e
     let app = App::start(&d);
     let shots = root.join("target/app-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
-    let url = format!("http://127.0.0.1:{}/?secret={}", app.port, app.secret);
+    let url = app.url();
     let mut node = Command::new("node")
         .arg(node_dir.join("app_states.js"))
         .args([

@@ -10,7 +10,6 @@ mod support;
 use support::app::App;
 
 use serde_json::{Value, json};
-use std::process::Command;
 use std::time::Duration;
 use support::{Device, Server, eventually, two_devices};
 
@@ -124,18 +123,12 @@ fn in_chromium_the_conflicts_dialog_resolves_row_by_row() {
     let shots = root.join("target/app-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let shot = shots.join("conflict-dialog.png");
-    let url = format!("http://127.0.0.1:{}/?secret={}", app.port, app.secret);
-    let out = Command::new("node")
-        .arg(node_dir.join("app_conflicts_browser.js"))
-        .args(["--url", &url, "--expect-tab", "Shared", "--expect-mine", hostile, "--screenshot"])
-        .arg(&shot)
-        .output()
-        .expect("run node");
-    assert!(
-        out.status.success(),
-        "browser check failed:\nstdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let url = app.url();
+    let shot_arg = shot.to_string_lossy();
+    support::app::run_check(
+        &node_dir,
+        "app_conflicts_browser.js",
+        ["--url", &url, "--expect-tab", "Shared", "--expect-mine", hostile, "--screenshot", &shot_arg],
     );
     assert!(shot.is_file());
     assert!(conflicts(&b).is_empty(), "resolved in the dialog");

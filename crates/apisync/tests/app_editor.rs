@@ -10,7 +10,6 @@ mod support;
 
 use support::app::App;
 
-use std::process::Command;
 use support::{Device, bin};
 
 /// A signed-out profile (the Scratch Pad) with one request in a collection:
@@ -53,20 +52,12 @@ fn in_chromium_the_request_editor_saves_one_patch_and_never_overwrites_an_edit()
     let shots = root.join("target/app-screenshots");
     std::fs::create_dir_all(&shots).expect("screenshot dir");
     let shot = shots.join("request-editor.png");
-    let url = format!("http://127.0.0.1:{}/?secret={}", app.port, app.secret);
-    let out = Command::new("node")
-        .arg(node_dir.join("app_editor_browser.js"))
-        .args(["--url", &url, "--bin", bin(), "--id", &req, "--profile"])
-        .arg(d.dir.path())
-        .arg("--screenshot")
-        .arg(&shot)
-        .output()
-        .expect("run node");
-    assert!(
-        out.status.success(),
-        "the editor browser test failed:\nstdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let url = app.url();
+    let (profile, shot_arg) = (d.dir.path().to_string_lossy(), shot.to_string_lossy());
+    support::app::run_check(
+        &node_dir,
+        "app_editor_browser.js",
+        ["--url", &url, "--bin", bin(), "--id", &req, "--profile", &profile, "--screenshot", &shot_arg],
     );
     assert!(shot.is_file(), "no screenshot at {}", shot.display());
 

@@ -13,7 +13,6 @@ use support::app::App;
 
 use serde_json::{Value, json};
 use std::io::Write;
-use std::process::Command;
 use std::time::Duration;
 use support::{Device, Server, eventually};
 
@@ -162,9 +161,7 @@ fn browser_dirs() -> Option<(std::path::PathBuf, std::path::PathBuf)> {
 
 /// Runs `tests/node/app_tree.js` with `args`; returns its JSON line.
 fn run_browser(node_dir: &std::path::Path, args: &[&str]) -> Value {
-    let out = Command::new("node").arg(node_dir.join("app_tree.js")).args(args).output().expect("run node");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "browser check failed:\nstdout: {stdout}\nstderr: {}", String::from_utf8_lossy(&out.stderr));
+    let stdout = support::app::run_check(node_dir, "app_tree.js", args);
     serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap_or_else(|e| panic!("no JSON from the script ({e}): {stdout}"))
 }
 
@@ -177,7 +174,7 @@ fn in_chromium_the_tree_creates_renames_reorders_moves_filters_and_deletes() {
     let shots = root.join("target/app-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let shot = shots.join("tree.png");
-    let url = format!("http://127.0.0.1:{}/?secret={}", app.port, app.secret);
+    let url = app.url();
     let shot_s = shot.to_string_lossy().to_string();
     run_browser(&node_dir, &["--mode", "edit", "--url", &url, "--screenshot", &shot_s]);
     assert!(shot.is_file());
@@ -228,7 +225,7 @@ fn in_chromium_a_workspace_of_10000_requests_opens_with_only_the_visible_rows() 
     let shots = root.join("target/app-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let shot = shots.join("tree-10k.png");
-    let url = format!("http://127.0.0.1:{}/?secret={}", app.port, app.secret);
+    let url = app.url();
     let shot_s = shot.to_string_lossy().to_string();
     let figures = run_browser(&node_dir, &["--mode", "big", "--url", &url, "--expect", "10000", "--screenshot", &shot_s]);
     assert!(shot.is_file());
@@ -250,7 +247,7 @@ fn in_chromium_workspaces_are_created_renamed_and_deleted_and_a_viewer_reads_onl
     std::fs::create_dir_all(&shots).unwrap();
 
     let app = App::start(&ann);
-    let url = format!("http://127.0.0.1:{}/?secret={}", app.port, app.secret);
+    let url = app.url();
     let shot = shots.join("workspace-delete.png").to_string_lossy().to_string();
     run_browser(&node_dir, &["--mode", "workspaces", "--url", &url, "--screenshot", &shot]);
     let names = ann.json(&["workspaces"]).to_string();

@@ -40,6 +40,11 @@ impl App {
         App { child, _stdout: stdout, port: port.parse().expect("port"), secret: query.to_string() }
     }
 
+    /// The address `apisync app` printed: what a browser opens first.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/?secret={}", self.port, self.secret)
+    }
+
     pub fn host(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
@@ -176,4 +181,13 @@ pub fn browser_ready(what: &str) -> Option<PathBuf> {
     let bar = "!".repeat(72);
     let _ = writeln!(std::io::stderr(), "\n{bar}\nSKIPPED: {msg}\n{bar}\n");
     None
+}
+
+/// Runs the browser check `script` of tests/node with `args`; fails the test
+/// with its output unless it succeeds, else gives its stdout.
+pub fn run_check<S: AsRef<std::ffi::OsStr>>(node_dir: &Path, script: &str, args: impl IntoIterator<Item = S>) -> String {
+    let out = Command::new("node").arg(node_dir.join(script)).args(args).output().expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "browser check {script} failed:\nstdout: {stdout}\nstderr: {}", String::from_utf8_lossy(&out.stderr));
+    stdout
 }
