@@ -53,7 +53,7 @@ async fn send(s: &TestServer, method: &str, path: &str, token: Option<&str>, bod
     (status, kind, v)
 }
 
-/// A raw request: the status, the headers and the body as JSON (or `Value::Null`).
+/// A request by method name: the status, the headers and the body as JSON (or `Value::Null`).
 async fn send_with_headers(
     s: &TestServer,
     method: &str,
@@ -61,18 +61,7 @@ async fn send_with_headers(
     token: Option<&str>,
     body: Option<Value>,
 ) -> (u16, reqwest::header::HeaderMap, Value) {
-    let mut req = s.http.request(Method::from_bytes(method.as_bytes()).unwrap(), format!("{}{path}", s.base));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let text = resp.text().await.unwrap();
-    (status, headers, serde_json::from_str(&text).unwrap_or(Value::Null))
+    s.call_with_headers(Method::from_bytes(method.as_bytes()).unwrap(), path, token, body).await
 }
 
 async fn wrong_methods_get_405_with_the_error_body(b: Backend) {

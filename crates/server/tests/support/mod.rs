@@ -129,6 +129,18 @@ impl TestServer {
         token: Option<&str>,
         body: Option<serde_json::Value>,
     ) -> (u16, serde_json::Value) {
+        let (status, _, body) = self.call_with_headers(method, path, token, body).await;
+        (status, body)
+    }
+
+    /// [`TestServer::call`], with the answer's headers too.
+    pub async fn call_with_headers(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -138,7 +150,8 @@ impl TestServer {
         }
         let resp = req.send().await.unwrap();
         let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(serde_json::Value::Null))
+        let headers = resp.headers().clone();
+        (status, headers, resp.json().await.unwrap_or(serde_json::Value::Null))
     }
 
     /// Signs `name` up (password "correct horse", device "NAME-1").
