@@ -7,25 +7,40 @@ use axum::response::IntoResponse;
 /// One static file of the app.
 struct Asset {
     path: &'static str,
-    mime: &'static str,
     body: &'static str,
 }
 
+/// A file of `crates/apisync/app/`, served at `/NAME`.
+macro_rules! asset {
+    ($file:literal) => {
+        Asset { path: concat!("/", $file), body: include_str!(concat!("../../app/", $file)) }
+    };
+}
+
 const ASSETS: &[Asset] = &[
-    Asset { path: "/", mime: "text/html; charset=utf-8", body: include_str!("../../app/index.html") },
-    Asset { path: "/app.js", mime: "text/javascript; charset=utf-8", body: include_str!("../../app/app.js") },
-    Asset { path: "/api.js", mime: "text/javascript; charset=utf-8", body: include_str!("../../app/api.js") },
-    Asset { path: "/sync_icon.js", mime: "text/javascript; charset=utf-8", body: include_str!("../../app/sync_icon.js") },
-    Asset { path: "/tree.js", mime: "text/javascript; charset=utf-8", body: include_str!("../../app/tree.js") },
-    Asset { path: "/workspaces.js", mime: "text/javascript; charset=utf-8", body: include_str!("../../app/workspaces.js") },
-    Asset { path: "/account.js", mime: "text/javascript; charset=utf-8", body: include_str!("../../app/account.js") },
-    Asset { path: "/account.css", mime: "text/css; charset=utf-8", body: include_str!("../../app/account.css") },
-    Asset { path: "/conflicts.js", mime: "text/javascript; charset=utf-8", body: include_str!("../../app/conflicts.js") },
-    Asset { path: "/editor.js", mime: "text/javascript; charset=utf-8", body: include_str!("../../app/editor.js") },
-    Asset { path: "/editor.css", mime: "text/css; charset=utf-8", body: include_str!("../../app/editor.css") },
-    Asset { path: "/tree.css", mime: "text/css; charset=utf-8", body: include_str!("../../app/tree.css") },
-    Asset { path: "/style.css", mime: "text/css; charset=utf-8", body: include_str!("../../app/style.css") },
+    Asset { path: "/", body: include_str!("../../app/index.html") },
+    asset!("app.js"),
+    asset!("api.js"),
+    asset!("sync_icon.js"),
+    asset!("tree.js"),
+    asset!("workspaces.js"),
+    asset!("account.js"),
+    asset!("account.css"),
+    asset!("conflicts.js"),
+    asset!("editor.js"),
+    asset!("editor.css"),
+    asset!("tree.css"),
+    asset!("style.css"),
 ];
+
+/// A file's type, from its name.
+fn mime(path: &str) -> &'static str {
+    match path.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        _ => "text/html; charset=utf-8",
+    }
+}
 
 /// The page's Content-Security-Policy: only the app's own files, no inline
 /// script, so an injected title could not run even if it reached the markup.
@@ -36,7 +51,7 @@ pub async fn serve(uri: axum::http::Uri) -> axum::response::Response {
     match ASSETS.iter().find(|a| a.path == uri.path()) {
         Some(a) => (
             [
-                (header::CONTENT_TYPE, a.mime),
+                (header::CONTENT_TYPE, mime(a.path)),
                 (header::CONTENT_SECURITY_POLICY, CSP),
                 (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
                 (header::CACHE_CONTROL, "no-store"),
