@@ -13,7 +13,7 @@
  */
 "use strict";
 
-const { arg, launch } = require("./app_common");
+const { arg, launch, finish } = require("./app_common");
 
 const LABELS = ["Offline", "Connecting", "Syncing", "In sync", "Error"];
 
@@ -60,10 +60,7 @@ async function main() {
   } finally {
     await browser.close();
   }
-  if (failures.length) {
-    for (const f of failures) console.error(`FAIL: ${f}`);
-    process.exit(1);
-  }
+  finish(failures);
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });

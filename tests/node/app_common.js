@@ -18,4 +18,11 @@ function launch() {
   return chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: ["--no-sandbox"] });
 }
 
-module.exports = { arg, launch };
+/** Ends the check: each failure on stderr and exit status 1, or nothing when there are none. */
+function finish(failures) {
+  if (!failures.length) return;
+  for (const f of failures) console.error(`FAIL: ${f}`);
+  process.exit(1);
+}
+
+module.exports = { arg, launch, finish };

@@ -15,7 +15,7 @@
  */
 "use strict";
 
-const { arg, launch } = require("./app_common");
+const { arg, launch, finish } = require("./app_common");
 
 async function main() {
   const url = arg("--url");
@@ -86,10 +86,7 @@ async function main() {
   } finally {
     await browser.close();
   }
-  if (failures.length) {
-    for (const f of failures) console.error(`FAIL: ${f}`);
-    process.exit(1);
-  }
+  finish(failures);
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });

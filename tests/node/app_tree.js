@@ -28,7 +28,7 @@
  */
 "use strict";
 
-const { arg, launch } = require("./app_common");
+const { arg, launch, finish } = require("./app_common");
 
 const row = (page, name) => page.locator('#tree [role="treeitem"]', { has: page.locator(".name", { hasText: new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`) }) });
 
@@ -240,10 +240,7 @@ async function main() {
     await browser.close();
   }
   console.log(JSON.stringify(out));
-  if (failures.length) {
-    for (const f of failures) console.error(`FAIL: ${f}`);
-    process.exit(1);
-  }
+  finish(failures);
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });
