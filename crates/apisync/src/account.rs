@@ -1,6 +1,6 @@
 //! The account verbs: signup, login, logout, status, sync, devices.
 
-use crate::{Globals, Json, output, parse_id};
+use crate::{Globals, output, parse_id};
 use clap::{Args, Subcommand};
 use client::{LoginOptions, PullProgress, SignupOptions, Status, WatchEvent, WatchOptions};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -135,10 +135,10 @@ impl Bars {
     }
 }
 
-fn signed_in(user: &protocol::User, device: &client::Device, j: Json) -> anyhow::Result<()> {
+fn signed_in(user: &protocol::User, device: &client::Device, j: bool) -> anyhow::Result<()> {
     let ws = device.workspaces()?.into_iter().filter(|w| !w.local_only).count();
     let pending = device.pending()?;
-    if j.json {
+    if j {
         return output::json(&json!({ "user": user, "workspaces": ws, "pending": pending, "device_id": device.device_id()? }));
     }
     println!("signed in as {} <{}>; {ws} workspace(s) on this device", user.username, user.email);
@@ -171,7 +171,7 @@ pub async fn login(g: &Globals, a: LoginArgs) -> anyhow::Result<()> {
 pub async fn logout(g: &Globals, a: LogoutArgs) -> anyhow::Result<()> {
     let device = g.open()?;
     let discarded = device.logout(a.force).await?;
-    if g.json.json {
+    if g.json {
         return output::json(&json!({ "signed_out": true, "discarded": discarded }));
     }
     if discarded.pending > 0 {
@@ -212,7 +212,7 @@ pub struct StatusArgs {
 pub async fn status(g: &Globals, a: StatusArgs) -> anyhow::Result<()> {
     let device = g.open()?;
     let s = if a.cached { device.local_status()? } else { device.status().await? };
-    if g.json.json {
+    if g.json {
         output::json(&s)
     } else {
         print_status(&s);
@@ -223,8 +223,8 @@ pub async fn status(g: &Globals, a: StatusArgs) -> anyhow::Result<()> {
 /// How often a watcher without a session looks for a new sign-in.
 const SIGN_IN_POLL: Duration = Duration::from_secs(2);
 
-fn print_event(j: Json, e: &WatchEvent) {
-    if j.json {
+fn print_event(j: bool, e: &WatchEvent) {
+    if j {
         if let Ok(line) = serde_json::to_string(e) {
             println!("{line}");
         }
@@ -251,7 +251,7 @@ async fn watch(g: &Globals, device: &client::Device, duration: Option<Duration>)
         stop_rx,
         |e| print_event(j, e),
         |e| {
-            if !j.json {
+            if !j {
                 eprintln!("{e}");
             }
         },
@@ -330,7 +330,7 @@ pub async fn sync(g: &Globals, a: SyncArgs) -> anyhow::Result<()> {
     }
     let report = device.sync().await?;
     let s = device.local_status()?;
-    if g.json.json {
+    if g.json {
         return output::json(&json!({ "state": s.state, "report": report, "pending": s.pending, "conflicts": s.conflicts }));
     }
     println!("{}: sent {} change(s), received {} document(s), {} new conflict(s)", s.state, report.pushed, report.pulled, report.conflicts);
@@ -345,7 +345,7 @@ pub async fn devices(g: &Globals, a: DevicesArgs) -> anyhow::Result<()> {
     match a.action {
         Some(DevicesCmd::SignOut { id }) => {
             device.sign_out_device(id).await?;
-            if g.json.json {
+            if g.json {
                 output::json(&json!({ "signed_out": id }))
             } else {
                 println!("signed out device {id}; it keeps its unsynced changes until it signs in again");
@@ -354,7 +354,7 @@ pub async fn devices(g: &Globals, a: DevicesArgs) -> anyhow::Result<()> {
         }
         None => {
             let list = device.devices().await?;
-            if g.json.json {
+            if g.json {
                 return output::json(&list);
             }
             for d in list {

@@ -2,8 +2,8 @@
 //! Every edit is saved locally first; then, when signed in and online, one
 //! quick sync runs, and its failure never fails the command.
 
+use crate::Globals;
 use crate::output::{self, MASK};
-use crate::{Globals, Json};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use client::{Device, Position, Timeouts};
@@ -178,14 +178,14 @@ pub async fn refresh(device: &mut Device, g: &Globals) {
     }
     device.set_timeouts(Timeouts::QUICK);
     if let Err(e) = device.sync_within(REFRESH).await
-        && !g.json.json
+        && !g.json
     {
         eprintln!("showing this device's copy, which may be stale: {e}");
     }
 }
 
-fn print_id(id: Uuid, j: Json) -> anyhow::Result<()> {
-    if j.json {
+fn print_id(id: Uuid, j: bool) -> anyhow::Result<()> {
+    if j {
         output::json(&json!({ "id": id }))
     } else {
         println!("{id}");
@@ -193,10 +193,10 @@ fn print_id(id: Uuid, j: Json) -> anyhow::Result<()> {
     }
 }
 
-pub fn workspaces(g: &Globals, j: Json) -> anyhow::Result<()> {
+pub fn workspaces(g: &Globals, j: bool) -> anyhow::Result<()> {
     let device = g.open()?;
     let list = device.workspaces()?;
-    if j.json {
+    if j {
         return output::json(&list);
     }
     if list.is_empty() {
@@ -226,7 +226,7 @@ pub async fn workspace(g: &Globals, c: WorkspaceCmd) -> anyhow::Result<()> {
             let mut device = g.open()?;
             let was = device.rename_workspace(&workspace, &name, allow_duplicate)?;
             let name = name.trim();
-            if g.json.json {
+            if g.json {
                 output::json(&json!({ "id": was.id, "name": name, "previous": was.name }))?;
             } else {
                 println!("renamed workspace '{}' to '{name}'", was.name);
@@ -254,7 +254,7 @@ async fn delete_workspace(g: &Globals, workspace: &str, yes: bool) -> anyhow::Re
         )?;
     }
     let gone = device.delete_workspace(&ws.id.to_string()).await?;
-    if g.json.json {
+    if g.json {
         output::json(&json!({ "deleted": gone.id, "name": gone.name }))
     } else {
         println!("workspace '{}' deleted; the other devices that have it drop it as they sync", gone.name);
@@ -267,7 +267,7 @@ pub async fn ls(g: &Globals, a: LsArgs) -> anyhow::Result<()> {
     refresh(&mut device, g).await;
     let kind = a.kind.as_deref().map(str::parse::<Kind>).transpose()?;
     let docs = device.list(a.workspace.as_deref(), kind)?;
-    if g.json.json {
+    if g.json {
         let v: Vec<Value> = docs.iter().map(|d| output::doc_json(d, false)).collect();
         return output::json(&v);
     }
@@ -322,7 +322,7 @@ pub async fn set(g: &Globals, a: SetArgs) -> anyhow::Result<()> {
     let doc = device.get(device.find(None, &a.id)?)?;
     let fields = assignments(doc.kind, &a.assignments)?;
     device.set(doc.id, fields)?;
-    if g.json.json {
+    if g.json {
         output::json(&json!({ "id": doc.id }))?;
     }
     autosync(&mut device).await;
@@ -333,7 +333,7 @@ pub async fn rm(g: &Globals, a: IdArgs) -> anyhow::Result<()> {
     let mut device = g.open()?;
     let id = device.find(None, &a.id)?;
     device.delete(id)?;
-    if g.json.json {
+    if g.json {
         output::json(&json!({ "id": id, "deleted": true }))?;
     }
     autosync(&mut device).await;
@@ -353,7 +353,7 @@ pub async fn mv(g: &Globals, a: MvArgs) -> anyhow::Result<()> {
         (None, None) => Position::End,
     };
     device.move_doc(id, parent, pos)?;
-    if g.json.json {
+    if g.json {
         let d = device.get(id).context("the moved document")?;
         output::json(&json!({ "id": id, "parent_id": d.parent_id, "order_key": d.order_key }))?;
     }
@@ -407,7 +407,7 @@ pub async fn conflicts(g: &Globals, a: ConflictsArgs) -> anyhow::Result<()> {
     if !a.reveal {
         mask_conflicts(&device, &mut list);
     }
-    if g.json.json {
+    if g.json {
         return output::json(&list);
     }
     if list.is_empty() {
@@ -486,7 +486,7 @@ pub async fn edit(g: &Globals, a: EditArgs) -> anyhow::Result<()> {
     }
     let changed: Fields = edited.into_iter().filter(|(k, v)| doc.fields.get(k) != Some(v)).collect();
     if changed.is_empty() {
-        if !g.json.json {
+        if !g.json {
             println!("no change");
         }
         return output_edit(g, doc.id, &[]);
@@ -499,7 +499,7 @@ pub async fn edit(g: &Globals, a: EditArgs) -> anyhow::Result<()> {
 }
 
 fn output_edit(g: &Globals, id: Uuid, changed: &[String]) -> anyhow::Result<()> {
-    if g.json.json {
+    if g.json {
         return output::json(&json!({ "id": id, "changed": changed }));
     }
     if !changed.is_empty() {

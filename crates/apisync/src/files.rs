@@ -218,7 +218,7 @@ pub async fn import(g: &Globals, a: ImportArgs) -> anyhow::Result<()> {
     if let Some(s) = spinner {
         s.finish_and_clear();
     }
-    if g.json.json {
+    if g.json {
         output::json(&json!({ "workspace": ws.id, "written": written, "files": report }))?;
     } else {
         for r in &report {
@@ -272,7 +272,7 @@ pub fn export(g: &Globals, a: ExportArgs) -> anyhow::Result<()> {
     write_out(&a.output, &value)?;
     // Written to stdout, the file is the output; a summary would corrupt it.
     if a.output != Path::new("-") {
-        if g.json.json {
+        if g.json {
             return output::json(&json!({ "exported": what, "path": a.output }));
         }
         eprintln!("exported {what} to {}", a.output.display());
@@ -288,7 +288,7 @@ pub async fn scratchpad(g: &Globals, c: ScratchpadCmd) -> anyhow::Result<()> {
             let docs = device.scratchpad_documents()?;
             let dump = dump(&docs);
             write_out(&path, &dump.value)?;
-            if path != Path::new("-") && g.json.json {
+            if path != Path::new("-") && g.json {
                 output::json(&json!({ "exported": dump.written.values().sum::<usize>(), "kinds": dump.written, "path": path }))?;
             } else if path != Path::new("-") {
                 let held = summary(&dump.written);
@@ -298,7 +298,7 @@ pub async fn scratchpad(g: &Globals, c: ScratchpadCmd) -> anyhow::Result<()> {
         ScratchpadCmd::Move { workspace } => {
             let j = g.json;
             let moved = device.move_scratchpad(&workspace)?;
-            if j.json {
+            if j {
                 output::json(&json!({ "moved": moved, "workspace": workspace }))?;
             } else {
                 println!("moved {moved} documents from the scratch pad into '{workspace}'");

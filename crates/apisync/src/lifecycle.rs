@@ -1,7 +1,7 @@
 //! The account's life cycle: `password forgot|reset|change`,
 //! `username recover`, `account delete`.
 
-use crate::{Globals, Json, output};
+use crate::{Globals, output};
 use clap::{Args, Subcommand};
 use serde_json::json;
 use std::io::IsTerminal;
@@ -79,8 +79,8 @@ fn secret(var: &str, prompt: &str, confirm: bool) -> anyhow::Result<String> {
     Ok(p)
 }
 
-fn done(j: Json, v: serde_json::Value, text: &str) -> anyhow::Result<()> {
-    if j.json {
+fn done(j: bool, v: serde_json::Value, text: &str) -> anyhow::Result<()> {
+    if j {
         output::json(&v)
     } else {
         println!("{text}");

@@ -46,13 +46,6 @@ struct Cli {
     command: Command,
 }
 
-/// Whether `--json` was given: print machine-readable JSON instead of text.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Json {
-    /// Print JSON instead of text.
-    pub json: bool,
-}
-
 #[derive(Subcommand)]
 enum Command {
     /// Run the sync server (embedded SQLite in its data directory by default).
@@ -133,7 +126,8 @@ enum Command {
 pub struct Globals {
     pub profile: Option<PathBuf>,
     pub offline: bool,
-    pub json: Json,
+    /// `--json`: print machine-readable JSON instead of text.
+    pub json: bool,
 }
 
 impl Globals {
@@ -197,7 +191,7 @@ fn main() -> std::process::ExitCode {
         Ok(cli) => cli,
         Err(e) => return exit::parse_failure(e, json_asked),
     };
-    let g = Globals { profile: cli.profile, offline: cli.offline || env_offline(), json: Json { json: cli.json } };
+    let g = Globals { profile: cli.profile, offline: cli.offline || env_offline(), json: cli.json };
     let result = match cli.command {
         // The server builds its own runtime.
         Command::Serve(args) => serve::run(args),
@@ -221,7 +215,7 @@ fn main() -> std::process::ExitCode {
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(err) => exit::report(&err, g.json.json),
+        Err(err) => exit::report(&err, g.json),
     }
 }
 

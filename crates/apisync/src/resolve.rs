@@ -138,7 +138,7 @@ pub async fn resolve(g: &Globals, a: ResolveArgs) -> anyhow::Result<()> {
         None
     };
     apply(&device, a.id, &choice)?;
-    if g.json.json {
+    if g.json {
         output::json(&json!({ "resolved": a.id, "mine": choice.mine, "theirs": choice.theirs, "default": default }))?;
     } else {
         let list = |v: &[String]| if v.is_empty() { "none".to_string() } else { v.join(", ") };

@@ -102,7 +102,7 @@ pub fn service(g: &Globals, c: ServiceCmd) -> anyhow::Result<()> {
 }
 
 fn report(g: &Globals, path: &Path, what: &str, started: bool) -> anyhow::Result<()> {
-    if g.json.json {
+    if g.json {
         return crate::output::json(&serde_json::json!({ "service": what, "unit": path, "started": started }));
     }
     println!("{what} {}", path.display());

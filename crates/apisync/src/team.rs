@@ -1,7 +1,7 @@
 //! The team verbs: `team create|list|invite|uninvite|invitations|accept|
 //! decline|role|members|remove|leave` and `workspace share|shares|unshare`.
 
-use crate::{Globals, Json, output};
+use crate::{Globals, output};
 use clap::Subcommand;
 use protocol::{Invitation, TeamInfo, TeamMembers};
 use serde_json::json;
@@ -102,7 +102,7 @@ pub async fn team(g: &Globals, c: TeamCmd) -> anyhow::Result<()> {
         TeamCmd::Create { name } => {
             let json = g.json;
             let t = device.create_team(&name).await?;
-            if json.json {
+            if json {
                 return output::json(&t);
             }
             println!("created team '{}' ({}); invite people with `apisync team invite '{}' USER --role editor`", t.name, t.id, t.name);
@@ -110,7 +110,7 @@ pub async fn team(g: &Globals, c: TeamCmd) -> anyhow::Result<()> {
         TeamCmd::List => {
             let json = g.json;
             let teams = device.teams().await?;
-            if json.json {
+            if json {
                 return output::json(&teams);
             }
             if teams.is_empty() {
@@ -121,7 +121,7 @@ pub async fn team(g: &Globals, c: TeamCmd) -> anyhow::Result<()> {
         TeamCmd::Invite { team, user, role } => {
             let json = g.json;
             let (t, sent) = device.invite(&team, &user, client::parse_team_role(&role)?).await?;
-            if json.json {
+            if json {
                 return output::json(&json!({ "team": t, "user": user, "role": role, "message": sent.message }));
             }
             println!("invited {user} to team '{}' as {role}: they join when they accept (`apisync team accept '{}'`)", t.name, t.name);
@@ -129,7 +129,7 @@ pub async fn team(g: &Globals, c: TeamCmd) -> anyhow::Result<()> {
         TeamCmd::Uninvite { team, user } => {
             let json = g.json;
             let inv = device.cancel_invitation(&team, &user).await?;
-            if json.json {
+            if json {
                 return output::json(&inv);
             }
             println!("withdrew the invitation of {user} to team '{}'", inv.team_name);
@@ -137,7 +137,7 @@ pub async fn team(g: &Globals, c: TeamCmd) -> anyhow::Result<()> {
         TeamCmd::Invitations => {
             let json = g.json;
             let list = device.invitations().await?;
-            if json.json {
+            if json {
                 return output::json(&list);
             }
             if list.is_empty() {
@@ -148,7 +148,7 @@ pub async fn team(g: &Globals, c: TeamCmd) -> anyhow::Result<()> {
         TeamCmd::Accept { invitation } => {
             let json = g.json;
             let t = device.accept_invitation(&invitation).await?;
-            if json.json {
+            if json {
                 return output::json(&t);
             }
             println!("you joined team '{}' as {}; its shared workspaces are on this device", t.name, t.role.as_str());
@@ -156,7 +156,7 @@ pub async fn team(g: &Globals, c: TeamCmd) -> anyhow::Result<()> {
         TeamCmd::Decline { invitation } => {
             let json = g.json;
             let inv = device.decline_invitation(&invitation).await?;
-            if json.json {
+            if json {
                 return output::json(&inv);
             }
             println!("declined the invitation to team '{}'", inv.team_name);
@@ -164,7 +164,7 @@ pub async fn team(g: &Globals, c: TeamCmd) -> anyhow::Result<()> {
         TeamCmd::Role { team, user, role } => {
             let json = g.json;
             let m = device.set_team_role(&team, &user, client::parse_team_role(&role)?).await?;
-            if json.json {
+            if json {
                 return output::json(&m);
             }
             println!("{user} is now {role} in team '{}'", m.team.name);
@@ -172,7 +172,7 @@ pub async fn team(g: &Globals, c: TeamCmd) -> anyhow::Result<()> {
         TeamCmd::Members { team } => {
             let json = g.json;
             let m = device.team_members(&team).await?;
-            if json.json {
+            if json {
                 return output::json(&m);
             }
             print_members(&m);
@@ -180,7 +180,7 @@ pub async fn team(g: &Globals, c: TeamCmd) -> anyhow::Result<()> {
         TeamCmd::Remove { team, user } => {
             let json = g.json;
             device.remove_member(&team, &user).await?;
-            if json.json {
+            if json {
                 return output::json(&json!({ "team": team, "removed": user }));
             }
             println!("removed {user} from team '{team}'");
@@ -188,7 +188,7 @@ pub async fn team(g: &Globals, c: TeamCmd) -> anyhow::Result<()> {
         TeamCmd::Leave { team } => {
             let json = g.json;
             device.leave_team(&team).await?;
-            if json.json {
+            if json {
                 return output::json(&json!({ "team": team, "left": true }));
             }
             println!("you left team '{team}'; its workspaces are gone from this device");
@@ -198,10 +198,10 @@ pub async fn team(g: &Globals, c: TeamCmd) -> anyhow::Result<()> {
 }
 
 /// `apisync workspace shares WORKSPACE`.
-pub async fn shares(g: &Globals, workspace: &str, j: Json) -> anyhow::Result<()> {
+pub async fn shares(g: &Globals, workspace: &str, j: bool) -> anyhow::Result<()> {
     let device = g.open()?;
     let (w, list) = device.workspace_shares(workspace).await?;
-    if j.json {
+    if j {
         return output::json(&json!({ "workspace": w, "shares": list }));
     }
     if list.is_empty() {
@@ -214,10 +214,10 @@ pub async fn shares(g: &Globals, workspace: &str, j: Json) -> anyhow::Result<()>
 }
 
 /// `apisync workspace unshare WORKSPACE --team TEAM`.
-pub async fn unshare(g: &Globals, workspace: &str, team: &str, j: Json) -> anyhow::Result<()> {
+pub async fn unshare(g: &Globals, workspace: &str, team: &str, j: bool) -> anyhow::Result<()> {
     let device = g.open()?;
     let (w, s) = device.unshare_workspace(workspace, team).await?;
-    if j.json {
+    if j {
         return output::json(&json!({ "workspace": w, "unshared": s }));
     }
     println!("workspace '{}' is no longer shared with team '{}'; its members' devices drop it at their next sync", w.name, s.name);
@@ -225,10 +225,10 @@ pub async fn unshare(g: &Globals, workspace: &str, team: &str, j: Json) -> anyho
 }
 
 /// `apisync workspace share WORKSPACE --team TEAM`.
-pub async fn share(g: &Globals, workspace: &str, team: &str, j: Json) -> anyhow::Result<()> {
+pub async fn share(g: &Globals, workspace: &str, team: &str, j: bool) -> anyhow::Result<()> {
     let device = g.open()?;
     let (t, w) = device.share_workspace(workspace, team).await?;
-    if j.json {
+    if j {
         return output::json(&json!({ "workspace": w, "team": t }));
     }
     println!("shared workspace '{}' with team '{}' ({} members)", w.name, t.name, t.members);
