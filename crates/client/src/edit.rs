@@ -9,16 +9,7 @@ use model::{Document, Fields, Id, Kind, Mutation, Op, ordering, schema};
 use rusqlite::Connection;
 use serde_json::Value;
 
-/// Where `mv` puts a document among its new siblings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Position {
-    /// After the last sibling.
-    End,
-    /// Just before this sibling.
-    Before(Id),
-    /// Just after this sibling.
-    After(Id),
-}
+pub use model::tree::Position;
 
 /// The pseudo-field of variables that holds the device-local current value.
 pub const CURRENT: &str = "current";
@@ -264,25 +255,7 @@ pub fn move_doc(conn: &Connection, id: Id, parent: Option<Id>, pos: Position) ->
         return Err(ClientError::Invalid("a document cannot move inside itself".into()));
     }
     let siblings: Vec<Document> = store::children(conn, ws.id, parent)?.into_iter().filter(|d| d.id != id).collect();
-    let key_of = |d: &Document| d.order_key.clone().filter(|k| ordering::validate(k).is_ok());
-    let find = |x: Id| {
-        siblings.iter().position(|d| d.id == x).ok_or_else(|| {
-            ClientError::Invalid(format!("{x} is not among the documents of the new parent; --before/--after take a sibling"))
-        })
-    };
-    let (lo, hi) = match pos {
-        Position::End => (siblings.last().and_then(key_of), None),
-        Position::Before(x) => {
-            let i = find(x)?;
-            (i.checked_sub(1).and_then(|j| key_of(&siblings[j])), key_of(&siblings[i]))
-        }
-        Position::After(x) => {
-            let i = find(x)?;
-            (key_of(&siblings[i]), siblings.get(i + 1).and_then(key_of))
-        }
-    };
-    let key = ordering::between(lo.as_deref(), hi.as_deref())
-        .map_err(|e| ClientError::Invalid(format!("cannot place it there ({e}); move one of its neighbours first")))?;
+    let key = model::tree::key_at(&siblings, pos).map_err(|e| ClientError::Invalid(e.to_string()))?;
     let m = Mutation {
         mutation_id: Id::now_v7(),
         doc_id: id,

@@ -256,7 +256,7 @@ impl Device {
     pub fn list(&self, workspace: Option<&str>, kind: Option<Kind>) -> Result<Vec<Document>, ClientError> {
         let ws = self.resolve_workspace(workspace)?;
         let docs = self.store.read(|c| store::live_docs(c, ws.id))?;
-        let mut out = tree_order(docs);
+        let mut out = model::tree::tree_order(docs);
         if let Some(k) = kind {
             out.retain(|d| d.kind == k);
         }
@@ -291,40 +291,6 @@ impl Device {
     }
 }
 
-/// Orders documents as a tree: top-level ones by kind then sibling order,
-/// each followed by its children; documents whose parent is missing go last.
-fn tree_order(docs: Vec<Document>) -> Vec<Document> {
-    use std::collections::HashMap;
-    let mut by_parent: HashMap<Option<Id>, Vec<Document>> = HashMap::new();
-    let ids: std::collections::HashSet<Id> = docs.iter().map(|d| d.id).collect();
-    let mut orphans = Vec::new();
-    for d in docs {
-        if d.kind == Kind::Workspace {
-            continue;
-        }
-        match d.parent_id {
-            Some(p) if !ids.contains(&p) => orphans.push(d),
-            p => by_parent.entry(p).or_default().push(d),
-        }
-    }
-    for v in by_parent.values_mut() {
-        v.sort_by(|a, b| {
-            (a.kind.parents().is_empty().then_some(a.kind), a.sibling_order())
-                .cmp(&(b.kind.parents().is_empty().then_some(b.kind), b.sibling_order()))
-        });
-    }
-    let mut out = Vec::new();
-    let mut stack: Vec<Document> = by_parent.remove(&None).unwrap_or_default().into_iter().rev().collect();
-    while let Some(d) = stack.pop() {
-        if let Some(kids) = by_parent.remove(&Some(d.id)) {
-            stack.extend(kids.into_iter().rev());
-        }
-        out.push(d);
-    }
-    out.extend(orphans);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,28 +307,5 @@ mod tests {
         is_send(&d.status());
         is_send(&d.logout(false));
         is_send(&d.watch(WatchOptions::default(), std::future::pending::<()>(), |_| {}));
-    }
-
-    #[test]
-    fn tree_order_puts_children_after_their_parent() {
-        let ws = Id::now_v7();
-        let mk = |kind, parent, key: &str| Document {
-            id: Id::now_v7(),
-            kind,
-            workspace_id: ws,
-            parent_id: parent,
-            order_key: Some(key.into()),
-            fields: Fields::new(),
-            deleted: false,
-            version: 0,
-        };
-        let env = mk(Kind::Environment, None, "F");
-        let col = mk(Kind::Collection, None, "V");
-        let r2 = mk(Kind::Request, Some(col.id), "W");
-        let r1 = mk(Kind::Request, Some(col.id), "V");
-        let var = mk(Kind::Variable, Some(env.id), "V");
-        let out = tree_order(vec![var.clone(), r2.clone(), env.clone(), r1.clone(), col.clone()]);
-        let ids: Vec<Id> = out.iter().map(|d| d.id).collect();
-        assert_eq!(ids, vec![col.id, r1.id, r2.id, env.id, var.id]);
     }
 }

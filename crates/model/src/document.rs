@@ -32,7 +32,25 @@ pub struct Document {
     pub version: u64,
 }
 
+/// What a secret variable's value shows as wherever it is masked.
+pub const SECRET_MASK: &str = "••••••";
+
 impl Document {
+    /// Whether this is a variable or global marked secret.
+    pub fn is_secret(&self) -> bool {
+        self.kind.is_variable() && self.fields.get("type").and_then(serde_json::Value::as_str) == Some("secret")
+    }
+
+    /// The document with a secret's value replaced by [`SECRET_MASK`].
+    pub fn masked(mut self) -> Document {
+        if self.is_secret()
+            && let Some(v) = self.fields.get_mut("value")
+        {
+            *v = serde_json::Value::String(SECRET_MASK.into());
+        }
+        self
+    }
+
     /// The document's display name: `name`, else `key` (variables), else `url` (history).
     pub fn title(&self) -> &str {
         ["name", "key", "url"].iter().find_map(|f| self.fields.get(*f).and_then(|v| v.as_str())).unwrap_or("")

@@ -10,6 +10,7 @@ pub mod merge;
 pub mod mutation;
 pub mod ordering;
 pub mod schema;
+pub mod tree;
 
 pub use document::{Document, Fields};
 pub use kind::{Kind, UnknownKind};
