@@ -91,12 +91,14 @@ export function openSignIn(which) {
   const d = dialog();
   const signup = mode === "signup";
   const problem = problemBox();
-  const server = (last && last.server) || localStorage.getItem("apisync.server") || "";
+  // The web version is served by the server itself: no server to name.
+  const web = !!(last && last.web);
+  const server = web ? "" : (last && last.server) || localStorage.getItem("apisync.server") || "";
   const user = (last && last.user) || "";
   const submit = el("button", { type: "submit", class: "primary", text: signup ? "Create account" : "Sign in" });
   const busy = el("p", { class: "account-busy", "aria-live": "polite" });
   const form = el("form", { class: "account-form" },
-    field("Server URL", "server", "url", server, { required: true, placeholder: "https://sync.example.com", autocomplete: "url" }),
+    ...(web ? [] : [field("Server URL", "server", "url", server, { required: true, placeholder: "https://sync.example.com", autocomplete: "url" })]),
     ...(signup
       ? [field("Email", "email", "email", "", { required: true, autocomplete: "email" }),
          field("Username", "username", "text", "", { required: true, autocomplete: "username" })]
@@ -113,8 +115,9 @@ export function openSignIn(which) {
   const send = async (replace) => {
     const data = Object.fromEntries(new FormData(form));
     const body = signup
-      ? { server: data.server, email: data.email, username: data.username, password: data.password }
-      : { server: data.server, user: data.user, password: data.password };
+      ? { email: data.email, username: data.username, password: data.password }
+      : { user: data.user, password: data.password };
+    if (!web) body.server = data.server;
     if (data.device_name) body.device_name = data.device_name;
     if (replace) body.replace = replace;
     submit.disabled = true;
@@ -122,13 +125,16 @@ export function openSignIn(which) {
     busy.textContent = signup ? "Creating the account…" : "Signing in and restoring your workspaces…";
     try {
       await post(signup ? "/api/account/signup" : "/api/account/login", body);
-      localStorage.setItem("apisync.server", data.server);
+      if (!web) localStorage.setItem("apisync.server", data.server);
       d.close();
       onChange({ signedIn: true });
     } catch (e) {
       const info = e.info || {};
-      if (info.code === "device_limit" && Array.isArray(info.devices)) {
-        showProblem(problem, e.message, deviceList(info.devices, (id) => send(id)));
+      // The desktop app puts the list in the error, the web version (the
+      // server's own refusal) in its details.
+      const devices = info.devices || (info.details && info.details.devices);
+      if (info.code === "device_limit" && Array.isArray(devices)) {
+        showProblem(problem, e.message, deviceList(devices, (id) => send(id)));
         // The list is below the form: bring it, and its first choice, into view.
         problem.scrollIntoView({ block: "end" });
         const choice = problem.querySelector("button");
@@ -144,12 +150,15 @@ export function openSignIn(which) {
   form.addEventListener("submit", (e) => { e.preventDefault(); send(null); });
   d.replaceChildren(
     el("h2", { id: "account-dialog-title", text: signup ? "Create an account" : "Sign in" }),
-    el("p", { class: "note", text: signup
-      ? "Your account lives on your apisync server; this app becomes one of its devices (three at most)."
-      : "Sign in to your apisync server; your workspaces come to this device and stay in sync." }),
+    el("p", { class: "note", text: web
+      ? (signup ? "Your account lives on this apisync server; this browser becomes one of its devices (three at most)."
+        : "Sign in to this apisync server. This browser becomes one of your devices (three at most) until you sign out.")
+      : signup
+        ? "Your account lives on your apisync server; this app becomes one of its devices (three at most)."
+        : "Sign in to your apisync server; your workspaces come to this device and stay in sync." }),
     form);
   if (!d.open) d.showModal();
-  const first = form.querySelector(server ? (signup ? "[name=email]" : user ? "[name=password]" : "[name=user]") : "[name=server]");
+  const first = form.querySelector(server || web ? (signup ? "[name=email]" : user ? "[name=password]" : "[name=user]") : "[name=server]");
   if (first) first.focus();
 }
 
@@ -209,7 +218,7 @@ export function renderAccount(status) {
     root.replaceChildren(
       el("button", { type: "button", class: "primary", id: "sign-in", text: "Sign in", onclick: () => openSignIn("login") }),
       el("button", { type: "button", class: "link", id: "sign-up", text: "Create account", onclick: () => openSignIn("signup") }),
-      exportLink("Export"));
+      ...(status.web ? [] : [exportLink("Export")]));
     return;
   }
   const parts = [el("span", { class: "account-user", title: status.server || "", text: status.user || "" })];
@@ -220,7 +229,9 @@ export function renderAccount(status) {
   }
   const out = el("button", { type: "button", id: "sign-out", text: "Sign out" });
   out.addEventListener("click", () => signOut(out));
-  parts.push(out, exportLink("Export"));
+  parts.push(out);
+  // The web version keeps nothing in the browser; export is the desktop app's.
+  if (!status.web) parts.push(exportLink("Export"));
   root.replaceChildren(...parts);
 }
 

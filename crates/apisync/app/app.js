@@ -6,12 +6,12 @@ import { api, live, ApiError } from "./api.js";
 import { renderSync, renderLost } from "./sync_icon.js";
 import { createTree, title } from "./tree.js";
 import { initWorkspaces, showWorkspace } from "./workspaces.js";
-import { initAccount, renderAccount } from "./account.js";
+import { initAccount, renderAccount, openSignIn } from "./account.js";
 import { initConflicts, updateConflicts } from "./conflicts.js";
 import { openEditor, editorFor, editorDirty, closeEditor } from "./editor.js";
 
 const $ = (id) => document.getElementById(id);
-const state = { workspace: null, selected: null, docs: [], list: [], signedIn: false, readOnly: false };
+const state = { workspace: null, selected: null, docs: [], list: [], signedIn: false, readOnly: false, web: false };
 let tree = null;
 
 function showError(e) {
@@ -111,11 +111,20 @@ async function refresh() {
 }
 
 function showBanner(status) {
+  // Signed out, the web version has nothing to show but the sign-in.
+  document.body.classList.toggle("web-signed-out", !!(status.web && status.scratch_pad));
   const b = $("banner");
   b.hidden = !status.scratch_pad;
-  b.textContent = status.scratch_pad
+  if (status.web) b.textContent = status.scratch_pad ? "Signed out: sign in or create an account to work on your workspaces in this browser." : "";
+  else b.textContent = status.scratch_pad
     ? "Signed out: you are in the Scratch Pad. It is kept on this device only and never synced; `apisync scratchpad move WORKSPACE` moves it after sign-in."
     : "";
+}
+
+// The web version has no Scratch Pad: signed out, it asks to sign in.
+function offerSignIn(status) {
+  const open = document.getElementById("account-dialog");
+  if (status.web && status.scratch_pad && !(open && open.open)) openSignIn("login");
 }
 
 async function main() {
@@ -130,7 +139,9 @@ async function main() {
   });
   // After a sign-in or sign-out, start over on the account's default
   // workspace (or the Scratch Pad).
-  initAccount(() => { state.workspace = null; state.selected = null; closeEditor(); $("detail").replaceChildren(); refresh(); });
+  // The web version starts over with the new session's cookie (and a live
+  // channel that belongs to it).
+  initAccount(() => { if (state.web) { location.reload(); return; } state.workspace = null; state.selected = null; closeEditor(); $("detail").replaceChildren(); refresh(); });
   initConflicts($("conflicts-open"), refresh);
   $("workspace").addEventListener("change", (e) => {
     state.workspace = e.target.value;
@@ -145,13 +156,15 @@ async function main() {
   try {
     const s = await api.status();
     state.signedIn = !s.scratch_pad;
+    state.web = !!s.web;
     renderSync($("sync"), s);
     showBanner(s);
     renderAccount(s);
     updateConflicts($("conflicts-open"), s);
-  } catch (e) { renderLost($("sync")); showError(e); }
+    offerSignIn(s);
+  } catch (e) { renderLost($("sync"), state.web); showError(e); }
   await refresh();
-  live((s) => { state.signedIn = !s.scratch_pad; renderSync($("sync"), s); showBanner(s); renderAccount(s); updateConflicts($("conflicts-open"), s); }, refresh, () => renderLost($("sync")));
+  live((s) => { state.signedIn = !s.scratch_pad; renderSync($("sync"), s); showBanner(s); renderAccount(s); updateConflicts($("conflicts-open"), s); }, refresh, () => renderLost($("sync"), state.web));
 }
 
 main();

@@ -39,8 +39,12 @@ function when(ms) {
   return new Date(ms).toLocaleString();
 }
 
+// The last sync time seen, still true while the app or server is away.
+let lastSynced = null;
+
 // Renders `status` (as GET /api/status returns it) into the #sync element.
 export function renderSync(root, status) {
+  if (status.last_synced_at) lastSynced = status.last_synced_at;
   const st = STATES[status.state] || STATES.offline;
   root.dataset.state = status.state;
   root.querySelector(".sync-icon").replaceChildren(icon(st.shape));
@@ -71,7 +75,11 @@ export function renderSync(root, status) {
   root.setAttribute("aria-label", `Sync: ${st.label}`);
 }
 
-// Shown while the app itself cannot be reached (the `apisync app` process stopped).
-export function renderLost(root) {
-  renderSync(root, { state: "offline", reason: "The app stopped answering: is `apisync app` still running?", pending: 0, conflicts: 0 });
+// Shown while the app itself cannot be reached: the `apisync app` process
+// stopped, or (the web version) the browser lost the server.
+export function renderLost(root, web) {
+  const reason = web
+    ? "Lost the server: this page reconnects by itself when it answers again."
+    : "The app stopped answering: is `apisync app` still running?";
+  renderSync(root, { state: web ? "connecting" : "offline", reason, pending: 0, conflicts: 0, last_synced_at: lastSynced });
 }

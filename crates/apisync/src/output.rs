@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// What a secret value shows as.
-pub const MASK: &str = "••••••";
+pub use model::document::SECRET_MASK as MASK;
 
 /// Prints a value as pretty JSON on stdout.
 pub fn json<T: Serialize>(v: &T) -> anyhow::Result<()> {
@@ -33,18 +33,19 @@ pub fn confirm_by_typing(refusal: String, prompt: &str, expected: &str) -> anyho
 
 /// Whether a variable or global is a secret.
 pub fn is_secret(d: &Document) -> bool {
-    d.kind.is_variable() && d.fields.get("type").and_then(Value::as_str) == Some("secret")
+    d.is_secret()
 }
 
 /// A document as JSON, its secret value masked unless `reveal`.
 pub fn doc_json(d: &Document, reveal: bool) -> Value {
     let mut v = serde_json::to_value(d).unwrap_or(Value::Null);
-    if is_secret(d)
-        && !reveal
-        && let Some(f) = v.get_mut("fields").and_then(Value::as_object_mut)
-        && f.contains_key("value")
+    // Masked in place rather than through `Document::masked`, sparing a
+    // copy of every document of a listing.
+    if !reveal
+        && d.is_secret()
+        && let Some(value) = v.get_mut("fields").and_then(|f| f.get_mut("value"))
     {
-        f.insert("value".into(), MASK.into());
+        *value = MASK.into();
     }
     v
 }

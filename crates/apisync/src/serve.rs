@@ -97,6 +97,10 @@ pub struct ServeArgs {
     /// busy, writes wait (up to 2 s) while it completes.
     #[arg(long, env = "APISYNC_WAL_LIMIT_MIB", value_name = "MIB", default_value_t = server::DEFAULT_WAL_LIMIT / (1024 * 1024))]
     wal_limit_mib: u64,
+
+    /// Serve only the API, not the web version of the app at `/`.
+    #[arg(long, env = "APISYNC_NO_WEB")]
+    no_web: bool,
 }
 
 /// An address or CIDR range: `10.0.0.5`, `10.0.0.0/8`, `fd00::/8`.
@@ -187,11 +191,18 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
         config.max_connections = Some(max);
     }
+    if !args.no_web {
+        config.web_pages = Some(crate::app::assets::page);
+    }
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let running = server::start(config).await?;
         // The first line of stdout says where to connect; scripts and tests read it.
         println!("apisync server listening on http://{} ({storage})", running.addr());
+        if !args.no_web {
+            // On stderr: scripts read only the first line of stdout, and may close it.
+            tracing::info!("the web version of the app is at http://{}/", running.addr());
+        }
         std::io::stdout().flush().ok();
         shutdown_signal().await;
         tracing::info!("shutting down");

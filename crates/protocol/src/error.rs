@@ -41,6 +41,8 @@ pub enum ErrorCode {
     InvalidToken,
     /// Refused while the account is in a team (leave it first).
     TeamMember,
+    /// Somebody else changed the same thing first (the web version's edits).
+    Conflict,
     /// The server cannot serve right now (storage down); retry later.
     Unavailable,
     /// A bug on the server.
@@ -63,7 +65,7 @@ impl ErrorCode {
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
-            ErrorCode::EmailTaken | ErrorCode::UsernameTaken | ErrorCode::DeviceLimit | ErrorCode::TeamMember => 409,
+            ErrorCode::EmailTaken | ErrorCode::UsernameTaken | ErrorCode::DeviceLimit | ErrorCode::TeamMember | ErrorCode::Conflict => 409,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::RateLimited => 429,
             ErrorCode::Unavailable => 503,
@@ -91,6 +93,7 @@ impl ErrorCode {
             ErrorCode::AccountDeleted => "account_deleted",
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::TeamMember => "team_member",
+            ErrorCode::Conflict => "conflict",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
             ErrorCode::Unknown => "unknown",

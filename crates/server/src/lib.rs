@@ -27,6 +27,7 @@ mod sync;
 mod teams;
 pub mod testing;
 mod validate;
+pub mod web;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -84,6 +85,9 @@ pub struct Config {
     /// Bytes the SQLite write-ahead log may reach before it is checkpointed
     /// and truncated, holding writers back if readers keep it busy.
     pub wal_limit: u64,
+    /// The app's pages: with them the server also serves the web version
+    /// at `/` (see [`web`]); without, only the API.
+    pub web_pages: Option<web::PagesFn>,
 }
 
 /// How long a push waits for its turn before the server answers 503.
@@ -111,6 +115,7 @@ impl Config {
             max_connections_per_address: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
             trusted_proxies: Vec::new(),
             wal_limit: store::sqlite::DEFAULT_WAL_LIMIT,
+            web_pages: None,
         }
     }
 }
@@ -217,7 +222,35 @@ async fn health(State(state): State<AppState>) -> Result<axum::Json<protocol::He
     Err(error::Failure::new(protocol::ErrorCode::Unavailable, format!("not ready: {why}")))
 }
 
+/// The `/v1` API and, when the app's pages were handed in, the web version
+/// in front of it.
 fn router(state: AppState) -> Router {
+    let v1 = api(state.clone());
+    let Some(pages) = state.config.web_pages else {
+        return v1;
+    };
+    // The web version calls the API in process, through its own copy.
+    let web = web::routes(state, v1.clone());
+    v1.merge(web).fallback(move |uri: axum::http::Uri| async move {
+        match web::page(Some(pages), &uri) {
+            Some(page) => page,
+            None => axum::response::IntoResponse::into_response(not_found()),
+        }
+    })
+}
+
+fn not_found() -> error::Failure {
+    error::Failure::new(protocol::ErrorCode::NotFound, "no such endpoint; see docs/PROTOCOL.md")
+}
+
+/// Brotli at quality 5 makes a sign-in snapshot smaller than the gzip of
+/// the same data as a Postman export, in about the time gzip takes.
+pub(crate) fn compression() -> CompressionLayer {
+    CompressionLayer::new().br(true).gzip(true).quality(tower_http::compression::CompressionLevel::Precise(5))
+}
+
+/// The `/v1` API devices speak.
+fn api(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health))
         .route("/v1/auth/signup", post(account::signup))
@@ -256,12 +289,10 @@ fn router(state: AppState) -> Router {
         .route("/v1/invitations/{id}/decline", post(teams::decline))
         .route("/v1/teams/{id}/leave", post(teams::leave))
         .route("/v1/live", get(live::live))
-        .fallback(|| async { error::Failure::new(protocol::ErrorCode::NotFound, "no such endpoint; see docs/PROTOCOL.md") })
+        .fallback(|| async { not_found() })
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(protocol::limits::SMALL_BODY_BYTES))
-        // Brotli at quality 5 makes a sign-in snapshot smaller than the gzip of
-        // the same data as a Postman export, in about the time gzip takes.
-        .layer(CompressionLayer::new().br(true).gzip(true).quality(tower_http::compression::CompressionLevel::Precise(5)))
+        .layer(compression())
         .with_state(state)
 }
 

@@ -33,7 +33,7 @@ const RECHECK_RETRY: Duration = Duration::from_secs(60);
 /// Why a connection ends; delivered beside the frame queue, so a full
 /// queue cannot hold it up.
 #[derive(Clone)]
-enum Ending {
+pub(crate) enum Ending {
     Close,
     /// Send this `signed_out` frame, then close.
     SignedOut(Utf8Bytes),
@@ -60,10 +60,10 @@ impl Conn {
 }
 
 /// One connection's side of the hub.
-struct Handle {
-    id: u64,
-    frames: mpsc::Receiver<Utf8Bytes>,
-    end: watch::Receiver<Option<Ending>>,
+pub(crate) struct Handle {
+    pub(crate) id: u64,
+    pub(crate) frames: mpsc::Receiver<Utf8Bytes>,
+    pub(crate) end: watch::Receiver<Option<Ending>>,
 }
 
 fn signed_out(reason: String) -> Ending {
@@ -84,7 +84,7 @@ impl Hub {
         self.conns.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn add(&self, user: Id, device_num: u64) -> Handle {
+    pub(crate) fn add(&self, user: Id, device_num: u64) -> Handle {
         let (tx, frames) = mpsc::channel(QUEUE);
         let (end_tx, end) = watch::channel(None);
         let id = self.next.fetch_add(1, Ordering::Relaxed);
@@ -108,7 +108,7 @@ impl Hub {
         Handle { id, frames, end }
     }
 
-    fn remove(&self, user: Id, conn: u64) {
+    pub(crate) fn remove(&self, user: Id, conn: u64) {
         let mut conns = self.lock();
         if let Some(list) = conns.get_mut(&user) {
             list.retain(|c| c.id != conn);

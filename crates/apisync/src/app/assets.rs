@@ -46,10 +46,12 @@ fn mime(path: &str) -> &'static str {
 /// script, so an injected title could not run even if it reached the markup.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-/// Serves `path` when it is one of the app's files.
-pub async fn serve(uri: axum::http::Uri) -> axum::response::Response {
-    match ASSETS.iter().find(|a| a.path == uri.path()) {
-        Some(a) => (
+/// The app's file at `uri`, if it is one; `apisync serve` serves the web
+/// version's pages through this.
+pub fn page(uri: &axum::http::Uri) -> Option<axum::response::Response> {
+    let a = ASSETS.iter().find(|a| a.path == uri.path())?;
+    Some(
+        (
             [
                 (header::CONTENT_TYPE, mime(a.path)),
                 (header::CONTENT_SECURITY_POLICY, CSP),
@@ -59,6 +61,13 @@ pub async fn serve(uri: axum::http::Uri) -> axum::response::Response {
             a.body,
         )
             .into_response(),
+    )
+}
+
+/// Serves `path` when it is one of the app's files.
+pub async fn serve(uri: axum::http::Uri) -> axum::response::Response {
+    match page(&uri) {
+        Some(r) => r,
         None => super::api::not_found().await.into_response(),
     }
 }

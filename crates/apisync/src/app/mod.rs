@@ -4,7 +4,7 @@
 
 mod account_api;
 mod api;
-mod assets;
+pub(crate) mod assets;
 mod conflicts_api;
 mod error;
 mod guard;
