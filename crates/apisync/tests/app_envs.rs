@@ -140,6 +140,47 @@ fn current_values_stay_on_the_device_and_secrets_show_only_when_revealed() {
 }
 
 #[test]
+fn a_viewer_sets_current_values_and_the_active_environment_but_changes_nothing_synced() {
+    let server = Server::start();
+    let ann = Device::new("ann-laptop");
+    let bob = Device::new("bob-laptop");
+    ann.signup(&server, "ann");
+    bob.signup(&server, "bob");
+    ann.run(&["workspace", "create", "Shared API"]);
+    let env = ann.create("environment", &["--workspace", "Shared API", "--set", "name=Staging"]);
+    let host = ann.create("variable", &["--parent", &env, "--set", "key=host", "--set", "value=https://staging.example.com"]);
+    ann.json(&["team", "create", "Platform"]);
+    ann.json(&["team", "invite", "Platform", "bob@example.com", "--role", "viewer"]);
+    bob.json(&["team", "accept", "Platform"]);
+    ann.json(&["workspace", "share", "Shared API", "--team", "Platform"]);
+    ann.run(&["sync"]);
+    bob.run(&["sync"]);
+
+    let app = App::start(&bob);
+    let cookie = app.cookie();
+    let list = app.api(&cookie, "GET", "/api/workspaces", None).json();
+    let ws =
+        list.as_array().and_then(|a| a.iter().find(|w| w["name"] == "Shared API")).cloned().unwrap_or_else(|| panic!("not shared: {list}"));
+    assert_eq!(ws["role"], "viewer");
+    let ws = ws["id"].as_str().expect("id").to_string();
+    let r = app.api(&cookie, "PATCH", &format!("/api/docs/{host}"), Some(&json!({ "fields": { "current": "http://localhost:1" } })));
+    assert_eq!(r.status, 200, "a current value is the viewer's own: {r:?}");
+    let r = app.api(&cookie, "PATCH", &format!("/api/docs/{host}"), Some(&json!({ "fields": { "value": "https://mine" } })));
+    assert_eq!((r.status, r.error_code().as_str()), (400, "invalid"), "an initial value is the workspace's: {r:?}");
+    let r = app.api(&cookie, "POST", "/api/docs", Some(&json!({ "kind": "variable", "parent": env, "fields": { "key": "x" } })));
+    assert_eq!(r.status, 400, "{r:?}");
+    let r = app.api(&cookie, "PUT", &format!("/api/workspaces/{ws}/active-environment"), Some(&json!({ "environment": env })));
+    assert_eq!(r.status, 200, "choosing the active environment is the viewer's own: {r:?}");
+    let envs = app.api(&cookie, "GET", &format!("/api/workspaces/{ws}/environments"), None).json();
+    let h = var(&envs, "host");
+    assert_eq!(
+        (&h["value"], &h["current"], &envs["active"]),
+        (&json!("https://staging.example.com"), &json!("http://localhost:1"), &json!(env))
+    );
+    assert_eq!(bob.status()["pending"], 0, "nothing of the viewer's waits to be sent");
+}
+
+#[test]
 fn the_active_environment_is_kept_across_app_restarts_and_refusals_change_nothing() {
     let d = Device::new("solo");
     let staging = d.create("environment", &["--set", "name=Staging"]);
