@@ -68,8 +68,9 @@ async function main() {
     check(await value("Current value of token") === "current-s3cret", "the revealed current value");
     check(await page.getByRole("button", { name: "Hide the values of token" }).getAttribute("aria-pressed") === "true", "Hide is pressed");
     await input("Current value of token").fill("edited-s3cret");
+    const saved = page.waitForResponse((r) => r.request().method() === "PATCH" && r.url().includes("/api/docs/"));
     await page.keyboard.press("Enter");
-    await page.waitForTimeout(300);
+    check((await saved).status() === 200, "Enter saved the current value");
     await page.getByRole("button", { name: "Hide the values of token" }).click();
     await wait(() => document.querySelector('#page input[aria-label="Current value of token (hidden)"]')?.value === "••••••", null, "token hidden again");
 

@@ -218,7 +218,9 @@ export function environmentsPage() {
   return {
     render(side, main, ctx, data) {
       const envs = data.environments;
-      if (!envs.some((e) => e.id === selected)) selected = (envs.find((e) => e.id === data.active) || envs[0] || {}).id || null;
+      // `selected` is what the person chose (or just made); until it is in
+      // the list, the active environment, else the first, is shown.
+      const env = envs.find((e) => e.id === selected) || envs.find((e) => e.id === data.active) || envs[0] || null;
       // The sidebar: New environment and the list.
       const newBtn = el("button", { type: "button", className: "side-new", text: "New environment", hidden: ctx.readOnly() });
       newBtn.addEventListener("click", async () => {
@@ -231,7 +233,7 @@ export function environmentsPage() {
         } catch (e) { ctx.showError(e); }
       });
       const list = el("ul", { className: "side-list", "aria-label": "Environments" }, ...envs.map((e) => {
-        const b = el("button", { type: "button", dataset: { id: e.id }, "aria-current": e.id === selected ? "true" : null },
+        const b = el("button", { type: "button", dataset: { id: e.id }, "aria-current": e === env ? "true" : null },
           el("span", { className: "side-name", text: e.name || "(unnamed)" }),
           e.id === data.active ? el("span", { className: "tag", text: "Active" }) : null);
         b.addEventListener("click", () => { selected = e.id; ctx.rerender(); });
@@ -241,8 +243,7 @@ export function environmentsPage() {
       side.replaceChildren(el("div", { className: "side-tools" }, newBtn), envs.length ? list : el("p", { className: "note", text: "No environments in this workspace yet." }));
       if (hadFocus) (side.querySelector(`[data-id="${CSS.escape(hadFocus)}"]`) || newBtn).focus();
 
-      // The page: the selected environment's table.
-      const env = envs.find((e) => e.id === selected);
+      // The page: the shown environment's table.
       if (!env) {
         table = null; shownId = null;
         main.replaceChildren(el("h2", { id: "page-title", text: "Environments" }),

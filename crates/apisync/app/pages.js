@@ -25,6 +25,8 @@ let hooks = null;
 let current = PAGES[0];
 let shownWorkspace = null;
 let envData = null;
+// Bumped by every look at the environments.
+let fetches = 0;
 // Bumped by every render, so a slower earlier one never draws over a later one.
 let generation = 0;
 
@@ -120,9 +122,12 @@ export async function refreshPages() {
   }
   const picker = $("active-env");
   if (!ws) { renderPicker(picker, null, context(generation)); return; }
+  // Only the newest look is drawn: an older answer arriving late would show
+  // the list as it was before an edit (and lose a just-created environment).
+  const seq = ++fetches;
   try {
     const data = await envApi.list(ws);
-    if (hooks.workspace() !== ws) return;
+    if (hooks.workspace() !== ws || seq !== fetches) return;
     envData = data;
     renderPicker(picker, data, context(generation));
   } catch (e) { hooks.showError(e); }

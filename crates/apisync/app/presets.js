@@ -95,7 +95,8 @@ export function presetsPage() {
     async render(side, main, ctx) {
       const presets = await list(ctx.workspace());
       if (!ctx.current()) return; // another page or workspace was chosen meanwhile
-      if (!presets.some((p) => p.id === selected)) selected = (presets[0] || {}).id || null;
+      // `selected` is what the person chose (or just made); until it is listed the first is shown.
+      const doc = presets.find((p) => p.id === selected) || presets[0] || null;
       const newBtn = el("button", { type: "button", className: "side-new", text: "New preset", hidden: ctx.readOnly() });
       newBtn.addEventListener("click", async () => {
         const name = await nameDialog("New header preset", "", "Create");
@@ -108,7 +109,7 @@ export function presetsPage() {
       });
       const items = el("ul", { className: "side-list", "aria-label": "Header presets" }, ...presets.map((p) => {
         const n = headersOf(p).length;
-        const b = el("button", { type: "button", dataset: { id: p.id }, "aria-current": p.id === selected ? "true" : null },
+        const b = el("button", { type: "button", dataset: { id: p.id }, "aria-current": p === doc ? "true" : null },
           el("span", { className: "side-name", text: text(p.fields.name) || "(unnamed)" }),
           el("span", { className: "side-meta", text: n === 1 ? "1 header" : `${n} headers` }));
         b.addEventListener("click", () => { selected = p.id; ctx.rerender(); });
@@ -118,7 +119,6 @@ export function presetsPage() {
       side.replaceChildren(el("div", { className: "side-tools" }, newBtn), presets.length ? items : el("p", { className: "note", text: "No header presets in this workspace yet." }));
       if (hadFocus) (side.querySelector(`[data-id="${CSS.escape(hadFocus)}"]`) || newBtn).focus();
 
-      const doc = presets.find((p) => p.id === selected);
       if (!doc) {
         view = null; shownId = null;
         main.replaceChildren(el("h2", { id: "page-title", text: "Header presets" }),
