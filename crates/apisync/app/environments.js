@@ -60,15 +60,14 @@ function varTable({ label, readOnly, create, ctx }) {
   }
 
   function build(v) {
-    const input = (field, what) => {
+    const input = (field) => {
       const i = el("input", { type: "text", autocomplete: "off", spellcheck: "false", className: `vt-${field}`, dataset: { field } });
-      i.dataset.what = what;
       onCommit(i, () => commit(vars.find((x) => x.id === v.id) || v, i, field));
       return i;
     };
-    const key = input("key", "Name");
-    const value = input("value", "Initial value");
-    const current = input("current", "Current value");
+    const key = input("key");
+    const value = input("value");
+    const current = input("current");
     const secret = el("input", { type: "checkbox", className: "vt-secret" });
     secret.addEventListener("change", async () => {
       try {
