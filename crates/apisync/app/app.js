@@ -9,6 +9,7 @@ import { initWorkspaces, showWorkspace } from "./workspaces.js";
 import { initAccount, renderAccount, openSignIn } from "./account.js";
 import { initConflicts, updateConflicts } from "./conflicts.js";
 import { openEditor, editorFor, editorDirty, closeEditor } from "./editor.js";
+import { initPages, refreshPages } from "./pages.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { workspace: null, selected: null, docs: [], list: [], signedIn: false, readOnly: false, web: false };
@@ -99,6 +100,7 @@ async function refresh() {
   try {
     await loadWorkspaces();
     await loadTree();
+    await refreshPages();
     // An open editor merges the new version field by field (keeping what the
     // person typed); a plain view follows the store.
     if (state.selected && state.docs.some((d) => d.id === state.selected)) {
@@ -143,6 +145,7 @@ async function main() {
   // channel that belongs to it).
   initAccount(() => { if (state.web) { location.reload(); return; } state.workspace = null; state.selected = null; closeEditor(); $("detail").replaceChildren(); refresh(); });
   initConflicts($("conflicts-open"), refresh);
+  initPages({ workspace: () => state.workspace, readOnly: () => state.readOnly, showError });
   $("workspace").addEventListener("change", (e) => {
     state.workspace = e.target.value;
     state.selected = null;
@@ -152,6 +155,7 @@ async function main() {
     tree.setReadOnly(state.readOnly);
     $("tree-new").hidden = state.readOnly || !state.workspace;
     loadTree().catch(showError);
+    refreshPages();
   });
   try {
     const s = await api.status();

@@ -19,6 +19,7 @@
 #![warn(missing_docs)]
 
 mod account;
+mod active_env;
 mod conflicts;
 mod edit;
 mod erase;
@@ -279,8 +280,8 @@ impl Device {
         self.store.write(|tx| conflicts::resolve(tx, id, keep, only))
     }
 
-    /// A value that changes whenever a document or workspace of the profile
-    /// does, by this process or another (the app polls it to refresh pages).
+    /// A value that changes whenever a document, workspace or current value
+    /// of the profile does, by this process or another (the app polls it to refresh pages).
     pub fn change_marker(&self) -> Result<u64, ClientError> {
         self.store.read(store::change_marker)
     }

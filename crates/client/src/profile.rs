@@ -21,6 +21,11 @@ pub(crate) mod keys {
     /// Set while deleted account data may still have old copies in the files (`erase.rs`).
     // The second migration writes it by its literal name.
     pub const ERASE_PENDING: &str = "erase_pending";
+
+    /// The key of a workspace's active environment on this device (`active_env.rs`).
+    pub fn active_environment(ws: model::Id) -> String {
+        format!("active_environment:{ws}")
+    }
 }
 
 /// The profile directory when none is given: `$APISYNC_HOME`, else

@@ -157,7 +157,7 @@ pub fn meta_delete(conn: &Connection, key: &str) -> Result<(), ClientError> {
     Ok(())
 }
 
-/// A value that moves whenever a document or workspace row changes, in
+/// A value that moves whenever a document, workspace or current value row changes, in
 /// this process or another: every document write replaces its row (a new
 /// rowid), so the rowids' count, maximum and sum move with it.
 pub fn change_marker(conn: &Connection) -> Result<u64, ClientError> {
@@ -169,8 +169,14 @@ pub fn change_marker(conn: &Connection) -> Result<u64, ClientError> {
         [],
         |r| r.get(0),
     )?;
+    // Current values are device-local and live in their own table; a page
+    // showing them follows `apisync set VAR current=…` the same way.
+    let current: (i64, i64, f64) =
+        conn.query_row("SELECT count(*), coalesce(max(rowid), 0), total(rowid) FROM current_values", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    (docs.0, docs.1, docs.2.to_bits(), workspaces).hash(&mut h);
+    (docs.0, docs.1, docs.2.to_bits(), workspaces, current.0, current.1, current.2.to_bits()).hash(&mut h);
     Ok(h.finish())
 }
 
@@ -256,6 +262,7 @@ pub fn drop_workspace(conn: &Connection, ws: Id) -> Result<(), ClientError> {
         conn.execute(&format!("DELETE FROM {table} WHERE workspace_id = ?1"), [&id])?;
     }
     conn.execute("DELETE FROM workspaces WHERE id = ?1", [&id])?;
+    meta_delete(conn, &crate::profile::keys::active_environment(ws))?;
     Ok(())
 }
 
@@ -427,6 +434,19 @@ mod tests {
         let pad = crate::scratchpad::find(&s.lock()).unwrap().unwrap();
         assert_eq!(pad.id.to_string(), ws);
         assert!(!files_holding(dir.path(), "kept-pad").is_empty());
+    }
+
+    #[test]
+    fn the_change_marker_moves_when_a_current_value_is_set_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("apisync.db")).unwrap();
+        let id = Id::now_v7();
+        let m0 = s.read(change_marker).unwrap();
+        s.write(|tx| set_current_value(tx, id, &serde_json::json!("a"))).unwrap();
+        let m1 = s.read(change_marker).unwrap();
+        s.write(|tx| set_current_value(tx, id, &serde_json::json!("b"))).unwrap();
+        let m2 = s.read(change_marker).unwrap();
+        assert!(m0 != m1 && m1 != m2, "{m0} {m1} {m2}");
     }
 
     #[test]

@@ -31,6 +31,12 @@ const ASSETS: &[Asset] = &[
     asset!("editor.css"),
     asset!("tree.css"),
     asset!("style.css"),
+    asset!("pages.js"),
+    asset!("page_dom.js"),
+    asset!("environments.js"),
+    asset!("presets.js"),
+    asset!("records.js"),
+    asset!("pages.css"),
 ];
 
 /// A file's type, from its name.

@@ -6,8 +6,10 @@ mod account_api;
 mod api;
 pub(crate) mod assets;
 mod conflicts_api;
+mod envs_api;
 mod error;
 mod guard;
+mod lists_api;
 mod live;
 mod tree_api;
 
@@ -106,6 +108,12 @@ fn router(state: Arc<AppState>, guard: Arc<guard::Guard>) -> Router {
         .route("/api/docs/{id}/move", axum::routing::post(tree_api::move_doc))
         .route("/api/conflicts", get(conflicts_api::list))
         .route("/api/conflicts/{id}/resolve", axum::routing::post(conflicts_api::resolve))
+        .route("/api/workspaces/{id}/environments", get(envs_api::list))
+        .route("/api/workspaces/{id}/active-environment", get(envs_api::active).put(envs_api::set_active))
+        .route("/api/variables/{id}", get(envs_api::variable))
+        .route("/api/workspaces/{id}/header-presets", get(lists_api::header_presets))
+        .route("/api/workspaces/{id}/history", get(lists_api::history))
+        .route("/api/workspaces/{id}/runs", get(lists_api::runs))
         .route("/api/events", get(live::events))
         .route("/api/account/signup", axum::routing::post(account_api::signup))
         .route("/api/account/login", axum::routing::post(account_api::login))
