@@ -31,6 +31,10 @@ const ASSETS: &[Asset] = &[
     asset!("editor.css"),
     asset!("tree.css"),
     asset!("style.css"),
+    asset!("transfer.js"),
+    asset!("scratchpad.js"),
+    asset!("account_pages.js"),
+    asset!("account_pages.css"),
 ];
 
 /// A file's type, from its name.
