@@ -9,6 +9,9 @@ import { initWorkspaces, showWorkspace } from "./workspaces.js";
 import { initAccount, renderAccount } from "./account.js";
 import { initConflicts, updateConflicts } from "./conflicts.js";
 import { openEditor, editorFor, editorDirty, closeEditor } from "./editor.js";
+import { initTransfer, exportDoc } from "./transfer.js";
+import { initScratchPad, updateScratchPad } from "./scratchpad.js";
+import { initAccountPages } from "./account_pages.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { workspace: null, selected: null, docs: [], list: [], signedIn: false, readOnly: false };
@@ -35,6 +38,7 @@ async function loadWorkspaces() {
   if (first) sel.value = first;
   state.workspace = first;
   state.list = list;
+  updateScratchPad({ list });
   const ws = list.find((w) => w.id === first);
   state.readOnly = showWorkspace(ws);
   tree.setReadOnly(state.readOnly);
@@ -111,15 +115,19 @@ async function refresh() {
 }
 
 function showBanner(status) {
-  const b = $("banner");
-  b.hidden = !status.scratch_pad;
-  b.textContent = status.scratch_pad
-    ? "Signed out: you are in the Scratch Pad. It is kept on this device only and never synced; `apisync scratchpad move WORKSPACE` moves it after sign-in."
-    : "";
+  state.status = status;
+  updateScratchPad({ status });
 }
 
 async function main() {
-  tree = createTree($("tree-viewport"), $("tree"), { onSelect: select, reload: () => loadTree().catch(showError), showError });
+  tree = createTree($("tree-viewport"), $("tree"), { onSelect: select, reload: () => loadTree().catch(showError), showError,
+    extraActions: (d) => (d.kind === "collection" || d.kind === "environment" ? [["Export (Postman file)", () => exportDoc(d)]] : []) });
+  const wsName = () => (state.list.find((w) => w.id === state.workspace) || {}).name || "";
+  const show = async (id) => { state.workspace = id; state.selected = null; closeEditor(); $("detail").replaceChildren(); await refresh(); };
+  initTransfer({ workspace: () => state.workspace, workspaceName: wsName, docs: () => state.docs, imported: show, showError });
+  initScratchPad(show, showError);
+  initAccountPages({ user: () => state.status && state.status.user, server: () => state.status && state.status.server,
+    workspaces: () => state.list, changed: () => { state.workspace = null; refresh(); } });
   $("tree-filter").addEventListener("input", (e) => { tree.setFilter(e.target.value); showCount(); });
   $("tree-new").addEventListener("click", () => tree.createCollection());
   initWorkspaces({

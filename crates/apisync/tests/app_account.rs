@@ -360,6 +360,8 @@ fn the_page_imports_exports_moves_the_scratch_pad_and_uses_the_account_pages() {
     // bob is there to be invited.
     let desktop = Device::new("desktop");
     desktop.signup(&server, "ann");
+    desktop.run(&["workspace", "create", "Team API"]);
+    desktop.run(&["sync"]);
     Device::new("bob-pc").signup(&server, "bob");
     let d = Device::new("laptop");
     let app = App::start(&d);
@@ -368,16 +370,7 @@ fn the_page_imports_exports_moves_the_scratch_pad_and_uses_the_account_pages() {
     let stdout = run_check(
         &root.join("tests/node"),
         "app_account.js",
-        [
-            "--url",
-            &app.url(),
-            "--server",
-            &server.url,
-            "--password",
-            PASSWORD,
-            "--shots",
-            shots.to_str().expect("utf-8 path"),
-        ],
+        ["--url", &app.url(), "--server", &server.url, "--password", PASSWORD, "--shots", shots.to_str().expect("utf-8 path")],
     );
     println!("{stdout}");
     // What the page did, seen from the CLI and the server.
@@ -388,6 +381,10 @@ fn the_page_imports_exports_moves_the_scratch_pad_and_uses_the_account_pages() {
     assert!(!desktop.try_run(&["sync"]).status.success(), "the desktop was signed out from the page");
     let teams = d.json(&["team", "list"]);
     assert!(teams.to_string().contains("Page Team"), "{teams}");
+    let team_api = d.json(&["workspaces"]);
+    let team_api = team_api.as_array().and_then(|l| l.iter().find(|w| w["name"] == "Team API")).expect("Team API here").clone();
+    let shares = d.json(&["workspace", "shares", team_api["id"].as_str().unwrap_or_default()]);
+    assert!(shares.to_string().contains("Page Team"), "shared from the page: {shares}");
     for shot in ["import.png", "account-devices.png", "teams.png", "scratch-pad-move.png"] {
         assert!(Path::new(&shots.join(shot)).is_file(), "no {shot}");
     }

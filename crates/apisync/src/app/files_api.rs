@@ -155,7 +155,10 @@ pub struct MoveBody {
 /// Pad into a workspace of the account (`Device::move_scratchpad`, what
 /// `apisync scratchpad move` calls), in one transaction; the background
 /// sync sends it. Refused signed out and for the Scratch Pad itself.
-pub async fn move_scratchpad(State(state): State<Arc<AppState>>, body: Result<Json<MoveBody>, JsonRejection>) -> Result<Json<Value>, AppError> {
+pub async fn move_scratchpad(
+    State(state): State<Arc<AppState>>,
+    body: Result<Json<MoveBody>, JsonRejection>,
+) -> Result<Json<Value>, AppError> {
     let Json(b) = body?;
     if b.workspace.trim().is_empty() {
         return Err(AppError::invalid("choose the workspace to move the Scratch Pad into"));

@@ -51,7 +51,10 @@ pub struct ChangeBody {
 
 /// `POST /api/account/password {current, new}`: changes the password; the
 /// account's other devices are signed out (`apisync password change`).
-pub async fn change_password(State(state): State<Arc<AppState>>, body: Result<Json<ChangeBody>, JsonRejection>) -> Result<Json<Value>, Refusal> {
+pub async fn change_password(
+    State(state): State<Arc<AppState>>,
+    body: Result<Json<ChangeBody>, JsonRejection>,
+) -> Result<Json<Value>, Refusal> {
     let Json(b) = body?;
     required("the current password", &b.current)?;
     required("a new password", &b.new)?;
@@ -71,7 +74,10 @@ pub struct ForgotBody {
 /// `POST /api/account/forgot-password {server, user}`: asks the server to
 /// mail a reset token; answers the server's message (the same whether or
 /// not the account exists). Needs no session.
-pub async fn forgot_password(State(state): State<Arc<AppState>>, body: Result<Json<ForgotBody>, JsonRejection>) -> Result<Json<Value>, Refusal> {
+pub async fn forgot_password(
+    State(state): State<Arc<AppState>>,
+    body: Result<Json<ForgotBody>, JsonRejection>,
+) -> Result<Json<Value>, Refusal> {
     let Json(b) = body?;
     required("the server URL", &b.server)?;
     required("an email or username", &b.user)?;
@@ -91,7 +97,10 @@ pub struct ResetBody {
 
 /// `POST /api/account/reset-password {server, token, password}`: sets a new
 /// password with the mailed token; every device of the account signs in again.
-pub async fn reset_password(State(state): State<Arc<AppState>>, body: Result<Json<ResetBody>, JsonRejection>) -> Result<Json<Value>, Refusal> {
+pub async fn reset_password(
+    State(state): State<Arc<AppState>>,
+    body: Result<Json<ResetBody>, JsonRejection>,
+) -> Result<Json<Value>, Refusal> {
     let Json(b) = body?;
     required("the server URL", &b.server)?;
     required("the token from the mail", &b.token)?;
@@ -110,7 +119,10 @@ pub struct RecoverBody {
 
 /// `POST /api/account/recover-username {server, email}`: asks the server to
 /// mail the username of an email address.
-pub async fn recover_username(State(state): State<Arc<AppState>>, body: Result<Json<RecoverBody>, JsonRejection>) -> Result<Json<Value>, Refusal> {
+pub async fn recover_username(
+    State(state): State<Arc<AppState>>,
+    body: Result<Json<RecoverBody>, JsonRejection>,
+) -> Result<Json<Value>, Refusal> {
     let Json(b) = body?;
     required("the server URL", &b.server)?;
     required("an email", &b.email)?;
@@ -130,7 +142,10 @@ pub struct DeleteBody {
 /// the server, then its data here (`apisync account delete`); the Scratch
 /// Pad stays. The server refuses while the account is in a team (its
 /// status, code and message are kept for the page to show).
-pub async fn delete_account(State(state): State<Arc<AppState>>, body: Result<Json<DeleteBody>, JsonRejection>) -> Result<Json<Value>, Refusal> {
+pub async fn delete_account(
+    State(state): State<Arc<AppState>>,
+    body: Result<Json<DeleteBody>, JsonRejection>,
+) -> Result<Json<Value>, Refusal> {
     let Json(b) = body?;
     let user = on_device_async(&state, |d| async move { d.user() }).await?.ok_or_else(|| AppError::invalid("no account is signed in"))?;
     if b.confirm.trim() != user.username {

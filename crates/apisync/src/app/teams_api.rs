@@ -42,7 +42,10 @@ pub struct CreateBody {
 }
 
 /// `POST /api/teams {name}`: creates a team; this account is its admin (201).
-pub async fn create(State(state): State<Arc<AppState>>, body: Result<Json<CreateBody>, JsonRejection>) -> Result<(StatusCode, Json<Value>), Refusal> {
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    body: Result<Json<CreateBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), Refusal> {
     let Json(b) = body?;
     required("a team name", &b.name)?;
     let team = on_device_async(&state, move |d| async move { d.create_team(b.name.trim()).await }).await?;
@@ -69,7 +72,11 @@ pub struct PersonBody {
 
 /// `POST /api/teams/{id}/invite {user, role}`: invites a person; they join
 /// when they accept.
-pub async fn invite(State(state): State<Arc<AppState>>, Path(id): Path<String>, body: Result<Json<PersonBody>, JsonRejection>) -> Result<Json<Value>, Refusal> {
+pub async fn invite(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    body: Result<Json<PersonBody>, JsonRejection>,
+) -> Result<Json<Value>, Refusal> {
     let team = parse_id("team", &id)?;
     let Json(b) = body?;
     required("a username or email", &b.user)?;
@@ -79,7 +86,11 @@ pub async fn invite(State(state): State<Arc<AppState>>, Path(id): Path<String>, 
 }
 
 /// `POST /api/teams/{id}/role {user, role}`: changes a member's role.
-pub async fn set_role(State(state): State<Arc<AppState>>, Path(id): Path<String>, body: Result<Json<PersonBody>, JsonRejection>) -> Result<Json<Value>, Refusal> {
+pub async fn set_role(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    body: Result<Json<PersonBody>, JsonRejection>,
+) -> Result<Json<Value>, Refusal> {
     let team = parse_id("team", &id)?;
     let Json(b) = body?;
     required("a username or email", &b.user)?;
@@ -97,7 +108,11 @@ pub struct WhoBody {
 }
 
 /// `POST /api/teams/{id}/remove {user}`: takes someone out of the team.
-pub async fn remove(State(state): State<Arc<AppState>>, Path(id): Path<String>, body: Result<Json<WhoBody>, JsonRejection>) -> Result<Json<Value>, Refusal> {
+pub async fn remove(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    body: Result<Json<WhoBody>, JsonRejection>,
+) -> Result<Json<Value>, Refusal> {
     let team = parse_id("team", &id)?;
     let Json(b) = body?;
     required("a username or email", &b.user)?;
@@ -152,7 +167,11 @@ pub struct ShareBody {
 
 /// `POST /api/workspaces/{id}/share {team}`: shares the workspace with a
 /// team (`apisync workspace share`); the owner only, as the server says.
-pub async fn share(State(state): State<Arc<AppState>>, Path(id): Path<String>, body: Result<Json<ShareBody>, JsonRejection>) -> Result<Json<Value>, Refusal> {
+pub async fn share(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    body: Result<Json<ShareBody>, JsonRejection>,
+) -> Result<Json<Value>, Refusal> {
     let ws = parse_id("workspace", &id)?;
     let Json(b) = body?;
     let team = parse_id("team", &b.team)?;
