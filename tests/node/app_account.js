@@ -11,6 +11,7 @@
  *    broken file's error (import.png); drops "Dropped API" onto the page (a drop event);
  *  - downloads "Browser Import" from the Export dialog and "Dropped API" from its row's
  *    actions menu (waitForEvent('download')), each validated against the v2.1.0 schema (ajv);
+ *  - asks for a password reset token from the sign-in dialog's "Forgot password or username?";
  *  - signs in as ann; the banner offers to move the Scratch Pad; the dialog picks the personal
  *    workspace (scratch-pad-move.png); the documents appear there;
  *  - the account pages: the devices list (account-devices.png) signs the desktop out; Teams
@@ -114,6 +115,21 @@ async function main() {
       page.locator('.tree-menu [role="menuitem"]', { hasText: "Export" }).click()]);
     out.exportMenu = await validDownload(d2, check, "row menu");
     check(out.exportMenu.name === "Dropped API", `exported ${out.exportMenu.name}`);
+
+    // Signed out, the sign-in dialog leads to recovery: a reset token is mailed.
+    await page.locator("#sign-in").click();
+    await page.locator("#forgot-open").click();
+    const recovery = page.locator("#account-recovery");
+    const forgot = recovery.locator("form").first();
+    await forgot.locator("[name=server]").fill(server);
+    await forgot.locator("[name=user]").fill("ann");
+    await forgot.getByRole("button", { name: "Mail me a token" }).click();
+    await page.waitForFunction(() => {
+      const o = document.querySelector("#account-recovery form .ap-outcome");
+      return o && o.textContent.length > 3 && !o.classList.contains("ap-bad");
+    }, null, { timeout: 10000 });
+    out.forgot = await forgot.locator(".ap-outcome").textContent();
+    await recovery.getByRole("button", { name: "Close" }).click();
 
     // Sign in; the banner offers to move the Scratch Pad.
     await page.locator("#sign-in").click();

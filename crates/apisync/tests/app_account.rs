@@ -120,7 +120,9 @@ fn import_shows_the_importers_notes_refuses_a_bad_file_and_export_downloads_post
         .collect();
     let big = json!({ "info": { "name": "Big", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json" }, "item": items }).to_string();
     assert!(big.len() > 3 * 1024 * 1024);
+    let started = std::time::Instant::now();
     let r = import(&app, &cookie, &format!("workspace={pad}&name=big.json"), &big);
+    println!("imported a {:.1} MiB file through the app in {:.2?}", big.len() as f64 / 1048576.0, started.elapsed());
     assert_eq!(r.status, 201, "{}", &r.body[..r.body.len().min(300)]);
     assert_eq!(r.json()["written"], 5);
     let patch = json!({ "fields": { "description": "y".repeat(3 * 1024 * 1024) } });
@@ -289,7 +291,14 @@ fn devices_password_recovery_teams_and_account_deletion() {
     assert_eq!(r.status, 400, "{r:?}");
     let m = app.api(&cookie, "GET", &format!("/api/teams/{team}/members"), None).json();
     assert_eq!(m["invitations"].as_array().map(Vec::len), Some(1), "{m}");
-    bob.run(&["team", "accept", "Core"]);
+    // Bob accepts in his own app.
+    let bob_app = App::start(&bob);
+    let bob_cookie = bob_app.cookie();
+    let waiting = bob_app.api(&bob_cookie, "GET", "/api/teams", None).json();
+    let invitation = waiting["invitations"][0]["id"].as_str().unwrap_or_else(|| panic!("no invitation for bob: {waiting}")).to_string();
+    let r = bob_app.api(&bob_cookie, "POST", &format!("/api/invitations/{invitation}/accept"), Some(&json!({})));
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.json()["team"]["name"], "Core");
     let r = post(&format!("/api/teams/{team}/role"), json!({ "user": "bob", "role": "viewer" }));
     assert_eq!(r.status, 200, "{r:?}");
     let m = app.api(&cookie, "GET", &format!("/api/teams/{team}/members"), None).json();
@@ -325,8 +334,6 @@ fn devices_password_recovery_teams_and_account_deletion() {
     let r = post(&format!("/api/teams/{team}/remove"), json!({ "user": "bob" }));
     assert_eq!(r.status, 200, "{r:?}");
     drop(app);
-    let bob_app = App::start(&bob);
-    let bob_cookie = bob_app.cookie();
     let r = bob_app.api(&bob_cookie, "POST", "/api/account/delete", Some(&json!({ "confirm": "bob" })));
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.json()["status"]["scratch_pad"], true, "{r:?}");
@@ -385,6 +392,12 @@ fn the_page_imports_exports_moves_the_scratch_pad_and_uses_the_account_pages() {
     let team_api = team_api.as_array().and_then(|l| l.iter().find(|w| w["name"] == "Team API")).expect("Team API here").clone();
     let shares = d.json(&["workspace", "shares", team_api["id"].as_str().unwrap_or_default()]);
     assert!(shares.to_string().contains("Page Team"), "shared from the page: {shares}");
+    let out = desktop
+        .cmd(&["login", "--server", &server.url, "--user", "ann", "--device-name", "desktop"])
+        .env("APISYNC_PASSWORD", "the page's new password")
+        .output()
+        .expect("run apisync");
+    assert!(out.status.success(), "the password set on the page signs in: {}", support::stderr(&out));
     for shot in ["import.png", "account-devices.png", "teams.png", "scratch-pad-move.png"] {
         assert!(Path::new(&shots.join(shot)).is_file(), "no {shot}");
     }
