@@ -125,6 +125,15 @@ fn import_shows_the_importers_notes_refuses_a_bad_file_and_export_downloads_post
     println!("imported a {:.1} MiB file through the app in {:.2?}", big.len() as f64 / 1048576.0, started.elapsed());
     assert_eq!(r.status, 201, "{}", &r.body[..r.body.len().min(300)]);
     assert_eq!(r.json()["written"], 5);
+    // Over the import limit (256 MiB) by its declared length: refused at once, unread.
+    let host = app.host();
+    let origin = app.origin();
+    let declared = (300u64 * 1024 * 1024).to_string();
+    let headers =
+        [("Host", host.as_str()), ("Cookie", cookie.as_str()), ("Origin", origin.as_str()), ("Content-Length", declared.as_str())];
+    let r = raw(app.port, "POST", &format!("/api/import?workspace={pad}&name=huge.json"), &headers, None);
+    assert_eq!((r.status, r.error_code().as_str()), (413, "too_large"), "{r:?}");
+    assert!(r.body.contains("256 MiB"), "{r:?}");
     let patch = json!({ "fields": { "description": "y".repeat(3 * 1024 * 1024) } });
     let r = app.api(&cookie, "PATCH", &format!("/api/docs/{col}"), Some(&patch));
     assert_eq!(r.status, 413, "the rest of the API keeps its 2 MiB");

@@ -9,9 +9,11 @@ use super::api::on_device;
 use super::error::AppError;
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::Request;
 use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use model::{Id, Kind};
 use serde::Deserialize;
@@ -28,6 +30,28 @@ fn parse_id(s: &str) -> Result<Id, AppError> {
 
 fn internal(message: String) -> AppError {
     AppError { status: StatusCode::INTERNAL_SERVER_ERROR, code: "internal", message }
+}
+
+fn too_large() -> AppError {
+    AppError {
+        status: StatusCode::PAYLOAD_TOO_LARGE,
+        code: "too_large",
+        message: format!(
+            "the file is larger than {} MiB, the most apisync imports; export the collections from Postman one by one",
+            IMPORT_LIMIT / (1024 * 1024)
+        ),
+    }
+}
+
+/// In front of `POST /api/import`: an upload whose declared length is over
+/// `IMPORT_LIMIT` is refused before any of it is read (the body limit alone
+/// would only say so once the limit's worth had arrived).
+pub async fn declared_size(req: Request, next: Next) -> Response {
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > IMPORT_LIMIT as u64) {
+        return too_large().into_response();
+    }
+    next.run(req).await
 }
 
 /// The query of `POST /api/import`.
@@ -55,20 +79,8 @@ pub async fn import(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let Query(q) = query.map_err(|r| AppError::invalid(r.body_text()))?;
-    let bytes = body.map_err(|r| {
-        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            AppError {
-                status: StatusCode::PAYLOAD_TOO_LARGE,
-                code: "too_large",
-                message: format!(
-                    "the file is larger than {} MiB, the most apisync imports; export the collections from Postman one by one",
-                    IMPORT_LIMIT / (1024 * 1024)
-                ),
-            }
-        } else {
-            AppError::invalid(r.body_text())
-        }
-    })?;
+    let bytes =
+        body.map_err(|r| if r.status() == StatusCode::PAYLOAD_TOO_LARGE { too_large() } else { AppError::invalid(r.body_text()) })?;
     let name = q.name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| "the file".to_string());
     if bytes.is_empty() {
         return Err(AppError::invalid(format!("{name} is empty; nothing was imported")));

@@ -124,11 +124,17 @@ fn router(state: Arc<AppState>, guard: Arc<guard::Guard>) -> Router {
 /// Import, export and the Scratch Pad's move (`files_api.rs`). The import
 /// route reads files up to `files_api::IMPORT_LIMIT` (the CLI's limit),
 /// not the 2 MiB of the rest of the API: its own limit is the inner layer,
-/// so it wins for this route.
+/// so it wins for this route; a declared length over it is refused before
+/// anything is read.
 fn files_routes() -> Router<Arc<AppState>> {
     use axum::routing::post;
     Router::new()
-        .route("/api/import", post(files_api::import).layer(DefaultBodyLimit::max(files_api::IMPORT_LIMIT)))
+        .route(
+            "/api/import",
+            post(files_api::import)
+                .layer(DefaultBodyLimit::max(files_api::IMPORT_LIMIT))
+                .layer(axum::middleware::from_fn(files_api::declared_size)),
+        )
         .route("/api/export/doc/{id}", get(files_api::export_doc))
         .route("/api/export/globals/{workspace}", get(files_api::export_globals))
         .route("/api/scratchpad/move", post(files_api::move_scratchpad))
