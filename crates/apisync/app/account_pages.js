@@ -64,7 +64,8 @@ function form(children, primary, send, danger) {
 
 // ---- devices ----------------------------------------------------------------
 
-async function devicesPanel(panel) {
+// Lists the account's devices; `notice` is what the last action did.
+async function devicesPanel(panel, notice) {
   const list = el("ul", { class: "account-devices ap-devices", "aria-label": "Devices signed in" });
   const out = outcome();
   panel.replaceChildren(el("p", { class: "note", text: "The devices signed in to this account (three at most). Signing one out frees its slot; it keeps its unsynced changes until it signs in again." }), list, out);
@@ -79,13 +80,13 @@ async function devicesPanel(panel) {
         e.target.disabled = true;
         try {
           await call("POST", `/api/account/devices/${encodeURIComponent(d.id)}/sign-out`, {});
-          say(out, `“${d.name}” is signed out.`);
-          await devicesPanel(panel).then(() => say(panel.querySelector(".ap-outcome"), `“${d.name}” is signed out.`));
+          await devicesPanel(panel, `“${d.name}” is signed out; it keeps its unsynced changes until it signs in again.`);
         } catch (err) { e.target.disabled = false; say(out, err.message, true); }
       } }));
     }
     list.append(li);
   }
+  if (notice) say(out, notice);
 }
 
 // ---- password ---------------------------------------------------------------

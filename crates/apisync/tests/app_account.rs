@@ -206,12 +206,13 @@ fn export_works_while_a_conflict_waits_and_the_scratch_pad_moves_after_sign_in()
     // A conflict: the desktop and the laptop edit the same name.
     let moved_col = moved[0]["id"].as_str().expect("id").to_string();
     assert!(eventually(Duration::from_secs(15), || d.status()["pending"] == 0), "the move reaches the server");
+    // Stop the app (and its sync) first, so the laptop cannot pull the
+    // desktop's edit before making its own.
+    drop(app);
     let desk = Device::new("desktop");
     assert!(desk.login(&server, "ann").status.success());
     desk.run(&["set", &moved_col, "name=Theirs"]);
     desk.run(&["sync"]);
-    // Stop the app's sync so the laptop's edit waits, then meets the other.
-    drop(app);
     d.run(&["--offline", "set", &moved_col, "name=Mine"]);
     let _ = d.try_run(&["sync"]);
     assert!(d.json(&["conflicts"]).as_array().is_some_and(|c| !c.is_empty()), "a conflict waits");
