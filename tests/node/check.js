@@ -219,15 +219,8 @@ function toV21 (c) {
 // ---------------------------------------------------------------------------------------------
 // (a) schema
 
-function schemaValidator (schemaFile) {
-    const ajv = new Ajv({ allErrors: true, strict: false }); // ajv's default class is draft-07
-    const validate = ajv.compile(readJson(schemaFile));
-    return (json) => {
-        if (validate(json)) { return []; }
-        return [...new Set(validate.errors.map((e) => `${e.instancePath || '/'} ${e.message}` +
-            (e.params && Object.keys(e.params).length ? ` ${JSON.stringify(e.params)}` : '')))];
-    };
-}
+// The validator lives in postman_schema.js, shared with the app's browser checks.
+const { schemaValidator } = require('./postman_schema');
 
 // ---------------------------------------------------------------------------------------------
 // (b) SDK

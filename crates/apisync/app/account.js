@@ -3,6 +3,8 @@
 // refusal and its way out, and the refused sign-out offering an export.
 // Passwords go only in POST bodies; nothing here stores them.
 
+import { openAccountPages, openRecovery } from "./account_pages.js";
+
 const $ = (id) => document.getElementById(id);
 let onChange = () => {};
 let last = null; // the latest status, to prefill the server and user
@@ -110,7 +112,8 @@ export function openSignIn(which) {
       submit,
       el("button", { type: "button", text: "Cancel", onclick: () => d.close() }),
       el("button", { type: "button", class: "link", text: signup ? "I have an account: sign in" : "Create an account instead",
-        onclick: () => openSignIn(signup ? "login" : "signup") })));
+        onclick: () => openSignIn(signup ? "login" : "signup") }),
+      el("button", { type: "button", class: "link", id: "forgot-open", text: "Forgot password or username?", onclick: () => { d.close(); openRecovery(); } })));
 
   const send = async (replace) => {
     const data = Object.fromEntries(new FormData(form));
@@ -229,8 +232,9 @@ export function renderAccount(status) {
   }
   const out = el("button", { type: "button", id: "sign-out", text: "Sign out" });
   out.addEventListener("click", () => signOut(out));
+  // The web version has no account pages or export yet (the desktop app has both).
+  if (!status.web) parts.push(el("button", { type: "button", id: "account-pages-open", text: "Account", onclick: () => openAccountPages() }));
   parts.push(out);
-  // The web version keeps nothing in the browser; export is the desktop app's.
   if (!status.web) parts.push(exportLink("Export"));
   root.replaceChildren(...parts);
 }

@@ -10,6 +10,9 @@ import { initAccount, renderAccount, openSignIn } from "./account.js";
 import { initConflicts, updateConflicts } from "./conflicts.js";
 import { openEditor, editorFor, editorDirty, closeEditor } from "./editor.js";
 import { initPages, refreshPages } from "./pages.js";
+import { initTransfer, exportDoc } from "./transfer.js";
+import { initScratchPad, updateScratchPad } from "./scratchpad.js";
+import { initAccountPages } from "./account_pages.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { workspace: null, selected: null, docs: [], list: [], signedIn: false, readOnly: false, web: false };
@@ -36,6 +39,7 @@ async function loadWorkspaces() {
   if (first) sel.value = first;
   state.workspace = first;
   state.list = list;
+  updateScratchPad({ list });
   const ws = list.find((w) => w.id === first);
   state.readOnly = showWorkspace(ws);
   tree.setReadOnly(state.readOnly);
@@ -100,7 +104,8 @@ async function refresh() {
   try {
     await loadWorkspaces();
     await loadTree();
-    await refreshPages();
+    // The web version has only the tree's page (see docs/ARCHITECTURE.md).
+    if (!state.web) await refreshPages();
     // An open editor merges the new version field by field (keeping what the
     // person typed); a plain view follows the store.
     if (state.selected && state.docs.some((d) => d.id === state.selected)) {
@@ -115,12 +120,8 @@ async function refresh() {
 function showBanner(status) {
   // Signed out, the web version has nothing to show but the sign-in.
   document.body.classList.toggle("web-signed-out", !!(status.web && status.scratch_pad));
-  const b = $("banner");
-  b.hidden = !status.scratch_pad;
-  if (status.web) b.textContent = status.scratch_pad ? "Signed out: sign in or create an account to work on your workspaces in this browser." : "";
-  else b.textContent = status.scratch_pad
-    ? "Signed out: you are in the Scratch Pad. It is kept on this device only and never synced; `apisync scratchpad move WORKSPACE` moves it after sign-in."
-    : "";
+  state.status = status;
+  updateScratchPad({ status });
 }
 
 // The web version has no Scratch Pad: signed out, it asks to sign in.
@@ -130,7 +131,14 @@ function offerSignIn(status) {
 }
 
 async function main() {
-  tree = createTree($("tree-viewport"), $("tree"), { onSelect: select, reload: () => loadTree().catch(showError), showError });
+  tree = createTree($("tree-viewport"), $("tree"), { onSelect: select, reload: () => loadTree().catch(showError), showError,
+    extraActions: (d) => (d.kind === "collection" || d.kind === "environment" ? [["Export (Postman file)", () => exportDoc(d)]] : []) });
+  const wsName = () => (state.list.find((w) => w.id === state.workspace) || {}).name || "";
+  const show = async (id) => { state.workspace = id; state.selected = null; closeEditor(); $("detail").replaceChildren(); await refresh(); };
+  initTransfer({ workspace: () => state.workspace, workspaceName: wsName, docs: () => state.docs, imported: show, showError });
+  initScratchPad(show, showError);
+  initAccountPages({ user: () => state.status && state.status.user, server: () => state.status && state.status.server,
+    workspaces: () => state.list, changed: () => { state.workspace = null; refresh(); } });
   $("tree-filter").addEventListener("input", (e) => { tree.setFilter(e.target.value); showCount(); });
   $("tree-new").addEventListener("click", () => tree.createCollection());
   initWorkspaces({
@@ -155,12 +163,13 @@ async function main() {
     tree.setReadOnly(state.readOnly);
     $("tree-new").hidden = state.readOnly || !state.workspace;
     loadTree().catch(showError);
-    refreshPages();
+    if (!state.web) refreshPages();
   });
   try {
     const s = await api.status();
     state.signedIn = !s.scratch_pad;
     state.web = !!s.web;
+    document.body.classList.toggle("web", state.web);
     renderSync($("sync"), s);
     showBanner(s);
     renderAccount(s);

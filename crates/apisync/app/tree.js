@@ -354,6 +354,7 @@ export function createTree(viewport, ul, hooks) {
       ["Move down (Alt+↓)", () => reorder(d, 1)],
     );
     if (d.kind !== "collection") items.push(["Move to… (M)", () => moveDialog(d)]);
+    if (hooks.extraActions) items.push(...hooks.extraActions(d));
     items.push(["Delete (Del)", () => remove(d)]);
     menu = document.createElement("div");
     menu.className = "tree-menu";

@@ -182,6 +182,23 @@ fn dump(docs: &[Document]) -> formats::Dump {
     dump
 }
 
+/// One file through the importer that `apisync import` and the app's
+/// `POST /api/import` share: its documents for workspace `ws`, and its entry
+/// of the report (format, counts, top-level items, and the notes on what
+/// was converted or dropped).
+pub fn convert(name: &str, bytes: &[u8], ws: Id) -> Result<(Vec<Document>, Value), formats::FormatError> {
+    let imported = formats::import(bytes, ws, &mut Id::now_v7)?;
+    let entry = json!({
+        "file": name,
+        "format": imported.format.describe(),
+        "documents": imported.documents.len(),
+        "summary": counts(&imported.documents),
+        "top_level": imported.documents.iter().filter(|d| d.parent_id.is_none()).map(|d| json!({"id": d.id, "kind": d.kind, "name": d.title()})).collect::<Vec<_>>(),
+        "notes": imported.notes,
+    });
+    Ok((imported.documents, entry))
+}
+
 /// `apisync import FILE...`: every file is read and checked first; then all
 /// of them are written in one transaction, so nothing is half-imported.
 pub async fn import(g: &Globals, a: ImportArgs) -> anyhow::Result<()> {
@@ -199,17 +216,10 @@ pub async fn import(g: &Globals, a: ImportArgs) -> anyhow::Result<()> {
             s.set_message(format!("reading {}", path.display()));
         }
         let bytes = read_file(&path)?;
-        let imported = formats::import(&bytes, ws.id, &mut Id::now_v7)
+        let (docs, entry) = convert(&path.display().to_string(), &bytes, ws.id)
             .map_err(|e| anyhow::anyhow!("{}: {e}; nothing was imported", path.display()))?;
-        report.push(json!({
-            "file": path.display().to_string(),
-            "format": imported.format.describe(),
-            "documents": imported.documents.len(),
-            "summary": counts(&imported.documents),
-            "top_level": imported.documents.iter().filter(|d| d.parent_id.is_none()).map(|d| json!({"id": d.id, "kind": d.kind, "name": d.title()})).collect::<Vec<_>>(),
-            "notes": imported.notes,
-        }));
-        all.extend(imported.documents);
+        report.push(entry);
+        all.extend(docs);
     }
     if let Some(s) = &spinner {
         s.set_message(format!("writing {} documents", all.len()));

@@ -37,6 +37,10 @@ const ASSETS: &[Asset] = &[
     asset!("presets.js"),
     asset!("records.js"),
     asset!("pages.css"),
+    asset!("transfer.js"),
+    asset!("scratchpad.js"),
+    asset!("account_pages.js"),
+    asset!("account_pages.css"),
 ];
 
 /// A file's type, from its name.

@@ -8,9 +8,12 @@ pub(crate) mod assets;
 mod conflicts_api;
 mod envs_api;
 mod error;
+mod files_api;
 mod guard;
 mod lists_api;
 mod live;
+mod profile_api;
+mod teams_api;
 mod tree_api;
 
 use crate::Globals;
@@ -119,9 +122,54 @@ fn router(state: Arc<AppState>, guard: Arc<guard::Guard>) -> Router {
         .route("/api/account/login", axum::routing::post(account_api::login))
         .route("/api/account/logout", axum::routing::post(account_api::logout))
         .route("/api/export", get(account_api::export))
+        .merge(files_routes())
+        .merge(account_pages_routes())
         .route("/api/{*rest}", axum::routing::any(api::not_found))
         .with_state(state);
     api.fallback(assets::serve).layer(DefaultBodyLimit::max(BODY_LIMIT)).layer(axum::middleware::from_fn_with_state(guard, guard::check))
+}
+
+/// Import, export and the Scratch Pad's move (`files_api.rs`). The import
+/// route reads files up to `files_api::IMPORT_LIMIT` (the CLI's limit),
+/// not the 2 MiB of the rest of the API: its own limit is the inner layer,
+/// so it wins for this route; a declared length over it is refused before
+/// anything is read.
+fn files_routes() -> Router<Arc<AppState>> {
+    use axum::routing::post;
+    Router::new()
+        .route(
+            "/api/import",
+            post(files_api::import)
+                .layer(DefaultBodyLimit::max(files_api::IMPORT_LIMIT))
+                .layer(axum::middleware::from_fn(files_api::declared_size)),
+        )
+        .route("/api/export/doc/{id}", get(files_api::export_doc))
+        .route("/api/export/globals/{workspace}", get(files_api::export_globals))
+        .route("/api/scratchpad/move", post(files_api::move_scratchpad))
+}
+
+/// The account pages: devices, password, recovery, deletion, teams
+/// (`profile_api.rs`, `teams_api.rs`).
+fn account_pages_routes() -> Router<Arc<AppState>> {
+    use axum::routing::post;
+    Router::new()
+        .route("/api/account/devices", get(profile_api::devices))
+        .route("/api/account/devices/{id}/sign-out", post(profile_api::sign_out_device))
+        .route("/api/account/password", post(profile_api::change_password))
+        .route("/api/account/forgot-password", post(profile_api::forgot_password))
+        .route("/api/account/reset-password", post(profile_api::reset_password))
+        .route("/api/account/recover-username", post(profile_api::recover_username))
+        .route("/api/account/delete", post(profile_api::delete_account))
+        .route("/api/teams", get(teams_api::list).post(teams_api::create))
+        .route("/api/teams/{id}/members", get(teams_api::members))
+        .route("/api/teams/{id}/invite", post(teams_api::invite))
+        .route("/api/teams/{id}/role", post(teams_api::set_role))
+        .route("/api/teams/{id}/remove", post(teams_api::remove))
+        .route("/api/teams/{id}/cancel-invitation", post(teams_api::cancel_invitation))
+        .route("/api/teams/{id}/leave", post(teams_api::leave))
+        .route("/api/invitations/{id}/accept", post(teams_api::accept))
+        .route("/api/invitations/{id}/decline", post(teams_api::decline))
+        .route("/api/workspaces/{id}/share", post(teams_api::share))
 }
 
 /// Opens `url` in the default browser when an opener is installed; a

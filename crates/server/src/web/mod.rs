@@ -65,7 +65,15 @@ pub(crate) fn routes(state: AppState, v1: Router) -> Router {
         .route("/api/docs/{id}/move", post(docs::move_doc))
         .route("/api/conflicts", get(docs::conflicts))
         .route("/api/events", get(events::events))
-        .route("/api/{*rest}", axum::routing::any(|| async { Failure::new(ErrorCode::NotFound, "no such app API endpoint") }))
+        .route(
+            "/api/{*rest}",
+            axum::routing::any(|| async {
+                Failure::new(
+                    ErrorCode::NotFound,
+                    "the web version does not have this part of the app yet: use the desktop app (`apisync app`) for it",
+                )
+            }),
+        )
         .layer(axum::middleware::from_fn(same_origin))
         .layer(crate::compression())
         .with_state(web)
