@@ -9,6 +9,7 @@ import { initWorkspaces, showWorkspace } from "./workspaces.js";
 import { initAccount, renderAccount } from "./account.js";
 import { initConflicts, updateConflicts } from "./conflicts.js";
 import { openEditor, editorFor, editorDirty, closeEditor } from "./editor.js";
+import { showResponse } from "./response_view.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { workspace: null, selected: null, docs: [], list: [], signedIn: false, readOnly: false };
@@ -75,6 +76,7 @@ function renderDetail(doc) {
     return;
   }
   closeEditor();
+  if (doc.kind === "response") { showResponse(box, doc, title(doc)); return; }
   const h = document.createElement("h2");
   h.textContent = title(doc);
   const dl = document.createElement("dl");

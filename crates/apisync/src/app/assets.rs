@@ -31,6 +31,8 @@ const ASSETS: &[Asset] = &[
     asset!("editor.css"),
     asset!("tree.css"),
     asset!("style.css"),
+    asset!("response_view.js"),
+    asset!("response.css"),
 ];
 
 /// A file's type, from its name.
