@@ -45,9 +45,10 @@ async function loadWorkspaces() {
   $("workspace-note").textContent = ws && ws.local_only ? "Scratch Pad: kept on this device only" : "";
 }
 
-async function loadTree() {
+// `fetched`: the workspace's documents when the caller already has them.
+async function loadTree(fetched) {
   if (!state.workspace) { tree.setDocs([], null); $("tree-empty").hidden = false; return; }
-  state.docs = await api.docs(state.workspace);
+  state.docs = fetched || await api.docs(state.workspace);
   const shown = state.docs.filter((d) => d.kind !== "workspace");
   tree.setDocs(shown, state.workspace);
   showCount();
@@ -99,12 +100,21 @@ async function select(doc) {
 
 async function refresh() {
   try {
+    // The three reads go out together, so a change from elsewhere shows after
+    // one round trip rather than three; what was read for a workspace or a
+    // document no longer shown is dropped and read again.
+    const ws = state.workspace;
+    const sel = state.selected;
+    const docs = ws ? api.docs(ws).catch(() => null) : Promise.resolve(null);
+    const open = sel ? api.doc(sel).catch(() => null) : Promise.resolve(null);
     await loadWorkspaces();
-    await loadTree();
+    const fetched = await docs;
+    await loadTree(state.workspace === ws && fetched ? fetched : undefined);
     // An open editor merges the new version field by field (keeping what the
     // person typed); a plain view follows the store.
     if (state.selected && state.docs.some((d) => d.id === state.selected)) {
-      const doc = await api.doc(state.selected);
+      const early = state.selected === sel ? await open : null;
+      const doc = early || await api.doc(state.selected);
       const ed = editorFor(state.selected);
       if (ed && doc.kind === "request" && !state.readOnly) ed.remote(doc);
       else renderDetail(doc);
