@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 # Node packages for crates/formats/tests/postman_tools.rs (tests/node: ajv, postman-collection,
 # postman-collection-transformer, newman) and for the app's browser test in
-# crates/apisync/tests/app.rs (playwright-core, driving Debian's chromium below), exactly as
+# crates/apisync/tests/app*.rs (playwright-core, driving Debian's chromium below; axe-core,
+# which app_a11y.js injects into the pages; also `apisync bench --app`), exactly as
 # package-lock.json pins them. Reinstalled only when node_modules is missing or
 # package-lock.json changed since the last install.
 node_dir=tests/node

@@ -6,6 +6,9 @@
 
 const { chromium } = require("playwright-core");
 
+/** axe-core's script, injected into a page by `checkA11y`. */
+const AXE = require.resolve("axe-core/axe.min.js");
+
 /** The value after `--name` on the command line; throws when it is missing. */
 function arg(name) {
   const i = process.argv.indexOf(name);
@@ -25,4 +28,21 @@ function finish(failures) {
   process.exit(1);
 }
 
-module.exports = { arg, launch, finish };
+/**
+ * The page's serious and critical axe-core violations, each as one line naming `name`, the rule
+ * and up to three of its elements; [] when there are none. axe is injected with a script tag, so
+ * the page's context must be made with `bypassCSP: true` (the app's CSP allows only its own
+ * scripts). `options.include` limits the check to one selector (e.g. an open dialog).
+ */
+async function checkA11y(page, name, options = {}) {
+  if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async (include) => {
+    const r = await window.axe.run(include ? { include: [include] } : document, { resultTypes: ["violations"] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")) }));
+  }, options.include || null);
+  return violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${name}: ${v.id} (${v.impact}) ${v.help}: ${v.nodes.slice(0, 3).join(", ")}${v.nodes.length > 3 ? ` and ${v.nodes.length - 3} more` : ""}`);
+}
+
+module.exports = { arg, launch, finish, checkA11y };

@@ -13,6 +13,7 @@ import { initPages, refreshPages } from "./pages.js";
 import { initTransfer, exportDoc } from "./transfer.js";
 import { initScratchPad, updateScratchPad } from "./scratchpad.js";
 import { initAccountPages } from "./account_pages.js";
+import { showResponse } from "./response_view.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { workspace: null, selected: null, docs: [], list: [], signedIn: false, readOnly: false, web: false };
@@ -49,9 +50,10 @@ async function loadWorkspaces() {
   $("workspace-note").textContent = ws && ws.local_only ? "Scratch Pad: kept on this device only" : "";
 }
 
-async function loadTree() {
+// `fetched`: the workspace's documents when the caller already has them.
+async function loadTree(fetched) {
   if (!state.workspace) { tree.setDocs([], null); $("tree-empty").hidden = false; return; }
-  state.docs = await api.docs(state.workspace);
+  state.docs = fetched || await api.docs(state.workspace);
   const shown = state.docs.filter((d) => d.kind !== "workspace");
   tree.setDocs(shown, state.workspace);
   showCount();
@@ -80,6 +82,7 @@ function renderDetail(doc) {
     return;
   }
   closeEditor();
+  if (doc.kind === "response") { showResponse(box, doc, title(doc)); return; }
   const h = document.createElement("h2");
   h.textContent = title(doc);
   const dl = document.createElement("dl");
@@ -102,14 +105,23 @@ async function select(doc) {
 
 async function refresh() {
   try {
+    // The three reads go out together, so a change from elsewhere shows after
+    // one round trip rather than three; what was read for a workspace or a
+    // document no longer shown is dropped and read again.
+    const ws = state.workspace;
+    const sel = state.selected;
+    const docs = ws ? api.docs(ws).catch(() => null) : Promise.resolve(null);
+    const open = sel ? api.doc(sel).catch(() => null) : Promise.resolve(null);
     await loadWorkspaces();
-    await loadTree();
+    const fetched = await docs;
+    await loadTree(state.workspace === ws && fetched ? fetched : undefined);
     // The web version has only the tree's page (see docs/ARCHITECTURE.md).
     if (!state.web) await refreshPages();
     // An open editor merges the new version field by field (keeping what the
     // person typed); a plain view follows the store.
     if (state.selected && state.docs.some((d) => d.id === state.selected)) {
-      const doc = await api.doc(state.selected);
+      const early = state.selected === sel ? await open : null;
+      const doc = early || await api.doc(state.selected);
       const ed = editorFor(state.selected);
       if (ed && doc.kind === "request" && !state.readOnly) ed.remote(doc);
       else renderDetail(doc);

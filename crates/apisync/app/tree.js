@@ -366,7 +366,9 @@ export function createTree(viewport, ul, hooks) {
       b.setAttribute("role", "menuitem");
       b.tabIndex = -1;
       b.textContent = label;
-      b.addEventListener("click", () => { closeMenu(); act(); });
+      // Focus goes back to the row first, so it is never lost to the page
+      // while the action waits on the app API.
+      b.addEventListener("click", () => { closeMenu(d.id); act(); });
       return b;
     });
     menu.append(...buttons);

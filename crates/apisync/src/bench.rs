@@ -5,6 +5,7 @@
 //! PostgreSQL throughput and push latency as the server fills
 //! (`pg_latency`).
 
+mod app;
 mod pg_latency;
 
 use anyhow::{Context, bail};
@@ -51,6 +52,18 @@ pub struct BenchArgs {
     /// Measure only PostgreSQL push latency as the server fills (needs --database-url).
     #[arg(long, requires = "database_url")]
     pg_latency_only: bool,
+    /// Measure only the app, in headless Chromium (tests/node/app_bench.js;
+    /// needs scripts/install-test-deps.sh): the tree of --requests requests,
+    /// filtering, a large saved response, an edit between two browsers.
+    #[arg(long, conflicts_with = "pg_latency_only")]
+    app: bool,
+    /// Edits timed between the two browsers (--app).
+    #[arg(long, default_value_t = 30)]
+    app_edits: usize,
+    /// Size in MiB of the body given to the response viewer (--app); a saved
+    /// response holds at most 1 MiB, the limit of one field.
+    #[arg(long, default_value_t = 10)]
+    viewer_mib: usize,
 }
 
 struct ChildServer {
@@ -286,6 +299,18 @@ pub fn run(mut args: BenchArgs) -> anyhow::Result<()> {
     }
     if cfg!(debug_assertions) {
         eprintln!("warning: this is a debug build; run `cargo run --release -- bench` for real figures");
+    }
+    if args.app {
+        let quick = args.quick;
+        let opts = app::AppBench {
+            requests: args.requests,
+            viewer_mib: args.viewer_mib,
+            edits: if quick { args.app_edits.min(10) } else { args.app_edits },
+            loads: if quick { 2 } else { 5 },
+        };
+        let mut report = Report { rows: Vec::new() };
+        app::run_app(&opts, &mut report)?;
+        return report.summary();
     }
     // reqwest is built without a default crypto provider (the device picks ring).
     let _ = rustls::crypto::ring::default_provider().install_default();

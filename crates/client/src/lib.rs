@@ -286,6 +286,20 @@ impl Device {
         self.store.read(store::change_marker)
     }
 
+    /// A receiver that changes after every write this process commits to
+    /// the profile (an edit, a sync, a state change): in-process watchers
+    /// wait on it instead of polling.
+    pub fn local_writes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.store.writes()
+    }
+
+    /// SQLite's `PRAGMA data_version`: it moves when another process (the
+    /// CLI, a `sync --watch`) commits to the profile, and costs no table
+    /// read, so a watcher can poll it often and look further only when it moves.
+    pub fn data_version(&self) -> Result<i64, ClientError> {
+        self.store.read(|c| Ok(c.query_row("PRAGMA data_version", [], |r| r.get(0))?))
+    }
+
     /// Changes waiting to be sent.
     pub fn pending(&self) -> Result<u64, ClientError> {
         self.store.read(outbox::count)

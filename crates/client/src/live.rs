@@ -189,13 +189,16 @@ impl Device {
         w.state(SyncState::InSync, None);
         let mut tick = tokio::time::interval(POLL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // An edit made in this process (the app) is pushed at once; the tick
+        // finds those of other processes (the CLI).
+        let mut writes = self.local_writes();
         loop {
             tokio::select! {
                 _ = stop.as_mut() => {
                     let _ = ws.close(None).await;
                     return Ended::Stopped;
                 }
-                _ = tick.tick() => {
+                _ = async { tokio::select! { _ = tick.tick() => {}, Ok(()) = writes.changed() => {} } } => {
                     w.beat();
                     if self.pending().unwrap_or(0) > 0 {
                         w.state(SyncState::Syncing, None);

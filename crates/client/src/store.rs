@@ -68,6 +68,10 @@ CREATE TABLE current_values (doc_id TEXT PRIMARY KEY, value TEXT NOT NULL);
 /// can be shared between tasks; no lock is ever held across an `.await`.
 pub(crate) struct Store {
     conn: Mutex<Connection>,
+    /// Counts the write transactions this process committed, so watchers in
+    /// the process (the live channel's push, the app's pages) hear of a
+    /// change at once instead of at their next poll.
+    writes: tokio::sync::watch::Sender<u64>,
 }
 
 impl Store {
@@ -82,7 +86,7 @@ impl Store {
         // unlinked: what sign-out deletes must not stay readable (`erase.rs`).
         conn.pragma_update(None, "secure_delete", "ON")?;
         migrate(&mut conn)?;
-        let store = Store { conn: Mutex::new(conn) };
+        let store = Store { conn: Mutex::new(conn), writes: tokio::sync::watch::Sender::new(0) };
         // A sign-out cut short by a crash, or an upgraded profile, is
         // erased before anything else reads or writes. A failure here (a
         // busy profile, a full disk) must not lock the person out of the
@@ -114,7 +118,14 @@ impl Store {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let r = f(&tx)?;
         tx.commit()?;
+        drop(conn);
+        self.writes.send_modify(|n| *n = n.wrapping_add(1));
         Ok(r)
+    }
+
+    /// A receiver that changes after every write transaction this process commits.
+    pub fn writes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.writes.subscribe()
     }
 }
 

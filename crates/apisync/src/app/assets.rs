@@ -41,6 +41,8 @@ const ASSETS: &[Asset] = &[
     asset!("scratchpad.js"),
     asset!("account_pages.js"),
     asset!("account_pages.css"),
+    asset!("response_view.js"),
+    asset!("response.css"),
 ];
 
 /// A file's type, from its name.

@@ -1,6 +1,7 @@
 //! The app's live side: the background sync that keeps the profile synced
 //! while the app is open, and the Server-Sent Events channel that tells the
-//! page when the status or the documents change.
+//! page when the status or the documents change (heard at once for this
+//! process's writes, by a cheap poll for other processes').
 
 use super::AppState;
 use crate::account;
@@ -13,10 +14,13 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// How often the profile is looked at for changes. The CLI writes from
-/// another process, which no in-process signal would hear; a look is two
-/// small queries.
-const LOOK: Duration = Duration::from_millis(250);
+/// How often the profile is checked for a write by another process (the
+/// CLI, a `sync --watch`): `PRAGMA data_version`, which reads no table. Writes
+/// of this process (the page's edits, the background sync) are heard at once.
+const CROSS_PROCESS: Duration = Duration::from_millis(100);
+
+/// The longest time between two full looks whatever the signals say.
+const FULL_LOOK: Duration = Duration::from_secs(2);
 
 /// What the page is told about.
 #[derive(Clone, Debug, PartialEq)]
@@ -32,17 +36,36 @@ fn look(device: &Device) -> Snapshot {
 }
 
 /// Starts watching the profile; the receiver always holds the latest look.
+/// A look (two small queries) runs at once after a write of this process,
+/// within [`CROSS_PROCESS`] of one by another process, and at least every
+/// [`FULL_LOOK`].
 pub fn spawn_looker(device: Arc<Device>, mut stop: watch::Receiver<bool>) -> watch::Receiver<Snapshot> {
     let (tx, rx) = watch::channel(look(&device));
+    let mut writes = device.local_writes();
     tokio::spawn(async move {
+        let mut version = device.data_version().ok();
+        let mut last_full = tokio::time::Instant::now();
         loop {
-            tokio::select! {
-                _ = tokio::time::sleep(LOOK) => {}
+            let ours = tokio::select! {
+                _ = tokio::time::sleep(CROSS_PROCESS) => false,
+                Ok(()) = writes.changed() => true,
                 _ = stop.wait_for(|s| *s) => return,
-            }
+            };
             let d = Arc::clone(&device);
+            let due = last_full.elapsed() >= FULL_LOOK;
             // SQLite may wait on a CLI write: keep it off the async workers.
-            let Ok(now) = tokio::task::spawn_blocking(move || look(&d)).await else { continue };
+            let Ok((now, seen)) = tokio::task::spawn_blocking(move || {
+                let seen = d.data_version().ok();
+                let theirs = seen.is_none() || seen != version;
+                ((ours || theirs || due).then(|| look(&d)), seen)
+            })
+            .await
+            else {
+                continue;
+            };
+            version = seen;
+            let Some(now) = now else { continue };
+            last_full = tokio::time::Instant::now();
             tx.send_if_modified(|old| {
                 let changed = *old != now;
                 *old = now;
