@@ -5,7 +5,7 @@
  * pages work.
  *
  *   node app_bench.js --tree-url URL --requests N --response-url URL --response NAME [--viewer-mib M]
- *        --live-a URL --live-b URL --live-request NAME --edits K [--loads L]
+ *        --live-a URL --live-b URL --live-request NAME --edits K [--loads L] [--web-url URL]
  *
  *   tree:     L loads of a workspace of N requests, each from navigation start to the tree's
  *             first rows built and the main thread free again (a task queued then run).
@@ -18,8 +18,10 @@
  *   live:     two contexts, one per app (two profiles, one account, one server), the request
  *             LIVE open in both: K times A saves a new name, B's tree row shows it (seen by a
  *             MutationObserver); from A's save to B's change.
+ *   web:      the same between two browser contexts of the web version at URL (`apisync serve`),
+ *             a new account signed up and in through the page's own API (--web-url).
  *
- * Each part runs only when its addresses are given. Prints one JSON line: {tree_ms: [...], filter_ms: [...], response: {...}, live_ms: [...]}.
+ * Each part runs only when its addresses are given. Prints one JSON line: {tree_ms: [...], filter_ms: [...], response: {...}, live_ms: [...], web_live_ms: [...]}.
  */
 "use strict";
 
@@ -136,11 +138,48 @@ async function live(browser, urlA, urlB, name, edits) {
     const context = await browser.newContext({ viewport: { width: 1100, height: 640 } });
     const page = await context.newPage();
     await page.goto(url);
-    await row(page, name).waitFor({ timeout: 30000 });
-    await row(page, name).click();
-    await page.locator(".ed .ed-name").waitFor({ timeout: 10000 });
+    await openRequest(page, name);
     pages.push(page);
   }
+  return editLoop(pages, name, edits);
+}
+
+async function openRequest(page, name) {
+  await row(page, name).waitFor({ timeout: 30000 });
+  await row(page, name).click();
+  await page.locator(".ed .ed-name").waitFor({ timeout: 10000 });
+}
+
+// The web version (`apisync serve` at /): two browser contexts of a new
+// account, signed up and in through the page's own API, the same request
+// open in both.
+async function webLive(browser, url, name, edits) {
+  const creds = { email: "bench-web@example.com", username: "benchweb", password: "bench web password" };
+  const pages = [];
+  for (let i = 0; i < 2; i++) {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 640 } });
+    const page = await context.newPage();
+    await page.goto(url);
+    await page.evaluate(async ([c, first, request]) => {
+      const post = async (path, body) => {
+        const r = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+        if (!r.ok) throw new Error(`${path}: ${await r.text()}`);
+        return r.json();
+      };
+      if (!first) return post("/api/account/login", { user: c.username, password: c.password });
+      await post("/api/account/signup", c);
+      const col = await post("/api/docs", { kind: "collection", fields: { name: "Live" } });
+      return post("/api/docs", { kind: "request", parent: col.id, fields: { name: request, method: "GET", url: "https://api.example.com/live" } });
+    }, [creds, i === 0, name]);
+    await page.reload();
+    await openRequest(page, name);
+    pages.push(page);
+  }
+  return editLoop(pages, name, edits);
+}
+
+// Saves `edits` renames in the first page, each timed until the second page's tree shows it.
+async function editLoop(pages, name, edits) {
   const [a, b] = pages;
   const times = [];
   for (let i = 1; i <= edits; i++) {
@@ -183,6 +222,7 @@ async function main() {
     }
     if (opt("--response-url")) out.response = await response(browser, arg("--response-url"), arg("--response"), Number(opt("--viewer-mib", "10")));
     if (opt("--live-a")) out.live_ms = await live(browser, arg("--live-a"), arg("--live-b"), arg("--live-request"), Number(opt("--edits", "30")));
+    if (opt("--web-url")) out.web_live_ms = await webLive(browser, arg("--web-url"), arg("--live-request"), Number(opt("--edits", "30")));
   } finally {
     await browser.close();
   }

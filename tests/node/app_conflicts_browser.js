@@ -38,6 +38,16 @@ async function main() {
     const badge = page.locator("#sync .sync-conflicts");
     check((await badge.textContent()).trim() === "1 conflict", `badge: ${await badge.textContent()}`);
 
+    // Conflicts waiting are announced (without taking focus); Later dismisses
+    // the note, the button and badge stay.
+    const note = page.locator("#conflicts-prompt");
+    await note.waitFor({ state: "visible", timeout: 5000 });
+    check((await note.textContent()).includes("1 conflict to resolve"), `prompt: ${await note.textContent()}`);
+    check(!(await note.evaluate((n) => n.contains(document.activeElement))), "the prompt took focus");
+    await note.locator("button", { hasText: "Later" }).click();
+    check((await page.locator("#conflicts-prompt").count()) === 0, "Later closes the prompt");
+    check(await prompt.isVisible(), "the Resolve button stays after Later");
+
     // The prompt opens the dialog, focus on the selected tab.
     await prompt.click();
     const dialog = page.locator("#conflicts-dialog");

@@ -265,5 +265,36 @@ export function updateConflicts(button, status) {
   button.hidden = !(n > 0);
   button.textContent = `Resolve ${n} conflict${n === 1 ? "" : "s"}`;
   if (n !== state.count && ui && ui.dialog.open) load().catch(() => {});
+  // More conflicts than before (a sync brought them): say so, without
+  // taking focus from what the person is typing; the badge keeps the count.
+  if (n > (state.count || 0) && !(ui && ui.dialog.open)) prompt(button, n);
+  if (n === 0) closePrompt();
   state.count = n;
+}
+
+function closePrompt() {
+  const p = document.getElementById("conflicts-prompt");
+  if (p) p.remove();
+}
+
+// The prompt: a note under the header with Resolve now and Later.
+function prompt(button, n) {
+  closePrompt();
+  const box = document.createElement("div");
+  box.id = "conflicts-prompt";
+  box.className = "conflicts-prompt";
+  box.setAttribute("role", "status");
+  const text = document.createElement("span");
+  text.textContent = `${n} conflict${n === 1 ? "" : "s"} to resolve: another device changed what you changed. Nothing is lost while they wait.`;
+  const now = document.createElement("button");
+  now.type = "button";
+  now.textContent = "Resolve now";
+  now.addEventListener("click", () => { closePrompt(); button.click(); });
+  const later = document.createElement("button");
+  later.type = "button";
+  later.textContent = "Later";
+  later.addEventListener("click", closePrompt);
+  box.append(text, now, later);
+  const banner = document.getElementById("banner");
+  (banner && banner.parentNode ? banner.parentNode : document.body).insertBefore(box, banner ? banner.nextSibling : null);
 }

@@ -76,7 +76,8 @@ export async function importFiles(files) {
           (file.notes || []).length ? notes : el("p", { class: "note", text: "Everything was converted." })));
       }
     } catch (e) {
-      items.append(el("li", { class: "import-bad account-problem", role: "alert" }, el("p", { text: e.message })));
+      // The alert is inside the item: a list holds only list items.
+      items.append(el("li", { class: "import-bad account-problem" }, el("p", { role: "alert", text: e.message })));
     }
   }
   busy.textContent = "";

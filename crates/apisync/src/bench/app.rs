@@ -179,6 +179,7 @@ pub fn run_app(opts: &AppBench, report: &mut Report) -> anyhow::Result<()> {
         .args(["--tree-url", &tree_app.url, "--requests", &opts.requests.to_string(), "--loads", &opts.loads.to_string()])
         .args(["--response-url", &resp_app.url, "--response", "Big response", "--viewer-mib", &opts.viewer_mib.to_string()])
         .args(["--live-a", &a_app.url, "--live-b", &b_app.url, "--live-request", "Live edit", "--edits", &opts.edits.to_string()])
+        .args(["--web-url", &format!("{}/", server.base.trim_end_matches('/'))])
         .stderr(Stdio::inherit())
         .output()
         .context("cannot run `node` (Node 20+: scripts/install-test-deps.sh)")?;
@@ -216,6 +217,15 @@ pub fn run_app(opts: &AppBench, report: &mut Report) -> anyhow::Result<()> {
         l50 < Duration::from_millis(50),
     );
     figure("app: edit reaching the other browser, p95", ms(l95));
+    let web = numbers(&v["web_live_ms"]);
+    let (w50, w95) = (percentile(&web, 0.5), percentile(&web, 0.95));
+    report.row(
+        &format!("web version: edit reaching the other browser, p50 of {}", web.len()),
+        ms(w50),
+        "< 50 ms",
+        w50 < Duration::from_millis(50),
+    );
+    figure("web version: edit reaching the other browser, p95", ms(w95));
     drop((tree_app, resp_app, a_app, b_app, server));
     Ok(())
 }
