@@ -398,6 +398,40 @@ fn the_web_version_has_the_devices_and_password_pages() {
     assert_eq!(nobody.call("POST", "/api/account/password", Some(&json!({"current": new, "new": PASSWORD}))).status, 401);
 }
 
+#[test]
+fn the_web_version_pages_in_a_browser() {
+    let _one = support::app::one_browser_at_a_time();
+    let Some(root) = browser_ready("the web version's pages in a browser") else { return };
+    let server = Server::start();
+    let shots = root.join("target/app-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    // A CLI device of the account makes the environment the page shows.
+    let desktop = Device::new("desktop");
+    desktop.signup(&server, "ann");
+    let env = desktop.create("environment", &["--set", "name=Prod"]);
+    desktop.create("variable", &["--parent", &env, "--set", "key=token", "--set", "value=s3cret", "--set", "type=secret"]);
+    desktop.create("variable", &["--parent", &env, "--set", "key=host", "--set", "value=example.com"]);
+    desktop.run(&["sync"]);
+    let new_password = "a brand new passphrase 7";
+    let out = Command::new("node")
+        .arg(root.join("tests/node/web_pages.js"))
+        .args(["--url", &format!("http://{}/", server.addr), "--user", "ann"])
+        .args(["--password-env", "WEB_TEST_PASSWORD", "--new-password-env", "WEB_TEST_NEW_PASSWORD", "--shots"])
+        .arg(&shots)
+        .env("WEB_TEST_PASSWORD", PASSWORD)
+        .env("WEB_TEST_NEW_PASSWORD", new_password)
+        .output()
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "browser check failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    eprintln!("web pages: {}", stdout.trim());
+    for name in ["web-environments.png", "web-account.png"] {
+        assert!(shots.join(name).is_file(), "{name} was written");
+    }
+    // The page changed the password: the CLI device must sign in again.
+    assert!(!desktop.try_run(&["sync"]).status.success(), "the desktop was signed out by the change");
+}
+
 /// Reads the live channel until a `changed` event naming `ws` arrives.
 fn changed_within(port: u16, cookie: &str, ws: &str, act: impl FnOnce()) -> Duration {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
