@@ -3,7 +3,7 @@
  * page, the tab strip is there; Environments shows a secret masked (not in the page at all until
  * Reveal), the Current value column as not applicable and no Set active; History, Runs and Header
  * presets open without an error; Account offers only Devices and Password, lists this browser, and
- * changes the password while this browser stays signed in. Driven by crates/apisync/tests/web.rs.
+ * changes the password while this browser stays signed in. Signed out, recovery asks for no server. Driven by crates/apisync/tests/web.rs.
  *
  * Usage: node web_pages.js --url URL --user NAME --password-env VAR --new-password-env VAR --shots DIR
  */
@@ -32,7 +32,22 @@ async function main() {
     page.on("pageerror", (e) => failures.push(`page error: ${e}`));
     page.on("dialog", (d) => { failures.push(`a dialog opened: ${d.message()}`); d.dismiss().catch(() => {}); });
     await page.goto(url);
-    const dlg = page.locator("#account-dialog");
+    let dlg = page.locator("#account-dialog");
+    await dlg.waitFor({ state: "visible", timeout: LONG });
+
+    // Signed out, recovery asks for no server (this is the server) and mails a token.
+    await dlg.locator("#forgot-open").click();
+    const rec = page.locator("#account-recovery");
+    await rec.waitFor({ state: "visible", timeout: LONG });
+    check((await rec.locator("[name=server]").count()) === 0, "the web recovery asks for no server");
+    await rec.locator("[name=user]").fill(user);
+    await rec.locator("button[type=submit]").first().click();
+    await page.waitForFunction(() => { const o = document.querySelector("#account-recovery .ap-outcome"); return o && o.textContent.length > 1; }, null, { timeout: LONG });
+    const mailed = rec.locator(".ap-outcome").first();
+    summary.forgot = (await mailed.innerText()).trim();
+    check(!(await mailed.getAttribute("class")).includes("ap-bad"), `the token request was accepted: ${summary.forgot}`);
+    await page.reload();
+    dlg = page.locator("#account-dialog");
     await dlg.waitFor({ state: "visible", timeout: LONG });
     await dlg.locator("[name=user]").fill(user);
     await dlg.locator("[name=password]").fill(password);

@@ -289,8 +289,10 @@ export function openRecovery() {
     d = el("dialog", { id: "account-recovery", class: "account-dialog", "aria-labelledby": "account-recovery-title" });
     document.body.appendChild(d);
   }
+  // The web version is the server: no server to name.
+  const web = !!(ctx.web && ctx.web());
   const server = ctx.server() || localStorage.getItem("apisync.server") || "";
-  const serverField = () => field("Server URL", "server", "url", { required: true, value: server, placeholder: "https://sync.example.com" });
+  const serverField = () => (web ? "" : field("Server URL", "server", "url", { required: true, value: server, placeholder: "https://sync.example.com" }));
   d.replaceChildren(
     el("h2", { id: "account-recovery-title", text: "Forgot your password or username?" }),
     el("h3", { text: "1. Get a reset token by mail" }),

@@ -432,6 +432,42 @@ fn the_web_version_pages_in_a_browser() {
     assert!(!desktop.try_run(&["sync"]).status.success(), "the desktop was signed out by the change");
 }
 
+#[test]
+fn a_signed_out_browser_recovers_the_password_and_the_username() {
+    let server = Server::start();
+    let mut ann = Browser::new(&server);
+    let r = ann.call("POST", "/api/account/signup", Some(&json!({"email": "ann@example.com", "username": "ann", "password": PASSWORD})));
+    assert_eq!(r.status, 200, "{r:?}");
+
+    // Signed out: a token by mail; the answer is the same for no such account.
+    let mut web = Browser::new(&server);
+    let known = web.ok("POST", "/api/account/forgot-password", Some(&json!({"user": "ann"})));
+    let unknown = web.ok("POST", "/api/account/forgot-password", Some(&json!({"user": "nobody"})));
+    assert_eq!(known, unknown, "nothing tells whether an account exists");
+    assert!(known["message"].as_str().is_some_and(|m| !m.is_empty()), "{known}");
+    assert_eq!(web.call("POST", "/api/account/forgot-password", Some(&json!({"user": " "}))).status, 400);
+    let token = support::mailed_token(&server);
+
+    // A wrong token changes nothing; the mailed one sets the password, and
+    // every session of the account, this other browser's included, ends.
+    let r = web.call("POST", "/api/account/reset-password", Some(&json!({"token": "apr_wrong", "password": "x y z w v u"})));
+    assert!((400..500).contains(&r.status), "{r:?}");
+    assert_eq!(ann.ok("GET", "/api/status", None)["state"], "in_sync");
+    let reset = "the password after the reset";
+    let r = web.call("POST", "/api/account/reset-password", Some(&json!({"token": token, "password": reset})));
+    assert_eq!((r.status, r.json()), (200, json!({"reset": true})), "{r:?}");
+    assert!(!r.body.contains(&token) && !r.body.contains(reset), "no answer repeats a token or password");
+    assert_ne!(ann.ok("GET", "/api/status", None)["state"], "in_sync", "the reset ended the other session");
+    let r = web.call("POST", "/api/account/login", Some(&json!({"user": "ann", "password": reset})));
+    assert_eq!(r.status, 200, "the new password signs in: {r:?}");
+
+    // The username by mail; the desktop app's `server` is accepted and not needed.
+    let r =
+        web.ok("POST", "/api/account/recover-username", Some(&json!({"server": "https://elsewhere.example", "email": "ann@example.com"})));
+    assert!(r["message"].as_str().is_some_and(|m| !m.is_empty()), "{r}");
+    assert_eq!(web.call("POST", "/api/account/recover-username", Some(&json!({"email": "ann@example.com", "extra": 1}))).status, 400);
+}
+
 /// Reads the live channel until a `changed` event naming `ws` arrives.
 fn changed_within(port: u16, cookie: &str, ws: &str, act: impl FnOnce()) -> Duration {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();

@@ -16,6 +16,7 @@ mod events;
 mod internal;
 mod pages;
 mod profile;
+mod recovery;
 
 use crate::AppState;
 use crate::error::Failure;
@@ -76,6 +77,9 @@ pub(crate) fn routes(state: AppState, v1: Router) -> Router {
         .route("/api/account/devices", get(profile::devices))
         .route("/api/account/devices/{id}/sign-out", post(profile::sign_out_device))
         .route("/api/account/password", post(profile::change_password))
+        .route("/api/account/forgot-password", post(recovery::forgot_password))
+        .route("/api/account/reset-password", post(recovery::reset_password))
+        .route("/api/account/recover-username", post(recovery::recover_username))
         .route(
             "/api/{*rest}",
             axum::routing::any(|| async {
