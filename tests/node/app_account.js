@@ -161,7 +161,7 @@ async function main() {
     out.devices = await pages.locator(".ap-devices .device-name").allTextContents();
     check(out.devices.some((n) => /this device/.test(n)) && out.devices.includes("desktop"), `devices: ${out.devices}`);
     await page.screenshot({ path: path.join(shots, "account-devices.png") });
-    await pages.getByRole("button", { name: "Sign out desktop" }).click();
+    await pages.getByRole("button", { name: "Sign out this device: desktop" }).click();
     await page.waitForFunction(() => document.querySelectorAll("#account-pages .ap-devices li").length === 1, null, { timeout: 10000 });
     check(/signed out/.test(await pages.locator(".ap-outcome").textContent()), "the sign-out is confirmed");
 

@@ -3,14 +3,15 @@
  * page, the tab strip is there; Environments shows a secret masked (not in the page at all until
  * Reveal), the Current value column as not applicable and no Set active; History, Runs and Header
  * presets open without an error; Account offers only Devices and Password, lists this browser, and
- * changes the password while this browser stays signed in. Signed out, recovery asks for no server. Driven by crates/apisync/tests/web.rs.
+ * changes the password while this browser stays signed in; axe-core finds nothing serious on the
+ * Environments page or the account dialog. Signed out, recovery asks for no server. Driven by crates/apisync/tests/web.rs.
  *
  * Usage: node web_pages.js --url URL --user NAME --password-env VAR --new-password-env VAR --shots DIR
  */
 "use strict";
 
 const path = require("path");
-const { arg, launch, finish } = require("./app_common");
+const { arg, launch, finish, checkA11y } = require("./app_common");
 
 const LONG = 30000;
 const failures = [];
@@ -27,7 +28,8 @@ async function main() {
   const browser = await launch();
   const summary = {};
   try {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 720 } });
+    // bypassCSP lets axe-core be injected; the CSP itself is web.rs's to check.
+    const context = await browser.newContext({ viewport: { width: 1200, height: 720 }, bypassCSP: true });
     const page = await context.newPage();
     page.on("pageerror", (e) => failures.push(`page error: ${e}`));
     page.on("dialog", (d) => { failures.push(`a dialog opened: ${d.message()}`); d.dismiss().catch(() => {}); });
@@ -75,6 +77,7 @@ async function main() {
     const note = (await page.locator("#page .note").first().innerText()).trim();
     check(note.includes("web version keeps none"), `the note says why: ${note}`);
     await page.screenshot({ path: path.join(dir, "web-environments.png") });
+    failures.push(...await checkA11y(page, "web environments"));
 
     // Reveal shows it; Hide masks it again.
     const tokenRow = page.locator("#page tr[data-id]").filter({ has: page.locator(".vt-reveal:visible") }).first();
@@ -103,6 +106,7 @@ async function main() {
     check(devices.some((d) => d.startsWith("Web") && d.includes("(this device)")), `this browser is listed: ${JSON.stringify(devices)}`);
     check((await ap.locator("#ap-web-note").innerText()).includes("desktop app"), "the dialog says where teams are");
     await page.screenshot({ path: path.join(dir, "web-account.png") });
+    failures.push(...await checkA11y(page, "web account", { include: "#account-pages" }));
 
     // The password changes; this browser stays signed in.
     await ap.locator("#ap-tab-password").click();

@@ -75,7 +75,7 @@ async function devicesPanel(panel, notice) {
     const li = el("li", {}, el("span", { class: "device-name", text: d.current ? `${d.name} (this device)` : d.name }),
       el("span", { class: "device-seen", text: `signed in ${when(d.signed_in_at)}, last seen ${when(d.last_seen_at)}` }));
     if (!d.current) {
-      li.append(el("button", { type: "button", text: "Sign out this device", "aria-label": `Sign out ${d.name}`, onclick: async (e) => {
+      li.append(el("button", { type: "button", text: "Sign out this device", "aria-label": `Sign out this device: ${d.name}`, onclick: async (e) => {
         if (!window.confirm(`Sign out “${d.name}”? It must sign in again to sync.`)) return;
         e.target.disabled = true;
         try {
