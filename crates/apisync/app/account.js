@@ -232,8 +232,8 @@ export function renderAccount(status) {
   }
   const out = el("button", { type: "button", id: "sign-out", text: "Sign out" });
   out.addEventListener("click", () => signOut(out));
-  // The web version has no account pages or export yet (the desktop app has both).
-  if (!status.web) parts.push(el("button", { type: "button", id: "account-pages-open", text: "Account", onclick: () => openAccountPages() }));
+  // The web version's account pages are devices and password; it has no export.
+  parts.push(el("button", { type: "button", id: "account-pages-open", text: "Account", onclick: () => openAccountPages() }));
   parts.push(out);
   if (!status.web) parts.push(exportLink("Export"));
   root.replaceChildren(...parts);

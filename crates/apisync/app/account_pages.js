@@ -247,6 +247,9 @@ function deletePanel(panel) {
 // ---- the dialog ---------------------------------------------------------------
 
 const TABS = [["devices", "Devices", devicesPanel], ["password", "Password", passwordPanel], ["teams", "Teams", teamsPanel], ["delete", "Delete account", deletePanel]];
+// The web version serves the devices and password pages; teams and deleting
+// the account are the desktop app's (`apisync app`).
+const WEB_TABS = ["devices", "password"];
 
 export function openAccountPages(which) {
   let d = $("account-pages");
@@ -256,22 +259,25 @@ export function openAccountPages(which) {
   }
   const panel = el("div", { class: "ap-panel", role: "tabpanel", id: "ap-panel" });
   const tabs = el("div", { class: "ap-tabs", role: "tablist", "aria-label": "Account pages" });
+  const web = !!(ctx.web && ctx.web());
+  const offered = TABS.filter(([k]) => !web || WEB_TABS.includes(k));
   const show = (key) => {
     for (const b of tabs.children) b.setAttribute("aria-selected", String(b.dataset.tab === key));
-    const [, , render] = TABS.find(([k]) => k === key);
+    const [, , render] = offered.find(([k]) => k === key) || offered[0];
     panel.setAttribute("aria-label", key);
     render(panel);
   };
-  for (const [key, label] of TABS) {
+  for (const [key, label] of offered) {
     tabs.append(el("button", { type: "button", role: "tab", "data-tab": key, id: `ap-tab-${key}`, "aria-controls": "ap-panel", text: label, onclick: () => show(key) }));
   }
   d.replaceChildren(
     el("h2", { id: "account-pages-title", text: `Account: ${ctx.user() || ""}` }),
     el("p", { class: "note", text: ctx.server() }),
+    ...(web ? [el("p", { class: "note", id: "ap-web-note", text: "Teams and deleting the account are in the desktop app (apisync app)." })] : []),
     tabs, panel,
     el("div", { class: "account-actions" }, el("button", { type: "button", text: "Close", onclick: () => d.close() })));
   if (!d.open) d.showModal();
-  show(which || "devices");
+  show(offered.some(([k]) => k === which) ? which : "devices");
   tabs.querySelector("[aria-selected=true]").focus();
 }
 
@@ -283,8 +289,10 @@ export function openRecovery() {
     d = el("dialog", { id: "account-recovery", class: "account-dialog", "aria-labelledby": "account-recovery-title" });
     document.body.appendChild(d);
   }
+  // The web version is the server: no server to name.
+  const web = !!(ctx.web && ctx.web());
   const server = ctx.server() || localStorage.getItem("apisync.server") || "";
-  const serverField = () => field("Server URL", "server", "url", { required: true, value: server, placeholder: "https://sync.example.com" });
+  const serverField = () => (web ? "" : field("Server URL", "server", "url", { required: true, value: server, placeholder: "https://sync.example.com" }));
   d.replaceChildren(
     el("h2", { id: "account-recovery-title", text: "Forgot your password or username?" }),
     el("h3", { text: "1. Get a reset token by mail" }),

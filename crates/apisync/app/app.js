@@ -103,7 +103,11 @@ async function select(doc) {
   } catch (e) { showError(e); }
 }
 
+// Bumped by every refresh: only the newest one draws the tree.
+let refreshes = 0;
+
 async function refresh() {
+  const seq = ++refreshes;
   try {
     // The three reads go out together, so a change from elsewhere shows after
     // one round trip rather than three; what was read for a workspace or a
@@ -114,9 +118,11 @@ async function refresh() {
     const open = sel ? api.doc(sel).catch(() => null) : Promise.resolve(null);
     await loadWorkspaces();
     const fetched = await docs;
+    // A newer refresh started meanwhile (a live change): an older answer
+    // drawn after it would hide that change until the next one.
+    if (seq !== refreshes) return;
     await loadTree(state.workspace === ws && fetched ? fetched : undefined);
-    // The web version has only the tree's page (see docs/ARCHITECTURE.md).
-    if (!state.web) await refreshPages();
+    await refreshPages();
     // An open editor merges the new version field by field (keeping what the
     // person typed); a plain view follows the store.
     if (state.selected && state.docs.some((d) => d.id === state.selected)) {
@@ -149,7 +155,7 @@ async function main() {
   const show = async (id) => { state.workspace = id; state.selected = null; closeEditor(); $("detail").replaceChildren(); await refresh(); };
   initTransfer({ workspace: () => state.workspace, workspaceName: wsName, docs: () => state.docs, imported: show, showError });
   initScratchPad(show, showError);
-  initAccountPages({ user: () => state.status && state.status.user, server: () => state.status && state.status.server,
+  initAccountPages({ user: () => state.status && state.status.user, server: () => state.status && state.status.server, web: () => state.web,
     workspaces: () => state.list, changed: () => { state.workspace = null; refresh(); } });
   $("tree-filter").addEventListener("input", (e) => { tree.setFilter(e.target.value); showCount(); });
   $("tree-new").addEventListener("click", () => tree.createCollection());
@@ -165,7 +171,7 @@ async function main() {
   // channel that belongs to it).
   initAccount(() => { if (state.web) { location.reload(); return; } state.workspace = null; state.selected = null; closeEditor(); $("detail").replaceChildren(); refresh(); });
   initConflicts($("conflicts-open"), refresh);
-  initPages({ workspace: () => state.workspace, readOnly: () => state.readOnly, showError });
+  initPages({ workspace: () => state.workspace, readOnly: () => state.readOnly, web: () => state.web, showError });
   $("workspace").addEventListener("change", (e) => {
     state.workspace = e.target.value;
     state.selected = null;
@@ -175,7 +181,7 @@ async function main() {
     tree.setReadOnly(state.readOnly);
     $("tree-new").hidden = state.readOnly || !state.workspace;
     loadTree().catch(showError);
-    if (!state.web) refreshPages();
+    refreshPages();
   });
   try {
     const s = await api.status();

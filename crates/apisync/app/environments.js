@@ -5,6 +5,8 @@
 // (`GET /api/variables/{id}?reveal=true`) and Hide drops them again. Edits
 // are saved when committed (Enter, or leaving the field) through the
 // ordinary document endpoints, so they queue and sync like the CLI's.
+// The web version (`ctx.web()`) keeps no current values and no active
+// environment: that column shows as not applicable and Set active is not offered.
 
 import { api, call } from "./api.js";
 import { el, text, setInput, reconcile, onCommit } from "./page_dom.js";
@@ -26,6 +28,7 @@ const MASK = "••••••";
 // a last row adds one. `create(fields)` makes a new variable. Rows are kept
 // by id across updates, so a live refresh never moves the focus.
 function varTable({ label, readOnly, create, ctx }) {
+  const web = !!(ctx.web && ctx.web());
   const revealed = new Map(); // id -> the variable as revealed
   const rows = new Map(); // id -> <tr>
   let vars = [];
@@ -108,14 +111,19 @@ function varTable({ label, readOnly, create, ctx }) {
     const name = text(v.key) || "(unnamed)";
     setInput(p.key, text(v.key));
     setInput(p.value, masked ? MASK : text((shown || v).value));
-    setInput(p.current, masked ? MASK : text((shown || v).current));
     p.key.readOnly = readOnly;
     p.value.readOnly = readOnly || masked;
-    p.current.readOnly = masked;
-    for (const i of [p.value, p.current]) i.classList.toggle("vt-masked", masked);
     p.key.setAttribute("aria-label", `Variable name ${name}`);
     p.value.setAttribute("aria-label", `Initial value of ${name}${masked ? " (hidden)" : ""}`);
-    p.current.setAttribute("aria-label", `Current value of ${name}${masked ? " (hidden)" : ""}`);
+    p.value.classList.toggle("vt-masked", masked);
+    if (web) {
+      notApplicable(p.current, `Current value of ${name}: kept only by the desktop app`);
+    } else {
+      setInput(p.current, masked ? MASK : text((shown || v).current));
+      p.current.readOnly = masked;
+      p.current.classList.toggle("vt-masked", masked);
+      p.current.setAttribute("aria-label", `Current value of ${name}${masked ? " (hidden)" : ""}`);
+    }
     p.secret.checked = !!v.secret;
     p.secret.disabled = readOnly;
     p.secret.setAttribute("aria-label", `${name} is secret`);
@@ -147,6 +155,7 @@ function varTable({ label, readOnly, create, ctx }) {
       ctx.reload();
     } catch (e) { ctx.showError(e); }
   };
+  if (web) notApplicable(add.current, "New variable current value: kept only by the desktop app");
   for (const i of [add.key, add.value, add.current]) i.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); addNew(); } });
   add.button.addEventListener("click", addNew);
   if (!readOnly) {
@@ -184,7 +193,21 @@ function varTable({ label, readOnly, create, ctx }) {
   };
 }
 
+// The web version's Current value cell: empty, disabled, saying why.
+function notApplicable(input, label) {
+  setInput(input, "");
+  input.disabled = true;
+  input.classList.add("vt-na");
+  input.placeholder = "n/a on the web";
+  input.title = "Current values stay on a device; the web version keeps none (use the desktop app for them).";
+  input.setAttribute("aria-label", label);
+}
+
+const WEB_NOTE = "Initial values are synced to everyone in the workspace. Current values stay on a device: the web version keeps none, and has no active environment (use the desktop app for both). Secret values are hidden until you reveal them. Changes are saved when you press Enter or leave the field.";
+
 const NOTE = "Initial values are synced to everyone in the workspace; current values stay on this device. Secret values are hidden until you reveal them. Changes are saved when you press Enter or leave the field.";
+
+const note = (ctx) => (ctx.web && ctx.web() ? WEB_NOTE : NOTE);
 
 // ---- the active environment picker (header bar) --------------------------
 
@@ -274,12 +297,12 @@ export function environmentsPage() {
         });
         main.replaceChildren(
           el("div", { className: "page-head" }, title, tag, el("span", { className: "page-spacer" }), setActive, rename, del),
-          el("p", { className: "note", text: NOTE }), table.el);
+          el("p", { className: "note", text: note(ctx) }), table.el);
         main.parts = { title, tag, setActive };
       }
       main.parts.title.textContent = env.name || "(unnamed)";
       main.parts.tag.hidden = env.id !== data.active;
-      main.parts.setActive.hidden = env.id === data.active;
+      main.parts.setActive.hidden = env.id === data.active || note(ctx) === WEB_NOTE;
       table.update(env.variables);
     },
     reset() { selected = null; shownId = null; table = null; },
@@ -299,7 +322,7 @@ export function globalsPage() {
         table = varTable({ label: "Globals", readOnly: ctx.readOnly(), ctx,
           create: (fields) => api.create("global", fields, undefined, ctx.workspace()) });
         main.replaceChildren(el("div", { className: "page-head" }, el("h2", { id: "page-title", text: "Globals" })),
-          el("p", { className: "note", text: NOTE }), table.el);
+          el("p", { className: "note", text: note(ctx) }), table.el);
       }
       table.update(data.globals);
     },

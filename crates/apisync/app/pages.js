@@ -36,6 +36,8 @@ function context(gen) {
     workspace: hooks.workspace,
     readOnly: hooks.readOnly,
     showError: hooks.showError,
+    // The web version: no current values, no active environment.
+    web: () => !!(hooks.web && hooks.web()),
     reload: () => refreshPages(),
     rerender: () => draw(),
     current: () => gen === generation,

@@ -15,7 +15,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 use support::app::{App, Reply, browser_ready, one_browser_at_a_time, raw, run_check};
-use support::{Device, PASSWORD, Server, eventually};
+use support::{Device, PASSWORD, Server, eventually, mailed_token};
 
 /// A collection the importer converts with notes: a byte-order mark, and an
 /// item that is not an object (skipped).
@@ -347,25 +347,6 @@ fn devices_password_recovery_teams_and_account_deletion() {
     let r = bob_app.api(&bob_cookie, "POST", "/api/account/delete", Some(&json!({ "confirm": "bob" })));
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.json()["status"]["scratch_pad"], true, "{r:?}");
-}
-
-/// The reset token of the latest mail in the server's outbox.
-fn mailed_token(server: &Server) -> String {
-    let dir = server.data.join("mail-outbox");
-    let mut token = None;
-    assert!(
-        eventually(Duration::from_secs(10), || {
-            let Ok(entries) = std::fs::read_dir(&dir) else { return false };
-            token = entries
-                .filter_map(Result::ok)
-                .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-                .find_map(|m| m.split("--token ").nth(1).and_then(|t| t.split_whitespace().next()).map(String::from));
-            token.is_some()
-        }),
-        "no reset mail in {}",
-        dir.display()
-    );
-    token.unwrap_or_default()
 }
 
 #[test]

@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::app::{Reply, browser_ready, raw};
+use support::app::{App, Reply, browser_ready, raw};
 use support::{Device, PASSWORD, Server};
 
 /// A browser's side of the web version: its cookie, sent with the
@@ -237,6 +237,235 @@ fn a_browser_is_one_of_the_three_devices() {
     let st2 = two.ok("GET", "/api/status", None);
     let ended = [&st, &st2].into_iter().find(|s| s["state"] == "error").unwrap_or_else(|| panic!("one browser was signed out: {st} {st2}"));
     assert!(ended["reason"].as_str().is_some_and(|r| r.contains("signed out") && !r.contains("apisync login")), "{ended}");
+}
+
+/// The `id` of a 201 answer.
+fn made(r: &Reply) -> String {
+    assert_eq!(r.status, 201, "{r:?}");
+    r.json()["id"].as_str().expect("an id").to_string()
+}
+
+#[test]
+fn the_web_version_serves_the_environment_and_record_pages_as_the_desktop_app_does() {
+    let server = Server::start();
+    let mut web = Browser::new(&server);
+    let r = web.call("POST", "/api/account/signup", Some(&json!({"email": "ann@example.com", "username": "ann", "password": PASSWORD})));
+    assert_eq!(r.status, 200, "{r:?}");
+    let ws = web.personal();
+
+    // An environment with a secret and a plain variable, a secret global, a
+    // header preset, two history entries and a run, all made on the web.
+    let env = made(&web.call("POST", "/api/docs", Some(&json!({"kind": "environment", "fields": {"name": "Prod"}}))));
+    let token = made(&web.call(
+        "POST",
+        "/api/docs",
+        Some(&json!({"kind": "variable", "parent": env, "fields": {"key": "token", "value": "s3cret", "type": "secret"}})),
+    ));
+    made(&web.call(
+        "POST",
+        "/api/docs",
+        Some(&json!({"kind": "variable", "parent": env, "fields": {"key": "host", "value": "example.com"}})),
+    ));
+    made(&web.call(
+        "POST",
+        "/api/docs",
+        Some(&json!({"kind": "global", "fields": {"key": "api_key", "value": "g-s3cret", "type": "secret"}})),
+    ));
+    let preset = made(&web.call(
+        "POST",
+        "/api/docs",
+        Some(&json!({"kind": "header_preset", "fields": {"name": "JSON", "headers": [{"key": "Accept", "value": "application/json"}]}})),
+    ));
+    for (url, at) in [("https://example.com/old", "2024-01-01T00:00:00Z"), ("https://example.com/new", "2024-06-01T12:00:00+02:00")] {
+        made(&web.call(
+            "POST",
+            "/api/docs",
+            Some(&json!({"kind": "history", "fields": {"method": "GET", "url": url, "at": at, "response": {"code": 200, "status": "OK"}}})),
+        ));
+    }
+    let results = json!([
+        {"item": {"name": "List"}, "code": 200, "status": "OK", "responseTime": 12, "assertions": [{"assertion": "is 200"}]},
+        {"name": "Create", "responseCode": {"code": 500, "name": "Internal Server Error"}, "tests": {"is 201": false}}
+    ]);
+    made(&web.call(
+        "POST",
+        "/api/docs",
+        Some(&json!({"kind": "run", "fields": {"name": "Nightly", "started_at": 1_700_000_000_000_i64, "results": results}})),
+    ));
+
+    // Environments: masked, no current values, no active environment.
+    let envs = web.ok("GET", &format!("/api/workspaces/{ws}/environments"), None);
+    let vars = envs["environments"][0]["variables"].as_array().cloned().unwrap_or_default();
+    assert_eq!((envs["active"].clone(), envs["environments"][0]["name"].clone(), vars.len()), (Value::Null, json!("Prod"), 2), "{envs}");
+    let secret = vars.iter().find(|v| v["key"] == "token").expect("the secret");
+    assert_eq!((&secret["masked"], &secret["secret"], &secret["current"]), (&json!(true), &json!(true), &Value::Null), "{secret}");
+    assert_eq!(envs["globals"][0]["masked"], true, "{envs}");
+    for path in [format!("/api/workspaces/{ws}/environments"), format!("/api/variables/{token}"), format!("/api/workspaces/{ws}/docs")] {
+        let body = web.call("GET", &path, None).body;
+        assert!(!body.contains("s3cret"), "{path} never sends a secret unasked: {body}");
+    }
+    // Revealed only when asked, to the signed-in account, and never cached.
+    let shown = web.call("GET", &format!("/api/variables/{token}?reveal=true"), None);
+    assert_eq!(
+        (shown.status, shown.json()["value"].clone(), shown.json()["masked"].clone()),
+        (200, json!("s3cret"), json!(false)),
+        "{shown:?}"
+    );
+    assert_eq!(shown.header("cache-control"), Some("no-store"));
+    let all = web.ok("GET", &format!("/api/workspaces/{ws}/environments?reveal=true"), None);
+    assert_eq!(all["globals"][0]["value"], "g-s3cret", "{all}");
+    let mut stranger = Browser::new(&server);
+    assert_eq!(stranger.call("GET", &format!("/api/variables/{token}?reveal=true"), None).status, 401);
+    let r =
+        stranger.call("POST", "/api/account/signup", Some(&json!({"email": "bob@example.com", "username": "bob", "password": PASSWORD})));
+    assert_eq!(r.status, 200, "{r:?}");
+    let theirs = stranger.call("GET", &format!("/api/variables/{token}?reveal=true"), None);
+    assert_eq!(theirs.status, 404, "another account's secret is not found: {theirs:?}");
+    assert!(!theirs.body.contains("s3cret"));
+    assert_eq!(stranger.call("GET", &format!("/api/workspaces/{ws}/environments"), None).status, 404);
+    assert_eq!(web.call("GET", &format!("/api/variables/{preset}"), None).status, 400, "a preset is no variable");
+
+    // A browser has no current values and no active environment: said plainly.
+    let r = web.call("PATCH", &format!("/api/docs/{token}"), Some(&json!({"fields": {"current": "mine"}})));
+    assert_eq!(r.status, 400, "{r:?}");
+    assert_eq!(web.ok("GET", &format!("/api/workspaces/{ws}/active-environment"), None), json!({"environment": null}));
+    let r = web.call("PUT", &format!("/api/workspaces/{ws}/active-environment"), Some(&json!({"environment": env})));
+    assert_eq!(r.status, 400, "{r:?}");
+    assert!(r.json()["error"]["message"].as_str().is_some_and(|m| m.contains("desktop app")), "{r:?}");
+
+    // Presets, history and runs, as the desktop app on a device of the same
+    // account answers them (the same `model` functions build both).
+    let laptop = Device::new("laptop");
+    assert!(laptop.login(&server, "ann").status.success());
+    laptop.run(&["sync"]);
+    let app = App::start(&laptop);
+    let cookie = app.cookie();
+    for list in ["header-presets", "history", "runs", "environments", "environments?reveal=true"] {
+        let path = format!("/api/workspaces/{ws}/{list}");
+        let desktop = app.api(&cookie, "GET", &path, None);
+        assert_eq!(desktop.status, 200, "{desktop:?}");
+        assert_eq!(web.ok("GET", &path, None), desktop.json(), "{list}: the web answers as the desktop app");
+    }
+    let history = web.ok("GET", &format!("/api/workspaces/{ws}/history"), None);
+    assert_eq!(history[0]["url"], "https://example.com/new", "newest first: {history}");
+    let runs = web.ok("GET", &format!("/api/workspaces/{ws}/runs"), None);
+    assert_eq!((&runs[0]["requests"], &runs[0]["failed_requests"], &runs[0]["tests_passed"]), (&json!(2), &json!(1), &json!(1)), "{runs}");
+    assert_eq!(web.ok("GET", &format!("/api/workspaces/{ws}/header-presets"), None)[0]["id"], preset.as_str());
+}
+
+#[test]
+fn the_web_version_has_the_devices_and_password_pages() {
+    let server = Server::start();
+    let mut web = Browser::new(&server);
+    let r = web.call("POST", "/api/account/signup", Some(&json!({"email": "ann@example.com", "username": "ann", "password": PASSWORD})));
+    assert_eq!(r.status, 200, "{r:?}");
+    let (laptop, phone) = (Device::new("laptop"), Device::new("phone"));
+    assert!(laptop.login(&server, "ann").status.success());
+    assert!(phone.login(&server, "ann").status.success());
+
+    // The devices, this browser marked current; it cannot sign itself out here.
+    let list = web.ok("GET", "/api/account/devices", None)["devices"].as_array().cloned().unwrap_or_default();
+    assert_eq!(list.len(), 3, "{list:?}");
+    let me = list.iter().find(|d| d["current"] == true).expect("this browser");
+    assert!(me["name"].as_str().is_some_and(|n| n.starts_with("Web")) && me["last_seen_at"].as_i64().is_some(), "{me}");
+    let r = web.call("POST", &format!("/api/account/devices/{}/sign-out", me["id"].as_str().unwrap()), Some(&json!({})));
+    assert_eq!(r.status, 400, "{r:?}");
+    let phone_id = list.iter().find(|d| d["name"] == "phone").and_then(|d| d["id"].as_str()).unwrap().to_string();
+    assert_eq!(web.ok("POST", &format!("/api/account/devices/{phone_id}/sign-out"), Some(&json!({}))), json!({"signed_out": phone_id}));
+    assert!(!phone.try_run(&["sync"]).status.success(), "the phone was signed out");
+    assert_eq!(web.ok("GET", "/api/account/devices", None)["devices"].as_array().map(Vec::len), Some(2));
+    assert_eq!(web.call("POST", "/api/account/devices/not-an-id/sign-out", Some(&json!({}))).status, 400);
+
+    // The password: a wrong current one and an empty new one change nothing.
+    let new = "another long passphrase 42";
+    let r = web.call("POST", "/api/account/password", Some(&json!({"current": "wrong password!", "new": new})));
+    assert_eq!((r.status, r.error_code()), (401, "invalid_credentials".to_string()), "{r:?}");
+    assert_eq!(web.call("POST", "/api/account/password", Some(&json!({"current": PASSWORD, "new": " "}))).status, 400);
+    assert!(laptop.try_run(&["sync"]).status.success(), "nothing changed yet");
+    // Changed: the laptop is signed out, this browser stays signed in, and
+    // the new password is the one that works.
+    assert_eq!(web.ok("POST", "/api/account/password", Some(&json!({"current": PASSWORD, "new": new}))), json!({"changed": true}));
+    assert_eq!(web.ok("GET", "/api/status", None)["state"], "in_sync");
+    assert!(!laptop.try_run(&["sync"]).status.success(), "the other device signs in again");
+    let mut other = Browser::new(&server);
+    assert_eq!(other.login("ann").status, 401, "the old password no longer works");
+    let r = other.call("POST", "/api/account/login", Some(&json!({"user": "ann", "password": new})));
+    assert_eq!(r.status, 200, "{r:?}");
+
+    // Signed out, none of it answers.
+    let mut nobody = Browser::new(&server);
+    assert_eq!(nobody.call("GET", "/api/account/devices", None).status, 401);
+    assert_eq!(nobody.call("POST", "/api/account/password", Some(&json!({"current": new, "new": PASSWORD}))).status, 401);
+}
+
+#[test]
+fn the_web_version_pages_in_a_browser() {
+    let _one = support::app::one_browser_at_a_time();
+    let Some(root) = browser_ready("the web version's pages in a browser") else { return };
+    let server = Server::start();
+    let shots = root.join("target/app-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    // A CLI device of the account makes the environment the page shows.
+    let desktop = Device::new("desktop");
+    desktop.signup(&server, "ann");
+    let env = desktop.create("environment", &["--set", "name=Prod"]);
+    desktop.create("variable", &["--parent", &env, "--set", "key=token", "--set", "value=s3cret", "--set", "type=secret"]);
+    desktop.create("variable", &["--parent", &env, "--set", "key=host", "--set", "value=example.com"]);
+    desktop.run(&["sync"]);
+    let new_password = "a brand new passphrase 7";
+    let out = Command::new("node")
+        .arg(root.join("tests/node/web_pages.js"))
+        .args(["--url", &format!("http://{}/", server.addr), "--user", "ann"])
+        .args(["--password-env", "WEB_TEST_PASSWORD", "--new-password-env", "WEB_TEST_NEW_PASSWORD", "--shots"])
+        .arg(&shots)
+        .env("WEB_TEST_PASSWORD", PASSWORD)
+        .env("WEB_TEST_NEW_PASSWORD", new_password)
+        .output()
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "browser check failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    eprintln!("web pages: {}", stdout.trim());
+    for name in ["web-environments.png", "web-account.png"] {
+        assert!(shots.join(name).is_file(), "{name} was written");
+    }
+    // The page changed the password: the CLI device must sign in again.
+    assert!(!desktop.try_run(&["sync"]).status.success(), "the desktop was signed out by the change");
+}
+
+#[test]
+fn a_signed_out_browser_recovers_the_password_and_the_username() {
+    let server = Server::start();
+    let mut ann = Browser::new(&server);
+    let r = ann.call("POST", "/api/account/signup", Some(&json!({"email": "ann@example.com", "username": "ann", "password": PASSWORD})));
+    assert_eq!(r.status, 200, "{r:?}");
+
+    // Signed out: a token by mail; the answer is the same for no such account.
+    let mut web = Browser::new(&server);
+    let known = web.ok("POST", "/api/account/forgot-password", Some(&json!({"user": "ann"})));
+    let unknown = web.ok("POST", "/api/account/forgot-password", Some(&json!({"user": "nobody"})));
+    assert_eq!(known, unknown, "nothing tells whether an account exists");
+    assert!(known["message"].as_str().is_some_and(|m| !m.is_empty()), "{known}");
+    assert_eq!(web.call("POST", "/api/account/forgot-password", Some(&json!({"user": " "}))).status, 400);
+    let token = support::mailed_token(&server);
+
+    // A wrong token changes nothing; the mailed one sets the password, and
+    // every session of the account, this other browser's included, ends.
+    let r = web.call("POST", "/api/account/reset-password", Some(&json!({"token": "apr_wrong", "password": "x y z w v u"})));
+    assert!((400..500).contains(&r.status), "{r:?}");
+    assert_eq!(ann.ok("GET", "/api/status", None)["state"], "in_sync");
+    let reset = "the password after the reset";
+    let r = web.call("POST", "/api/account/reset-password", Some(&json!({"token": token, "password": reset})));
+    assert_eq!((r.status, r.json()), (200, json!({"reset": true})), "{r:?}");
+    assert!(!r.body.contains(&token) && !r.body.contains(reset), "no answer repeats a token or password");
+    assert_ne!(ann.ok("GET", "/api/status", None)["state"], "in_sync", "the reset ended the other session");
+    let r = web.call("POST", "/api/account/login", Some(&json!({"user": "ann", "password": reset})));
+    assert_eq!(r.status, 200, "the new password signs in: {r:?}");
+
+    // The username by mail; the desktop app's `server` is accepted and not needed.
+    let r =
+        web.ok("POST", "/api/account/recover-username", Some(&json!({"server": "https://elsewhere.example", "email": "ann@example.com"})));
+    assert!(r["message"].as_str().is_some_and(|m| !m.is_empty()), "{r}");
+    assert_eq!(web.call("POST", "/api/account/recover-username", Some(&json!({"email": "ann@example.com", "extra": 1}))).status, 400);
 }
 
 /// Reads the live channel until a `changed` event naming `ws` arrives.

@@ -9,8 +9,10 @@ pub mod kind;
 pub mod merge;
 pub mod mutation;
 pub mod ordering;
+pub mod records;
 pub mod schema;
 pub mod tree;
+pub mod variables;
 
 pub use document::{Document, Fields};
 pub use kind::{Kind, UnknownKind};

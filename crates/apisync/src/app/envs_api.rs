@@ -10,12 +10,11 @@
 use super::AppState;
 use super::api::on_device;
 use super::error::AppError;
-use crate::output::{self, MASK};
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, RawQuery, State};
 use client::{ClientError, Device};
-use model::{Document, Id, Kind};
+use model::{Document, Id, variables};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -24,35 +23,10 @@ pub(super) fn parse_id(s: &str) -> Result<Id, AppError> {
     s.trim().parse::<Id>().map_err(|_| AppError::invalid(format!("'{s}' is not an id (a UUID)")))
 }
 
-/// Whether `?reveal=true` (or `?reveal`, `?reveal=1`) is in the query.
-fn reveal(query: Option<&str>) -> bool {
-    query.unwrap_or("").split('&').any(|p| p == "reveal" || p == "reveal=true" || p == "reveal=1")
-}
-
-/// A variable or global as the page shows it: its synced fields, this
-/// device's current value, and whether it is secret (then both values are
-/// masked unless `reveal`; `masked` says they were).
+/// A variable or global as the page shows it (`model::variables`), with
+/// this device's current value.
 fn variable_json(d: &Device, v: &Document, reveal: bool) -> Result<Value, ClientError> {
-    let secret = output::is_secret(v);
-    let hide = secret && !reveal;
-    let current = d.current_value(v.id)?;
-    let shown = |x: Option<&Value>| match x {
-        Some(x) if hide && !x.is_null() => Value::String(MASK.into()),
-        Some(x) => x.clone(),
-        None => Value::Null,
-    };
-    let f = &v.fields;
-    Ok(json!({
-        "id": v.id,
-        "key": f.get("key").cloned().unwrap_or(Value::Null),
-        "value": shown(f.get("value")),
-        "current": shown(current.as_ref()),
-        "type": f.get("type").and_then(Value::as_str).unwrap_or("default"),
-        "enabled": f.get("enabled").and_then(Value::as_bool).unwrap_or(true),
-        "description": f.get("description").cloned().unwrap_or(Value::Null),
-        "secret": secret,
-        "masked": hide,
-    }))
+    Ok(variables::variable(v, d.current_value(v.id)?.as_ref(), reveal))
 }
 
 /// `GET /api/workspaces/{id}/environments[?reveal=true]`: `{active,
@@ -60,25 +34,10 @@ fn variable_json(d: &Device, v: &Document, reveal: bool) -> Result<Value, Client
 /// variables in their sidebar order.
 pub async fn list(State(state): State<Arc<AppState>>, Path(ws): Path<String>, RawQuery(q): RawQuery) -> Result<Json<Value>, AppError> {
     let ws = parse_id(&ws)?;
-    let reveal = reveal(q.as_deref());
+    let reveal = variables::reveal_asked(q.as_deref());
     let out = on_device(&state, move |d| {
         let docs = d.list(Some(&ws.to_string()), None)?;
-        let mut envs = Vec::new();
-        let mut globals = Vec::new();
-        for doc in &docs {
-            match doc.kind {
-                Kind::Environment => {
-                    let vars = docs
-                        .iter()
-                        .filter(|v| v.kind == Kind::Variable && v.parent_id == Some(doc.id))
-                        .map(|v| variable_json(d, v, reveal))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    envs.push(json!({ "id": doc.id, "name": doc.title(), "variables": vars }));
-                }
-                Kind::Global => globals.push(variable_json(d, doc, reveal)?),
-                _ => {}
-            }
-        }
+        let (envs, globals) = variables::environments(&docs, reveal, |v| d.current_value(v.id))?;
         Ok(json!({ "active": d.active_environment(ws)?, "environments": envs, "globals": globals }))
     })
     .await?;
@@ -89,7 +48,7 @@ pub async fn list(State(state): State<Arc<AppState>>, Path(ws): Path<String>, Ra
 /// page's per-row reveal (the real values only when asked).
 pub async fn variable(State(state): State<Arc<AppState>>, Path(id): Path<String>, RawQuery(q): RawQuery) -> Result<Json<Value>, AppError> {
     let id = parse_id(&id)?;
-    let reveal = reveal(q.as_deref());
+    let reveal = variables::reveal_asked(q.as_deref());
     let v = on_device(&state, move |d| {
         let doc = d.get(id)?;
         if !doc.kind.is_variable() {
@@ -137,18 +96,4 @@ pub async fn set_active(
     })
     .await?;
     Ok(Json(json!({ "environment": env })))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reveal_is_read_from_the_query() {
-        assert!(reveal(Some("reveal=true")));
-        assert!(reveal(Some("x=1&reveal")));
-        assert!(!reveal(Some("reveal=false")));
-        assert!(!reveal(Some("revealed=true")));
-        assert!(!reveal(None));
-    }
 }

@@ -299,3 +299,22 @@ impl LossyProxy {
         LossyProxy { url, armed, dropped }
     }
 }
+
+/// The reset token of the latest mail in the server's outbox.
+pub fn mailed_token(server: &Server) -> String {
+    let dir = server.data.join("mail-outbox");
+    let mut token = None;
+    assert!(
+        eventually(Duration::from_secs(10), || {
+            let Ok(entries) = std::fs::read_dir(&dir) else { return false };
+            token = entries
+                .filter_map(Result::ok)
+                .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                .find_map(|m| m.split("--token ").nth(1).and_then(|t| t.split_whitespace().next()).map(String::from));
+            token.is_some()
+        }),
+        "no reset mail in {}",
+        dir.display()
+    );
+    token.unwrap_or_default()
+}

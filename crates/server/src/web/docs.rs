@@ -19,8 +19,8 @@ fn invalid(message: impl Into<String>) -> Failure {
     Failure::new(ErrorCode::BadRequest, message)
 }
 
-/// A document as the pages read it, its secret value masked (the web
-/// version has no reveal: nothing secret is sent to a browser).
+/// A document as the pages read it, its secret value masked (only the
+/// environments pages reveal one, when asked: `pages.rs`).
 fn shown(d: Document) -> Value {
     serde_json::to_value(d.masked()).unwrap_or(Value::Null)
 }

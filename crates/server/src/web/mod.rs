@@ -14,6 +14,9 @@ mod account;
 mod docs;
 mod events;
 mod internal;
+mod pages;
+mod profile;
+mod recovery;
 
 use crate::AppState;
 use crate::error::Failure;
@@ -65,6 +68,18 @@ pub(crate) fn routes(state: AppState, v1: Router) -> Router {
         .route("/api/docs/{id}/move", post(docs::move_doc))
         .route("/api/conflicts", get(docs::conflicts))
         .route("/api/events", get(events::events))
+        .route("/api/workspaces/{id}/environments", get(pages::environments))
+        .route("/api/workspaces/{id}/active-environment", get(pages::active).put(pages::set_active))
+        .route("/api/variables/{id}", get(pages::variable))
+        .route("/api/workspaces/{id}/header-presets", get(pages::header_presets))
+        .route("/api/workspaces/{id}/history", get(pages::history))
+        .route("/api/workspaces/{id}/runs", get(pages::runs))
+        .route("/api/account/devices", get(profile::devices))
+        .route("/api/account/devices/{id}/sign-out", post(profile::sign_out_device))
+        .route("/api/account/password", post(profile::change_password))
+        .route("/api/account/forgot-password", post(recovery::forgot_password))
+        .route("/api/account/reset-password", post(recovery::reset_password))
+        .route("/api/account/recover-username", post(recovery::recover_username))
         .route(
             "/api/{*rest}",
             axum::routing::any(|| async {

@@ -1,0 +1,58 @@
+//! The web version's account pages that a browser can serve: the account's
+//! devices (and signing another one out) and the password change, in the
+//! desktop app's shapes, each one `/v1` call as this browser's device.
+//! Teams and deleting the account stay in the desktop app. Passwords arrive
+//! only in POST bodies, whose type has no `Debug`, and no answer repeats them.
+
+use super::{Ctx, WebState};
+use crate::error::{Body, Failure, PathArg};
+use axum::Json;
+use axum::extract::State;
+use axum::http::Method;
+use model::Id;
+use protocol::{ChangePassword, Devices, ErrorCode};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// `GET /api/account/devices`: `{devices: [{id, name, signed_in_at,
+/// last_seen_at, current}]}`, this browser marked `current`.
+pub(super) async fn devices(State(web): WebState, ctx: Ctx) -> Result<Json<Devices>, Failure> {
+    ctx.signed_in()?;
+    Ok(Json(web.get::<Devices>(&ctx, "/v1/devices").await?))
+}
+
+/// `POST /api/account/devices/{id}/sign-out`: signs another device of the
+/// account out; this browser signs out with Sign out in the header.
+pub(super) async fn sign_out_device(State(web): WebState, ctx: Ctx, PathArg(id): PathArg<Id>) -> Result<Json<Value>, Failure> {
+    ctx.signed_in()?;
+    let list = web.get::<Devices>(&ctx, "/v1/devices").await?;
+    if list.devices.iter().any(|d| d.id == id && d.current) {
+        return Err(Failure::new(ErrorCode::BadRequest, "that is this browser: use Sign out in the header"));
+    }
+    web.call(&ctx, Method::DELETE, &format!("/v1/devices/{id}"), None).await?;
+    Ok(Json(json!({ "signed_out": id })))
+}
+
+/// The body of `POST /api/account/password` (no `Debug`: it holds passwords).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ChangeBody {
+    current: String,
+    new: String,
+}
+
+/// `POST /api/account/password {current, new}`: changes the password. The
+/// server signs the account's other devices out and keeps the session that
+/// asked, so this browser stays signed in.
+pub(super) async fn change_password(State(web): WebState, ctx: Ctx, Body(b): Body<ChangeBody>) -> Result<Json<Value>, Failure> {
+    ctx.signed_in()?;
+    for (what, value) in [("the current password", &b.current), ("a new password", &b.new)] {
+        if value.trim().is_empty() {
+            return Err(Failure::new(ErrorCode::BadRequest, format!("{what} is required")));
+        }
+    }
+    let body = serde_json::to_vec(&ChangePassword { current: b.current, new: b.new })
+        .map_err(|_| Failure::new(ErrorCode::Internal, "could not encode the password change"))?;
+    web.call(&ctx, Method::POST, "/v1/account/password", Some(body)).await?;
+    Ok(Json(json!({ "changed": true })))
+}

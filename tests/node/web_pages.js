@@ -1,0 +1,132 @@
+/*
+ * The web version's sidebar pages and account pages in headless Chromium: signed in through the
+ * page, the tab strip is there; Environments shows a secret masked (not in the page at all until
+ * Reveal), the Current value column as not applicable and no Set active; History, Runs and Header
+ * presets open without an error; Account offers only Devices and Password, lists this browser, and
+ * changes the password while this browser stays signed in; axe-core finds nothing serious on the
+ * Environments page or the account dialog. Signed out, recovery asks for no server. Driven by crates/apisync/tests/web.rs.
+ *
+ * Usage: node web_pages.js --url URL --user NAME --password-env VAR --new-password-env VAR --shots DIR
+ */
+"use strict";
+
+const path = require("path");
+const { arg, launch, finish, checkA11y } = require("./app_common");
+
+const LONG = 30000;
+const failures = [];
+function check(ok, what) {
+  if (!ok) failures.push(what);
+}
+
+async function main() {
+  const url = arg("--url");
+  const user = arg("--user");
+  const password = process.env[arg("--password-env")] || "";
+  const newPassword = process.env[arg("--new-password-env")] || "";
+  const dir = arg("--shots");
+  const browser = await launch();
+  const summary = {};
+  try {
+    // bypassCSP lets axe-core be injected; the CSP itself is web.rs's to check.
+    const context = await browser.newContext({ viewport: { width: 1200, height: 720 }, bypassCSP: true });
+    const page = await context.newPage();
+    page.on("pageerror", (e) => failures.push(`page error: ${e}`));
+    page.on("dialog", (d) => { failures.push(`a dialog opened: ${d.message()}`); d.dismiss().catch(() => {}); });
+    await page.goto(url);
+    let dlg = page.locator("#account-dialog");
+    await dlg.waitFor({ state: "visible", timeout: LONG });
+
+    // Signed out, recovery asks for no server (this is the server) and mails a token.
+    await dlg.locator("#forgot-open").click();
+    const rec = page.locator("#account-recovery");
+    await rec.waitFor({ state: "visible", timeout: LONG });
+    check((await rec.locator("[name=server]").count()) === 0, "the web recovery asks for no server");
+    await rec.locator("[name=user]").fill(user);
+    await rec.locator("button[type=submit]").first().click();
+    await page.waitForFunction(() => { const o = document.querySelector("#account-recovery .ap-outcome"); return o && o.textContent.length > 1; }, null, { timeout: LONG });
+    const mailed = rec.locator(".ap-outcome").first();
+    summary.forgot = (await mailed.innerText()).trim();
+    check(!(await mailed.getAttribute("class")).includes("ap-bad"), `the token request was accepted: ${summary.forgot}`);
+    await page.reload();
+    dlg = page.locator("#account-dialog");
+    await dlg.waitFor({ state: "visible", timeout: LONG });
+    await dlg.locator("[name=user]").fill(user);
+    await dlg.locator("[name=password]").fill(password);
+    await dlg.locator("button[type=submit]").click();
+    await page.waitForFunction(() => document.querySelector("#sync")?.dataset.state === "in_sync", null, { timeout: LONG });
+
+    // The tab strip is offered; the active environment picker is not (a device's choice).
+    check(await page.locator("#side-tabs").isVisible(), "the tab strip shows on the web");
+    check(!(await page.locator(".env-picker").isVisible()), "no active environment picker on the web");
+
+    // Environments: the secret masked, the current values not applicable.
+    await page.locator("#tab-environments").click();
+    await page.waitForFunction(() => [...document.querySelectorAll("#page input.vt-key")].some((i) => i.value === "token"), null, { timeout: LONG });
+    const rows = await page.locator("#page tr[data-id]").evaluateAll((trs) => trs.map((tr) => ({
+      key: tr.querySelector(".vt-key").value,
+      value: tr.querySelector(".vt-value").value,
+      current: { value: tr.querySelector(".vt-current").value, disabled: tr.querySelector(".vt-current").disabled, placeholder: tr.querySelector(".vt-current").placeholder },
+    })));
+    summary.rows = rows;
+    const secret = rows.find((r) => r.key === "token");
+    check(secret && secret.value === "••••••", `the secret is masked: ${JSON.stringify(secret)}`);
+    check(rows.every((r) => r.current.disabled && r.current.value === "" && r.current.placeholder === "n/a on the web"), `current values are not applicable: ${JSON.stringify(rows)}`);
+    check(!(await page.content()).includes("s3cret"), "the secret's value is nowhere in the page before Reveal");
+    check(!(await page.locator("#page button", { hasText: "Set active" }).isVisible()), "no Set active on the web");
+    const note = (await page.locator("#page .note").first().innerText()).trim();
+    check(note.includes("web version keeps none"), `the note says why: ${note}`);
+    await page.screenshot({ path: path.join(dir, "web-environments.png") });
+    failures.push(...await checkA11y(page, "web environments"));
+
+    // Reveal shows it; Hide masks it again.
+    const tokenRow = page.locator("#page tr[data-id]").filter({ has: page.locator(".vt-reveal:visible") }).first();
+    await tokenRow.locator(".vt-reveal").click();
+    await page.waitForFunction(() => [...document.querySelectorAll("#page input.vt-value")].some((i) => i.value === "s3cret"), null, { timeout: LONG });
+    await tokenRow.locator(".vt-reveal").click();
+    await page.waitForFunction(() => ![...document.querySelectorAll("#page input.vt-value")].some((i) => i.value === "s3cret"), null, { timeout: LONG });
+
+    // The other pages open without an error.
+    for (const [tab, title] of [["globals", "Globals"], ["header-presets", null], ["history", null], ["runs", null]]) {
+      await page.locator(`#tab-${tab}`).click();
+      await page.waitForFunction(() => !document.querySelector("#page")?.textContent.includes("Loading…"), null, { timeout: LONG });
+      if (title) await page.locator("#page h2", { hasText: title }).waitFor({ timeout: LONG });
+      check(await page.locator("#error").isHidden(), `${tab} opened without an error: ${await page.locator("#error").textContent()}`);
+    }
+    await page.locator("#tab-collections").click();
+
+    // Account: devices and password only; this browser is listed.
+    await page.locator("#account-pages-open").click();
+    const ap = page.locator("#account-pages");
+    await ap.locator(".ap-devices li").first().waitFor({ timeout: LONG });
+    const tabs = await ap.locator("[role=tab]").allInnerTexts();
+    check(JSON.stringify(tabs) === JSON.stringify(["Devices", "Password"]), `only Devices and Password on the web: ${JSON.stringify(tabs)}`);
+    const devices = await ap.locator(".ap-devices li .device-name").allInnerTexts();
+    summary.devices = devices;
+    check(devices.some((d) => d.startsWith("Web") && d.includes("(this device)")), `this browser is listed: ${JSON.stringify(devices)}`);
+    check((await ap.locator("#ap-web-note").innerText()).includes("desktop app"), "the dialog says where teams are");
+    await page.screenshot({ path: path.join(dir, "web-account.png") });
+    failures.push(...await checkA11y(page, "web account", { include: "#account-pages" }));
+
+    // The password changes; this browser stays signed in.
+    await ap.locator("#ap-tab-password").click();
+    await ap.locator("[name=current]").fill(password);
+    await ap.locator("[name=new]").fill(newPassword);
+    await ap.locator("[name=repeat]").fill(newPassword);
+    await ap.locator("button[type=submit]").click();
+    await page.waitForFunction(() => document.querySelector("#account-pages .ap-outcome")?.textContent.startsWith("Password changed"), null, { timeout: LONG });
+    summary.password = (await ap.locator(".ap-outcome").innerText()).trim();
+    await ap.locator("button", { hasText: "Close" }).click();
+    const st = await page.evaluate(async () => (await fetch("/api/status")).json());
+    check(st.state === "in_sync", `still signed in after the change: ${JSON.stringify(st)}`);
+    await context.close();
+  } catch (e) {
+    failures.push(String(e && e.stack || e));
+  } finally {
+    await browser.close();
+  }
+  console.log(JSON.stringify(summary));
+  finish(failures);
+}
+
+main();
