@@ -45,4 +45,26 @@ async function checkA11y(page, name, options = {}) {
     .map((v) => `${name}: ${v.id} (${v.impact}) ${v.help}: ${v.nodes.slice(0, 3).join(", ")}${v.nodes.length > 3 ? ` and ${v.nodes.length - 3} more` : ""}`);
 }
 
-module.exports = { arg, launch, finish, checkA11y };
+/**
+ * The steps a Rust test drives: `step(name)` prints `STEP name` and resolves with the next line
+ * on stdin (written once the test has done that step); `done()` stops listening, or the open
+ * stdin would keep Node running.
+ */
+function steps() {
+  const lines = require("readline").createInterface({ input: process.stdin });
+  const queue = [];
+  const waiting = [];
+  lines.on("line", (l) => (waiting.length ? waiting.shift()(l) : queue.push(l)));
+  return {
+    step(name) {
+      console.log(`STEP ${name}`);
+      return new Promise((resolve) => (queue.length ? resolve(queue.shift()) : waiting.push(resolve)));
+    },
+    done() {
+      lines.close();
+      process.stdin.destroy();
+    },
+  };
+}
+
+module.exports = { arg, launch, finish, checkA11y, steps };

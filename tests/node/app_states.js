@@ -19,17 +19,9 @@
 "use strict";
 
 const path = require("path");
-const readline = require("readline");
-const { arg, launch } = require("./app_common");
+const { arg, launch, steps } = require("./app_common");
 
-const lines = readline.createInterface({ input: process.stdin });
-const queue = [];
-const waiting = [];
-lines.on("line", (l) => (waiting.length ? waiting.shift()(l) : queue.push(l)));
-function step(name) {
-  console.log(`STEP ${name}`);
-  return new Promise((resolve) => (queue.length ? resolve(queue.shift()) : waiting.push(resolve)));
-}
+const { step, done: stepsDone } = steps();
 
 const LONG = 60000;
 const failures = [];
@@ -174,7 +166,7 @@ async function main() {
     await browser.close();
   }
   console.log(JSON.stringify({ seen, shots, failures }));
-  lines.close();
+  stepsDone();
   process.exit(failures.length ? 1 : 0);
 }
 

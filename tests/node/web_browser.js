@@ -11,17 +11,9 @@
 "use strict";
 
 const path = require("path");
-const readline = require("readline");
-const { arg, launch, finish, checkA11y } = require("./app_common");
+const { arg, launch, finish, checkA11y, steps } = require("./app_common");
 
-const lines = readline.createInterface({ input: process.stdin });
-const queue = [];
-const waiting = [];
-lines.on("line", (l) => (waiting.length ? waiting.shift()(l) : queue.push(l)));
-function step(name) {
-  console.log(`STEP ${name}`);
-  return new Promise((resolve) => (queue.length ? resolve(queue.shift()) : waiting.push(resolve)));
-}
+const { step, done: stepsDone } = steps();
 
 const LONG = 30000;
 const failures = [];
@@ -149,13 +141,15 @@ async function main() {
     await b.context.close();
   } catch (e) {
     failures.push(String(e && e.stack || e));
+    for (const [i, p] of browser.contexts().flatMap((c) => c.pages()).entries()) {
+      await p.screenshot({ path: path.join(dir, `web-failure-${i}.png`) }).catch(() => {});
+      failures.push(`page ${i}: ${await p.evaluate(() => `${location.href} ws=${document.querySelector("#workspace")?.value} tree=${document.querySelector("#tree")?.textContent}`).catch(() => "?")}`);
+    }
   } finally {
     await browser.close();
   }
   console.log(JSON.stringify(summary));
-  // Stop listening for steps, or the open stdin keeps Node (and the test) waiting.
-  lines.close();
-  process.stdin.destroy();
+  stepsDone();
   finish(failures);
 }
 

@@ -4,6 +4,7 @@
 // Passwords go only in POST bodies; nothing here stores them.
 
 import { openAccountPages, openRecovery } from "./account_pages.js";
+import { el } from "./page_dom.js";
 
 const $ = (id) => document.getElementById(id);
 let onChange = () => {};
@@ -26,17 +27,6 @@ async function post(path, body) {
     throw Object.assign(new Error(e.message || res.statusText), { info: e, status: res.status });
   }
   return data;
-}
-
-function el(tag, props = {}, ...children) {
-  const n = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === "text") n.textContent = v;
-    else if (k.startsWith("on")) n.addEventListener(k.slice(2), v);
-    else if (v !== undefined && v !== null && v !== false) n.setAttribute(k, v === true ? "" : v);
-  }
-  n.append(...children);
-  return n;
 }
 
 function ago(ms) {

@@ -7,20 +7,10 @@
 // bodies and are cleared from the form once sent.
 
 import { call } from "./api.js";
+import { el } from "./page_dom.js";
 
 const $ = (id) => document.getElementById(id);
 let ctx = { user: () => null, server: () => "", workspaces: () => [], changed: () => {} };
-
-function el(tag, props = {}, ...children) {
-  const n = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === "text") n.textContent = v;
-    else if (k.startsWith("on")) n.addEventListener(k.slice(2), v);
-    else if (v !== undefined && v !== null && v !== false) n.setAttribute(k, v === true ? "" : v);
-  }
-  n.append(...children);
-  return n;
-}
 
 function field(label, name, type, extra = {}) {
   return el("label", {}, el("span", { text: label }), el("input", { name, type, ...extra }));

@@ -194,8 +194,10 @@ async function main() {
     updateConflicts($("conflicts-open"), s);
     offerSignIn(s);
   } catch (e) { renderLost($("sync"), state.web); showError(e); }
-  await refresh();
+  // The live channel opens first: a change made while the first look is
+  // still being drawn is then heard, never lost in between.
   live((s) => { state.signedIn = !s.scratch_pad; renderSync($("sync"), s); showBanner(s); renderAccount(s); updateConflicts($("conflicts-open"), s); }, refresh, () => renderLost($("sync"), state.web));
+  await refresh();
 }
 
 main();

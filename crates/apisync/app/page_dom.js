@@ -1,5 +1,5 @@
-// Small DOM helpers of the sidebar pages (environments, globals, header
-// presets, history, runs). Values are only ever set through textContent,
+// Small DOM helpers of the app's pages and dialogs (the sidebar pages, the
+// account area and pages, the Scratch Pad banner, import and export). Values are only ever set through textContent,
 // value and attributes, never as markup.
 
 // Properties set as properties (their attributes mean something else, or nothing).

@@ -5,22 +5,12 @@
 
 import { api, call } from "./api.js";
 import { chooseDialog } from "./workspaces.js";
+import { el } from "./page_dom.js";
 
 let seen = { status: null, list: [] };
 let moved = () => {};
 let showError = () => {};
 let asked = 0; // each render's number: a slow count never overwrites a newer banner
-
-function el(tag, props = {}, ...children) {
-  const n = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === "text") n.textContent = v;
-    else if (k.startsWith("on")) n.addEventListener(k.slice(2), v);
-    else if (v !== undefined && v !== null && v !== false) n.setAttribute(k, v === true ? "" : v);
-  }
-  n.append(...children);
-  return n;
-}
 
 async function move() {
   const targets = seen.list.filter((w) => !w.local_only && w.role !== "viewer");

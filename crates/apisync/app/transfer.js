@@ -6,19 +6,10 @@
 // environment (also from a tree row's actions menu). Exports only read, so
 // they stay available while conflicts wait.
 
+import { el } from "./page_dom.js";
+
 const $ = (id) => document.getElementById(id);
 let ctx = null; // { workspace(), workspaceName(), docs(), imported(ws), showError }
-
-function el(tag, props = {}, ...children) {
-  const n = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === "text") n.textContent = v;
-    else if (k.startsWith("on")) n.addEventListener(k.slice(2), v);
-    else if (v !== undefined && v !== null && v !== false) n.setAttribute(k, v === true ? "" : v);
-  }
-  n.append(...children);
-  return n;
-}
 
 // One modal dialog for the import report and the export choices.
 function dialog(heading, ...body) {
