@@ -4,7 +4,9 @@
  * Reveal), the Current value column as not applicable and no Set active; History, Runs and Header
  * presets open without an error; Account offers Devices, Password, Teams and Delete account, lists
  * this browser, changes the password while this browser stays signed in, makes a team and invites
- * bob; axe-core finds nothing serious on the Environments page, the account dialog or the team page. Signed out, recovery asks for no server. Driven by crates/apisync/tests/web.rs.
+ * bob; Export offers each file (no Import, no device backup) and downloads a Postman environment;
+ * axe-core finds nothing serious on the Environments page, the account dialog, the team page or
+ * the export dialog. Signed out, recovery asks for no server. Driven by crates/apisync/tests/web.rs.
  *
  * Usage: node web_pages.js --url URL --user NAME --password-env VAR --new-password-env VAR --shots DIR
  */
@@ -59,6 +61,23 @@ async function main() {
     // The tab strip is offered; the active environment picker is not (a device's choice).
     check(await page.locator("#side-tabs").isVisible(), "the tab strip shows on the web");
     check(!(await page.locator(".env-picker").isVisible()), "no active environment picker on the web");
+
+    // Export: each file alone (no device backup), no Import; a link downloads the file.
+    check(!(await page.locator("#import-open").isVisible()), "no Import on the web");
+    await page.locator("#export-open").click();
+    const xd = page.locator("#transfer-dialog");
+    await xd.waitFor({ state: "visible", timeout: LONG });
+    summary.exports = await xd.locator(".export-list li").allInnerTexts();
+    check(!summary.exports.some((t) => t.includes("Everything")) && summary.exports.some((t) => t.startsWith("Prod")) && summary.exports.some((t) => t.startsWith("Globals")),
+      `the web's export choices: ${JSON.stringify(summary.exports)}`);
+    await page.screenshot({ path: path.join(dir, "web-export.png") });
+    failures.push(...await checkA11y(page, "web export", { include: "#transfer-dialog" }));
+    const [download] = await Promise.all([page.waitForEvent("download", { timeout: LONG }), xd.locator("a", { hasText: "Prod" }).click()]);
+    summary.download = download.suggestedFilename();
+    check(summary.download === "Prod.postman_environment.json", `the environment's file: ${summary.download}`);
+    const file = JSON.parse(require("fs").readFileSync(await download.path(), "utf8"));
+    check(file.name === "Prod" && Array.isArray(file.values), `a Postman environment: ${JSON.stringify(file).slice(0, 200)}`);
+    await xd.locator("button", { hasText: "Close" }).click();
 
     // Environments: the secret masked, the current values not applicable.
     await page.locator("#tab-environments").click();

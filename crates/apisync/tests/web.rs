@@ -1,8 +1,8 @@
 //! The web version `apisync serve` hosts at `/`: the app API over the
 //! server for a browser whose session is one of the account's devices;
-//! its cookie and CSRF rules; the account and team pages; the device limit;
-//! two server processes on PostgreSQL; and, in Chromium, two browsers of
-//! one account.
+//! its cookie and CSRF rules; the account, team and export pages; the
+//! device limit; two server processes on PostgreSQL; and, in Chromium, two
+//! browsers of one account.
 
 mod support;
 
@@ -429,7 +429,7 @@ fn the_web_version_pages_in_a_browser() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "browser check failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     eprintln!("web pages: {}", stdout.trim());
-    for name in ["web-environments.png", "web-account.png", "web-teams.png"] {
+    for name in ["web-environments.png", "web-account.png", "web-teams.png", "web-export.png"] {
         assert!(shots.join(name).is_file(), "{name} was written");
     }
     // The page changed the password: the CLI device must sign in again.
@@ -711,4 +711,49 @@ fn the_web_version_deletes_the_account() {
     assert!(!laptop.try_run(&["sync"]).status.success(), "the account is gone");
     assert_eq!(Browser::new(&server).login("ann").status, 401);
     assert_eq!(Browser::new(&server).call("POST", "/api/account/delete", Some(&json!({"confirm": "ann"}))).status, 401);
+}
+
+#[test]
+fn the_web_version_exports_what_the_cli_exports() {
+    let server = Server::start();
+    let mut web = Browser::new(&server);
+    let r = web.call("POST", "/api/account/signup", Some(&json!({"email": "ann@example.com", "username": "ann", "password": PASSWORD})));
+    assert_eq!(r.status, 200, "{r:?}");
+    let laptop = Device::new("laptop");
+    assert!(laptop.login(&server, "ann").status.success());
+    let col = laptop.create("collection", &["--set", "name=Orders API"]);
+    let req = laptop.create("request", &["--parent", &col, "--set", "name=List", "--set", "method=GET", "--set", "url={{host}}/orders"]);
+    let env = laptop.create("environment", &["--set", "name=Prod"]);
+    laptop.create("variable", &["--parent", &env, "--set", "key=token", "--set", "value=s3cret", "--set", "type=secret"]);
+    laptop.create("global", &["--set", "key=region", "--set", "value=eu"]);
+    laptop.run(&["sync"]);
+    let ws = web.personal();
+
+    // Each file is the one `apisync export` writes, as a download.
+    let cli =
+        |args: &[&str]| -> Value { serde_json::from_str(&laptop.run(&[&["export", "-o", "-"], args].concat())).expect("the CLI's file") };
+    for (path, args, name) in [
+        (format!("/api/export/doc/{col}"), vec!["--collection", col.as_str()], "Orders_API.postman_collection.json"),
+        (format!("/api/export/doc/{env}"), vec!["--environment", env.as_str()], "Prod.postman_environment.json"),
+        (format!("/api/export/globals/{ws}"), vec!["--globals"], "globals.postman_globals.json"),
+    ] {
+        let r = web.call("GET", &path, None);
+        assert_eq!(r.status, 200, "{path}: {r:?}");
+        assert_eq!(r.header("content-disposition"), Some(format!("attachment; filename=\"{name}\"").as_str()), "{r:?}");
+        assert_eq!(r.header("cache-control"), Some("no-store"));
+        assert_eq!(r.json(), cli(&args), "{path} is what the CLI exports");
+    }
+    // A change made in the web is in the next file (read from the server).
+    web.ok("PATCH", &format!("/api/docs/{req}"), Some(&json!({"fields": {"method": "POST"}})));
+    assert!(web.call("GET", &format!("/api/export/doc/{col}"), None).body.contains("\"POST\""));
+
+    // A request goes with its collection; another account's document and a
+    // signed-out browser get nothing.
+    let r = web.call("GET", &format!("/api/export/doc/{req}"), None);
+    assert_eq!(r.status, 400, "{r:?}");
+    let mut bob = Browser::new(&server);
+    let r = bob.call("POST", "/api/account/signup", Some(&json!({"email": "bob@example.com", "username": "bob", "password": PASSWORD})));
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(bob.call("GET", &format!("/api/export/doc/{env}"), None).status, 404);
+    assert_eq!(Browser::new(&server).call("GET", &format!("/api/export/doc/{col}"), None).status, 401);
 }

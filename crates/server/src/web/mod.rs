@@ -13,6 +13,7 @@
 mod account;
 mod docs;
 mod events;
+mod export;
 mod internal;
 mod pages;
 mod profile;
@@ -31,6 +32,8 @@ use axum::routing::{get, post};
 use protocol::ErrorCode;
 use std::net::SocketAddr;
 use std::sync::Arc;
+
+pub use export::{Download, ExportFn, ExportOf};
 
 /// Answers a path with one of the app's files, when it is one. The files
 /// live with the app (`crates/apisync/app/`), so the binary hands this in.
@@ -92,6 +95,8 @@ pub(crate) fn routes(state: AppState, v1: Router) -> Router {
         .route("/api/invitations/{id}/accept", post(teams::accept))
         .route("/api/invitations/{id}/decline", post(teams::decline))
         .route("/api/workspaces/{id}/share", post(teams::share))
+        .route("/api/export/doc/{id}", get(export::export_doc))
+        .route("/api/export/globals/{workspace}", get(export::export_globals))
         .route(
             "/api/{*rest}",
             axum::routing::any(|| async {
