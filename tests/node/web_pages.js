@@ -2,9 +2,11 @@
  * The web version's sidebar pages and account pages in headless Chromium: signed in through the
  * page, the tab strip is there; Environments shows a secret masked (not in the page at all until
  * Reveal), the Current value column as not applicable and no Set active; History, Runs and Header
- * presets open without an error; Account offers only Devices and Password, lists this browser, and
- * changes the password while this browser stays signed in; axe-core finds nothing serious on the
- * Environments page or the account dialog. Signed out, recovery asks for no server. Driven by crates/apisync/tests/web.rs.
+ * presets open without an error; Account offers Devices, Password, Teams and Delete account, lists
+ * this browser, changes the password while this browser stays signed in, makes a team and invites
+ * bob; Export offers each file (no Import, no device backup) and downloads a Postman environment;
+ * axe-core finds nothing serious on the Environments page, the account dialog, the team page or
+ * the export dialog. Signed out, recovery asks for no server. Driven by crates/apisync/tests/web.rs.
  *
  * Usage: node web_pages.js --url URL --user NAME --password-env VAR --new-password-env VAR --shots DIR
  */
@@ -60,6 +62,23 @@ async function main() {
     check(await page.locator("#side-tabs").isVisible(), "the tab strip shows on the web");
     check(!(await page.locator(".env-picker").isVisible()), "no active environment picker on the web");
 
+    // Export: each file alone (no device backup), no Import; a link downloads the file.
+    check(!(await page.locator("#import-open").isVisible()), "no Import on the web");
+    await page.locator("#export-open").click();
+    const xd = page.locator("#transfer-dialog");
+    await xd.waitFor({ state: "visible", timeout: LONG });
+    summary.exports = await xd.locator(".export-list li").allInnerTexts();
+    check(!summary.exports.some((t) => t.includes("Everything")) && summary.exports.some((t) => t.startsWith("Prod")) && summary.exports.some((t) => t.startsWith("Globals")),
+      `the web's export choices: ${JSON.stringify(summary.exports)}`);
+    await page.screenshot({ path: path.join(dir, "web-export.png") });
+    failures.push(...await checkA11y(page, "web export", { include: "#transfer-dialog" }));
+    const [download] = await Promise.all([page.waitForEvent("download", { timeout: LONG }), xd.locator("a", { hasText: "Prod" }).click()]);
+    summary.download = download.suggestedFilename();
+    check(summary.download === "Prod.postman_environment.json", `the environment's file: ${summary.download}`);
+    const file = JSON.parse(require("fs").readFileSync(await download.path(), "utf8"));
+    check(file.name === "Prod" && Array.isArray(file.values), `a Postman environment: ${JSON.stringify(file).slice(0, 200)}`);
+    await xd.locator("button", { hasText: "Close" }).click();
+
     // Environments: the secret masked, the current values not applicable.
     await page.locator("#tab-environments").click();
     await page.waitForFunction(() => [...document.querySelectorAll("#page input.vt-key")].some((i) => i.value === "token"), null, { timeout: LONG });
@@ -100,11 +119,10 @@ async function main() {
     const ap = page.locator("#account-pages");
     await ap.locator(".ap-devices li").first().waitFor({ timeout: LONG });
     const tabs = await ap.locator("[role=tab]").allInnerTexts();
-    check(JSON.stringify(tabs) === JSON.stringify(["Devices", "Password"]), `only Devices and Password on the web: ${JSON.stringify(tabs)}`);
+    check(JSON.stringify(tabs) === JSON.stringify(["Devices", "Password", "Teams", "Delete account"]), `every account page on the web: ${JSON.stringify(tabs)}`);
     const devices = await ap.locator(".ap-devices li .device-name").allInnerTexts();
     summary.devices = devices;
     check(devices.some((d) => d.startsWith("Web") && d.includes("(this device)")), `this browser is listed: ${JSON.stringify(devices)}`);
-    check((await ap.locator("#ap-web-note").innerText()).includes("desktop app"), "the dialog says where teams are");
     await page.screenshot({ path: path.join(dir, "web-account.png") });
     failures.push(...await checkA11y(page, "web account", { include: "#account-pages" }));
 
@@ -116,6 +134,25 @@ async function main() {
     await ap.locator("button[type=submit]").click();
     await page.waitForFunction(() => document.querySelector("#account-pages .ap-outcome")?.textContent.startsWith("Password changed"), null, { timeout: LONG });
     summary.password = (await ap.locator(".ap-outcome").innerText()).trim();
+
+    // Teams: a team is made here and bob invited; the team opens with its
+    // members, the invitation waiting, and the workspace to share.
+    await ap.locator("#ap-tab-teams").click();
+    await ap.locator("[name=name]").fill("Core");
+    await ap.locator("button[type=submit]", { hasText: "Create team" }).click();
+    await page.waitForFunction(() => [...document.querySelectorAll("#account-pages .ap-outcome")].some((o) => o.textContent.includes("you are its admin")), null, { timeout: LONG });
+    await ap.locator("[name=user]").fill("bob");
+    await ap.locator("button[type=submit]", { hasText: "Invite" }).click();
+    await ap.locator(".ap-team-detail li", { hasText: "bob" }).first().waitFor({ timeout: LONG });
+    summary.teams = (await ap.locator(".ap-teams").innerText()).trim().split("\n").slice(0, 6);
+    check(summary.teams.join(" ").includes("Core"), `the team is listed: ${JSON.stringify(summary.teams)}`);
+    await page.screenshot({ path: path.join(dir, "web-teams.png") });
+    failures.push(...await checkA11y(page, "web teams", { include: "#account-pages" }));
+
+    // Delete account: offered, with the web's words (no Scratch Pad stays here).
+    await ap.locator("#ap-tab-delete").click();
+    const words = await ap.locator(".ap-panel p").first().innerText();
+    check(words.includes("leave the teams first") && !words.includes("Scratch Pad"), `the delete page's words: ${words}`);
     await ap.locator("button", { hasText: "Close" }).click();
     const st = await page.evaluate(async () => (await fetch("/api/status")).json());
     check(st.state === "in_sync", `still signed in after the change: ${JSON.stringify(st)}`);

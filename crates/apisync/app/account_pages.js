@@ -225,8 +225,10 @@ async function teamsPanel(panel, open, notice) {
 
 function deletePanel(panel) {
   const user = ctx.user() || "";
+  // The web version keeps nothing in the browser: no Scratch Pad stays.
+  const web = !!(ctx.web && ctx.web());
   panel.replaceChildren(
-    el("p", { text: "Deleting the account removes all its data on the server and on every device, for good. The Scratch Pad on this device stays. An account still in a team cannot be deleted: leave the teams first." }),
+    el("p", { text: `Deleting the account removes all its data on the server and on every device, for good.${web ? "" : " The Scratch Pad on this device stays."} An account still in a team cannot be deleted: leave the teams first.` }),
     form([field(`Type the username “${user}” to confirm`, "confirm", "text", { required: true, autocomplete: "off" })], "Delete my account", async (d) => {
       await call("POST", "/api/account/delete", { confirm: d.confirm });
       setTimeout(() => { $("account-pages").close(); ctx.changed(); }, 1200);
@@ -236,10 +238,8 @@ function deletePanel(panel) {
 
 // ---- the dialog ---------------------------------------------------------------
 
+// The web version serves every one of them too (`crates/server/src/web/`).
 const TABS = [["devices", "Devices", devicesPanel], ["password", "Password", passwordPanel], ["teams", "Teams", teamsPanel], ["delete", "Delete account", deletePanel]];
-// The web version serves the devices and password pages; teams and deleting
-// the account are the desktop app's (`apisync app`).
-const WEB_TABS = ["devices", "password"];
 
 export function openAccountPages(which) {
   let d = $("account-pages");
@@ -249,25 +249,22 @@ export function openAccountPages(which) {
   }
   const panel = el("div", { class: "ap-panel", role: "tabpanel", id: "ap-panel" });
   const tabs = el("div", { class: "ap-tabs", role: "tablist", "aria-label": "Account pages" });
-  const web = !!(ctx.web && ctx.web());
-  const offered = TABS.filter(([k]) => !web || WEB_TABS.includes(k));
-  const show = (key) => {
+    const show = (key) => {
     for (const b of tabs.children) b.setAttribute("aria-selected", String(b.dataset.tab === key));
-    const [, , render] = offered.find(([k]) => k === key) || offered[0];
+    const [, , render] = TABS.find(([k]) => k === key) || TABS[0];
     panel.setAttribute("aria-label", key);
     render(panel);
   };
-  for (const [key, label] of offered) {
+  for (const [key, label] of TABS) {
     tabs.append(el("button", { type: "button", role: "tab", "data-tab": key, id: `ap-tab-${key}`, "aria-controls": "ap-panel", text: label, onclick: () => show(key) }));
   }
   d.replaceChildren(
     el("h2", { id: "account-pages-title", text: `Account: ${ctx.user() || ""}` }),
     el("p", { class: "note", text: ctx.server() }),
-    ...(web ? [el("p", { class: "note", id: "ap-web-note", text: "Teams and deleting the account are in the desktop app (apisync app)." })] : []),
     tabs, panel,
     el("div", { class: "account-actions" }, el("button", { type: "button", text: "Close", onclick: () => d.close() })));
   if (!d.open) d.showModal();
-  show(offered.some(([k]) => k === which) ? which : "devices");
+  show(TABS.some(([k]) => k === which) ? which : "devices");
   tabs.querySelector("[aria-selected=true]").focus();
 }
 

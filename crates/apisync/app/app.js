@@ -153,7 +153,7 @@ async function main() {
     extraActions: (d) => (d.kind === "collection" || d.kind === "environment" ? [["Export (Postman file)", () => exportDoc(d)]] : []) });
   const wsName = () => (state.list.find((w) => w.id === state.workspace) || {}).name || "";
   const show = async (id) => { state.workspace = id; state.selected = null; closeEditor(); $("detail").replaceChildren(); await refresh(); };
-  initTransfer({ workspace: () => state.workspace, workspaceName: wsName, docs: () => state.docs, imported: show, showError });
+  initTransfer({ workspace: () => state.workspace, workspaceName: wsName, docs: () => state.docs, imported: show, showError, web: () => state.web });
   initScratchPad(show, showError);
   initAccountPages({ user: () => state.status && state.status.user, server: () => state.status && state.status.server, web: () => state.web,
     workspaces: () => state.list, changed: () => { state.workspace = null; refresh(); } });

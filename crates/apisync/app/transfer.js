@@ -9,7 +9,7 @@
 import { el } from "./page_dom.js";
 
 const $ = (id) => document.getElementById(id);
-let ctx = null; // { workspace(), workspaceName(), docs(), imported(ws), showError }
+let ctx = null; // { workspace(), workspaceName(), docs(), imported(ws), showError, web() }
 
 // One modal dialog for the import report and the export choices.
 function dialog(heading, ...body) {
@@ -84,7 +84,9 @@ export function openExport() {
   if (!ctx) return;
   const ws = ctx.workspace();
   const docs = ctx.docs().filter((d) => d.kind === "collection" || d.kind === "environment");
-  const rows = [el("li", {}, downloadLink("/api/export", "Everything on this device"), el("span", { class: "note", text: " (a Postman data dump: your backup)" }))];
+  // The web version keeps nothing on a device to back up, and exports each file alone.
+  const web = !!(ctx.web && ctx.web());
+  const rows = web ? [] : [el("li", {}, downloadLink("/api/export", "Everything on this device"), el("span", { class: "note", text: " (a Postman data dump: your backup)" }))];
   if (ws) {
     rows.push(el("li", {}, downloadLink(`/api/export/globals/${encodeURIComponent(ws)}`, `Globals of “${ctx.workspaceName()}”`)));
   }
@@ -130,7 +132,10 @@ export function initTransfer(context) {
   const zone = el("div", { id: "drop-zone", class: "drop-zone", hidden: true }, el("p", { text: "Drop Postman files to import them" }));
   document.body.appendChild(zone);
   let depth = 0;
-  document.addEventListener("dragenter", (e) => { if (hasFiles(e)) { depth++; zone.hidden = false; } });
+  // The web version exports but does not import (the desktop app does): no
+  // drop zone, and a dropped file is not opened in place of the page.
+  const web = () => !!(ctx.web && ctx.web());
+  document.addEventListener("dragenter", (e) => { if (hasFiles(e) && !web()) { depth++; zone.hidden = false; } });
   document.addEventListener("dragleave", (e) => { if (hasFiles(e) && --depth <= 0) { depth = 0; zone.hidden = true; } });
   document.addEventListener("dragover", (e) => { if (hasFiles(e)) e.preventDefault(); });
   document.addEventListener("drop", (e) => {
@@ -138,6 +143,6 @@ export function initTransfer(context) {
     e.preventDefault();
     depth = 0;
     zone.hidden = true;
-    importFiles(e.dataTransfer.files);
+    if (!web()) importFiles(e.dataTransfer.files);
   });
 }

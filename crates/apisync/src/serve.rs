@@ -193,6 +193,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     if !args.no_web {
         config.web_pages = Some(crate::app::assets::page);
+        config.web_export = Some(crate::app::files_api::web_export);
     }
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {

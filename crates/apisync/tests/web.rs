@@ -1,7 +1,8 @@
 //! The web version `apisync serve` hosts at `/`: the app API over the
 //! server for a browser whose session is one of the account's devices;
-//! its cookie and CSRF rules; the device limit; two server processes on
-//! PostgreSQL; and, in Chromium, two browsers of one account.
+//! its cookie and CSRF rules; the account, team and export pages; the
+//! device limit; two server processes on PostgreSQL; and, in Chromium, two
+//! browsers of one account.
 
 mod support;
 
@@ -412,6 +413,9 @@ fn the_web_version_pages_in_a_browser() {
     desktop.create("variable", &["--parent", &env, "--set", "key=token", "--set", "value=s3cret", "--set", "type=secret"]);
     desktop.create("variable", &["--parent", &env, "--set", "key=host", "--set", "value=example.com"]);
     desktop.run(&["sync"]);
+    // Bob is there to be invited to the team the page makes.
+    let bob = Device::new("bob-pc");
+    bob.signup(&server, "bob");
     let new_password = "a brand new passphrase 7";
     let out = Command::new("node")
         .arg(root.join("tests/node/web_pages.js"))
@@ -425,11 +429,14 @@ fn the_web_version_pages_in_a_browser() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "browser check failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     eprintln!("web pages: {}", stdout.trim());
-    for name in ["web-environments.png", "web-account.png"] {
+    for name in ["web-environments.png", "web-account.png", "web-teams.png", "web-export.png"] {
         assert!(shots.join(name).is_file(), "{name} was written");
     }
     // The page changed the password: the CLI device must sign in again.
     assert!(!desktop.try_run(&["sync"]).status.success(), "the desktop was signed out by the change");
+    // The team the page made, with bob invited.
+    let waiting = bob.json(&["team", "invitations"]);
+    assert!(waiting.as_array().is_some_and(|l| l.iter().any(|i| i["team_name"] == "Core")), "{waiting}");
 }
 
 #[test]
@@ -574,4 +581,179 @@ fn two_browsers_of_one_account_see_each_others_edits_live() {
     for name in ["web-sign-in.png", "web-two-browsers.png", "web-device-limit.png", "web-lost-server.png"] {
         assert!(shots.join(name).is_file(), "{name} was written");
     }
+}
+
+/// The usernames and roles of a team's members, as `/api/teams/{id}/members` lists them.
+fn roles(members: &Value) -> Vec<(String, String)> {
+    members["members"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| (p["user"]["username"].as_str().unwrap_or_default().to_string(), p["role"].as_str().unwrap_or_default().to_string()))
+        .collect()
+}
+
+#[test]
+fn the_web_version_has_the_team_pages() {
+    let server = Server::start();
+    let mut web = Browser::new(&server);
+    let r = web.call("POST", "/api/account/signup", Some(&json!({"email": "ann@example.com", "username": "ann", "password": PASSWORD})));
+    assert_eq!(r.status, 200, "{r:?}");
+    let bob = Device::new("bob-pc");
+    bob.signup(&server, "bob");
+    let carol = Device::new("carol-pc");
+    carol.signup(&server, "carol");
+
+    // A team made in the web: ann is its admin.
+    assert_eq!(web.ok("GET", "/api/teams", None), json!({"teams": [], "invitations": []}));
+    assert_eq!(web.call("POST", "/api/teams", Some(&json!({"name": "  "}))).status, 400);
+    let r = web.call("POST", "/api/teams", Some(&json!({"name": "Core"})));
+    assert_eq!(r.status, 201, "{r:?}");
+    assert_eq!((r.json()["name"].as_str(), r.json()["role"].as_str()), (Some("Core"), Some("admin")), "{r:?}");
+    let team = made(&r);
+
+    // Invitations: a bad role is refused; bob and carol are invited, the
+    // admin sees both waiting, and carol's is withdrawn by her username.
+    let r = web.call("POST", &format!("/api/teams/{team}/invite"), Some(&json!({"user": "bob", "role": "boss"})));
+    assert_eq!(r.status, 400, "{r:?}");
+    let sent = web.ok("POST", &format!("/api/teams/{team}/invite"), Some(&json!({"user": "bob", "role": "editor"})));
+    assert!(sent["team"]["id"] == team.as_str() && sent["message"].as_str().is_some_and(|m| !m.is_empty()), "{sent}");
+    web.ok("POST", &format!("/api/teams/{team}/invite"), Some(&json!({"user": "carol@example.com", "role": "viewer"})));
+    let m = web.ok("GET", &format!("/api/teams/{team}/members"), None);
+    assert_eq!(m["invitations"].as_array().map(Vec::len), Some(2), "{m}");
+    assert_eq!(roles(&m), vec![("ann".to_string(), "admin".to_string())]);
+    let gone = web.ok("POST", &format!("/api/teams/{team}/cancel-invitation"), Some(&json!({"user": "carol@example.com"})));
+    assert_eq!(gone["cancelled"]["login"], "carol@example.com", "{gone}");
+    let r = web.call("POST", &format!("/api/teams/{team}/cancel-invitation"), Some(&json!({"user": "carol@example.com"})));
+    assert_eq!(r.status, 404, "{r:?}");
+    let waiting = carol.json(&["team", "invitations"]);
+    assert_eq!(waiting.as_array().map(Vec::len), Some(0), "carol's invitation was withdrawn: {waiting}");
+
+    // Bob accepts with the CLI; a workspace made in the web is shared; bob
+    // sees it with his role, and a role change reaches him.
+    bob.json(&["team", "accept", "Core"]);
+    let ws = made(&web.call("POST", "/api/workspaces", Some(&json!({"name": "Shared API"}))));
+    let shared = web.ok("POST", &format!("/api/workspaces/{ws}/share"), Some(&json!({"team": team})));
+    assert_eq!((shared["team"]["name"].as_str(), shared["workspace"]["id"].as_str()), (Some("Core"), Some(ws.as_str())), "{shared}");
+    assert_eq!(web.call("POST", &format!("/api/workspaces/{ws}/share"), Some(&json!({"team": "nope"}))).status, 400);
+    bob.run(&["sync"]);
+    let bobs = bob.json(&["workspaces"]);
+    assert!(bobs.as_array().is_some_and(|l| l.iter().any(|w| w["id"] == ws.as_str() && w["role"] == "editor")), "{bobs}");
+    let m = web.ok("POST", &format!("/api/teams/{team}/role"), Some(&json!({"user": "bob", "role": "viewer"})));
+    assert!(roles(&m).contains(&("bob".into(), "viewer".into())), "{m}");
+    bob.run(&["sync"]);
+    let bobs = bob.json(&["workspaces"]);
+    assert!(bobs.as_array().is_some_and(|l| l.iter().any(|w| w["id"] == ws.as_str() && w["role"] == "viewer")), "{bobs}");
+    let teams = web.ok("GET", "/api/teams", None);
+    assert_eq!(teams["teams"][0]["workspaces"][0], ws.as_str(), "{teams}");
+
+    // Bob, in the web, is not an admin: the server's refusal is passed on.
+    let mut bobs_web = Browser::new(&server);
+    assert_eq!(bobs_web.login("bob").status, 200);
+    let r = bobs_web.call("POST", &format!("/api/teams/{team}/invite"), Some(&json!({"user": "carol", "role": "viewer"})));
+    assert_eq!(r.status, 403, "{r:?}");
+    // Carol, invited again, declines in the web.
+    web.ok("POST", &format!("/api/teams/{team}/invite"), Some(&json!({"user": "carol", "role": "viewer"})));
+    let mut carols_web = Browser::new(&server);
+    assert_eq!(carols_web.login("carol").status, 200);
+    let inv = carols_web.ok("GET", "/api/teams", None)["invitations"][0]["id"].as_str().expect("carol's invitation").to_string();
+    let declined = carols_web.ok("POST", &format!("/api/invitations/{inv}/decline"), Some(&json!({})));
+    assert_eq!(declined["declined"]["team_name"], "Core", "{declined}");
+    assert_eq!(carols_web.call("POST", &format!("/api/invitations/{inv}/accept"), Some(&json!({}))).status, 404);
+
+    // Bob is taken out; a stranger's team is a 404; signed out, a 401.
+    assert_eq!(web.ok("POST", &format!("/api/teams/{team}/remove"), Some(&json!({"user": "bob"}))), json!({"removed": true}));
+    assert_eq!(roles(&web.ok("GET", &format!("/api/teams/{team}/members"), None)), vec![("ann".to_string(), "admin".to_string())]);
+    assert_eq!(bobs_web.call("GET", &format!("/api/teams/{team}/members"), None).status, 404);
+    assert_eq!(Browser::new(&server).call("GET", "/api/teams", None).status, 401);
+
+    // Carol accepts an invitation in the web and leaves in the web.
+    web.ok("POST", &format!("/api/teams/{team}/invite"), Some(&json!({"user": "carol", "role": "editor"})));
+    let inv = carols_web.ok("GET", "/api/teams", None)["invitations"][0]["id"].as_str().expect("carol's invitation").to_string();
+    let joined = carols_web.ok("POST", &format!("/api/invitations/{inv}/accept"), Some(&json!({})));
+    assert_eq!((joined["team"]["name"].as_str(), joined["team"]["role"].as_str()), (Some("Core"), Some("editor")), "{joined}");
+    assert!(carols_web.ok("GET", "/api/workspaces", None).as_array().is_some_and(|l| l.iter().any(|w| w["id"] == ws.as_str())));
+    assert_eq!(carols_web.ok("POST", &format!("/api/teams/{team}/leave"), Some(&json!({}))), json!({"left": true}));
+    assert_eq!(carols_web.ok("GET", "/api/teams", None)["teams"], json!([]));
+    assert!(!carols_web.ok("GET", "/api/workspaces", None).as_array().is_some_and(|l| l.iter().any(|w| w["id"] == ws.as_str())));
+}
+
+#[test]
+fn the_web_version_deletes_the_account() {
+    let server = Server::start();
+    let mut web = Browser::new(&server);
+    let r = web.call("POST", "/api/account/signup", Some(&json!({"email": "ann@example.com", "username": "ann", "password": PASSWORD})));
+    assert_eq!(r.status, 200, "{r:?}");
+    let laptop = Device::new("laptop");
+    assert!(laptop.login(&server, "ann").status.success());
+    let team = made(&web.call("POST", "/api/teams", Some(&json!({"name": "Solo"}))));
+
+    // The username must be typed; in a team the server refuses (409), and
+    // nothing is deleted.
+    let r = web.call("POST", "/api/account/delete", Some(&json!({"confirm": "bob"})));
+    assert_eq!(r.status, 400, "{r:?}");
+    let r = web.call("POST", "/api/account/delete", Some(&json!({"confirm": "ann"})));
+    assert_eq!((r.status, r.error_code().as_str()), (409, "team_member"), "{r:?}");
+    assert!(r.header("set-cookie").is_none(), "the session stays: {r:?}");
+    assert_eq!(web.ok("GET", "/api/status", None)["state"], "in_sync");
+    assert!(laptop.try_run(&["sync"]).status.success(), "nothing was deleted");
+
+    // After leaving the team: deleted, the cookie cleared, the CLI refused.
+    web.ok("POST", &format!("/api/teams/{team}/leave"), Some(&json!({})));
+    let r = web.call("POST", "/api/account/delete", Some(&json!({"confirm": " ann "})));
+    assert_eq!(r.status, 200, "{r:?}");
+    let body = r.json();
+    assert_eq!((body["deleted"].as_str(), body["status"]["scratch_pad"].as_bool()), (Some("ann"), Some(true)), "{body}");
+    let set = r.header("set-cookie").expect("the cookie is cleared").to_string();
+    assert!(set.starts_with("apisync_session=;") && set.contains("Max-Age=0"), "{set}");
+    assert!(web.cookie.is_none());
+    assert_eq!(web.ok("GET", "/api/status", None)["state"], "offline");
+    assert!(!laptop.try_run(&["sync"]).status.success(), "the account is gone");
+    assert_eq!(Browser::new(&server).login("ann").status, 401);
+    assert_eq!(Browser::new(&server).call("POST", "/api/account/delete", Some(&json!({"confirm": "ann"}))).status, 401);
+}
+
+#[test]
+fn the_web_version_exports_what_the_cli_exports() {
+    let server = Server::start();
+    let mut web = Browser::new(&server);
+    let r = web.call("POST", "/api/account/signup", Some(&json!({"email": "ann@example.com", "username": "ann", "password": PASSWORD})));
+    assert_eq!(r.status, 200, "{r:?}");
+    let laptop = Device::new("laptop");
+    assert!(laptop.login(&server, "ann").status.success());
+    let col = laptop.create("collection", &["--set", "name=Orders API"]);
+    let req = laptop.create("request", &["--parent", &col, "--set", "name=List", "--set", "method=GET", "--set", "url={{host}}/orders"]);
+    let env = laptop.create("environment", &["--set", "name=Prod"]);
+    laptop.create("variable", &["--parent", &env, "--set", "key=token", "--set", "value=s3cret", "--set", "type=secret"]);
+    laptop.create("global", &["--set", "key=region", "--set", "value=eu"]);
+    laptop.run(&["sync"]);
+    let ws = web.personal();
+
+    // Each file is the one `apisync export` writes, as a download.
+    let cli =
+        |args: &[&str]| -> Value { serde_json::from_str(&laptop.run(&[&["export", "-o", "-"], args].concat())).expect("the CLI's file") };
+    for (path, args, name) in [
+        (format!("/api/export/doc/{col}"), vec!["--collection", col.as_str()], "Orders_API.postman_collection.json"),
+        (format!("/api/export/doc/{env}"), vec!["--environment", env.as_str()], "Prod.postman_environment.json"),
+        (format!("/api/export/globals/{ws}"), vec!["--globals"], "globals.postman_globals.json"),
+    ] {
+        let r = web.call("GET", &path, None);
+        assert_eq!(r.status, 200, "{path}: {r:?}");
+        assert_eq!(r.header("content-disposition"), Some(format!("attachment; filename=\"{name}\"").as_str()), "{r:?}");
+        assert_eq!(r.header("cache-control"), Some("no-store"));
+        assert_eq!(r.json(), cli(&args), "{path} is what the CLI exports");
+    }
+    // A change made in the web is in the next file (read from the server).
+    web.ok("PATCH", &format!("/api/docs/{req}"), Some(&json!({"fields": {"method": "POST"}})));
+    assert!(web.call("GET", &format!("/api/export/doc/{col}"), None).body.contains("\"POST\""));
+
+    // A request goes with its collection; another account's document and a
+    // signed-out browser get nothing.
+    let r = web.call("GET", &format!("/api/export/doc/{req}"), None);
+    assert_eq!(r.status, 400, "{r:?}");
+    let mut bob = Browser::new(&server);
+    let r = bob.call("POST", "/api/account/signup", Some(&json!({"email": "bob@example.com", "username": "bob", "password": PASSWORD})));
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(bob.call("GET", &format!("/api/export/doc/{env}"), None).status, 404);
+    assert_eq!(Browser::new(&server).call("GET", &format!("/api/export/doc/{col}"), None).status, 401);
 }

@@ -88,6 +88,10 @@ pub struct Config {
     /// The app's pages: with them the server also serves the web version
     /// at `/` (see [`web`]); without, only the API.
     pub web_pages: Option<web::PagesFn>,
+    /// Writes the Postman files the web version's export downloads; the
+    /// writers live with the binary, as the pages do. Without it, export
+    /// is the desktop app's.
+    pub web_export: Option<web::ExportFn>,
 }
 
 /// How long a push waits for its turn before the server answers 503.
@@ -116,6 +120,7 @@ impl Config {
             trusted_proxies: Vec::new(),
             wal_limit: store::sqlite::DEFAULT_WAL_LIMIT,
             web_pages: None,
+            web_export: None,
         }
     }
 }

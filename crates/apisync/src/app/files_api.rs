@@ -15,9 +15,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use model::{Id, Kind};
+use model::{Document, Id, Kind};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use server::web::{Download, ExportOf};
 use std::sync::Arc;
 
 /// The largest file `POST /api/import` reads: the CLI's limit, so a file
@@ -104,19 +105,51 @@ pub async fn import(
     Ok((StatusCode::CREATED, Json(json!({ "workspace": ws.id, "workspace_name": ws.name, "written": written, "files": [entry] }))))
 }
 
-/// A JSON value as a file download named `name`.
-pub fn download(name: &str, value: &Value) -> Result<Response, AppError> {
+/// A JSON value as a file: pretty, with a final newline, as `apisync
+/// export` writes it.
+fn file_text(value: &Value) -> Result<String, AppError> {
     let mut text = serde_json::to_string_pretty(value).map_err(|e| internal(e.to_string()))?;
     text.push('\n');
+    Ok(text)
+}
+
+/// A JSON value as a file download named `name`.
+pub fn download(name: &str, value: &Value) -> Result<Response, AppError> {
     Ok((
         [
             (header::CONTENT_TYPE, "application/json; charset=utf-8".to_string()),
             (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", file_name(name))),
             (header::CACHE_CONTROL, "no-store".to_string()),
         ],
-        text,
+        file_text(value)?,
     )
         .into_response())
+}
+
+/// A collection (Postman Collection Format v2.1.0) or an environment, with
+/// its workspace's documents, as `apisync export` writes it, and the name
+/// its download gets; the desktop app and the web version both export
+/// through this.
+fn doc_file(doc: &Document, docs: &[Document]) -> Result<(String, Value), AppError> {
+    let (value, suffix) = match doc.kind {
+        Kind::Collection => (formats::export_collection(doc, docs), "postman_collection"),
+        Kind::Environment => (formats::export_environment(doc, docs), "postman_environment"),
+        k => return Err(AppError::invalid(format!("a {k} is exported with its collection; export a collection or an environment"))),
+    };
+    Ok((format!("{}.{suffix}.json", doc.title()), value.map_err(|e| internal(e.to_string()))?))
+}
+
+/// The globals' file name.
+const GLOBALS_FILE: &str = "globals.postman_globals.json";
+
+/// The web version's export (`server::Config::web_export`): the same files,
+/// named the same, as the desktop app's downloads.
+pub fn web_export(what: ExportOf<'_>) -> Result<Download, String> {
+    let (name, value) = match what {
+        ExportOf::Doc(doc, docs) => doc_file(doc, docs).map_err(|e| e.message)?,
+        ExportOf::Globals(docs) => (GLOBALS_FILE.to_string(), formats::export_globals(docs)),
+    };
+    Ok(Download { name: file_name(&name), bytes: file_text(&value).map_err(|e| e.message)?.into_bytes() })
 }
 
 /// A download name safe in a header and on any file system: letters,
@@ -138,13 +171,8 @@ pub async fn export_doc(State(state): State<Arc<AppState>>, Path(id): Path<Strin
         Ok((doc, docs))
     })
     .await?;
-    let (value, suffix) = match doc.kind {
-        Kind::Collection => (formats::export_collection(&doc, &docs), "postman_collection"),
-        Kind::Environment => (formats::export_environment(&doc, &docs), "postman_environment"),
-        k => return Err(AppError::invalid(format!("a {k} is exported with its collection; export a collection or an environment"))),
-    };
-    let value = value.map_err(|e| internal(e.to_string()))?;
-    download(&format!("{}.{suffix}.json", doc.title()), &value)
+    let (name, value) = doc_file(&doc, &docs)?;
+    download(&name, &value)
 }
 
 /// `GET /api/export/globals/{workspace}`: the workspace's globals, as
@@ -152,7 +180,7 @@ pub async fn export_doc(State(state): State<Arc<AppState>>, Path(id): Path<Strin
 pub async fn export_globals(State(state): State<Arc<AppState>>, Path(ws): Path<String>) -> Result<Response, AppError> {
     let ws = parse_id(&ws)?.to_string();
     let docs = on_device(&state, move |d| d.list(Some(&ws), Some(Kind::Global))).await?;
-    download("globals.postman_globals.json", &formats::export_globals(&docs))
+    download(GLOBALS_FILE, &formats::export_globals(&docs))
 }
 
 /// The body of `POST /api/scratchpad/move`.

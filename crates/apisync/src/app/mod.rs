@@ -8,7 +8,7 @@ pub(crate) mod assets;
 mod conflicts_api;
 mod envs_api;
 mod error;
-mod files_api;
+pub(crate) mod files_api;
 mod guard;
 mod lists_api;
 mod live;

@@ -13,10 +13,12 @@
 mod account;
 mod docs;
 mod events;
+mod export;
 mod internal;
 mod pages;
 mod profile;
 mod recovery;
+mod teams;
 
 use crate::AppState;
 use crate::error::Failure;
@@ -30,6 +32,8 @@ use axum::routing::{get, post};
 use protocol::ErrorCode;
 use std::net::SocketAddr;
 use std::sync::Arc;
+
+pub use export::{Download, ExportFn, ExportOf};
 
 /// Answers a path with one of the app's files, when it is one. The files
 /// live with the app (`crates/apisync/app/`), so the binary hands this in.
@@ -77,9 +81,22 @@ pub(crate) fn routes(state: AppState, v1: Router) -> Router {
         .route("/api/account/devices", get(profile::devices))
         .route("/api/account/devices/{id}/sign-out", post(profile::sign_out_device))
         .route("/api/account/password", post(profile::change_password))
+        .route("/api/account/delete", post(profile::delete_account))
         .route("/api/account/forgot-password", post(recovery::forgot_password))
         .route("/api/account/reset-password", post(recovery::reset_password))
         .route("/api/account/recover-username", post(recovery::recover_username))
+        .route("/api/teams", get(teams::list).post(teams::create))
+        .route("/api/teams/{id}/members", get(teams::members))
+        .route("/api/teams/{id}/invite", post(teams::invite))
+        .route("/api/teams/{id}/role", post(teams::set_role))
+        .route("/api/teams/{id}/remove", post(teams::remove))
+        .route("/api/teams/{id}/cancel-invitation", post(teams::cancel_invitation))
+        .route("/api/teams/{id}/leave", post(teams::leave))
+        .route("/api/invitations/{id}/accept", post(teams::accept))
+        .route("/api/invitations/{id}/decline", post(teams::decline))
+        .route("/api/workspaces/{id}/share", post(teams::share))
+        .route("/api/export/doc/{id}", get(export::export_doc))
+        .route("/api/export/globals/{workspace}", get(export::export_globals))
         .route(
             "/api/{*rest}",
             axum::routing::any(|| async {
