@@ -4,9 +4,10 @@
  * Reveal), the Current value column as not applicable and no Set active; History, Runs and Header
  * presets open without an error; Account offers Devices, Password, Teams and Delete account, lists
  * this browser, changes the password while this browser stays signed in, makes a team and invites
- * bob; Export offers each file (no Import, no device backup) and downloads a Postman environment;
+ * bob; Export offers each file (no device backup) and downloads a Postman environment; Import takes a
+ * collection (its notes shown, then its rows in the tree in order) and refuses a broken file;
  * axe-core finds nothing serious on the Environments page, the account dialog, the team page or
- * the export dialog. Signed out, recovery asks for no server. Driven by crates/apisync/tests/web.rs.
+ * the export dialog and the import report. Signed out, recovery asks for no server. Driven by crates/apisync/tests/web.rs.
  *
  * Usage: node web_pages.js --url URL --user NAME --password-env VAR --new-password-env VAR --shots DIR
  */
@@ -62,8 +63,8 @@ async function main() {
     check(await page.locator("#side-tabs").isVisible(), "the tab strip shows on the web");
     check(!(await page.locator(".env-picker").isVisible()), "no active environment picker on the web");
 
-    // Export: each file alone (no device backup), no Import; a link downloads the file.
-    check(!(await page.locator("#import-open").isVisible()), "no Import on the web");
+    // Export: each file alone (no device backup); a link downloads the file.
+    check(await page.locator("#import-open").isVisible(), "Import… is offered on the web");
     await page.locator("#export-open").click();
     const xd = page.locator("#transfer-dialog");
     await xd.waitFor({ state: "visible", timeout: LONG });
@@ -78,6 +79,36 @@ async function main() {
     const file = JSON.parse(require("fs").readFileSync(await download.path(), "utf8"));
     check(file.name === "Prod" && Array.isArray(file.values), `a Postman environment: ${JSON.stringify(file).slice(0, 200)}`);
     await xd.locator("button", { hasText: "Close" }).click();
+
+    // Import through the file input, as in the desktop app: a collection (its
+    // notes in the report) and a broken file (refused, nothing written); the
+    // collection then shows in the tree, folder and request under it in order.
+    const V21 = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json";
+    const imported = { info: { name: "Web Import", schema: V21 }, item: [
+      { name: "Users", item: [{ name: "List users", request: { method: "GET", url: "https://api.example.com/users" } }] },
+      { name: "Health", request: { method: "GET", url: "https://api.example.com/health" } }, "not an item"] };
+    await page.setInputFiles("#import-file", [
+      { name: "web.postman_collection.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(imported)) },
+      { name: "broken.json", mimeType: "application/json", buffer: Buffer.from("{ this is not json") },
+    ]);
+    await xd.locator(".import-ok").waitFor({ timeout: LONG });
+    await xd.locator(".import-bad").waitFor({ timeout: LONG });
+    summary.importNotes = await xd.locator(".import-notes li").allTextContents();
+    check(summary.importNotes.some((n) => /skipped/.test(n)), `the importer's notes: ${summary.importNotes}`);
+    const ok = await xd.locator(".import-ok").innerText();
+    check([/1 collection/, /1 folder/, /2 requests/].every((r) => r.test(ok)), `the report says what was made: ${ok}`);
+    const bad = await xd.locator(".import-bad").innerText();
+    check(/broken\.json: .*nothing was imported/.test(bad), `the broken file's error: ${bad}`);
+    await page.screenshot({ path: path.join(dir, "web-import.png") });
+    failures.push(...await checkA11y(page, "web import", { include: "#transfer-dialog" }));
+    await xd.locator("button", { hasText: "Close" }).click();
+    const treeNames = () => page.locator('#tree [role="treeitem"] .name').allInnerTexts();
+    await page.waitForFunction(() => [...document.querySelectorAll('#tree [role="treeitem"] .name')].some((n) => n.textContent.includes("List users")), null, { timeout: LONG });
+    const names = (await treeNames()).map((t) => t.trim());
+    const at = names.indexOf("Web Import");
+    summary.importedTree = names.slice(at, at + 4);
+    check(JSON.stringify(summary.importedTree) === JSON.stringify(["Web Import", "Users", "List users", "Health"]), `the imported tree: ${JSON.stringify(names)}`);
+    check(!names.includes("broken.json"), "the broken file made nothing");
 
     // Environments: the secret masked, the current values not applicable.
     await page.locator("#tab-environments").click();

@@ -44,8 +44,8 @@ async function importOne(file, workspace) {
   return data;
 }
 
-// Imports the files one by one (each is one transaction: all of it or
-// nothing) and shows what each became, with the importer's notes.
+// Imports the files one by one (each all of it or nothing: a file the
+// importer refuses writes nothing) and shows what each became, with the importer's notes.
 export async function importFiles(files) {
   const list = Array.from(files || []);
   if (!list.length || !ctx) return;
@@ -132,10 +132,8 @@ export function initTransfer(context) {
   const zone = el("div", { id: "drop-zone", class: "drop-zone", hidden: true }, el("p", { text: "Drop Postman files to import them" }));
   document.body.appendChild(zone);
   let depth = 0;
-  // The web version exports but does not import (the desktop app does): no
-  // drop zone, and a dropped file is not opened in place of the page.
-  const web = () => !!(ctx.web && ctx.web());
-  document.addEventListener("dragenter", (e) => { if (hasFiles(e) && !web()) { depth++; zone.hidden = false; } });
+  // The web version imports too (POST /api/import, written as pushes).
+  document.addEventListener("dragenter", (e) => { if (hasFiles(e)) { depth++; zone.hidden = false; } });
   document.addEventListener("dragleave", (e) => { if (hasFiles(e) && --depth <= 0) { depth = 0; zone.hidden = true; } });
   document.addEventListener("dragover", (e) => { if (hasFiles(e)) e.preventDefault(); });
   document.addEventListener("drop", (e) => {
@@ -143,6 +141,6 @@ export function initTransfer(context) {
     e.preventDefault();
     depth = 0;
     zone.hidden = true;
-    if (!web()) importFiles(e.dataTransfer.files);
+    importFiles(e.dataTransfer.files);
   });
 }

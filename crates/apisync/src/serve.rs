@@ -194,6 +194,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     if !args.no_web {
         config.web_pages = Some(crate::app::assets::page);
         config.web_export = Some(crate::app::files_api::web_export);
+        config.web_import = Some(crate::app::files_api::web_import);
     }
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {

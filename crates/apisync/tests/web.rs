@@ -429,7 +429,7 @@ fn the_web_version_pages_in_a_browser() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "browser check failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     eprintln!("web pages: {}", stdout.trim());
-    for name in ["web-environments.png", "web-account.png", "web-teams.png", "web-export.png"] {
+    for name in ["web-environments.png", "web-account.png", "web-teams.png", "web-export.png", "web-import.png"] {
         assert!(shots.join(name).is_file(), "{name} was written");
     }
     // The page changed the password: the CLI device must sign in again.
@@ -756,4 +756,116 @@ fn the_web_version_exports_what_the_cli_exports() {
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(bob.call("GET", &format!("/api/export/doc/{env}"), None).status, 404);
     assert_eq!(Browser::new(&server).call("GET", &format!("/api/export/doc/{col}"), None).status, 401);
+}
+
+/// Each document of an `ls --json` listing, in its order, as its kind and
+/// its path of names from the top: what two imports of one file share
+/// (their ids are new each time).
+fn tree_shape(docs: &Value) -> Vec<(String, String)> {
+    let all = docs.as_array().cloned().unwrap_or_default();
+    let by_id: std::collections::HashMap<&str, &Value> = all.iter().filter_map(|d| d["id"].as_str().map(|id| (id, d))).collect();
+    let name = |d: &Value| d["fields"]["name"].as_str().or(d["fields"]["key"].as_str()).unwrap_or("").to_string();
+    all.iter()
+        .map(|d| {
+            let mut path = vec![name(d)];
+            let mut at = d;
+            while let Some(p) = at["parent_id"].as_str().and_then(|p| by_id.get(p)) {
+                path.push(name(p));
+                at = p;
+            }
+            path.reverse();
+            (d["kind"].as_str().unwrap_or("").to_string(), path.join("/"))
+        })
+        .collect()
+}
+
+#[test]
+fn the_web_version_imports_what_the_cli_imports() {
+    let server = Server::start();
+    let mut web = Browser::new(&server);
+    let r = web.call("POST", "/api/account/signup", Some(&json!({"email": "ann@example.com", "username": "ann", "password": PASSWORD})));
+    assert_eq!(r.status, 200, "{r:?}");
+    let laptop = Device::new("laptop");
+    assert!(laptop.login(&server, "ann").status.success());
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/postman/postman2openapi/postman-api.postman.json");
+    let file = std::fs::read_to_string(&fixture).expect("the fixture");
+    let upload = |web: &mut Browser, query: &str, bytes: &str| -> Reply {
+        let (host, origin) = (web.host(), format!("http://{}", web.host()));
+        let cookie = web.cookie.clone().unwrap_or_default();
+        let h = [("Host", host.as_str()), ("Origin", origin.as_str()), ("Cookie", cookie.as_str())];
+        raw(web.port, "POST", &format!("/api/import?{query}"), &h, Some(bytes))
+    };
+
+    // Imported through the web into the personal workspace (the default).
+    let r = upload(&mut web, "name=postman-api.postman.json", &file);
+    assert_eq!(r.status, 201, "{}", &r.body[..r.body.len().min(500)]);
+    let answer = r.json();
+    let ws = web.personal();
+    assert_eq!(answer["workspace"], ws.as_str(), "{answer}");
+
+    // The same file through `apisync import` on another account's device.
+    let other = Device::new("dan-pc");
+    other.signup(&server, "dan");
+    let cli = other.json(&["import", fixture.to_str().expect("a path")]);
+    assert_eq!(answer["written"], cli["written"], "{answer}\n{cli}");
+    assert!(answer["written"].as_u64().is_some_and(|n| n > 10), "{answer}");
+    for key in ["format", "documents", "summary", "notes"] {
+        assert_eq!(answer["files"][0][key], cli["files"][0][key], "the report's {key}");
+    }
+    assert_eq!(answer["files"][0]["file"], "postman-api.postman.json");
+
+    // Ann's CLI device has the same documents, in the same tree order.
+    laptop.run(&["sync"]);
+    let on_laptop = tree_shape(&laptop.docs());
+    assert_eq!(on_laptop, tree_shape(&other.docs()), "the web's import is the CLI's");
+    assert_eq!(on_laptop.len() as u64, answer["written"].as_u64().unwrap_or(0));
+
+    // A second import goes after the first (top level appended), as on a device.
+    let small = json!({ "info": { "name": "Zeta", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json" },
+        "item": [ { "name": "Ping", "request": { "method": "GET", "url": "https://example.com/ping" } }, "not an item" ] })
+    .to_string();
+    let r = upload(&mut web, &format!("workspace={ws}&name=zeta.json"), &small);
+    assert_eq!(r.status, 201, "{r:?}");
+    let notes = r.json()["files"][0]["notes"].clone();
+    assert!(notes.as_array().into_iter().flatten().any(|n| n.as_str().is_some_and(|n| n.contains("skipped"))), "{notes}");
+    laptop.run(&["sync"]);
+    let now = tree_shape(&laptop.docs());
+    assert_eq!(now[..on_laptop.len()], on_laptop[..]);
+    assert_eq!(now[on_laptop.len()..], [("collection".to_string(), "Zeta".to_string()), ("request".to_string(), "Zeta/Ping".to_string())]);
+
+    // Bad files: 400 `bad_file` with the importer's message, nothing written.
+    let before = web.docs(&ws).len();
+    for bytes in ["{ this is not json", "{\"hello\": 1}"] {
+        let r = upload(&mut web, "name=broken.json", bytes);
+        assert_eq!((r.status, r.error_code().as_str()), (400, "bad_file"), "{r:?}");
+        let message = r.json()["error"]["message"].as_str().unwrap_or_default().to_string();
+        assert!(message.starts_with("broken.json: ") && message.ends_with("nothing was imported"), "{message}");
+    }
+    assert_eq!(upload(&mut web, "name=empty.json", "").status, 400);
+    let r = upload(&mut web, "name=zeta.json&replace=true", &small);
+    assert_eq!(r.status, 400, "replace is the desktop app's: {r:?}");
+    assert!(r.body.contains("--replace"), "{r:?}");
+    assert_eq!(web.docs(&ws).len(), before, "a refused file writes nothing");
+    // Over the web's limit by its declared length: refused at once, unread.
+    let (host, origin) = (web.host(), format!("http://{}", web.host()));
+    let cookie = web.cookie.clone().unwrap_or_default();
+    let declared = (server::web::WEB_IMPORT_LIMIT + 1).to_string();
+    let h = [("Host", host.as_str()), ("Origin", origin.as_str()), ("Cookie", cookie.as_str()), ("Content-Length", declared.as_str())];
+    let r = raw(web.port, "POST", "/api/import?name=huge.json", &h, None);
+    assert_eq!((r.status, r.error_code().as_str()), (413, "too_large"), "{r:?}");
+    assert_eq!(Browser::new(&server).call("POST", "/api/import?name=x.json", Some(&json!({}))).status, 401);
+
+    // A viewer of a shared workspace is refused, nothing written.
+    let team = made(&web.call("POST", "/api/teams", Some(&json!({"name": "Core"}))));
+    web.ok("POST", &format!("/api/teams/{team}/invite"), Some(&json!({"user": "dan", "role": "viewer"})));
+    other.json(&["team", "accept", "Core"]);
+    let shared = made(&web.call("POST", "/api/workspaces", Some(&json!({"name": "Shared API"}))));
+    web.ok("POST", &format!("/api/workspaces/{shared}/share"), Some(&json!({"team": team})));
+    let empty = web.docs(&shared).len();
+    let mut dan = Browser::new(&server);
+    assert_eq!(dan.login("dan").status, 200);
+    let r = upload(&mut dan, &format!("workspace={shared}&name=zeta.json"), &small);
+    assert_eq!((r.status, r.error_code().as_str()), (403, "forbidden"), "{r:?}");
+    assert_eq!(web.docs(&shared).len(), empty, "a viewer's import writes nothing");
 }

@@ -92,6 +92,10 @@ pub struct Config {
     /// writers live with the binary, as the pages do. Without it, export
     /// is the desktop app's.
     pub web_export: Option<web::ExportFn>,
+    /// Converts the Postman files the web version imports (the importer
+    /// lives with the binary, as the writers do). Without it, import is
+    /// the desktop app's.
+    pub web_import: Option<web::ImportFn>,
 }
 
 /// How long a push waits for its turn before the server answers 503.
@@ -121,6 +125,7 @@ impl Config {
             wal_limit: store::sqlite::DEFAULT_WAL_LIMIT,
             web_pages: None,
             web_export: None,
+            web_import: None,
         }
     }
 }

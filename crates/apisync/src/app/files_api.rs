@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use model::{Document, Id, Kind};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use server::web::{Download, ExportOf};
+use server::web::{Converted, Download, ExportOf};
 use std::sync::Arc;
 
 /// The largest file `POST /api/import` reads: the CLI's limit, so a file
@@ -103,6 +103,13 @@ pub async fn import(
     let target = ws.id.to_string();
     let written = on_device(&state, move |d| d.import_documents(Some(&target), &docs, replace)).await?;
     Ok((StatusCode::CREATED, Json(json!({ "workspace": ws.id, "workspace_name": ws.name, "written": written, "files": [entry] }))))
+}
+
+/// The web version's import (`server::Config::web_import`): the file
+/// through `files::convert`, the conversion `apisync import` and
+/// `POST /api/import` here run; the web host writes the documents.
+pub fn web_import(name: &str, bytes: &[u8], workspace: Id) -> Result<Converted, String> {
+    crate::files::convert(name, bytes, workspace).map(|(documents, report)| Converted { documents, report }).map_err(|e| e.to_string())
 }
 
 /// A JSON value as a file: pretty, with a final newline, as `apisync

@@ -77,7 +77,7 @@ pub(super) struct NewDoc {
 }
 
 /// The workspace `which` names (an id or a name), else the personal one.
-fn pick_workspace(list: &[WorkspaceInfo], which: Option<&str>) -> Result<Id, Failure> {
+pub(super) fn pick_workspace(list: &[WorkspaceInfo], which: Option<&str>) -> Result<Id, Failure> {
     let found = match which.map(str::trim) {
         Some(w) => list.iter().find(|x| x.id.to_string() == w || x.name.trim().eq_ignore_ascii_case(w)),
         None => list.iter().find(|x| x.personal).or(list.first()),

@@ -14,6 +14,7 @@ mod account;
 mod docs;
 mod events;
 mod export;
+mod import;
 mod internal;
 mod pages;
 mod profile;
@@ -34,6 +35,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use export::{Download, ExportFn, ExportOf};
+pub use import::{Converted, ImportFn, WEB_IMPORT_LIMIT};
 
 /// Answers a path with one of the app's files, when it is one. The files
 /// live with the app (`crates/apisync/app/`), so the binary hands this in.
@@ -53,11 +55,18 @@ pub(crate) struct Web {
     /// The `/v1` API, called in process.
     v1: Router,
     listings: tokio::sync::Semaphore,
+    /// Imports converted and written at once (each holds a file in memory).
+    imports: tokio::sync::Semaphore,
 }
 
 /// The web version's routes (`/api/…`), in front of `v1`.
 pub(crate) fn routes(state: AppState, v1: Router) -> Router {
-    let web = Arc::new(Web { state, v1, listings: tokio::sync::Semaphore::new(LISTINGS_AT_ONCE) });
+    let web = Arc::new(Web {
+        state,
+        v1,
+        listings: tokio::sync::Semaphore::new(LISTINGS_AT_ONCE),
+        imports: tokio::sync::Semaphore::new(import::IMPORTS_AT_ONCE),
+    });
     Router::new()
         .route("/api/status", get(account::status))
         .route("/api/account/signup", post(account::signup))
@@ -97,6 +106,14 @@ pub(crate) fn routes(state: AppState, v1: Router) -> Router {
         .route("/api/workspaces/{id}/share", post(teams::share))
         .route("/api/export/doc/{id}", get(export::export_doc))
         .route("/api/export/globals/{workspace}", get(export::export_globals))
+        .route(
+            "/api/import",
+            // Its own body limit, and a declared oversize body refused
+            // before it is read.
+            post(import::import)
+                .layer(axum::extract::DefaultBodyLimit::max(WEB_IMPORT_LIMIT))
+                .layer(axum::middleware::from_fn(import::declared_size)),
+        )
         .route(
             "/api/{*rest}",
             axum::routing::any(|| async {
