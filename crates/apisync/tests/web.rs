@@ -1,8 +1,8 @@
 //! The web version `apisync serve` hosts at `/`: the app API over the
 //! server for a browser whose session is one of the account's devices;
-//! its cookie and CSRF rules; the account, team and export pages; the
-//! device limit; two server processes on PostgreSQL; and, in Chromium, two
-//! browsers of one account.
+//! its cookie and CSRF rules; the account, team and export pages; import
+//! (the CLI's importer, written as pushes); the device limit; two server
+//! processes on PostgreSQL; and, in Chromium, two browsers of one account.
 
 mod support;
 

@@ -264,9 +264,9 @@ mod tests {
             Op::Create { order_key, .. } => order_key.clone().unwrap_or_default(),
             _ => String::new(),
         };
-        assert!(key(0) > "m".to_string(), "after the existing collection: {}", key(0));
+        assert!(key(0).as_str() > "m", "after the existing collection: {}", key(0));
         assert_eq!(key(1), "b");
-        assert!(key(2) > "b".to_string(), "appended after its sibling: {}", key(2));
+        assert!(key(2).as_str() > "b", "appended after its sibling: {}", key(2));
     }
 
     #[test]
@@ -291,5 +291,19 @@ mod tests {
         assert_eq!(cut[0].len(), protocol::limits::MAX_BATCH);
         let again: Vec<Id> = cut.into_iter().flatten().map(|m| m.doc_id).collect();
         assert_eq!(again, all.iter().map(|m| m.doc_id).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn batches_stay_within_the_push_body_limit() {
+        let big = "x".repeat(12 * 1024 * 1024);
+        let mutations: Vec<Mutation> = (0..3)
+            .map(|_| {
+                let fields = Fields::from_iter([("name".to_string(), Value::String(big.clone()))]);
+                let op = Op::Create { kind: Kind::Collection, parent_id: None, order_key: None, fields };
+                Mutation { mutation_id: Id::now_v7(), doc_id: Id::now_v7(), base_version: 0, op }
+            })
+            .collect();
+        let cut = batches(mutations);
+        assert_eq!(cut.iter().map(Vec::len).collect::<Vec<_>>(), [2, 1], "two of 12 MiB fit in 32 MiB, a third does not");
     }
 }
