@@ -65,17 +65,9 @@ impl Device {
     pub async fn cancel_invitation(&self, team: &str, which: &str) -> Result<Invitation, ClientError> {
         let members = self.team_members(team).await?;
         let who = which.trim();
-        let found = members
-            .invitations
-            .iter()
-            .find(|i| i.id.to_string() == who || i.login.as_deref().is_some_and(|l| l.eq_ignore_ascii_case(who)))
-            .cloned()
-            .ok_or_else(|| {
-                ClientError::NotFound(format!(
-                    "no invitation '{who}' waits in team '{}'; `apisync team members` lists them",
-                    members.team.name
-                ))
-            })?;
+        let found = members.invitation(who).cloned().ok_or_else(|| {
+            ClientError::NotFound(format!("no invitation '{who}' waits in team '{}'; `apisync team members` lists them", members.team.name))
+        })?;
         self.transport()?.cancel_invitation(members.team.id, found.id).await.map_err(|e| self.note_failure(e))?;
         Ok(found)
     }
@@ -130,13 +122,9 @@ impl Device {
     pub async fn remove_member(&self, team: &str, user: &str) -> Result<(), ClientError> {
         let members = self.team_members(team).await?;
         let who = user.trim();
-        let found = members
-            .members
-            .iter()
-            .find(|m| m.user.username.eq_ignore_ascii_case(who) || m.user.email.eq_ignore_ascii_case(who) || m.user.id.to_string() == who)
-            .ok_or_else(|| {
-                ClientError::NotFound(format!("'{who}' is not in team '{}'; `apisync team members` lists them", members.team.name))
-            })?;
+        let found = members.member(who).ok_or_else(|| {
+            ClientError::NotFound(format!("'{who}' is not in team '{}'; `apisync team members` lists them", members.team.name))
+        })?;
         let t = self.transport()?;
         t.remove_member(members.team.id, found.user.id).await.map_err(|e| self.note_failure(e))?;
         self.sync_quietly().await;

@@ -105,6 +105,26 @@ pub struct TeamMembers {
     pub invitations: Vec<Invitation>,
 }
 
+impl TeamMembers {
+    /// The member `who` names: a username or email (any case), or a user id.
+    pub fn member(&self, who: &str) -> Option<&TeamMember> {
+        let who = who.trim();
+        self.members.iter().find(|m| {
+            m.user.username.eq_ignore_ascii_case(who)
+                || m.user.email.eq_ignore_ascii_case(who)
+                || m.user.id.to_string() == who.to_ascii_lowercase()
+        })
+    }
+
+    /// The waiting invitation `who` names: its id, or the username or email it went to.
+    pub fn invitation(&self, who: &str) -> Option<&Invitation> {
+        let who = who.trim();
+        self.invitations
+            .iter()
+            .find(|i| i.id.to_string() == who.to_ascii_lowercase() || i.login.as_deref().is_some_and(|l| l.eq_ignore_ascii_case(who)))
+    }
+}
+
 /// `POST /v1/teams/{id}/invitations`: invites a person by username or
 /// email; `POST /v1/teams/{id}/members`: changes a member's role.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -120,4 +140,30 @@ pub struct Invite {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Share {
     pub team_id: Id,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn members_and_invitations_are_named_by_login_or_id_in_any_case() {
+        let (ann, inv) = (Id::from_u128(1), Id::from_u128(2));
+        let list: TeamMembers = serde_json::from_value(json!({
+            "team": {"id": Id::from_u128(9), "name": "Core", "role": "owner", "members": 1},
+            "members": [{"user": {"id": ann, "email": "ann@example.com", "username": "ann"}, "role": "owner"}],
+            "invitations": [{"id": inv, "team_id": Id::from_u128(9), "team_name": "Core", "role": "editor",
+                             "invited_by": "ann", "login": "bob@example.com", "created_at": 0, "expires_at": 1}],
+        }))
+        .unwrap();
+        for who in ["ann", " ANN ", "Ann@Example.com", &ann.to_string(), &ann.to_string().to_uppercase()] {
+            assert_eq!(list.member(who).map(|m| m.user.id), Some(ann), "{who}");
+        }
+        assert!(list.member("bob").is_none());
+        for who in ["bob@example.com", "BOB@example.com", &inv.to_string().to_uppercase()] {
+            assert_eq!(list.invitation(who).map(|i| i.id), Some(inv), "{who}");
+        }
+        assert!(list.invitation("ann").is_none());
+    }
 }

@@ -130,11 +130,8 @@ pub(super) async fn remove(
     required("a username or email", &b.user)?;
     let members: TeamMembers = web.get(&ctx, &format!("/v1/teams/{id}/members")).await?;
     let who = b.user.trim();
-    let found = members
-        .members
-        .iter()
-        .find(|m| m.user.username.eq_ignore_ascii_case(who) || m.user.email.eq_ignore_ascii_case(who) || m.user.id.to_string() == who)
-        .ok_or_else(|| Failure::new(ErrorCode::NotFound, format!("'{who}' is not in team '{}'", members.team.name)))?;
+    let found =
+        members.member(who).ok_or_else(|| Failure::new(ErrorCode::NotFound, format!("'{who}' is not in team '{}'", members.team.name)))?;
     web.call(&ctx, Method::DELETE, &format!("/v1/teams/{id}/members/{}", found.user.id), None).await?;
     Ok(Json(json!({ "removed": true })))
 }
@@ -152,9 +149,8 @@ pub(super) async fn cancel_invitation(
     let members: TeamMembers = web.get(&ctx, &format!("/v1/teams/{id}/members")).await?;
     let who = b.user.trim();
     let found = members
-        .invitations
-        .into_iter()
-        .find(|i| i.id.to_string() == who.to_ascii_lowercase() || i.login.as_deref().is_some_and(|l| l.eq_ignore_ascii_case(who)))
+        .invitation(who)
+        .cloned()
         .ok_or_else(|| Failure::new(ErrorCode::NotFound, format!("no invitation '{who}' waits in team '{}'", members.team.name)))?;
     web.call(&ctx, Method::DELETE, &format!("/v1/teams/{id}/invitations/{}", found.id), None).await?;
     Ok(Json(json!({ "cancelled": found })))
