@@ -8,9 +8,9 @@ mod support;
 use support::app::{App, raw};
 
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 use support::{Device, PASSWORD, Server, eventually};
 
@@ -417,8 +417,8 @@ fn in_chromium_the_sync_icon_follows_a_real_server_through_offline_in_sync_and_e
     let shots = root.join("target/app-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let url = app.url();
-    let mut node = Command::new("node")
-        .arg(node_dir.join("app_states.js"))
+    let mut node = Command::new("node");
+    node.arg(node_dir.join("app_states.js"))
         .args([
             "--url",
             &url,
@@ -433,37 +433,19 @@ fn in_chromium_the_sync_icon_follows_a_real_server_through_offline_in_sync_and_e
             "--shots",
         ])
         .arg(&shots)
-        .env("APP_TEST_PASSWORD", PASSWORD)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("run node");
-    let mut to_node = node.stdin.take().expect("stdin");
-    let from_node = BufReader::new(node.stdout.take().expect("stdout"));
-    let mut summary = Value::Null;
-    for line in from_node.lines().map_while(Result::ok) {
-        match line.strip_prefix("STEP ") {
-            Some("signed-in") => {
-                desktop.create("collection", &["--set", "name=From the desktop"]);
-            }
-            Some("kill") => server.kill(),
-            Some("restart") => server.restart(),
-            Some("revoke") => {
-                let id = d.json(&["status", "--cached"])["device_id"].as_str().expect("the app's device id").to_string();
-                desktop.run(&["devices", "sign-out", &id]);
-            }
-            Some(other) => panic!("unknown step {other}"),
-            None => {
-                if let Ok(v) = serde_json::from_str::<Value>(&line) {
-                    summary = v;
-                }
-                continue;
-            }
+        .env("APP_TEST_PASSWORD", PASSWORD);
+    let (status, summary) = support::app::run_steps(node, |step| match step {
+        "signed-in" => {
+            desktop.create("collection", &["--set", "name=From the desktop"]);
         }
-        writeln!(to_node, "done").expect("tell the browser the step is done");
-    }
-    let status = node.wait().expect("node");
+        "kill" => server.kill(),
+        "restart" => server.restart(),
+        "revoke" => {
+            let id = d.json(&["status", "--cached"])["device_id"].as_str().expect("the app's device id").to_string();
+            desktop.run(&["devices", "sign-out", &id]);
+        }
+        other => panic!("unknown step {other}"),
+    });
     assert!(status.success(), "browser check failed: {summary:#}");
     let seen = &summary["seen"];
     let text = |state: &str, key: &str| seen[state][key].as_str().unwrap_or_default().to_string();

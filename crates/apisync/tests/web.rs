@@ -9,7 +9,7 @@ mod support;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 use support::app::{App, Reply, browser_ready, raw};
 use support::{Device, PASSWORD, Server};
@@ -543,34 +543,16 @@ fn two_browsers_of_one_account_see_each_others_edits_live() {
     // third and fourth sign-ins meet the limit.
     let desktop = Device::new("desktop");
     desktop.signup(&server, "ann");
-    let mut node = Command::new("node")
-        .arg(root.join("tests/node/web_browser.js"))
+    let mut node = Command::new("node");
+    node.arg(root.join("tests/node/web_browser.js"))
         .args(["--url", &format!("http://{}/", server.addr), "--user", "ann", "--password-env", "WEB_TEST_PASSWORD", "--shots"])
         .arg(&shots)
-        .env("WEB_TEST_PASSWORD", PASSWORD)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("run node");
-    let mut to_node = node.stdin.take().expect("stdin");
-    let from_node = BufReader::new(node.stdout.take().expect("stdout"));
-    let mut summary = Value::Null;
-    for line in from_node.lines().map_while(Result::ok) {
-        match line.strip_prefix("STEP ") {
-            Some("kill") => server.kill(),
-            Some("restart") => server.restart(),
-            Some(other) => panic!("unknown step {other}"),
-            None => {
-                if let Ok(v) = serde_json::from_str::<Value>(&line) {
-                    summary = v;
-                }
-                continue;
-            }
-        }
-        writeln!(to_node, "done").expect("tell the browser the step is done");
-    }
-    let status = node.wait().expect("node");
+        .env("WEB_TEST_PASSWORD", PASSWORD);
+    let (status, summary) = support::app::run_steps(node, |step| match step {
+        "kill" => server.kill(),
+        "restart" => server.restart(),
+        other => panic!("unknown step {other}"),
+    });
     assert!(status.success(), "browser check failed: {summary:#}");
     eprintln!("web: {summary}");
     // The browsers' edits are the account's: the CLI device has them.

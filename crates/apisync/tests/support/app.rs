@@ -191,3 +191,27 @@ pub fn run_check<S: AsRef<std::ffi::OsStr>>(node_dir: &Path, script: &str, args:
     assert!(out.status.success(), "browser check {script} failed:\nstdout: {stdout}\nstderr: {}", String::from_utf8_lossy(&out.stderr));
     stdout
 }
+
+/// Runs a browser check that stops at each `STEP name` line on its stdout:
+/// `on_step(name)` does that step, then the check is told to go on. Gives
+/// the check's exit status and the last JSON line it printed (its summary).
+pub fn run_steps(mut cmd: Command, mut on_step: impl FnMut(&str)) -> (std::process::ExitStatus, Value) {
+    let mut node = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("run node");
+    let mut to_node = node.stdin.take().expect("stdin");
+    let from_node = BufReader::new(node.stdout.take().expect("stdout"));
+    let mut summary = Value::Null;
+    for line in from_node.lines().map_while(Result::ok) {
+        match line.strip_prefix("STEP ") {
+            Some(step) => {
+                on_step(step);
+                writeln!(to_node, "done").expect("tell the browser the step is done");
+            }
+            None => {
+                if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                    summary = v;
+                }
+            }
+        }
+    }
+    (node.wait().expect("node"), summary)
+}
