@@ -34,8 +34,12 @@ async function waitState(page, state) {
 }
 
 // The icon's label and its detail, read once by hover and once by keyboard focus.
-async function readIcon(page) {
+// `state`: the state being read. A background sync may pass through Syncing
+// for a moment between waiting for the state and reading its label, so the
+// label is read once the icon shows that state again.
+async function readIcon(page, state) {
   const detail = page.locator("#sync-detail");
+  if (state) await waitState(page, state);
   const label = (await page.locator("#sync .sync-label").textContent()).trim();
   await page.mouse.move(1, 300);
   await page.locator("body").focus().catch(() => {});
@@ -108,7 +112,7 @@ async function main() {
     await step("signed-in");
     await page.locator("#tree .name", { hasText: "From the desktop" }).first().waitFor({ timeout: LONG });
     await waitState(page, "in_sync");
-    seen.in_sync = await readIcon(page);
+    seen.in_sync = await readIcon(page, "in_sync");
     shots.push(await shot(page, dir, "in-sync.png"));
 
     await step("kill");
@@ -137,7 +141,7 @@ async function main() {
 
     await step("restart");
     await waitState(page, "in_sync");
-    seen.in_sync_again = await readIcon(page);
+    seen.in_sync_again = await readIcon(page, "in_sync");
 
     await step("revoke");
     await waitState(page, "error");
