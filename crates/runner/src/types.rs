@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 pub type Vars = BTreeMap<String, Value>;
 
 /// The scopes Postman resolves `{{name}}` through, weakest first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     /// Globals (`pm.globals`).
