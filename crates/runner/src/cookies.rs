@@ -10,9 +10,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// The jar's file name in the device profile.
-pub const FILE: &str = "cookies.json";
-
 /// One cookie as a person sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CookieInfo {
@@ -175,7 +172,7 @@ mod tests {
     #[test]
     fn a_jar_keeps_cookies_in_an_owner_only_file_and_clears_by_domain() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(FILE);
+        let path = dir.path().join("cookies.json");
         let jar = CookieJar::open(&path).unwrap();
         set(&jar, "http://a.test/x", "sid=1; Path=/");
         set(&jar, "http://api.b.test/", "k=v; Max-Age=3600; HttpOnly");
@@ -203,7 +200,7 @@ mod tests {
     #[test]
     fn a_damaged_file_is_a_clear_error() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(FILE);
+        let path = dir.path().join("cookies.json");
         std::fs::write(&path, b"{not json").unwrap();
         let e = CookieJar::open(&path).unwrap_err().to_string();
         assert!(e.contains("cookies clear"), "{e}");
