@@ -46,6 +46,12 @@ fn verdict(err: &anyhow::Error) -> Verdict {
             CliError::NotFound(_) => v(7, "not_found"),
         };
     }
+    if err.downcast_ref::<runner::SendError>().is_some() {
+        return v(1, "send_failed");
+    }
+    if err.downcast_ref::<runner::PrepareError>().is_some() {
+        return v(2, "usage");
+    }
     let Some(e) = err.downcast_ref::<ClientError>() else { return v(1, "error") };
     match e {
         ClientError::Invalid(_) | ClientError::Password(_) => v(2, "usage"),

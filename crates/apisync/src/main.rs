@@ -12,6 +12,7 @@ mod lifecycle;
 mod migrate;
 mod output;
 mod resolve;
+mod sending;
 mod serve;
 mod service;
 mod team;
@@ -103,6 +104,12 @@ enum Command {
     /// Delete the account.
     #[command(subcommand)]
     Account(lifecycle::AccountCmd),
+    /// Send a request (variables, auth, body) and show the response; a history entry is written.
+    Send(sending::cli::SendArgs),
+    /// List or clear the cookies servers set on this device's requests.
+    Cookies(sending::cli::CookiesArgs),
+    /// Print the response body a history entry keeps.
+    Body(sending::cli::BodyArgs),
     /// Import Postman files: collections, environments, globals, data dumps, newman reports.
     Import(files::ImportArgs),
     /// Export a collection, an environment, the globals, or everything, as Postman files.
@@ -251,6 +258,9 @@ async fn run(g: &Globals, cmd: Command) -> anyhow::Result<()> {
         Command::Username(c) => lifecycle::username(g, c).await,
         Command::Account(c) => lifecycle::account(g, c).await,
         Command::Service(c) => service::service(g, c),
+        Command::Send(a) => sending::cli::send(g, a).await,
+        Command::Cookies(a) => sending::cli::cookies(g, a),
+        Command::Body(a) => sending::cli::body(g, a),
         Command::Import(a) => files::import(g, a).await,
         Command::Export(a) => files::export(g, a),
         Command::Scratchpad(c) => files::scratchpad(g, c).await,

@@ -1,0 +1,126 @@
+//! What a request document is sent with: the variable scopes (globals, the
+//! active environment, the collection's variables), its ancestors' auth,
+//! and the secret values that must never be stored in a synced document.
+
+use anyhow::{Context as _, bail};
+use client::Device;
+use model::{Document, Id, Kind};
+use runner::{Scopes, Vars};
+use serde_json::Value;
+
+/// A request document and everything it is sent with.
+pub struct Context {
+    /// The request document.
+    pub request: Document,
+    /// The variable scopes.
+    pub scopes: Scopes,
+    /// The `auth` of its folders then its collection, nearest first (`null` where none).
+    pub ancestors_auth: Vec<Value>,
+    /// Its collection, if it is in one.
+    pub collection: Option<Id>,
+    /// The environment used, if any.
+    pub environment: Option<Document>,
+    /// The values of secret variables (current and initial), to mask wherever they would be stored.
+    pub secrets: Vec<String>,
+}
+
+fn text(v: &Value) -> String {
+    runner::vars::stringify(v)
+}
+
+/// Adds the enabled variables among `docs` to `vars`: the device's current value over the synced initial one.
+fn add_variables<'a>(
+    device: &Device,
+    docs: impl Iterator<Item = &'a Document>,
+    vars: &mut Vars,
+    secrets: &mut Vec<String>,
+) -> anyhow::Result<()> {
+    for d in docs {
+        let f = &d.fields;
+        if !f.get("enabled").and_then(Value::as_bool).unwrap_or(true) {
+            continue;
+        }
+        let Some(key) = f.get("key").and_then(Value::as_str) else { continue };
+        let initial = f.get("value").cloned().unwrap_or(Value::Null);
+        let current = device.current_value(d.id)?;
+        if d.is_secret() {
+            secrets.extend([&initial, current.as_ref().unwrap_or(&Value::Null)].into_iter().filter(|v| !v.is_null()).map(text));
+        }
+        vars.insert(key.to_string(), current.unwrap_or(initial));
+    }
+    Ok(())
+}
+
+/// The environment `which` names (an id or a name) among the workspace's, else the active one.
+fn environment(device: &Device, docs: &[Document], ws: Id, which: Option<&str>) -> anyhow::Result<Option<Document>> {
+    let envs: Vec<&Document> = docs.iter().filter(|d| d.kind == Kind::Environment).collect();
+    let Some(which) = which else {
+        let active = device.active_environment(ws)?;
+        return Ok(active.and_then(|id| envs.iter().find(|e| e.id == id).map(|e| (*e).clone())));
+    };
+    let named: Vec<&&Document> =
+        envs.iter().filter(|e| e.id.to_string() == which.trim().to_ascii_lowercase() || e.title() == which).collect();
+    match named.as_slice() {
+        [one] => Ok(Some((**one).clone())),
+        [] => bail!(
+            "no environment named or with id '{which}' in this workspace; its environments: {}",
+            if envs.is_empty() {
+                "none".to_string()
+            } else {
+                envs.iter().map(|e| format!("'{}'", e.title())).collect::<Vec<_>>().join(", ")
+            }
+        ),
+        many => bail!(
+            "several environments are named '{which}'; give an id: {}",
+            many.iter().map(|e| e.id.to_string()).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+/// Gathers what request `id` is sent with; `env` names an environment instead of the active one.
+pub fn gather(device: &Device, id: Id, env: Option<&str>) -> anyhow::Result<Context> {
+    let request = device.get(id)?;
+    if request.kind != Kind::Request {
+        bail!("{id} is a {}, not a request; `apisync ls` shows the requests", request.kind);
+    }
+    let ws = request.workspace_id;
+    let docs = device.list(Some(&ws.to_string()), None).context("cannot read the request's workspace")?;
+    let mut scopes = Scopes::default();
+    let mut secrets = Vec::new();
+    add_variables(device, docs.iter().filter(|d| d.kind == Kind::Global), &mut scopes.globals, &mut secrets)?;
+    let environment = environment(device, &docs, ws, env)?;
+    if let Some(e) = &environment {
+        let vars = docs.iter().filter(|d| d.kind == Kind::Variable && d.parent_id == Some(e.id));
+        add_variables(device, vars, &mut scopes.environment, &mut secrets)?;
+    }
+
+    let mut ancestors_auth = Vec::new();
+    let mut collection = None;
+    let mut parent = request.parent_id;
+    // Bounded by the model's tree depth: a damaged tree cannot loop forever.
+    for _ in 0..model::Limits::TREE_DEPTH {
+        let Some(p) = parent else { break };
+        let Some(doc) = docs.iter().find(|d| d.id == p) else { break };
+        ancestors_auth.push(doc.fields.get("auth").cloned().unwrap_or(Value::Null));
+        if doc.kind == Kind::Collection {
+            collection = Some(doc.id);
+            for v in doc.fields.get("variable").and_then(Value::as_array).into_iter().flatten() {
+                if v.get("disabled").and_then(Value::as_bool).unwrap_or(false) {
+                    continue;
+                }
+                let Some(key) = v.get("key").and_then(Value::as_str) else { continue };
+                let value = v.get("value").cloned().unwrap_or(Value::Null);
+                if v.get("type").and_then(Value::as_str) == Some("secret") && !value.is_null() {
+                    secrets.push(text(&value));
+                }
+                scopes.collection.insert(key.to_string(), value);
+            }
+            break;
+        }
+        parent = doc.parent_id;
+    }
+    secrets.retain(|s| !s.is_empty() && s != model::document::SECRET_MASK);
+    secrets.sort();
+    secrets.dedup();
+    Ok(Context { request, scopes, ancestors_auth, collection, environment, secrets })
+}
