@@ -316,3 +316,15 @@ fn sign_out_erases_the_cookie_jar_and_local_bodies() {
     assert_eq!(std::fs::read_dir(d.dir.path().join("bodies")).unwrap().count(), 0);
     assert!(!files_hold(d.dir.path(), b"xyz789"), "the cookie's value is still in a file");
 }
+
+#[test]
+fn the_proxy_from_the_environment_is_used() {
+    let proxy = Recorder::start();
+    let d = Device::new("laptop");
+    let col = setup(&d, &proxy);
+    let req = request(&d, &col, "Far", json!({"url": "http://api.example.invalid/thing?x=1"}));
+    let out = d.cmd(&["send", &req]).env("HTTP_PROXY", &proxy.url).env_remove("NO_PROXY").env_remove("no_proxy").output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = proxy.last();
+    assert_eq!(r.uri, "http://api.example.invalid/thing?x=1", "the request went to the proxy in absolute form");
+}

@@ -22,17 +22,38 @@ struct ClientKey {
     version: HttpVersion,
 }
 
+/// How long the last lookup of each host name took, in milliseconds.
+type Lookups = Arc<Mutex<HashMap<String, f64>>>;
+
+/// The system resolver (through tokio), timed: a send reports its DNS time
+/// when its connection needed a lookup (a reused connection needs none).
+struct TimedResolver(Lookups);
+
+impl reqwest::dns::Resolve for TimedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let lookups = self.0.clone();
+        Box::pin(async move {
+            let host = name.as_str().to_string();
+            let started = Instant::now();
+            let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            lookups.lock().unwrap_or_else(|p| p.into_inner()).insert(host, started.elapsed().as_secs_f64() * 1000.0);
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
 /// Sends requests for one device: one cookie jar, clients reused across sends.
 pub struct Sender {
     jar: Arc<CookieJar>,
     clients: Mutex<HashMap<ClientKey, reqwest::Client>>,
+    lookups: Lookups,
     max_body: usize,
 }
 
 impl Sender {
     /// A sender whose requests use `jar`.
     pub fn new(jar: Arc<CookieJar>) -> Sender {
-        Sender { jar, clients: Mutex::new(HashMap::new()), max_body: MAX_RESPONSE_BYTES }
+        Sender { jar, clients: Mutex::new(HashMap::new()), lookups: Lookups::default(), max_body: MAX_RESPONSE_BYTES }
     }
 
     /// Sets the most body bytes held in memory (default [`MAX_RESPONSE_BYTES`]).
@@ -55,8 +76,11 @@ impl Sender {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let policy =
             if key.follow_redirects { reqwest::redirect::Policy::limited(key.max_redirects) } else { reqwest::redirect::Policy::none() };
-        let mut b =
-            reqwest::Client::builder().cookie_provider(self.jar.clone()).redirect(policy).tls_danger_accept_invalid_certs(!key.verify_tls);
+        let mut b = reqwest::Client::builder()
+            .cookie_provider(self.jar.clone())
+            .dns_resolver(Arc::new(TimedResolver(self.lookups.clone())))
+            .redirect(policy)
+            .tls_danger_accept_invalid_certs(!key.verify_tls);
         b = match key.version {
             HttpVersion::Auto => b,
             HttpVersion::Http1 => b.http1_only(),
@@ -84,6 +108,8 @@ impl Sender {
             version: s.http_version,
         };
         let client = self.client(key, &out.url)?;
+        let host = url.host_str().unwrap_or("").to_string();
+        self.lookups.lock().unwrap_or_else(|p| p.into_inner()).remove(&host);
         let mut received = self.exchange(&client, out, url.clone()).await?;
         if received.0.status() == reqwest::StatusCode::UNAUTHORIZED
             && let Some(creds) = out.digest.clone()
@@ -110,7 +136,11 @@ impl Sender {
             }
         }
         let (resp, started) = received;
-        let result = self.receive(resp, started, out).await;
+        let mut result = self.receive(resp, started, out).await;
+        let dns = self.lookups.lock().unwrap_or_else(|p| p.into_inner()).get(&host).copied();
+        if let (Ok(r), Some(ms)) = (&mut result, dns) {
+            r.timings.insert("dns".into(), ms);
+        }
         self.jar.save_if_changed().map_err(|e| SendError::Other { url: out.url.clone(), detail: e.to_string() })?;
         result
     }

@@ -105,6 +105,11 @@ async fn redirects_are_followed_unless_turned_off() {
         assert!(r.timings.get(k).is_some_and(|t| *t >= 0.0), "{k} in {:?}", r.timings);
     }
 
+    assert!(!r.timings.contains_key("dns"), "an IP address needs no lookup");
+    let by_name = base.replace("127.0.0.1", "localhost");
+    let r = sender().send(&mut outgoing(json!({"url": format!("{by_name}/to")}))).await.unwrap();
+    assert!(r.timings.get("dns").is_some_and(|t| *t >= 0.0), "{:?}", r.timings);
+
     let mut out = outgoing(json!({"url": format!("{base}/from"), "protocolProfileBehavior": {"followRedirects": false}}));
     let r = sender().send(&mut out).await.unwrap();
     assert_eq!((r.code, r.header("location")), (302, Some("/to")));

@@ -124,3 +124,64 @@ pub fn gather(device: &Device, id: Id, env: Option<&str>) -> anyhow::Result<Cont
     secrets.dedup();
     Ok(Context { request, scopes, ancestors_auth, collection, environment, secrets })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use client::fields;
+    use serde_json::json;
+
+    #[test]
+    fn scopes_take_current_over_initial_enabled_only_and_the_nearest_auth_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = Device::open(dir.path()).unwrap();
+        let ws = d.resolve_workspace(None).unwrap().id;
+        let var = |kind, parent, key: &str, value: &str, extra: &[(&str, Value)]| {
+            let mut f = fields([("key", key.into()), ("value", value.into())]);
+            f.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+            d.create(kind, parent, None, f).unwrap()
+        };
+        let g = var(Kind::Global, None, "host", "initial.example", &[]);
+        d.set(g, fields([("current", "current.example".into())])).unwrap();
+        var(Kind::Global, None, "off", "x", &[("enabled", json!(false))]);
+        let col_auth = json!({"type": "bearer", "bearer": [{"key": "token", "value": "c"}]});
+        let col = d
+            .create(
+                Kind::Collection,
+                None,
+                None,
+                fields([
+                    ("name", "C".into()),
+                    ("auth", col_auth.clone()),
+                    ("variable", json!([{"key": "v", "value": 1}, {"key": "d", "value": 2, "disabled": true}])),
+                ]),
+            )
+            .unwrap();
+        let folder = d.create(Kind::Folder, Some(col), None, fields([("name", "F".into())])).unwrap();
+        let req = d.create(Kind::Request, Some(folder), None, fields([("name", "R".into()), ("url", "{{host}}".into())])).unwrap();
+        let dev = d.create(Kind::Environment, None, None, fields([("name", "Dev".into())])).unwrap();
+        let prod = d.create(Kind::Environment, None, None, fields([("name", "Prod".into())])).unwrap();
+        let secret = var(Kind::Variable, Some(dev), "token", "initial-secret", &[("type", json!("secret"))]);
+        d.set(secret, fields([("current", "current-secret".into())])).unwrap();
+        var(Kind::Variable, Some(prod), "host", "prod.example", &[]);
+
+        let c = gather(&d, req, None).unwrap();
+        assert!(c.environment.is_none(), "no environment is active yet");
+        assert_eq!(c.scopes.globals, Vars::from([("host".to_string(), json!("current.example"))]));
+        assert_eq!(c.scopes.collection, Vars::from([("v".to_string(), json!(1))]));
+        assert_eq!(c.ancestors_auth, vec![Value::Null, col_auth]);
+        assert_eq!(c.collection, Some(col));
+        assert!(c.secrets.is_empty());
+
+        d.set_active_environment(ws, Some(dev)).unwrap();
+        let c = gather(&d, req, None).unwrap();
+        assert_eq!(c.environment.map(|e| e.id), Some(dev));
+        assert_eq!(c.scopes.environment.get("token"), Some(&json!("current-secret")));
+        assert_eq!(c.secrets, vec!["current-secret".to_string(), "initial-secret".into()]);
+
+        let c = gather(&d, req, Some("Prod")).unwrap();
+        assert_eq!(c.scopes.get("host"), Some(&json!("prod.example")), "the environment outranks globals");
+        assert!(gather(&d, req, Some("Nope")).err().map(|e| e.to_string()).unwrap_or_default().contains("'Dev', 'Prod'"));
+        assert!(gather(&d, col, None).err().map(|e| e.to_string()).unwrap_or_default().contains("not a request"));
+    }
+}
