@@ -141,7 +141,10 @@ impl Sender {
         if let (Ok(r), Some(ms)) = (&mut result, dns) {
             r.timings.insert("dns".into(), ms);
         }
-        self.jar.save_if_changed().map_err(|e| SendError::Other { url: out.url.clone(), detail: e.to_string() })?;
+        // The answer came: a jar that cannot be saved must not lose it.
+        if let (Ok(r), Err(e)) = (&mut result, self.jar.save_if_changed()) {
+            r.warnings.push(e.to_string());
+        }
         result
     }
 
@@ -214,6 +217,7 @@ impl Sender {
             timings,
             url: final_url,
             http_version: http_version.to_string(),
+            warnings: Vec::new(),
         })
     }
 }

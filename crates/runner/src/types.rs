@@ -98,6 +98,9 @@ pub struct Received {
     pub url: String,
     /// The HTTP version (`HTTP/1.1`, `HTTP/2`).
     pub http_version: String,
+    /// What went wrong beside the exchange, which still succeeded (the cookie jar could not be saved).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl Received {

@@ -195,3 +195,56 @@ async fn failures_say_what_to_do() {
     let e = sender().send(&mut outgoing(json!({"url": "ftp://x.test/"}))).await.unwrap_err();
     assert!(matches!(e, SendError::InvalidUrl { .. }), "{e:?}");
 }
+
+#[tokio::test]
+async fn a_jar_that_cannot_be_saved_warns_and_keeps_the_answer() {
+    let app = Router::new().route("/set", get(|| async { ([(header::SET_COOKIE, "sid=abc; Path=/")], "set") }));
+    let base = serve(app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("profile");
+    std::fs::create_dir(&sub).unwrap();
+    let s = Sender::new(Arc::new(CookieJar::open(&sub.join("cookies.json")).unwrap()));
+    // The profile directory is gone and a file stands in its place.
+    std::fs::remove_dir(&sub).unwrap();
+    std::fs::write(&sub, b"").unwrap();
+    let r = s.send(&mut outgoing(json!({"url": format!("{base}/set")}))).await.unwrap();
+    assert_eq!(r.text(), "set");
+    assert!(r.warnings.len() == 1 && r.warnings[0].contains("cookie jar"), "{:?}", r.warnings);
+}
+
+/// A TLS server with a self-signed certificate for `localhost`, answering every request with `ok`.
+async fn serve_tls() -> String {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let key = rustls::pki_types::PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der());
+    let config = rustls::ServerConfig::builder().with_no_client_auth().with_single_cert(vec![ck.cert.der().clone()], key.into()).unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                // A client that refuses the certificate ends the handshake here.
+                let Ok(mut tls) = acceptor.accept(sock).await else { return };
+                let mut buf = [0u8; 4096];
+                let _ = tls.read(&mut buf).await;
+                let _ = tls.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok").await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    format!("https://localhost:{port}/")
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_fails_unless_verification_is_off() {
+    let url = serve_tls().await;
+    let e = sender().send(&mut outgoing(json!({"url": url}))).await.unwrap_err();
+    assert!(matches!(e, SendError::Tls { .. }), "{e:?}");
+    assert!(e.to_string().contains("not trusted") && e.to_string().contains("--insecure"), "{e}");
+
+    let mut out = outgoing(json!({"url": url, "protocolProfileBehavior": {"strictSSL": false}}));
+    let r = sender().send(&mut out).await.unwrap();
+    assert_eq!((r.code, r.text().as_str()), (200, "ok"));
+}

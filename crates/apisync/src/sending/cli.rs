@@ -79,6 +79,9 @@ fn warnings(o: &Outcome, json: bool) {
             names.join(", ")
         );
     }
+    for w in &o.received.warnings {
+        eprintln!("warning: {w}");
+    }
     if let Some(kind) = &o.report.auth_not_applied {
         eprintln!("warning: apisync does not apply {kind} auth; the request was sent without it");
     }
@@ -110,6 +113,7 @@ fn json_outcome(o: &Outcome, example: Option<model::Id>) -> Value {
         "unresolved": o.report.unresolved,
         "auth": o.report.auth,
         "auth_not_applied": o.report.auth_not_applied,
+        "warnings": o.received.warnings,
     })
 }
 
