@@ -35,7 +35,7 @@ const path = require('path');
 const os = require('os');
 // First: it guards the network and pins dynamic variables before newman loads.
 const {
-    PINNED, readJson, originalFormat, toV21, diff, short, withoutProxies, runNewman, runView
+    PINNED, CLOCK_DEPENDENT_QUERY, readJson, originalFormat, toV21, diff, short, withoutProxies, runNewman, runView
 } = require('./newman_harness');
 
 const Ajv = require('ajv');
@@ -44,10 +44,6 @@ const sdk = require('postman-collection');
 /*
  * Per-fixture allowances, each with its reason. Anything not listed here must match exactly.
  */
-const CLOCK_DEPENDENT_QUERY = {
-    // Its folder's pre-request script sets {{sig}} = MD5(key + secret + Date.now()/1000) in the sandbox.
-    'postman2openapi/duplicate-query-params.postman.json': ['sig']
-};
 const KNOWN_SCHEMA_DEVIATIONS = {
     // A v1 file written by a serde serialiser, not by Postman: its `auth` is already v2-shaped but
     // holds `"awsv4": null, …` and a parameter `"type": null`. apisync keeps the file's values as
