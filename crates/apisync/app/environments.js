@@ -240,9 +240,9 @@ function notApplicable(input, label) {
   input.setAttribute("aria-label", label);
 }
 
-const WEB_NOTE = "Initial values are synced to everyone in the workspace. Current values stay on a device: the web version keeps none, and has no active environment (use the desktop app for both). Secret values are hidden until you reveal them. Changes are saved when you press Enter or leave the field.";
+const WEB_NOTE = "Initial values are synced to everyone in the workspace. Current values stay on a device: the web version keeps none, and has no active environment (use the desktop app for both). Secret values are hidden until you reveal them; a variable whose On box is cleared is kept but not used. Changes are saved when you press Enter or leave the field.";
 
-const NOTE = "Initial values are synced to everyone in the workspace; current values stay on this device. Secret values are hidden until you reveal them. Changes are saved when you press Enter or leave the field.";
+const NOTE = "Initial values are synced to everyone in the workspace; current values stay on this device. Secret values are hidden until you reveal them; a variable whose On box is cleared is kept but not used. Changes are saved when you press Enter or leave the field.";
 
 const note = (ctx) => (ctx.web && ctx.web() ? WEB_NOTE : NOTE);
 
