@@ -634,6 +634,21 @@ fn the_web_version_has_the_team_pages() {
     assert_eq!(bobs_web.login("bob").status, 200);
     let r = bobs_web.call("POST", &format!("/api/teams/{team}/invite"), Some(&json!({"user": "carol", "role": "viewer"})));
     assert_eq!(r.status, 403, "{r:?}");
+    // Unsharing: the owner lists the workspace's teams (a member may not),
+    // stops sharing it, and bob's CLI loses it; then it is shared again.
+    assert_eq!(bobs_web.call("GET", &format!("/api/workspaces/{ws}/shares"), None).status, 403);
+    let shares = web.ok("GET", &format!("/api/workspaces/{ws}/shares"), None);
+    assert_eq!((&shares["workspace"]["name"], &shares["shares"][0]["name"]), (&json!("Shared API"), &json!("Core")), "{shares}");
+    let stranger = model::Id::now_v7();
+    let r = web.call("POST", &format!("/api/workspaces/{ws}/unshare"), Some(&json!({"team": stranger})));
+    assert_eq!(r.status, 404, "a team it is not shared with: {r:?}");
+    assert_eq!(web.call("POST", &format!("/api/workspaces/{ws}/unshare"), Some(&json!({"team": "nope"}))).status, 400);
+    let gone = web.ok("POST", &format!("/api/workspaces/{ws}/unshare"), Some(&json!({"team": team})));
+    assert_eq!((&gone["unshared"]["name"], &gone["workspace"]["id"]), (&json!("Core"), &json!(ws)), "{gone}");
+    assert_eq!(web.ok("GET", &format!("/api/workspaces/{ws}/shares"), None)["shares"], json!([]));
+    bob.run(&["sync"]);
+    assert!(!bob.json(&["workspaces"]).to_string().contains(ws.as_str()), "unshared, it left bob's device");
+    web.ok("POST", &format!("/api/workspaces/{ws}/share"), Some(&json!({"team": team})));
     // Carol, invited again, declines in the web.
     web.ok("POST", &format!("/api/teams/{team}/invite"), Some(&json!({"user": "carol", "role": "viewer"})));
     let mut carols_web = Browser::new(&server);
