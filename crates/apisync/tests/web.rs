@@ -429,7 +429,9 @@ fn the_web_version_pages_in_a_browser() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "browser check failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     eprintln!("web pages: {}", stdout.trim());
-    for name in ["web-environments.png", "web-environment-flags.png", "web-account.png", "web-teams.png", "web-export.png", "web-import.png"] {
+    for name in
+        ["web-environments.png", "web-environment-flags.png", "web-account.png", "web-teams.png", "web-export.png", "web-import.png"]
+    {
         assert!(shots.join(name).is_file(), "{name} was written");
     }
     // The page changed the password: the CLI device must sign in again.
@@ -766,8 +768,12 @@ fn the_web_version_exports_what_the_cli_exports() {
     assert_eq!(r.header("cache-control"), Some("no-store"));
     let backup = r.json();
     let names = |v: &Value, key: &str| -> Vec<String> {
-        let mut n: Vec<String> =
-            v[key].as_array().into_iter().flatten().map(|c| c["info"]["name"].as_str().or(c["name"].as_str()).unwrap_or("").to_string()).collect();
+        let mut n: Vec<String> = v[key]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| c["info"]["name"].as_str().or(c["name"].as_str()).unwrap_or("").to_string())
+            .collect();
         n.sort();
         n
     };

@@ -243,9 +243,11 @@ pub(super) async fn unshare(
     let team_id: Id =
         b.team.trim().parse().map_err(|_| Failure::new(ErrorCode::BadRequest, format!("'{}' is not a team id", b.team.trim())))?;
     let (info, list) = workspace_shares(&web, &ctx, ws).await?;
-    let gone = list.shares.into_iter().find(|s| s.team_id == team_id).ok_or_else(|| {
-        Failure::new(ErrorCode::NotFound, format!("workspace '{}' is not shared with team {team_id}", info.name))
-    })?;
+    let gone = list
+        .shares
+        .into_iter()
+        .find(|s| s.team_id == team_id)
+        .ok_or_else(|| Failure::new(ErrorCode::NotFound, format!("workspace '{}' is not shared with team {team_id}", info.name)))?;
     web.call(&ctx, Method::DELETE, &format!("/v1/workspaces/{ws}/shares/{team_id}"), None).await?;
     Ok(Json(json!({ "workspace": info, "unshared": gone })))
 }
