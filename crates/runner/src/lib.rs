@@ -4,6 +4,7 @@
 //! and writes are `model`'s (Postman v2.1 shapes); storing them is the
 //! device's job (`client`), so this crate knows nothing of sync.
 
+pub mod script;
 pub mod types;
 
 pub use types::{Received, Scope, Scopes, Vars};
