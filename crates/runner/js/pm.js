@@ -12,6 +12,7 @@
   var OFFERED = ['atob', 'btoa', 'chai', 'crypto-js', 'lodash', 'moment', 'uuid'];
   var LIBRARIES = { chai: true, 'crypto-js': true, lodash: true, moment: true, uuid: true };
   var loaded = {};
+  var loading = {};
   var run = null;
 
   function describe(e) {
@@ -28,6 +29,12 @@
   // --- libraries, loaded on first use and kept for the Sandbox's life ------
   function load(name) {
     if (loaded[name]) return loaded[name].exports;
+    // lodash reads the global `_` while it loads, which would load it again.
+    if (loading[name]) return undefined;
+    loading[name] = true;
+    try { return loadNow(name); } finally { loading[name] = false; }
+  }
+  function loadNow(name) {
     var module = { exports: {} };
     var factory = new Function('module', 'exports', 'require', 'define', native.library(name));
     var inner = function (n) { throw new Error('module ' + n + ' is not available'); };
@@ -372,7 +379,7 @@
     var changed = {};
     try {
       var now = requestState(request);
-      if (now.method !== run.initial.method) changed.method = now.method;
+      if (now.method !== run.initial.method) changed.method = String(now.method).toUpperCase();
       if (now.url !== run.initial.url) {
         changed.url = typeof run.input.request.url === 'string' || run.input.request.url === undefined ? request.url.toString() : request.url.toJSON();
       }

@@ -68,7 +68,8 @@
     var n = normalizeItem(item);
     var i = this._index(n.key);
     if (i < 0) { this.members.push(n); return true; }
-    for (var k in n) this.members[i][k] = n[k];
+    // The existing key's spelling stays: only the value and other fields change.
+    for (var k in n) if (k !== 'key') this.members[i][k] = n[k];
     return false;
   };
   PropertyList.prototype.remove = function (predicate, context) {

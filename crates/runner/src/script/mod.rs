@@ -8,6 +8,7 @@
 //! no file or network access (QuickJS has none unless a host adds it, and
 //! this one adds only [`Host::send_request`]), a time limit and a memory limit.
 
+mod memory;
 mod native;
 mod replace;
 mod vendor;
@@ -177,6 +178,7 @@ pub struct Sandbox {
     runtime: Runtime,
     shared: Shared,
     clock: Rc<Clock>,
+    meter: Rc<memory::Meter>,
     limits: ScriptLimits,
 }
 
@@ -184,7 +186,8 @@ impl Sandbox {
     /// Starts the engine and installs the `pm` API; libraries load later, on first use.
     pub fn new(limits: ScriptLimits) -> Result<Sandbox, ScriptError> {
         let engine = |e: rquickjs::Error| ScriptError::Engine(e.to_string());
-        let runtime = Runtime::new().map_err(engine)?;
+        let meter = memory::Meter::new();
+        let runtime = Runtime::new_with_alloc(memory::Metered(meter.clone())).map_err(engine)?;
         runtime.set_max_stack_size(STACK_LIMIT);
         let clock = Rc::new(Clock::default());
         let watch = clock.clone();
@@ -217,9 +220,9 @@ impl Sandbox {
                 .map_err(|e| ScriptError::Engine(format!("pm.js: {e}")))?;
             Ok(Persistent::save(&ctx, entry))
         })?;
-        // Set after the bootstrap so it isn't counted against a script's first run alone.
-        runtime.set_memory_limit(limits.memory_bytes);
-        Ok(Sandbox { entry, context, runtime, shared, clock, limits })
+        // Set after the bootstrap: the limit is for what scripts make (libraries they load included).
+        meter.limit.set(limits.memory_bytes);
+        Ok(Sandbox { entry, context, runtime, shared, clock, meter, limits })
     }
 
     /// The limits every script gets.
@@ -247,6 +250,7 @@ impl Sandbox {
         .to_string();
 
         self.clock.hit.set(false);
+        self.meter.hit.set(false);
         self.clock.deadline.set(Some(Instant::now() + self.limits.time));
         let entry = self.entry.clone();
         let (changes, engine_error) = self.context.with(|ctx| {
@@ -270,14 +274,10 @@ impl Sandbox {
         let thrown = state.error.take().or(engine_error);
         let error = if self.clock.hit.get() {
             Some(format!("the script ran past its {} limit", duration_text(self.limits.time)))
+        } else if self.meter.hit.get() && thrown.is_some() {
+            Some(format!("the script ran past its memory limit of {}", size_text(self.limits.memory_bytes)))
         } else {
-            thrown.map(|e| {
-                if e.contains("out of memory") {
-                    format!("the script ran past its memory limit of {}", size_text(self.limits.memory_bytes))
-                } else {
-                    e
-                }
-            })
+            thrown
         };
         if error.is_some() {
             // A script stopped midway may leave cycles only the collector frees.
@@ -410,7 +410,7 @@ fn duration_text(d: Duration) -> String {
 /// Bytes as people read a limit: MiB when whole, else KiB.
 pub(crate) fn size_text(bytes: usize) -> String {
     const MIB: usize = 1024 * 1024;
-    if bytes % MIB == 0 { format!("{} MiB", bytes / MIB) } else { format!("{} KiB", bytes.div_ceil(1024)) }
+    if bytes.is_multiple_of(MIB) { format!("{} MiB", bytes / MIB) } else { format!("{} KiB", bytes.div_ceil(1024)) }
 }
 
 #[cfg(test)]
