@@ -617,3 +617,36 @@ fn async_tests_timers_and_skips_are_ordered_by_call() {
     let lines: Vec<&str> = o.console.iter().map(|l| l.text.as_str()).collect();
     assert_eq!(lines, vec!["sooner", "later"]);
 }
+
+#[test]
+fn console_output_past_the_memory_budget_is_dropped_with_a_note() {
+    let mut sb = Sandbox::new(ScriptLimits { memory_bytes: 4 * 1024 * 1024, time: Duration::from_secs(10) }).expect("sandbox");
+    let o = pre(&mut sb, "const line = 'x'.repeat(100000); for (let i = 0; i < 100; i++) console.log(line);", scopes());
+    assert_eq!(o.error, None);
+    assert!(o.console.len() < 60, "{} lines kept", o.console.len());
+    let last = o.console.last().expect("a line");
+    assert_eq!(last.level, "warn");
+    assert!(last.text.contains("further console output dropped"), "{}", last.text);
+}
+
+#[test]
+fn form_bodies_can_be_read_and_changed() {
+    let mut sb = sandbox();
+    let job = ScriptJob {
+        phase: Phase::PreRequest,
+        source: r#"
+            console.log(pm.request.body.mode, pm.request.body.urlencoded.get("a"), JSON.stringify(request.data));
+            pm.request.body.urlencoded.add({key: "b", value: "2"});
+            pm.request.body.urlencoded.upsert({key: "a", value: "10"});
+        "#,
+        request: json!({"method": "POST", "url": "https://x.test/", "body": {"mode": "urlencoded", "urlencoded": [{"key": "a", "value": "1"}]}}),
+        response: None,
+        scopes: Scopes::default(),
+        info: Info::default(),
+    };
+    let o = sb.run(job, &mut FakeHost::default());
+    assert_eq!(o.error, None);
+    assert_eq!(o.console[0].text, r#"urlencoded 1 {"a":"1"}"#);
+    assert_eq!(o.request["body"], json!({"mode": "urlencoded", "urlencoded": [{"key": "a", "value": "10"}, {"key": "b", "value": "2"}]}));
+    assert_eq!(o.request["url"], json!("https://x.test/"));
+}
