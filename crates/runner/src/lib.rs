@@ -5,6 +5,7 @@
 //! device's job (`client`), so this crate knows nothing of sync.
 
 pub mod plan;
+pub mod script;
 pub mod types;
 
 pub use types::{Received, Scope, Scopes, Vars};
