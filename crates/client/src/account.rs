@@ -82,7 +82,8 @@ impl Device {
     /// copy of it from the profile's files.
     pub(crate) fn forget(&self) -> Result<(), ClientError> {
         self.store.write(|tx| forget_account(tx))?;
-        self.store.maintain(erase::finish)
+        self.store.maintain(erase::finish)?;
+        self.erase_local_files()
     }
 
     /// The transport of the stored session.
@@ -195,6 +196,9 @@ impl Device {
         })?;
         // The other account's rows are gone; now their old copies go too.
         self.store.maintain(erase::finish)?;
+        if other {
+            self.erase_local_files()?;
+        }
         // Restore: pull everything from each cursor, then deliver what waits.
         let t = self.transport()?;
         let mut report = SyncReport::default();
