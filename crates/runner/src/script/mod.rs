@@ -10,10 +10,10 @@
 
 mod memory;
 mod native;
-mod replace;
 mod vendor;
 
 use crate::types::{Received, Scope, Scopes};
+use crate::vars;
 use native::{RunState, Shared};
 use rquickjs::{CatchResultExt, Context, Ctx, Function, Object, Persistent, Runtime};
 use serde_json::{Value, json};
@@ -340,7 +340,7 @@ impl Sandbox {
         };
         {
             let state = self.shared.borrow();
-            replace::replace_all(&mut request, &|name: &str| state.scopes.get(name).cloned());
+            vars::replace_all(&mut request, &state.scopes);
         }
         let started = Instant::now();
         let result = host.send_request(request);

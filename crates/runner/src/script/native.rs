@@ -4,8 +4,9 @@
 //! features, the next request, queued `pm.sendRequest`s, randomness and the
 //! vendored libraries' sources.
 
-use super::{ConsoleLine, NextRequest, TestResult, replace, vendor};
+use super::{ConsoleLine, NextRequest, TestResult, vendor};
 use crate::types::{Scope, Scopes, Vars};
+use crate::vars;
 use rquickjs::{Ctx, Exception, Function, Object};
 use serde_json::Value;
 use std::cell::RefCell;
@@ -146,8 +147,15 @@ pub(super) fn install<'js>(ctx: &Ctx<'js>, shared: &Shared) -> rquickjs::Result<
         "replaceIn",
         Function::new(c.clone(), move |scope: String, text: String| {
             let state = s.borrow();
-            let scope = scope_named(&scope);
-            replace::replace_in(&text, |name| lookup(&state.scopes, scope, name))
+            // `pm.environment.replaceIn` sees only the environment; `pm.variables.replaceIn` every scope.
+            match scope_named(&scope) {
+                Some(one) => {
+                    let mut only = Scopes::default();
+                    *only.scope_mut(one) = state.scopes.scope(one).clone();
+                    vars::replace_in(&text, &only).0
+                }
+                None => vars::replace_in(&text, &state.scopes).0,
+            }
         })?,
     )?;
 

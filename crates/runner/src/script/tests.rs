@@ -133,7 +133,7 @@ fn variables_resolve_by_precedence_and_changes_are_listed() {
         pm.variables.set("local_obj", {a: [1, 2]});
         console.log(pm.variables.get("host"), pm.globals.get("host"), pm.iterationData.get("row"));
         console.log(pm.variables.has("only_global"), pm.environment.has("token"), pm.iterationData.has("nope"));
-        console.log(JSON.stringify(pm.environment.toObject()), pm.variables.replaceIn("https://{{host}}/{{row}}/{{$guid}}"));
+        console.log(JSON.stringify(pm.environment.toObject()), pm.variables.replaceIn("https://{{host}}/{{row}}/{{missing}}"), pm.variables.replaceIn("{{$guid}}").length);
         pm.variables.set("host", "local.example");
         console.log(pm.variables.get("host"), typeof pm.collectionVariables.get("count"));
     "#,
@@ -146,7 +146,7 @@ fn variables_resolve_by_precedence_and_changes_are_listed() {
         vec![
             "e.example g.example 7",
             "false true false",
-            r#"{"host":"e.example","token":"new"} https://e.example/7/{{$guid}}"#,
+            r#"{"host":"e.example","token":"new"} https://e.example/7/{{missing}} 36"#,
             "local.example number",
         ]
     );
