@@ -17,6 +17,7 @@ mod error;
 pub mod http;
 pub mod plan;
 pub mod prepare;
+pub mod run;
 pub mod script;
 pub mod types;
 pub mod url;
