@@ -70,9 +70,7 @@ fn collection(base: &str, requests: Vec<Document>) -> Vec<Document> {
 }
 
 fn scopes_for(p: &runner::plan::Plan) -> Scopes {
-    let mut s = Scopes::default();
-    s.collection = p.variables.iter().cloned().collect();
-    s
+    Scopes { collection: p.variables.iter().cloned().collect(), ..Scopes::default() }
 }
 
 fn sender() -> Sender {
