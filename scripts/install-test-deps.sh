@@ -23,15 +23,19 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
     echo "$want" >"$stamp"
 fi
 
-# Debian's Chromium for the app's browser test (never a browser downloaded by playwright).
-if ! command -v chromium >/dev/null; then
+# Debian's Chromium for the app's browser test (never a browser downloaded by playwright), and
+# openssl for the recording server's one-run certificate (tests/node/newman_harness.js).
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v openssl >/dev/null || missing+=(openssl)
+if (( ${#missing[@]} )); then
     if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
-        echo "install-test-deps: apt-get install chromium" >&2
+        echo "install-test-deps: apt-get install ${missing[*]}" >&2
         # A fresh machine may have no package lists yet.
         DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >/dev/null
-        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium </dev/null >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" </dev/null >/dev/null
     else
-        echo "install-test-deps: the app's browser test needs Debian's chromium: sudo apt-get install chromium" >&2
+        echo "install-test-deps: the tests need Debian's ${missing[*]}: sudo apt-get install ${missing[*]}" >&2
         exit 1
     fi
 fi

@@ -15,7 +15,9 @@
  *  - signs in as ann; the banner offers to move the Scratch Pad; the dialog picks the personal
  *    workspace (scratch-pad-move.png); the documents appear there;
  *  - the account pages: the devices list (account-devices.png) signs the desktop out; Teams
- *    creates "Page Team", invites bob and shares "Team API" (teams.png); Delete
+ *    creates "Page Team", invites bob and shares "Team API" (teams.png); shares it with
+ *    "Other Team" too and stops that by keyboard, Cancel first (unshare-confirm.png,
+ *    unshared.png); Delete
  *    account is refused with the server's word (a team); Password changes it.
  * Prints a JSON summary; crates/apisync/tests/app_account.rs checks the profile afterwards.
  */
@@ -190,6 +192,43 @@ async function main() {
     check(/1 shared workspace/.test(await pages.locator(".ap-team-head").textContent()), "the team counts the share");
     await page.screenshot({ path: path.join(shots, "teams.png") });
     failures.push(...(await checkA11y(page, "teams")));
+
+    // Unsharing: a second team gets "Team API" too; the owner's list shows both, and "Other
+    // Team" is taken off it by keyboard (Escape cancels first, nothing changes).
+    await pages.locator("[name=name]").fill("Other Team");
+    await pages.getByRole("button", { name: "Create team" }).click();
+    const other = pages.locator(".ap-teams > li", { has: page.getByRole("button", { name: "Other Team", exact: true }) }).locator(".ap-team-detail");
+    await other.locator(".ap-outcome", { hasText: "created; you are its admin" }).waitFor({ timeout: 10000 });
+    await other.locator("select[name=workspace]").selectOption({ label: "Team API" });
+    await other.getByRole("button", { name: "Share" }).click();
+    await other.locator(".ap-outcome", { hasText: "is shared with" }).waitFor({ timeout: 15000 });
+    const shared = pages.getByRole("list", { name: "Teams Team API is shared with" });
+    await shared.locator("li").nth(1).waitFor({ timeout: 10000 });
+    out.sharedWith = (await shared.locator(".ap-member").allTextContents()).sort();
+    check(JSON.stringify(out.sharedWith) === JSON.stringify(["Other Team (1 member)", "Page Team (1 member)"]), `Team API is shared with: ${JSON.stringify(out.sharedWith)}`);
+    const stop = pages.getByRole("button", { name: "Stop sharing Team API with Other Team" });
+    await stop.focus();
+    await page.keyboard.press("Enter");
+    const ask = page.locator("dialog.small-dialog");
+    await ask.waitFor({ timeout: 5000 });
+    check(/Stop sharing “Team API” with Other Team\?/.test(await ask.locator("h2").textContent()), `the question: ${await ask.locator("h2").textContent()}`);
+    check(await ask.getByRole("button", { name: "Cancel" }).evaluate((b) => b === document.activeElement), "the safe choice has the focus");
+    await page.screenshot({ path: path.join(shots, "unshare-confirm.png") });
+    failures.push(...(await checkA11y(page, "unshare-confirm", { include: "dialog.small-dialog" })));
+    await page.keyboard.press("Escape");
+    await ask.waitFor({ state: "detached", timeout: 5000 });
+    check(await pages.isVisible(), "Escape closed the account pages too");
+    check(await stop.evaluate((b) => b === document.activeElement), "focus is back on Stop sharing after Escape");
+    await page.keyboard.press("Enter");
+    await ask.waitFor({ timeout: 5000 });
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Enter");
+    await pages.locator(".ap-outcome", { hasText: "is no longer shared with Other Team" }).waitFor({ timeout: 15000 });
+    out.sharedAfter = await shared.locator(".ap-member").allTextContents();
+    check(JSON.stringify(out.sharedAfter) === JSON.stringify(["Page Team (1 member)"]), `after unsharing: ${JSON.stringify(out.sharedAfter)}`);
+    check(await page.evaluate(() => document.activeElement?.getAttribute("aria-label")) === "Stop sharing Team API with Page Team", "focus went on to the next Stop sharing");
+    await page.screenshot({ path: path.join(shots, "unshared.png") });
+    failures.push(...(await checkA11y(page, "unshared", { include: "#account-pages" })));
 
     // Delete account: refused while in a team, the server says so.
     await pages.locator("#ap-tab-delete").click();

@@ -15,11 +15,16 @@
  * method on the same profile: the method follows, the URL keeps the person's text and a
  * notice shows the other value; "Keep mine" and a save keep it. A description edited here and
  * changed by the CLI is settled with "Take theirs". Tabs move with arrow keys. Writes a
- * screenshot of the editor with the notice shown. Run by crates/apisync/tests/app_editor.rs.
+ * screenshot of the editor with the notice shown. Last, path variables: `:name` segments typed in
+ * the URL add rows to a "Path variables" table (value, description; by keyboard), a renamed
+ * segment keeps its value, a removed one goes, axe-core finds nothing serious, and the save
+ * writes them as `url.variable` (screenshot `path-variables.png` beside the other). Run by
+ * crates/apisync/tests/app_editor.rs.
  */
 "use strict";
 
-const { arg, launch } = require("./app_common");
+const { arg, launch, checkA11y } = require("./app_common");
+const path = require("path");
 const { execFileSync } = require("child_process");
 
 async function main() {
@@ -47,7 +52,8 @@ async function main() {
     }
   };
   try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    // bypassCSP lets axe-core's script in (the CSP itself is checked by app_browser.js).
+    const page = await browser.newPage({ viewport: { width: 1280, height: 860 }, bypassCSP: true });
     const errors = [];
     page.on("pageerror", (e) => errors.push(String(e)));
     page.on("dialog", (d) => d.dismiss());
@@ -181,6 +187,42 @@ async function main() {
     check(h.auth && h.auth.type === "bearer" && bearer && bearer.value === "tok-123", `saved auth: ${JSON.stringify(h.auth)}`);
     const test = Array.isArray(h.event) ? h.event.find((e) => e.listen === "test") : null;
     check(test && JSON.stringify(test.script.exec) === JSON.stringify(["pm.test('ok', () => {});", "pm.expect(1).to.equal(1);"]), `saved event: ${JSON.stringify(h.event)}`);
+
+    // Path variables: a table in step with the URL's `:name` segments.
+    await page.getByRole("tab", { name: "Params" }).click();
+    const pv = (name, col) => page.getByLabel(`Path variable ${name} ${col}`, { exact: true });
+    check((await page.locator(".ed-vars").count()) === 0, "a path variables table without any `:name` in the URL");
+    await urlBox.fill("https://mine.example.com/users/:userId?page=3&sort=asc");
+    check(await page.getByRole("table", { name: "Path variables" }).isVisible(), "no path variables table for :userId");
+    // By keyboard: type the value, Tab to its description.
+    await pv("userId", "value").focus();
+    await page.keyboard.type("42");
+    await page.keyboard.press("Tab");
+    check(await pv("userId", "description").evaluate((e) => e === document.activeElement), "Tab from a variable's value did not reach its description");
+    await page.keyboard.type("The user");
+    check((await urlBox.inputValue()) === "https://mine.example.com/users/:userId?page=3&sort=asc", `a variable's value changed the URL text: ${await urlBox.inputValue()}`);
+    // A segment added in the URL adds a row; one renamed keeps its value; one removed goes.
+    await urlBox.fill("https://mine.example.com/users/:userId/orders/:orderId?page=3&sort=asc");
+    check((await pv("userId", "value").inputValue()) === "42" && (await pv("userId", "description").inputValue()) === "The user", "the first variable lost its value when the URL grew");
+    check((await pv("orderId", "value").inputValue()) === "", "a new variable is not blank");
+    await pv("orderId", "value").fill("7");
+    await urlBox.fill("https://mine.example.com/users/:userId/orders/:order?page=3&sort=asc");
+    check((await pv("orderId", "value").count()) === 0 && (await pv("order", "value").inputValue()) === "7", "a renamed segment did not keep its variable's value");
+    await urlBox.fill("https://mine.example.com/users/:userId/orders/:order/lines/:line?page=3&sort=asc");
+    await urlBox.fill("https://mine.example.com/users/:userId/orders/:order?page=3&sort=asc");
+    check((await pv("line", "value").count()) === 0, "a removed segment kept its row");
+    const vars = await page.locator(".ed-vars tbody th").allTextContents();
+    check(JSON.stringify(vars) === JSON.stringify([":userId", ":order"]), `path variable rows: ${JSON.stringify(vars)}`);
+    const a11y = await checkA11y(page, "path variables");
+    failures.push(...a11y);
+    await page.locator(".ed").screenshot({ path: path.join(path.dirname(shot), "path-variables.png") });
+    await page.keyboard.press("Control+s");
+    await eventually(async () => (await unsaved.isHidden()) && patches.length === 4, "the path variables were not saved");
+    check(patches[3] && JSON.stringify(Object.keys(patches[3].fields)) === '["url"]', `fourth save sent ${JSON.stringify(patches[3])}`);
+    const v = show().url || {};
+    const wantVars = [{ key: "userId", value: "42", description: "The user" }, { key: "order", value: "7" }];
+    check(Array.isArray(v.variable) && v.variable.map(row).join() === wantVars.map(row).join(), `saved url.variable: ${JSON.stringify(v.variable)}`);
+    check(JSON.stringify(v.path) === '["users",":userId","orders",":order"]', `saved url.path: ${JSON.stringify(v.path)}`);
     check(errors.length === 0, `page errors: ${errors.join("; ")}`);
   } finally {
     await browser.close();

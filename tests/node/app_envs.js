@@ -7,7 +7,7 @@
  *   node app_envs.js --url URL_WITH_SECRET --shots DIR
  *
  * Expects the signed-out profile crates/apisync/tests/app_envs.rs prepares: environment
- * "Staging" (host, a secret token with a current value, old), global "tenant", header preset
+ * "Staging" (host, a secret token with a current value, old; host is disabled and described here), global "tenant", header preset
  * "JSON" (Accept, Content-Type), two newman runs and their history. Writes environments.png,
  * globals.png, header-presets.png, history.png and runs.png into DIR; the Rust test then checks
  * the profile with the CLI.
@@ -80,6 +80,26 @@ async function main() {
     await page.keyboard.type("http://127.0.0.1:3000");
     await page.keyboard.press("Tab");
 
+    // The enabled flag and the description, by keyboard: Space on the checkbox, a description
+    // typed and committed with Enter. Both are saved at once, as document edits.
+    check(await input("host is enabled").isChecked(), "host starts enabled");
+    const offSaved = page.waitForResponse((r) => r.request().method() === "PATCH" && r.request().postData().includes('"enabled":false'));
+    await input("host is enabled").focus();
+    await page.keyboard.press("Space");
+    check((await offSaved).status() === 200, "Space on the checkbox saved enabled: false");
+    await wait(() => document.querySelector('#page input[aria-label="host is enabled"]')?.closest("tr").classList.contains("vt-off"), null, "host's row shows as disabled");
+    const descSaved = page.waitForResponse((r) => r.request().method() === "PATCH" && r.request().postData().includes("Where the API lives"));
+    await input("Description of host").focus();
+    await page.keyboard.type("Where the API lives");
+    await page.keyboard.press("Enter");
+    check((await descSaved).status() === 200, "Enter saved host's description");
+    await wait(() => document.querySelector('#page input[aria-label="Description of host"]')?.dataset.saved === "Where the API lives", null, "host's description read back");
+    // The token is disabled and enabled again with the mouse: it ends enabled.
+    await input("token is enabled").uncheck();
+    await wait(() => document.querySelector('#page input[aria-label="token is enabled"]')?.closest("tr").classList.contains("vt-off"), null, "token disabled");
+    await input("token is enabled").check();
+    await wait(() => !document.querySelector('#page input[aria-label="token is enabled"]')?.closest("tr").classList.contains("vt-off"), null, "token enabled again");
+
     // Add a variable from the last row, by keyboard only.
     await page.locator('#page input[aria-label="New variable name"]').focus();
     await page.keyboard.type("region");
@@ -142,11 +162,15 @@ async function main() {
     await page.keyboard.type("g-s3cret");
     await page.keyboard.press("Tab");
     await page.keyboard.press("Tab");
+    await page.keyboard.type("The tenant's API key");
+    await page.keyboard.press("Tab");
     await page.keyboard.press("Space");
     await page.keyboard.press("Tab");
     await page.keyboard.press("Enter");
     await input("Variable name api_key").waitFor({ timeout: 10000 });
     check(await value("Initial value of api_key (hidden)") === MASK, "a new secret global is masked");
+    check(await value("Description of api_key") === "The tenant's API key", "the new global's description");
+    check(await input("api_key is enabled").isChecked(), "a new global is enabled");
     await page.getByRole("button", { name: "Reveal the values of api_key" }).press("Enter");
     await wait(() => document.querySelector('#page input[aria-label="Initial value of api_key"]')?.value === "g-s3cret", null, "api_key revealed by keyboard");
     await page.getByRole("button", { name: "Hide the values of api_key" }).press("Enter");

@@ -33,98 +33,17 @@
 const fs = require('fs');
 const path = require('path');
 const os = require('os');
-const net = require('net');
-const dns = require('dns');
-const http = require('http');
-const https = require('https');
-
-// ---------------------------------------------------------------------------------------------
-// Network guard: only loopback. Installed before newman is loaded.
-
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '::ffff:127.0.0.1']);
-const blocked = []; // {host, port, via}
-
-function guardNetwork () {
-    for (const key of Object.keys(process.env)) {
-        if (/^(https?|all|no)_proxy$/i.test(key)) { delete process.env[key]; }
-    }
-    const connect = net.Socket.prototype.connect;
-    net.Socket.prototype.connect = function (...args) {
-        let opts = args[0];
-        if (Array.isArray(opts)) { opts = opts[0]; } // internal normalised form
-        if (typeof opts !== 'object' || opts === null) {
-            opts = typeof args[1] === 'string' ? { port: args[0], host: args[1] } : { port: args[0] };
-        }
-        if (!opts.path) {
-            const host = opts.host || 'localhost';
-            if (!LOOPBACK.has(host)) {
-                blocked.push({ host, port: opts.port, via: 'connect' });
-                process.nextTick(() => this.destroy(new Error(`check.js: blocked connection to ${host}:${opts.port}`)));
-                return this;
-            }
-        }
-        return connect.apply(this, args);
-    };
-    const lookup = dns.lookup;
-    dns.lookup = function (host, options, cb) {
-        if (typeof options === 'function') { cb = options; options = {}; }
-        if (!LOOPBACK.has(host)) {
-            blocked.push({ host, via: 'dns' });
-            const err = Object.assign(new Error(`check.js: blocked DNS lookup of ${host}`), { code: 'ENOTFOUND' });
-            return process.nextTick(cb, err);
-        }
-        return lookup.call(this, host, options, cb);
-    };
-}
-
-guardNetwork();
-
-/*
- * Dynamic variables ({{$guid}}, {{$timestamp}}, {{$randomInt}}, ...) are random or time-based,
- * so two runs never send the same bytes. Every copy of postman-collection that newman and
- * postman-runtime resolve them with is patched so each resolves to its own name ("<$randomInt>"):
- * the runs then agree exactly, and the comparison still shows where such variables are used.
- * (Scripts calling pm.variables.replaceIn run inside the sandbox's own bundled copy; no fixture
- * does that with dynamic variables.)
- */
-function pinDynamicVariables () {
-    const seen = new Set();
-    const roots = [__dirname, path.dirname(require.resolve('newman/package.json')),
-        path.dirname(require.resolve('postman-runtime/package.json', { paths: [require.resolve('newman')] }))];
-    // Each copy's superstring module copies the generators when it loads: patch before anything loads it.
-    for (const root of roots) {
-        let file;
-        try {
-            file = require.resolve('postman-collection/lib/superstring/dynamic-variables', { paths: [root] });
-        }
-        catch (e) { continue; }
-        if (seen.has(file)) { continue; }
-        seen.add(file);
-        const generators = require(file);
-        for (const [name, g] of Object.entries(generators)) {
-            g.generator = () => `<${name}>`;
-        }
-    }
-    return seen.size;
-}
-
-const PINNED = pinDynamicVariables();
+// First: it guards the network and pins dynamic variables before newman loads.
+const {
+    PINNED, CLOCK_DEPENDENT_QUERY, readJson, originalFormat, toV21, diff, short, withoutProxies, runNewman, runView
+} = require('./newman_harness');
 
 const Ajv = require('ajv');
 const sdk = require('postman-collection');
-const transformer = require('postman-collection-transformer');
-const newman = require('newman');
-
-const VOLATILE_HEADERS = new Set(['user-agent', 'postman-token', 'host', 'content-length', 'connection',
-    'accept-encoding', 'cache-control']);
 
 /*
  * Per-fixture allowances, each with its reason. Anything not listed here must match exactly.
  */
-const CLOCK_DEPENDENT_QUERY = {
-    // Its folder's pre-request script sets {{sig}} = MD5(key + secret + Date.now()/1000) in the sandbox.
-    'postman2openapi/duplicate-query-params.postman.json': ['sig']
-};
 const KNOWN_SCHEMA_DEVIATIONS = {
     // A v1 file written by a serde serialiser, not by Postman: its `auth` is already v2-shaped but
     // holds `"awsv4": null, …` and a parameter `"type": null`. apisync keeps the file's values as
@@ -133,11 +52,6 @@ const KNOWN_SCHEMA_DEVIATIONS = {
     'postman-collection-rs/apikey-v1.0.0.json': { schema: /^\/auth(\/| )/, sdk: /^collection: \$\.auth\.apikey\[0\]\.type: "string" ≠ "any"$/ }
 };
 
-// A whole newman run: the largest fixture (623 requests) took 32 s on a busy
-// 2-core machine and failed at the old 20 s, so the bound leaves room for load.
-const RUN_TIMEOUT_MS = 120000;
-const REQUEST_TIMEOUT_MS = 5000;
-const SCRIPT_TIMEOUT_MS = 5000;
 
 // ---------------------------------------------------------------------------------------------
 // Arguments and cases
@@ -182,38 +96,6 @@ function loadCases (args) {
                 environment: fs.existsSync(p('environment.json')) ? p('environment.json') : undefined,
                 globals: fs.existsSync(p('globals.json')) ? p('globals.json') : undefined };
         });
-}
-
-function readJson (file) {
-    let text = fs.readFileSync(file, 'utf8');
-    if (text.charCodeAt(0) === 0xFEFF) { text = text.slice(1); } // newman strips a BOM too
-    return JSON.parse(text);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Formats
-
-function originalFormat (c) {
-    const schema = c && c.info && typeof c.info.schema === 'string' ? c.info.schema : '';
-    if (/v2\.1\.\d/.test(schema)) { return 'v2.1'; }
-    if (/v2\.0\.\d/.test(schema)) { return 'v2.0'; }
-    if (c && (c.info || Array.isArray(c.item))) { return 'v2'; }
-    return 'v1';
-}
-
-function toV21 (c) {
-    const inputVersion = '1.0.0';
-    return new Promise((resolve, reject) => {
-        // newman 6 converts with { inputVersion: '1.0.0', outputVersion: '2.1.0' } (lib/run/options.js).
-        // Two more options here: retainIds keeps item ids, as apisync does, and prioritizeV2 takes a
-        // request's scripts from its `events` when it has them, as the Postman app and apisync do
-        // (without it, the legacy `tests` / `preRequestScript` texts win even where `events` differ).
-        transformer.convert(c, { inputVersion, outputVersion: '2.1.0', retainIds: true, prioritizeV2: true },
-            (err, out) => {
-            if (err) { reject(err); }
-            else { resolve(out); }
-        });
-    });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -299,33 +181,6 @@ function sdkView (json, v20) {
     };
 }
 
-/** First difference between two JSON values, as "path: a ≠ b", or null. */
-function diff (a, b, at = '$') {
-    if (Array.isArray(a) && Array.isArray(b)) {
-        for (let i = 0; i < Math.max(a.length, b.length); i++) {
-            if (i >= a.length) { return `${at}[${i}]: only in export: ${short(b[i])}`; }
-            if (i >= b.length) { return `${at}[${i}]: missing from export: ${short(a[i])}`; }
-            const d = diff(a[i], b[i], `${at}[${i}]`);
-            if (d) { return d; }
-        }
-        return null;
-    }
-    if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
-        for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
-            if (!(k in b)) { return `${at}.${k}: missing from export: ${short(a[k])}`; }
-            if (!(k in a)) { return `${at}.${k}: only in export: ${short(b[k])}`; }
-            const d = diff(a[k], b[k], `${at}.${k}`);
-            if (d) { return d; }
-        }
-        return null;
-    }
-    return JSON.stringify(a) === JSON.stringify(b) ? null : `${at}: ${short(a)} ≠ ${short(b)}`;
-}
-
-function short (v) {
-    const s = v === undefined ? 'undefined' : JSON.stringify(v);
-    return s.length > 200 ? `${s.slice(0, 200)}…` : s;
-}
 
 /**
  * v2.0 writes auth as maps ({"token": "t"}): the SDK gives each parameter type "any", where a v2.1
@@ -347,155 +202,6 @@ function checkSdk (original, exported, v20) {
         if (d) { problems.push(`${what}: ${d}`); }
     }
     return { folders, requests, problems };
-}
-
-// ---------------------------------------------------------------------------------------------
-// (c) newman against recording servers
-
-let arrivals = 0;
-
-function startServer (scheme) {
-    const records = [];
-    const server = http.createServer((req, res) => {
-        const seq = arrivals++;
-        const chunks = [];
-        req.on('data', (c) => chunks.push(c));
-        req.on('end', () => {
-            const headers = [];
-            for (let i = 0; i < req.rawHeaders.length; i += 2) {
-                if (!VOLATILE_HEADERS.has(req.rawHeaders[i].toLowerCase())) {
-                    headers.push([req.rawHeaders[i], req.rawHeaders[i + 1]]);
-                }
-            }
-            const rec = maskSignatures(normaliseMultipart({ method: req.method, scheme, host: req.headers.host, url: req.url, headers,
-                body: Buffer.concat(chunks).toString('latin1') }));
-            rec.seq = seq;
-            records.push(rec);
-            // A fixed echo, so scripts that read the response see the same thing in both runs.
-            const echo = JSON.stringify({ method: rec.method, url: rec.url, headers: Object.fromEntries(rec.headers),
-                data: rec.body });
-            res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'connection': 'close' });
-            res.end(req.method === 'HEAD' ? undefined : echo);
-        });
-    });
-    server.on('clientError', (err, socket) => socket.destroy(err));
-    return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => resolve({ server, records, port: server.address().port }));
-    });
-}
-
-/**
- * Signatures that Postman computes from a fresh nonce and the clock differ on every run, so their
- * nonce, timestamp and signature are masked: OAuth 1.0 (header, query or body), Hawk, Akamai
- * EdgeGrid, Digest and AWS Signature v4. The auth parameters they are computed from (keys, secrets,
- * algorithms) are compared exactly by the SDK check, and everything else in the header is compared.
- */
-function maskSignatures (rec) {
-    const oauth = (v) => v.replace(/(oauth_(?:timestamp|nonce|signature)=)("?)[^"&,]*/g, '$1$2<volatile>');
-    rec.url = oauth(rec.url);
-    rec.body = oauth(rec.body);
-    rec.headers = rec.headers.map(([k, v]) => {
-        const key = k.toLowerCase();
-        if (key === 'x-amz-date') { return [k, '<volatile>']; }
-        if (key !== 'authorization') { return [k, v]; }
-        v = oauth(v);
-        if (/^Hawk /i.test(v)) { v = v.replace(/\b(ts|nonce|mac)="[^"]*"/g, '$1="<volatile>"'); }
-        if (/^EG1-HMAC-SHA256 /i.test(v)) { v = v.replace(/\b(timestamp|nonce|signature)=[^;]*/g, '$1=<volatile>'); }
-        if (/^Digest /i.test(v)) { v = v.replace(/\b(cnonce|response|nc)=("?)[^",]*/g, '$1=$2<volatile>'); }
-        if (/^AWS4-HMAC-SHA256 /i.test(v)) { v = v.replace(/\bSignature=[0-9a-f]*/g, 'Signature=<volatile>'); }
-        return [k, v];
-    });
-    return rec;
-}
-
-/** multipart/form-data boundaries are random: replace them with a fixed token. */
-function normaliseMultipart (rec) {
-    const ct = rec.headers.find(([k]) => k.toLowerCase() === 'content-type');
-    const m = ct && /boundary=("?)([^";]+)\1/i.exec(ct[1]);
-    if (m) {
-        const b = m[2];
-        rec.headers = rec.headers.map(([k, v]) => [k, v.split(b).join('<boundary>')]);
-        rec.body = rec.body.split(b).join('<boundary>');
-    }
-    return rec;
-}
-
-/** Agents whose every socket goes to the local server, whatever host the request names. */
-function localAgents (httpPort, httpsPort) {
-    class ToLocal extends http.Agent {
-        createConnection () { return net.connect({ host: '127.0.0.1', port: httpPort }); }
-    }
-    // An https agent (Node checks the agent's protocol) speaking plain HTTP to the local server:
-    // the recording is about what is sent, not about TLS.
-    class ToLocalTls extends https.Agent {
-        createConnection () { return net.connect({ host: '127.0.0.1', port: httpsPort }); }
-    }
-    return { http: new ToLocal({ keepAlive: false }), https: new ToLocalTls({ keepAlive: false }) };
-}
-
-/**
- * A request's own proxy settings would send it to that proxy, past the local agents (the network
- * guard refuses it). Both files are run without them, identically; that the export keeps them
- * is checked by the SDK comparison, which includes each request's `proxy`.
- */
-function withoutProxies (collection) {
-    const copy = JSON.parse(JSON.stringify(collection));
-    let n = 0;
-    const walk = (items) => (Array.isArray(items) ? items : []).forEach((it) => {
-        if (it && typeof it === 'object') {
-            if (it.request && typeof it.request === 'object' && 'proxy' in it.request) { delete it.request.proxy; n++; }
-            walk(it.item);
-        }
-    });
-    walk(copy.item);
-    return { collection: copy, removed: n };
-}
-
-async function runNewman (collection, c, workingDir) {
-    const servers = [await startServer('http'), await startServer('https')];
-    try {
-        const summary = await new Promise((resolve) => {
-            newman.run({
-                collection,
-                environment: c.environment ? readJson(c.environment) : undefined,
-                globals: c.globals ? readJson(c.globals) : undefined,
-                reporters: [],
-                insecure: true,
-                bail: false,
-                color: 'off',
-                timeout: RUN_TIMEOUT_MS,
-                timeoutRequest: REQUEST_TIMEOUT_MS,
-                timeoutScript: SCRIPT_TIMEOUT_MS,
-                workingDir,
-                insecureFileRead: false,
-                ignoreRedirects: true,
-                requestAgents: localAgents(servers[0].port, servers[1].port)
-            }, (err, s) => resolve({ err, s }));
-        });
-        // Newman sends requests one after another: merge the two servers' recordings by arrival.
-        const records = servers.flatMap((s) => s.records).sort((x, y) => x.seq - y.seq).map(({ seq, ...r }) => r);
-        return { summary, records };
-    }
-    finally {
-        await Promise.all(servers.map(({ server }) => new Promise((r) => { server.closeAllConnections(); server.close(r); })));
-    }
-}
-
-function runView (result) {
-    const { err, s } = result.summary;
-    if (err) { return { error: String(err && err.message || err) }; }
-    const run = s.run;
-    const stats = {};
-    for (const [k, v] of Object.entries(run.stats)) { stats[k] = { total: v.total, failed: v.failed }; }
-    const executions = run.executions.map((e) => ({
-        item: e.item && e.item.name,
-        requestError: e.requestError ? e.requestError.message : undefined,
-        assertions: (e.assertions || []).map((a) => `${a.error ? 'FAIL' : 'pass'} ${a.assertion}` +
-            (a.error ? `: ${a.error.message}` : ''))
-    }));
-    const failures = run.failures.map((f) => `${f.error && f.error.name}: ${f.error && f.error.message} @ ${f.source && f.source.name}`);
-    return { stats, executions, failures, error: run.error ? String(run.error.message || run.error) : undefined };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -588,7 +294,7 @@ async function checkCase (c, validate) {
         out.assertions = va.stats ? va.stats.assertions.total : 0;
         out.requestErrors = va.executions ? va.executions.filter((e) => e.requestError).length : 0;
         for (const [which, v] of [['original', va], ['export', vb]]) {
-            (v.executions || []).filter((e) => /check\.js: blocked/.test(e.requestError || ''))
+            (v.executions || []).filter((e) => /recording guard: blocked/.test(e.requestError || ''))
                 .forEach((e) => out.problems.push(`newman (${which}): ${e.item}: ${e.requestError}`));
         }
         const errs = [...new Set((va.executions || []).filter((e) => e.requestError).map((e) => e.requestError))];

@@ -1,10 +1,12 @@
 /*
  * The web version's sidebar pages and account pages in headless Chromium: signed in through the
  * page, the tab strip is there; Environments shows a secret masked (not in the page at all until
- * Reveal), the Current value column as not applicable and no Set active; History, Runs and Header
+ * Reveal), the Current value column as not applicable and no Set active, a variable disabled and
+ * described by keyboard (web-environment-flags.png); History, Runs and Header
  * presets open without an error; Account offers Devices, Password, Teams and Delete account, lists
  * this browser, changes the password while this browser stays signed in, makes a team and invites
- * bob; Export offers each file (no device backup) and downloads a Postman environment; Import takes a
+ * bob; Export offers each file and the account's backup, and downloads a Postman environment and
+ * the backup (a data dump); Import takes a
  * collection (its notes shown, then its rows in the tree in order) and refuses a broken file;
  * axe-core finds nothing serious on the Environments page, the account dialog, the team page or
  * the export dialog and the import report. Signed out, recovery asks for no server. Driven by crates/apisync/tests/web.rs.
@@ -69,7 +71,8 @@ async function main() {
     const xd = page.locator("#transfer-dialog");
     await xd.waitFor({ state: "visible", timeout: LONG });
     summary.exports = await xd.locator(".export-list li").allInnerTexts();
-    check(!summary.exports.some((t) => t.includes("Everything")) && summary.exports.some((t) => t.startsWith("Prod")) && summary.exports.some((t) => t.startsWith("Globals")),
+    check(summary.exports.some((t) => t.startsWith("Everything in your account")) && !summary.exports.some((t) => t.includes("on this device")) &&
+      summary.exports.some((t) => t.startsWith("Prod")) && summary.exports.some((t) => t.startsWith("Globals")),
       `the web's export choices: ${JSON.stringify(summary.exports)}`);
     await page.screenshot({ path: path.join(dir, "web-export.png") });
     failures.push(...await checkA11y(page, "web export", { include: "#transfer-dialog" }));
@@ -78,6 +81,15 @@ async function main() {
     check(summary.download === "Prod.postman_environment.json", `the environment's file: ${summary.download}`);
     const file = JSON.parse(require("fs").readFileSync(await download.path(), "utf8"));
     check(file.name === "Prod" && Array.isArray(file.values), `a Postman environment: ${JSON.stringify(file).slice(0, 200)}`);
+    // The backup: the account's workspaces as one data dump, by keyboard.
+    const everything = xd.locator("a", { hasText: "Everything in your account" });
+    await everything.focus();
+    const [backup] = await Promise.all([page.waitForEvent("download", { timeout: LONG }), page.keyboard.press("Enter")]);
+    summary.backup = backup.suggestedFilename();
+    check(/^apisync-export-\d{4}-\d{2}-\d{2}\.json$/.test(summary.backup), `the backup's file: ${summary.backup}`);
+    const dump = JSON.parse(require("fs").readFileSync(await backup.path(), "utf8"));
+    check(dump.version === 1 && Array.isArray(dump.environments) && dump.environments.some((e) => e.name === "Prod") && Array.isArray(dump.collections),
+      `a data dump with the account's environment: ${JSON.stringify(dump).slice(0, 200)}`);
     await xd.locator("button", { hasText: "Close" }).click();
 
     // Import through the file input, as in the desktop app: a collection (its
@@ -135,6 +147,23 @@ async function main() {
     await page.waitForFunction(() => [...document.querySelectorAll("#page input.vt-value")].some((i) => i.value === "s3cret"), null, { timeout: LONG });
     await tokenRow.locator(".vt-reveal").click();
     await page.waitForFunction(() => ![...document.querySelectorAll("#page input.vt-value")].some((i) => i.value === "s3cret"), null, { timeout: LONG });
+
+    // The enabled flag (Space on its checkbox) and a description (Enter), saved on the server.
+    const hostOn = page.locator('#page input[aria-label="host is enabled"]');
+    check(await hostOn.isChecked(), "host starts enabled");
+    const offSaved = page.waitForResponse((r) => r.request().method() === "PATCH" && (r.request().postData() || "").includes('"enabled":false'));
+    await hostOn.focus();
+    await page.keyboard.press("Space");
+    check((await offSaved).status() === 200, "the web saved enabled: false");
+    await page.waitForFunction(() => document.querySelector('#page input[aria-label="host is enabled"]')?.closest("tr").classList.contains("vt-off"), null, { timeout: LONG });
+    const descSaved = page.waitForResponse((r) => r.request().method() === "PATCH" && (r.request().postData() || "").includes("The API's host"));
+    await page.locator('#page input[aria-label="Description of host"]').focus();
+    await page.keyboard.type("The API's host");
+    await page.keyboard.press("Enter");
+    check((await descSaved).status() === 200, "the web saved host's description");
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: path.join(dir, "web-environment-flags.png") });
+    failures.push(...await checkA11y(page, "web environment flags"));
 
     // The other pages open without an error.
     for (const [tab, title] of [["globals", "Globals"], ["header-presets", null], ["history", null], ["runs", null]]) {

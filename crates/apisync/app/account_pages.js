@@ -1,13 +1,14 @@
 // The account pages: one dialog opened from the header's account area, with
 // tabs for the account's devices (sign another one out), the password, the
-// teams (create, invite, members and roles, leave, share a workspace, the
-// invitations waiting) and deleting the account; and, signed out, the
+// teams (create, invite, members and roles, leave, share a workspace and
+// stop sharing it, the invitations waiting) and deleting the account; and, signed out, the
 // recovery dialog (forgot password, reset with the mailed token, username
 // recovery). Every form posts to the app API; passwords only go in POST
 // bodies and are cleared from the form once sent.
 
 import { call } from "./api.js";
 import { el } from "./page_dom.js";
+import { confirmDialog } from "./workspaces.js";
 
 const $ = (id) => document.getElementById(id);
 let ctx = { user: () => null, server: () => "", workspaces: () => [], changed: () => {} };
@@ -212,13 +213,48 @@ async function teamsPanel(panel, open, notice) {
     teams.append(el("li", {}, el("div", { class: "ap-team-head" }, head,
       el("span", { class: "note", text: `${t.role} · ${t.members} member(s) · ${t.workspaces.length} shared workspace(s)` })), detail));
   }
-  parts.push(teams, el("h3", { text: "Create a team" }), form([field("Team name", "name", "text", { required: true, autocomplete: "off" })], "Create team", async (d) => {
+  parts.push(teams, ...(await sharedPart(reload, out)), el("h3", { text: "Create a team" }), form([field("Team name", "name", "text", { required: true, autocomplete: "off" })], "Create team", async (d) => {
     const t = await call("POST", "/api/teams", { name: d.name });
     const text = `Team “${t.name}” created; you are its admin.`;
     await reload(t.id, text);
     return text;
   }));
   panel.replaceChildren(...parts);
+  // A notice about no one team (unsharing) goes at the top.
+  if (notice && !open) say(out, notice);
+}
+
+// The workspaces this account owns that are shared, each with its teams and
+// a Stop sharing button (asked first). Only the owner may list or unshare,
+// so only owned workspaces are asked about.
+async function sharedPart(reload, out) {
+  const own = ctx.workspaces().filter((w) => !w.local_only && !w.personal && w.role === "owner");
+  if (!own.length) return [];
+  const answers = await Promise.all(own.map((w) => call("GET", `/api/workspaces/${encodeURIComponent(w.id)}/shares`).then((r) => ({ w, r }), (e) => ({ w, e }))));
+  const list = el("ul", { class: "ap-teams ap-shared", "aria-label": "Workspaces you share" });
+  for (const { w, r, e } of answers) {
+    // A workspace not on the server yet has no shares: nothing to show.
+    if (e && e.status === 404) continue;
+    if (e) { list.append(el("li", {}, el("span", { class: "ap-member", text: `${w.name}: ${e.message}` }))); continue; }
+    if (!r.shares.length) continue;
+    const teams = el("ul", { class: "ap-members", "aria-label": `Teams ${w.name} is shared with` }, ...r.shares.map((s) => el("li", {},
+      el("span", { class: "ap-member", text: `${s.name} (${s.members} member${s.members === 1 ? "" : "s"})` }),
+      el("button", { type: "button", text: "Stop sharing", "aria-label": `Stop sharing ${w.name} with ${s.name}`, onclick: async () => {
+        const ok = await confirmDialog(`Stop sharing “${w.name}” with ${s.name}?`, `Its members lose the workspace at their next sync; what they changed in it stays in it. You keep it.`, "Stop sharing");
+        if (!ok) return;
+        try {
+          await call("POST", `/api/workspaces/${encodeURIComponent(w.id)}/unshare`, { team: s.team_id });
+          await reload(null, `“${w.name}” is no longer shared with ${s.name}.`);
+          // The button pressed is gone with the redraw: the keyboard goes on from the next one.
+          const next = document.querySelector("#account-pages .ap-shared button") || $("ap-tab-teams");
+          if (next) next.focus();
+          ctx.changed();
+        } catch (err) { say(out, err.message, true); }
+      } }))));
+    list.append(el("li", {}, el("div", { class: "ap-shared-head" }, el("span", { class: "ap-shared-name", text: w.name }), el("span", { class: "note", text: "shared with" })), teams));
+  }
+  if (!list.children.length) return [el("h3", { text: "Workspaces you share" }), el("p", { class: "note", text: "None of your workspaces is shared with a team." })];
+  return [el("h3", { text: "Workspaces you share" }), list];
 }
 
 // ---- delete -----------------------------------------------------------------

@@ -133,11 +133,50 @@ function mergeParams(old, parsed) {
   return out;
 }
 
+// ---- path variables -------------------------------------------------------------
+
+// The names of the URL's path variables, in order, each once: a whole path
+// segment `:name`, as Postman reads them (the scheme's and port's colons are
+// not in a segment of the path).
+function pathNames(raw) {
+  const { head } = splitUrl(raw);
+  const m = head.match(/^(?:[A-Za-z][\w+.-]*:\/\/)?[^/]*(.*)$/);
+  const names = [];
+  for (const seg of (m ? m[1] : "").split("/")) {
+    if (seg.length > 1 && seg.startsWith(":") && !names.includes(seg.slice(1))) names.push(seg.slice(1));
+  }
+  return names;
+}
+
+// The variable rows for `names`: each keeps its stored row (value,
+// description, any other key); a name not stored takes the row of a stored
+// name that left the URL at the same place (a renamed segment keeps its value),
+// else a blank row. Rows whose name is no longer in the URL go, as in Postman.
+function mergeVars(stored, names) {
+  const gone = stored.filter((v) => !names.includes(v.key));
+  return names.map((name, i) => {
+    const kept = stored.find((v) => v.key === name);
+    if (kept) return kept;
+    const renamed = gone.find((v) => stored.indexOf(v) === i);
+    return renamed ? { ...renamed, key: name } : { key: name, value: "" };
+  });
+}
+
+// The path variables of a URL as shown: its stored `variable` rows in step
+// with the `:name` segments of its text.
+function varsOf(u) {
+  const stored = isObj(u) && Array.isArray(u.variable) ? u.variable.filter(isObj) : [];
+  return mergeVars(stored, pathNames(urlRaw(u)));
+}
+
+// A description as text; v2.1 also allows `{content, type}`.
+const descText = (d) => (isObj(d) ? text(d.content) : text(d));
+
 // The URL in Postman v2.1 object shape, keeping the old object's other keys
-// (`variable`, descriptions of params).
-function urlObject(raw, params, old) {
+// (descriptions of params), with `vars` as its `variable`.
+function urlObject(raw, params, old, vars) {
   const o = isObj(old) ? { ...old } : {};
-  for (const k of ["raw", "protocol", "host", "port", "path", "query", "hash"]) delete o[k];
+  for (const k of ["raw", "protocol", "host", "port", "path", "query", "hash", "variable"]) delete o[k];
   o.raw = raw;
   const { head, hash } = splitUrl(raw);
   const m = head.match(/^(?:([A-Za-z][\w+.-]*):\/\/)?([^/]*)(.*)$/);
@@ -151,6 +190,7 @@ function urlObject(raw, params, old) {
   }
   if (params.length) o.query = params;
   if (hash.length > 1) o.hash = hash.slice(1);
+  if (vars.length) o.variable = vars;
   return o;
 }
 
@@ -355,35 +395,71 @@ class Editor {
     else if (field === "description") this.renderDescription();
   }
 
-  // The URL's text changed: the params table follows.
+  // The URL's text changed: the params and path variables tables follow.
   urlTyped() {
     const raw = this.ui.url.value;
     const params = mergeParams(paramsOf(this.draft.url), parseQuery(raw));
-    this.setUrl(raw, params);
+    const vars = mergeVars(varsOf(this.draft.url), pathNames(raw));
+    this.setUrl(raw, params, vars);
     this.renderParams();
   }
 
-  setUrl(raw, params) {
+  setUrl(raw, params, vars) {
     const base = this.base.url;
     // Typed back to what was saved: keep the saved value (a plain string stays a string).
-    if (urlRaw(base) === raw && same(paramsOf(base), params)) this.draft.url = clone(base);
-    else this.draft.url = urlObject(raw, params, this.draft.url);
+    if (urlRaw(base) === raw && same(paramsOf(base), params) && same(varsOf(base), vars)) this.draft.url = clone(base);
+    else this.draft.url = urlObject(raw, params, this.draft.url, vars);
     this.changed();
   }
 
   renderParams() {
+    const vars = this.pathVarsTable();
+    // With two tables on the tab, each gets a visible heading.
+    this.ui.panels.params.replaceChildren(el("h3", { class: vars.length ? "ed-subhead" : "ed-sr", text: "Query params" }), this.queryTable(), ...vars);
+  }
+
+  // The path variables table: one row per `:name` of the URL, its name as the
+  // row's header (the URL's text is where a variable is added, renamed or
+  // removed), value and description editable. Shown only when there are any.
+  pathVarsTable() {
+    const rows = clone(varsOf(this.draft.url));
+    if (!rows.length) return [];
+    const put = () => this.setUrl(this.ui.url.value, clone(paramsOf(this.draft.url)), clone(rows));
+    const body = el("tbody");
+    for (const row of rows) {
+      const value = el("input", { type: "text", autocomplete: "off", spellcheck: false, "aria-label": `Path variable ${row.key} value`, "data-col": "value" });
+      value.value = text(row.value);
+      value.addEventListener("input", () => { row.value = value.value; put(); });
+      const desc = el("input", { type: "text", autocomplete: "off", "aria-label": `Path variable ${row.key} description`, "data-col": "description" });
+      desc.value = descText(row.description);
+      // A description object ({content, type}) keeps its type; an emptied plain one goes.
+      desc.addEventListener("input", () => {
+        if (isObj(row.description)) row.description = { ...row.description, content: desc.value };
+        else if (desc.value === "") delete row.description;
+        else row.description = desc.value;
+        put();
+      });
+      body.append(el("tr", {}, el("th", { scope: "row", class: "ed-var-key" }, el("code", { text: `:${row.key}` })), el("td", {}, value), el("td", {}, desc)));
+    }
+    const head = el("tr", {}, el("th", { scope: "col", text: "Key" }), el("th", { scope: "col", text: "Value" }), el("th", { scope: "col", text: "Description" }));
+    return [
+      el("h3", { class: "ed-subhead", id: "ed-path-vars", text: "Path variables" }),
+      el("table", { class: "ed-table ed-vars", "aria-labelledby": "ed-path-vars" }, el("thead", {}, head), body),
+    ];
+  }
+
+  queryTable() {
     const rows = clone(paramsOf(this.draft.url));
-    const table = kvTable({
+    return kvTable({
       label: "Query param", rows,
       columns: [{ key: "key", label: "Key" }, { key: "value", label: "Value" }],
       // A param edited: the URL's text follows (the table is not redrawn, so focus stays).
       onChange: () => {
         const raw = withQuery(this.ui.url.value, rows);
         this.ui.url.value = raw;
-        this.setUrl(raw, clone(rows));
+        this.setUrl(raw, clone(rows), varsOf(this.draft.url));
       },
     });
-    this.ui.panels.params.replaceChildren(el("h3", { class: "ed-sr", text: "Query params" }), table);
   }
 
   renderHeaders() {

@@ -1,6 +1,7 @@
 // The Environments and Globals pages and the active environment picker.
 // A variable shows its initial value (synced to everyone in the workspace)
-// beside this device's current value (never synced). A secret's values come
+// beside this device's current value (never synced), with its enabled flag
+// and description. A secret's values come
 // masked from the API; Reveal asks for one variable's real values
 // (`GET /api/variables/{id}?reveal=true`) and Hide drops them again. Edits
 // are saved when committed (Enter, or leaving the field) through the
@@ -23,8 +24,9 @@ const MASK = "••••••";
 
 // ---- the variables table ------------------------------------------------------
 
-// A table of variables (an environment's, or the globals): Variable,
-// Initial value, Current value, Secret, and per row Reveal/Hide and Delete;
+// A table of variables (an environment's, or the globals): On (Postman's
+// `enabled`: a disabled variable is kept but not used), Variable, Initial
+// value, Current value, Description, Secret, and per row Reveal/Hide and Delete;
 // a last row adds one. `create(fields)` makes a new variable. Rows are kept
 // by id across updates, so a live refresh never moves the focus.
 function varTable({ label, readOnly, create, ctx }) {
@@ -34,9 +36,11 @@ function varTable({ label, readOnly, create, ctx }) {
   let vars = [];
   const tbody = el("tbody");
   const head = el("tr", {},
+    el("th", { scope: "col", className: "vt-on", text: "On" }),
     el("th", { scope: "col", text: "Variable" }),
     el("th", { scope: "col", text: "Initial value" }),
     el("th", { scope: "col", text: "Current value" }),
+    el("th", { scope: "col", text: "Description" }),
     el("th", { scope: "col", className: "vt-narrow", text: "Secret" }),
     el("th", { scope: "col", className: "vt-actions" }, el("span", { className: "sr-only", text: "Actions" })));
   const table = el("table", { className: "vt", "aria-label": label }, el("thead", {}, head), tbody);
@@ -52,7 +56,7 @@ function varTable({ label, readOnly, create, ctx }) {
     const before = input.dataset.saved;
     input.dataset.saved = value; // a second commit (Enter, then blur) sends nothing
     try {
-      await api.set(v.id, { [field]: value });
+      await api.set(v.id, { [field]: field === "description" ? descriptionField(v.description, value) : value });
       const r = revealed.get(v.id);
       if (r) r[field] = value;
       ctx.reload();
@@ -71,6 +75,14 @@ function varTable({ label, readOnly, create, ctx }) {
     const key = input("key");
     const value = input("value");
     const current = input("current");
+    const description = input("description");
+    const enabled = el("input", { type: "checkbox", className: "vt-enabled" });
+    enabled.addEventListener("change", async () => {
+      try {
+        await api.set(v.id, { enabled: enabled.checked });
+        ctx.reload();
+      } catch (e) { enabled.checked = !enabled.checked; ctx.showError(e); }
+    });
     const secret = el("input", { type: "checkbox", className: "vt-secret" });
     secret.addEventListener("change", async () => {
       try {
@@ -96,10 +108,11 @@ function varTable({ label, readOnly, create, ctx }) {
       } catch (e) { ctx.showError(e); }
     });
     const tr = el("tr", { dataset: { id: v.id } },
-      el("td", {}, key), el("td", {}, value), el("td", {}, current),
+      el("td", { className: "vt-on" }, enabled),
+      el("td", {}, key), el("td", {}, value), el("td", {}, current), el("td", {}, description),
       el("td", { className: "vt-narrow" }, secret),
       el("td", { className: "vt-actions" }, reveal, del));
-    tr.parts = { key, value, current, secret, reveal, del };
+    tr.parts = { key, value, current, description, enabled, secret, reveal, del };
     return tr;
   }
 
@@ -124,6 +137,13 @@ function varTable({ label, readOnly, create, ctx }) {
       p.current.classList.toggle("vt-masked", masked);
       p.current.setAttribute("aria-label", `Current value of ${name}${masked ? " (hidden)" : ""}`);
     }
+    setInput(p.description, descriptionText(v.description));
+    p.description.readOnly = readOnly;
+    p.description.setAttribute("aria-label", `Description of ${name}`);
+    p.enabled.checked = v.enabled !== false;
+    p.enabled.disabled = readOnly;
+    p.enabled.setAttribute("aria-label", `${name} is enabled`);
+    tr.classList.toggle("vt-off", v.enabled === false);
     p.secret.checked = !!v.secret;
     p.secret.disabled = readOnly;
     p.secret.setAttribute("aria-label", `${name} is secret`);
@@ -136,9 +156,11 @@ function varTable({ label, readOnly, create, ctx }) {
 
   // The row that adds a variable: Enter in any of its fields, or Add.
   const add = {
+    enabled: el("input", { type: "checkbox", checked: true, "aria-label": "New variable is enabled" }),
     key: el("input", { type: "text", autocomplete: "off", spellcheck: "false", placeholder: "Add a variable", "aria-label": "New variable name" }),
     value: el("input", { type: "text", autocomplete: "off", spellcheck: "false", placeholder: "Initial value", "aria-label": "New variable initial value" }),
     current: el("input", { type: "text", autocomplete: "off", spellcheck: "false", placeholder: "Current value", "aria-label": "New variable current value" }),
+    description: el("input", { type: "text", autocomplete: "off", spellcheck: "false", placeholder: "Description", "aria-label": "New variable description" }),
     secret: el("input", { type: "checkbox", "aria-label": "New variable is secret" }),
     button: el("button", { type: "button", className: "vt-add", text: "Add" }),
   };
@@ -147,20 +169,25 @@ function varTable({ label, readOnly, create, ctx }) {
     if (!key) { add.key.focus(); ctx.showError(new Error("Type the new variable's name first.")); return; }
     const fields = { key, value: add.value.value, type: add.secret.checked ? "secret" : "default" };
     if (add.current.value !== "") fields.current = add.current.value;
+    if (add.description.value !== "") fields.description = add.description.value;
+    // Postman writes `enabled` on every variable; absent reads as enabled.
+    fields.enabled = add.enabled.checked;
     try {
       await create(fields);
-      for (const i of [add.key, add.value, add.current]) i.value = "";
+      for (const i of [add.key, add.value, add.current, add.description]) i.value = "";
       add.secret.checked = false;
+      add.enabled.checked = true;
       add.key.focus();
       ctx.reload();
     } catch (e) { ctx.showError(e); }
   };
   if (web) notApplicable(add.current, "New variable current value: kept only by the desktop app");
-  for (const i of [add.key, add.value, add.current]) i.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); addNew(); } });
+  for (const i of [add.key, add.value, add.current, add.description]) i.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); addNew(); } });
   add.button.addEventListener("click", addNew);
   if (!readOnly) {
     table.append(el("tfoot", {}, el("tr", { className: "vt-new" },
-      el("td", {}, add.key), el("td", {}, add.value), el("td", {}, add.current),
+      el("td", { className: "vt-on" }, add.enabled),
+      el("td", {}, add.key), el("td", {}, add.value), el("td", {}, add.current), el("td", {}, add.description),
       el("td", { className: "vt-narrow" }, add.secret), el("td", { className: "vt-actions" }, add.button))));
   }
   const empty = el("p", { className: "note", text: "No variables yet." });
@@ -193,6 +220,16 @@ function varTable({ label, readOnly, create, ctx }) {
   };
 }
 
+// A description as text; Postman also allows `{content, type}`.
+const descriptionText = (d) => (d && typeof d === "object" ? text(d.content) : text(d));
+
+// The description field to save for `typed`: an object keeps its type, and
+// an emptied plain description is removed rather than kept as "".
+function descriptionField(old, typed) {
+  if (old && typeof old === "object" && !Array.isArray(old)) return { ...old, content: typed };
+  return typed === "" ? null : typed;
+}
+
 // The web version's Current value cell: empty, disabled, saying why.
 function notApplicable(input, label) {
   setInput(input, "");
@@ -203,9 +240,9 @@ function notApplicable(input, label) {
   input.setAttribute("aria-label", label);
 }
 
-const WEB_NOTE = "Initial values are synced to everyone in the workspace. Current values stay on a device: the web version keeps none, and has no active environment (use the desktop app for both). Secret values are hidden until you reveal them. Changes are saved when you press Enter or leave the field.";
+const WEB_NOTE = "Initial values are synced to everyone in the workspace. Current values stay on a device: the web version keeps none, and has no active environment (use the desktop app for both). Secret values are hidden until you reveal them; a variable whose On box is cleared is kept but not used. Changes are saved when you press Enter or leave the field.";
 
-const NOTE = "Initial values are synced to everyone in the workspace; current values stay on this device. Secret values are hidden until you reveal them. Changes are saved when you press Enter or leave the field.";
+const NOTE = "Initial values are synced to everyone in the workspace; current values stay on this device. Secret values are hidden until you reveal them; a variable whose On box is cleared is kept but not used. Changes are saved when you press Enter or leave the field.";
 
 const note = (ctx) => (ctx.web && ctx.web() ? WEB_NOTE : NOTE);
 

@@ -84,9 +84,10 @@ export function openExport() {
   if (!ctx) return;
   const ws = ctx.workspace();
   const docs = ctx.docs().filter((d) => d.kind === "collection" || d.kind === "environment");
-  // The web version keeps nothing on a device to back up, and exports each file alone.
+  // The web version has no device to back up: its backup is the account's
+  // workspaces as the server has them (the same data dump).
   const web = !!(ctx.web && ctx.web());
-  const rows = web ? [] : [el("li", {}, downloadLink("/api/export", "Everything on this device"), el("span", { class: "note", text: " (a Postman data dump: your backup)" }))];
+  const rows = [el("li", {}, downloadLink("/api/export", web ? "Everything in your account" : "Everything on this device"), el("span", { class: "note", text: " (a Postman data dump: your backup)" }))];
   if (ws) {
     rows.push(el("li", {}, downloadLink(`/api/export/globals/${encodeURIComponent(ws)}`, `Globals of “${ctx.workspaceName()}”`)));
   }

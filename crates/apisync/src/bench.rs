@@ -7,6 +7,7 @@
 
 mod app;
 mod pg_latency;
+mod run_vs_newman;
 
 use anyhow::{Context, bail};
 use clap::Args;
@@ -64,6 +65,17 @@ pub struct BenchArgs {
     /// response holds at most 1 MiB, the limit of one field.
     #[arg(long, default_value_t = 10)]
     viewer_mib: usize,
+    /// Measure only `apisync run` beside newman (tests/node's newman; needs
+    /// scripts/install-test-deps.sh): a collection of --run-requests requests
+    /// with test scripts against a local server, throughput and memory.
+    #[arg(long, conflicts_with_all = ["pg_latency_only", "app"])]
+    run: bool,
+    /// Requests in the collection --run runs.
+    #[arg(long, default_value_t = 1000)]
+    run_requests: usize,
+    /// Runs of each client (--run); the median is reported.
+    #[arg(long, default_value_t = 3)]
+    run_rounds: usize,
 }
 
 struct ChildServer {
@@ -299,6 +311,15 @@ pub fn run(mut args: BenchArgs) -> anyhow::Result<()> {
     }
     if cfg!(debug_assertions) {
         eprintln!("warning: this is a debug build; run `cargo run --release -- bench` for real figures");
+    }
+    if args.run {
+        let opts = run_vs_newman::RunBench {
+            requests: if args.quick { args.run_requests.min(200) } else { args.run_requests },
+            rounds: if args.quick { 1 } else { args.run_rounds.max(1) },
+        };
+        let mut report = Report { rows: Vec::new() };
+        run_vs_newman::run_vs_newman(&opts, &mut report)?;
+        return report.summary();
     }
     if args.app {
         let quick = args.quick;

@@ -160,7 +160,7 @@ fn summary(by: &BTreeMap<Kind, usize>) -> String {
 
 /// Builds the data dump and says, on standard error, which live documents
 /// it could not hold, so a backup never leaves something out silently.
-fn dump(docs: &[Document]) -> formats::Dump {
+pub(crate) fn dump(docs: &[Document]) -> formats::Dump {
     let dump = formats::export_dump(docs);
     if !dump.left_out.is_empty() {
         let left_out: std::collections::HashSet<&Id> = dump.left_out.iter().collect();

@@ -330,6 +330,28 @@ fn devices_password_recovery_teams_and_account_deletion() {
     let teams = app.api(&cookie, "GET", "/api/teams", None).json();
     assert_eq!(teams["teams"][0]["workspaces"][0], ws.as_str(), "{teams}");
 
+    // The owner lists whom it is shared with; bob (a viewer, not the owner)
+    // may not; unsharing takes it off bob's device at his next sync.
+    let shares = app.api(&cookie, "GET", &format!("/api/workspaces/{ws}/shares"), None).json();
+    assert_eq!((&shares["workspace"]["name"], &shares["shares"][0]["name"]), (&json!("Shared API"), &json!("Core")), "{shares}");
+    let r = bob_app.api(&bob_cookie, "GET", &format!("/api/workspaces/{ws}/shares"), None);
+    assert_eq!(r.status, 403, "{r:?}");
+    let r = post(&format!("/api/workspaces/{ws}/unshare"), json!({ "team": "not-an-id" }));
+    assert_eq!(r.status, 400, "{r:?}");
+    let stranger = model::Id::now_v7().to_string();
+    let r = post(&format!("/api/workspaces/{ws}/unshare"), json!({ "team": stranger }));
+    assert_eq!(r.status, 404, "a team it is not shared with: {r:?}");
+    let r = post(&format!("/api/workspaces/{ws}/unshare"), json!({ "team": team }));
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.json()["unshared"]["name"], "Core", "{r:?}");
+    let shares = app.api(&cookie, "GET", &format!("/api/workspaces/{ws}/shares"), None).json();
+    assert_eq!(shares["shares"], json!([]), "{shares}");
+    bob.run(&["sync"]);
+    let bobs = bob.json(&["workspaces"]);
+    assert!(!bobs.to_string().contains(ws.as_str()), "unshared, it left bob's device: {bobs}");
+    let r = post(&format!("/api/workspaces/{ws}/share"), json!({ "team": team }));
+    assert_eq!(r.status, 200, "shared again for what follows: {r:?}");
+
     // Account deletion: the username must be typed; refused in a team, with
     // the server's word, and nothing deleted.
     let r = post("/api/account/delete", json!({ "confirm": "bob" }));
@@ -383,13 +405,15 @@ fn the_page_imports_exports_moves_the_scratch_pad_and_uses_the_account_pages() {
     let team_api = team_api.as_array().and_then(|l| l.iter().find(|w| w["name"] == "Team API")).expect("Team API here").clone();
     let shares = d.json(&["workspace", "shares", team_api["id"].as_str().unwrap_or_default()]);
     assert!(shares.to_string().contains("Page Team"), "shared from the page: {shares}");
+    assert!(!shares.to_string().contains("Other Team"), "unshared from the page: {shares}");
+    assert!(d.json(&["team", "list"]).to_string().contains("Other Team"), "the team itself stays");
     let out = desktop
         .cmd(&["login", "--server", &server.url, "--user", "ann", "--device-name", "desktop"])
         .env("APISYNC_PASSWORD", "the page's new password")
         .output()
         .expect("run apisync");
     assert!(out.status.success(), "the password set on the page signs in: {}", support::stderr(&out));
-    for shot in ["import.png", "account-devices.png", "teams.png", "scratch-pad-move.png"] {
+    for shot in ["import.png", "account-devices.png", "teams.png", "scratch-pad-move.png", "unshare-confirm.png", "unshared.png"] {
         assert!(Path::new(&shots.join(shot)).is_file(), "no {shot}");
     }
 }

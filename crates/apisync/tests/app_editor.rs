@@ -60,11 +60,18 @@ fn in_chromium_the_request_editor_saves_one_patch_and_never_overwrites_an_edit()
         ["--url", &url, "--bin", bin(), "--id", &req, "--profile", &profile, "--screenshot", &shot_arg],
     );
     assert!(shot.is_file(), "no screenshot at {}", shot.display());
+    assert!(shots.join("path-variables.png").is_file(), "no path variables screenshot");
 
-    // What the browser saved, as the CLI reads it: the last URL kept over the
-    // other device's, the method that device set, the header and the body.
+    // What the browser saved, as the CLI reads it: the last URL (kept over the
+    // other device's, then given path variables), the method that device set,
+    // the header and the body.
     let f = &d.json(&["--offline", "show", &req])["fields"];
-    assert_eq!(f["url"]["raw"], "https://mine.example.com/x?page=3&sort=asc", "{f}");
+    assert_eq!(f["url"]["raw"], "https://mine.example.com/users/:userId/orders/:order?page=3&sort=asc", "{f}");
+    assert_eq!(f["url"]["variable"][0]["key"], "userId", "{f}");
+    assert_eq!(f["url"]["variable"][0]["value"], "42", "{f}");
+    assert_eq!(f["url"]["variable"][1]["key"], "order", "{f}");
+    assert_eq!(f["url"]["variable"][1]["value"], "7", "{f}");
+    assert_eq!(f["url"]["query"][0]["key"], "page", "{f}");
     assert_eq!(f["method"], "PUT", "{f}");
     assert_eq!(f["header"][0]["key"], "Content-Type", "{f}");
     assert_eq!(f["body"]["mode"], "raw", "{f}");

@@ -399,6 +399,10 @@ fn every_page_in_chromium_by_keyboard_and_mouse() {
     assert!(by_key("old").is_none(), "the deleted variable is gone");
     let host = by_key("host").expect("host");
     assert_eq!(host["fields"]["value"], "https://staging.example.com", "the initial value is untouched");
+    assert_eq!(host["fields"]["enabled"], false, "disabled with its checkbox");
+    assert_eq!(host["fields"]["description"], "Where the API lives", "described in the app");
+    let token_doc = vars.iter().find(|v| v["id"] == token.as_str()).expect("token");
+    assert_eq!(token_doc["fields"]["enabled"], true, "disabled, then enabled again");
     let host_id = host["id"].as_str().expect("id");
     assert_eq!(d.json(&["show", host_id])["current"], "http://127.0.0.1:3000", "the current value typed in the app");
     let region = by_key("region").expect("the variable added in the app");
@@ -410,6 +414,11 @@ fn every_page_in_chromium_by_keyboard_and_mouse() {
     let globals = of("global");
     let secret_global = globals.iter().find(|g| g["fields"]["key"] == "api_key").expect("the global added in the app");
     assert_eq!((&secret_global["fields"]["type"], &secret_global["fields"]["value"]), (&json!("secret"), &json!(MASK)), "ls masks it");
+    assert_eq!(
+        (&secret_global["fields"]["description"], &secret_global["fields"]["enabled"]),
+        (&json!("The tenant's API key"), &json!(true)),
+        "made with a description, enabled"
+    );
     let presets = of("header-preset");
     let made = presets.iter().find(|p| p["fields"]["name"] == "Auth").expect("the preset made in the app");
     assert_eq!(made["fields"]["headers"], json!([{ "key": "Authorization", "value": "Bearer {{token}}" }]));

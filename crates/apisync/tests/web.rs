@@ -429,7 +429,9 @@ fn the_web_version_pages_in_a_browser() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "browser check failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     eprintln!("web pages: {}", stdout.trim());
-    for name in ["web-environments.png", "web-account.png", "web-teams.png", "web-export.png", "web-import.png"] {
+    for name in
+        ["web-environments.png", "web-environment-flags.png", "web-account.png", "web-teams.png", "web-export.png", "web-import.png"]
+    {
         assert!(shots.join(name).is_file(), "{name} was written");
     }
     // The page changed the password: the CLI device must sign in again.
@@ -437,6 +439,16 @@ fn the_web_version_pages_in_a_browser() {
     // The team the page made, with bob invited.
     let waiting = bob.json(&["team", "invitations"]);
     assert!(waiting.as_array().is_some_and(|l| l.iter().any(|i| i["team_name"] == "Core")), "{waiting}");
+    // Signed in again, the CLI device has host disabled and described.
+    let out = desktop
+        .cmd(&["login", "--server", &server.url, "--user", "ann", "--device-name", "desktop"])
+        .env("APISYNC_PASSWORD", new_password)
+        .output()
+        .expect("run apisync");
+    assert!(out.status.success(), "{}", support::stderr(&out));
+    let docs = desktop.docs();
+    let host = docs.as_array().into_iter().flatten().find(|d| d["fields"]["key"] == "host").expect("host").clone();
+    assert_eq!((&host["fields"]["enabled"], &host["fields"]["description"]), (&json!(false), &json!("The API's host")), "{host}");
 }
 
 #[test]
@@ -634,6 +646,21 @@ fn the_web_version_has_the_team_pages() {
     assert_eq!(bobs_web.login("bob").status, 200);
     let r = bobs_web.call("POST", &format!("/api/teams/{team}/invite"), Some(&json!({"user": "carol", "role": "viewer"})));
     assert_eq!(r.status, 403, "{r:?}");
+    // Unsharing: the owner lists the workspace's teams (a member may not),
+    // stops sharing it, and bob's CLI loses it; then it is shared again.
+    assert_eq!(bobs_web.call("GET", &format!("/api/workspaces/{ws}/shares"), None).status, 403);
+    let shares = web.ok("GET", &format!("/api/workspaces/{ws}/shares"), None);
+    assert_eq!((&shares["workspace"]["name"], &shares["shares"][0]["name"]), (&json!("Shared API"), &json!("Core")), "{shares}");
+    let stranger = model::Id::now_v7();
+    let r = web.call("POST", &format!("/api/workspaces/{ws}/unshare"), Some(&json!({"team": stranger})));
+    assert_eq!(r.status, 404, "a team it is not shared with: {r:?}");
+    assert_eq!(web.call("POST", &format!("/api/workspaces/{ws}/unshare"), Some(&json!({"team": "nope"}))).status, 400);
+    let gone = web.ok("POST", &format!("/api/workspaces/{ws}/unshare"), Some(&json!({"team": team})));
+    assert_eq!((&gone["unshared"]["name"], &gone["workspace"]["id"]), (&json!("Core"), &json!(ws)), "{gone}");
+    assert_eq!(web.ok("GET", &format!("/api/workspaces/{ws}/shares"), None)["shares"], json!([]));
+    bob.run(&["sync"]);
+    assert!(!bob.json(&["workspaces"]).to_string().contains(ws.as_str()), "unshared, it left bob's device");
+    web.ok("POST", &format!("/api/workspaces/{ws}/share"), Some(&json!({"team": team})));
     // Carol, invited again, declines in the web.
     web.ok("POST", &format!("/api/teams/{team}/invite"), Some(&json!({"user": "carol", "role": "viewer"})));
     let mut carols_web = Browser::new(&server);
@@ -728,6 +755,32 @@ fn the_web_version_exports_what_the_cli_exports() {
     // A change made in the web is in the next file (read from the server).
     web.ok("PATCH", &format!("/api/docs/{req}"), Some(&json!({"fields": {"method": "POST"}})));
     assert!(web.call("GET", &format!("/api/export/doc/{col}"), None).body.contains("\"POST\""));
+
+    // The whole account, a second workspace made in the web included, is the
+    // backup `apisync export --all` writes on a device of the account.
+    let side = made(&web.call("POST", "/api/workspaces", Some(&json!({"name": "Side"}))));
+    made(&web.call("POST", "/api/docs", Some(&json!({"kind": "collection", "workspace": side, "fields": {"name": "Side API"}}))));
+    laptop.run(&["sync"]);
+    let r = web.call("GET", "/api/export", None);
+    assert_eq!(r.status, 200, "{r:?}");
+    let name = r.header("content-disposition").unwrap_or_default().to_string();
+    assert!(name.starts_with("attachment; filename=\"apisync-export-") && name.ends_with(".json\""), "{name}");
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let backup = r.json();
+    let names = |v: &Value, key: &str| -> Vec<String> {
+        let mut n: Vec<String> = v[key]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| c["info"]["name"].as_str().or(c["name"].as_str()).unwrap_or("").to_string())
+            .collect();
+        n.sort();
+        n
+    };
+    assert_eq!(names(&backup, "collections"), ["Orders API", "Side API"], "{backup}");
+    assert_eq!(names(&backup, "environments"), ["Prod"], "{backup}");
+    assert!(backup.to_string().contains("s3cret"), "a backup keeps the secret, as the CLI's does");
+    assert_eq!(backup, cli(&["--all"]), "the web's backup is what the CLI exports");
 
     // A request goes with its collection; another account's document and a
     // signed-out browser get nothing.

@@ -11,11 +11,16 @@
 pub mod auth;
 pub mod body;
 pub mod cookies;
+pub mod data;
 pub mod digest;
 pub mod dynamic;
 mod error;
 pub mod http;
+pub mod plan;
 pub mod prepare;
+pub mod report;
+pub mod run;
+pub mod script;
 pub mod types;
 pub mod url;
 pub mod vars;

@@ -28,6 +28,20 @@ pub fn replace_in(text: &str, scopes: &Scopes) -> (String, Vec<String>) {
     (out, s.into_unresolved())
 }
 
+/// Every string inside `value` with its variables replaced, recursively (a
+/// request's URL, headers and body as `pm.sendRequest` got them).
+pub fn replace_all(value: &mut Value, scopes: &Scopes) {
+    fn walk(v: &mut Value, s: &mut Substitution<'_>) {
+        match v {
+            Value::String(text) if text.contains("{{") => *text = s.text(text),
+            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, s)),
+            Value::Object(map) => map.values_mut().for_each(|v| walk(v, s)),
+            _ => {}
+        }
+    }
+    walk(value, &mut Substitution::new(scopes));
+}
+
 /// Substitution over many strings of one request, collecting the names
 /// nothing defines.
 #[derive(Debug)]

@@ -238,7 +238,7 @@ pub async fn export(State(state): State<Arc<AppState>>) -> Result<Response, AppE
         message: e.to_string(),
     })?;
     text.push('\n');
-    let name = format!("apisync-export-{}.json", today_utc());
+    let name = backup_name();
     Ok((
         [
             (header::CONTENT_TYPE, "application/json; charset=utf-8".to_string()),
@@ -248,6 +248,11 @@ pub async fn export(State(state): State<Arc<AppState>>) -> Result<Response, AppE
         text,
     )
         .into_response())
+}
+
+/// The backup's download name, dated: `apisync-export-YYYY-MM-DD.json`.
+pub(super) fn backup_name() -> String {
+    format!("apisync-export-{}.json", today_utc())
 }
 
 /// Today's date (UTC) as YYYY-MM-DD, for the download's name, from the

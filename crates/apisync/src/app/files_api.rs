@@ -150,11 +150,12 @@ fn doc_file(doc: &Document, docs: &[Document]) -> Result<(String, Value), AppErr
 const GLOBALS_FILE: &str = "globals.postman_globals.json";
 
 /// The web version's export (`server::Config::web_export`): the same files,
-/// named the same, as the desktop app's downloads.
+/// named the same, as the desktop app's downloads, the backup included.
 pub fn web_export(what: ExportOf<'_>) -> Result<Download, String> {
     let (name, value) = match what {
         ExportOf::Doc(doc, docs) => doc_file(doc, docs).map_err(|e| e.message)?,
         ExportOf::Globals(docs) => (GLOBALS_FILE.to_string(), formats::export_globals(docs)),
+        ExportOf::Everything(docs) => (super::account_api::backup_name(), crate::files::dump(docs).value),
     };
     Ok(Download { name: file_name(&name), bytes: file_text(&value).map_err(|e| e.message)?.into_bytes() })
 }

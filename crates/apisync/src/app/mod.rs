@@ -170,6 +170,8 @@ fn account_pages_routes() -> Router<Arc<AppState>> {
         .route("/api/invitations/{id}/accept", post(teams_api::accept))
         .route("/api/invitations/{id}/decline", post(teams_api::decline))
         .route("/api/workspaces/{id}/share", post(teams_api::share))
+        .route("/api/workspaces/{id}/shares", get(teams_api::shares))
+        .route("/api/workspaces/{id}/unshare", post(teams_api::unshare))
 }
 
 /// Opens `url` in the default browser when an opener is installed; a

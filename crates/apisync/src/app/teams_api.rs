@@ -1,6 +1,7 @@
 //! The app's team pages: the account's teams, creating one, its members and
 //! invitations, inviting, roles, removing someone, leaving, the invitations
-//! waiting for this account, and sharing a workspace with a team. Each is
+//! waiting for this account, and sharing a workspace with a team, listing
+//! whom it is shared with and unsharing it. Each is
 //! the device library call `apisync team …` / `workspace share` makes, on a
 //! blocking thread (`on_device_async`); a team is named by its id. The
 //! server's refusals (not an admin, already a member) keep their status,
@@ -157,7 +158,7 @@ pub async fn decline(State(state): State<Arc<AppState>>, Path(id): Path<String>)
     Ok(Json(json!({ "declined": gone })))
 }
 
-/// The body of `POST /api/workspaces/{id}/share`.
+/// The body of `POST /api/workspaces/{id}/share` and `/unshare`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ShareBody {
@@ -177,4 +178,28 @@ pub async fn share(
     let team = parse_id("team", &b.team)?;
     let (info, shared) = on_device_async(&state, move |d| async move { d.share_workspace(&ws, &team).await }).await?;
     Ok(Json(json!({ "team": info, "workspace": shared })))
+}
+
+/// `GET /api/workspaces/{id}/shares`: `{workspace, shares: [{team_id, name,
+/// members}]}`, the teams the workspace is shared with, as `apisync
+/// workspace shares --json` prints them (its owner only, as the server says).
+pub async fn shares(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Json<Value>, Refusal> {
+    let ws = parse_id("workspace", &id)?;
+    let (info, list) = on_device_async(&state, move |d| async move { d.workspace_shares(&ws).await }).await?;
+    Ok(Json(json!({ "workspace": info, "shares": list })))
+}
+
+/// `POST /api/workspaces/{id}/unshare {team}`: stops sharing the workspace
+/// with a team (`apisync workspace unshare`); `{workspace, unshared}`. The
+/// team's members lose it at their next sync.
+pub async fn unshare(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    body: Result<Json<ShareBody>, JsonRejection>,
+) -> Result<Json<Value>, Refusal> {
+    let ws = parse_id("workspace", &id)?;
+    let Json(b) = body?;
+    let team = parse_id("team", &b.team)?;
+    let (info, gone) = on_device_async(&state, move |d| async move { d.unshare_workspace(&ws, &team).await }).await?;
+    Ok(Json(json!({ "workspace": info, "unshared": gone })))
 }

@@ -1,6 +1,7 @@
 //! The web version's export: a collection, an environment or a workspace's
-//! globals as the Postman file `apisync export` writes, downloaded, at the
-//! desktop app's paths (`files_api.rs`). The Postman writers live with the
+//! globals as the Postman file `apisync export` writes, and the whole
+//! account as the data dump `apisync export --all` writes (the backup),
+//! downloaded, at the desktop app's paths (`files_api.rs`, `account_api.rs`). The Postman writers live with the
 //! binary (the `formats` crate, which this crate does not depend on), so
 //! the binary hands them in as [`ExportFn`], as it hands in the pages.
 
@@ -9,6 +10,7 @@ use crate::error::{Failure, PathArg};
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use model::tree::tree_order;
 use model::{Document, Id, Kind};
 use protocol::ErrorCode;
 
@@ -18,6 +20,9 @@ pub enum ExportOf<'a> {
     Doc(&'a Document, &'a [Document]),
     /// A workspace's globals.
     Globals(&'a [Document]),
+    /// Every live document of the account's workspaces, each workspace's
+    /// own document first, then the rest in tree order: the backup.
+    Everything(&'a [Document]),
 }
 
 /// A file to download.
@@ -57,6 +62,25 @@ pub(super) async fn export_globals(State(web): WebState, ctx: Ctx, PathArg(ws): 
     let write = writer(&web)?;
     let globals: Vec<Document> = web.all_docs(&ctx, ws).await?.into_iter().filter(|d| d.kind == Kind::Global).collect();
     download(write(ExportOf::Globals(&globals)))
+}
+
+/// `GET /api/export`: every workspace of the account, as the server has it
+/// now, as one data dump, the file `apisync export --all` writes on a
+/// device of the account (the browser keeps no Scratch Pad to add).
+pub(super) async fn export_everything(State(web): WebState, ctx: Ctx) -> Result<Response, Failure> {
+    ctx.signed_in()?;
+    let write = writer(&web)?;
+    let mut all = Vec::new();
+    // One workspace read at a time: each read already waits its turn among
+    // the process's listings, so a large account does not take them all.
+    for ws in web.workspace_list(&ctx).await? {
+        let docs = web.all_docs(&ctx, ws.id).await?;
+        // As a device's backup: the workspace's own document (its name and
+        // description) first, then its content in tree order.
+        all.extend(docs.iter().filter(|d| d.kind == Kind::Workspace).cloned());
+        all.extend(tree_order(docs));
+    }
+    download(write(ExportOf::Everything(&all)))
 }
 
 /// The file as a download; never cached (an environment's file holds the

@@ -104,6 +104,9 @@ pub(crate) fn routes(state: AppState, v1: Router) -> Router {
         .route("/api/invitations/{id}/accept", post(teams::accept))
         .route("/api/invitations/{id}/decline", post(teams::decline))
         .route("/api/workspaces/{id}/share", post(teams::share))
+        .route("/api/workspaces/{id}/shares", get(teams::shares))
+        .route("/api/workspaces/{id}/unshare", post(teams::unshare))
+        .route("/api/export", get(export::export_everything))
         .route("/api/export/doc/{id}", get(export::export_doc))
         .route("/api/export/globals/{workspace}", get(export::export_globals))
         .route(

@@ -2,7 +2,8 @@
 //! shapes (`crates/apisync/src/app/teams_api.rs`): the account's teams and
 //! the invitations waiting for it, creating a team, its members, inviting,
 //! roles, removing someone, withdrawing an invitation, leaving, answering
-//! an invitation, and sharing a workspace with a team. Each is `/v1` calls
+//! an invitation, sharing a workspace with a team, listing whom it is shared
+//! with and unsharing it. Each is `/v1` calls
 //! as this browser's device, so the server's refusals (not an admin, already
 //! a member, a stranger's team is a 404) keep their status, code and message.
 
@@ -12,7 +13,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{Method, StatusCode};
 use model::Id;
-use protocol::{Accepted, CreateTeam, ErrorCode, Invitations, Invite, Role, Share, TeamInfo, TeamMembers, Teams, WorkspaceInfo};
+use protocol::{Accepted, CreateTeam, ErrorCode, Invitations, Invite, Role, Share, Shares, TeamInfo, TeamMembers, Teams, WorkspaceInfo};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -185,7 +186,7 @@ pub(super) async fn decline(State(web): WebState, ctx: Ctx, PathArg(id): PathArg
     Ok(Json(json!({ "declined": inv })))
 }
 
-/// The body of `POST /api/workspaces/{id}/share`.
+/// The body of `POST /api/workspaces/{id}/share` and `/unshare`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ShareBody {
@@ -207,4 +208,46 @@ pub(super) async fn share(
     let info = team(&web, &ctx, team_id).await?;
     let shared: WorkspaceInfo = web.send(&ctx, Method::POST, &format!("/v1/workspaces/{ws}/share"), &Share { team_id }).await?;
     Ok(Json(json!({ "team": info, "workspace": shared })))
+}
+
+/// The workspace as the account has it, and the teams it is shared with
+/// (the server answers the owner only).
+async fn workspace_shares(web: &super::Web, ctx: &Ctx, ws: Id) -> Result<(WorkspaceInfo, Shares), Failure> {
+    let info = web
+        .workspace_list(ctx)
+        .await?
+        .into_iter()
+        .find(|w| w.id == ws)
+        .ok_or_else(|| Failure::new(ErrorCode::NotFound, format!("no workspace {ws} in this account")))?;
+    let shares: Shares = web.get(ctx, &format!("/v1/workspaces/{ws}/shares")).await?;
+    Ok((info, shares))
+}
+
+/// `GET /api/workspaces/{id}/shares`: `{workspace, shares: [{team_id, name,
+/// members}]}`, as the desktop app answers it.
+pub(super) async fn shares(State(web): WebState, ctx: Ctx, PathArg(ws): PathArg<Id>) -> Result<Json<Value>, Failure> {
+    ctx.signed_in()?;
+    let (info, list) = workspace_shares(&web, &ctx, ws).await?;
+    Ok(Json(json!({ "workspace": info, "shares": list.shares })))
+}
+
+/// `POST /api/workspaces/{id}/unshare {team}`: stops sharing the workspace
+/// with a team it is shared with; `{workspace, unshared}`.
+pub(super) async fn unshare(
+    State(web): WebState,
+    ctx: Ctx,
+    PathArg(ws): PathArg<Id>,
+    Body(b): Body<ShareBody>,
+) -> Result<Json<Value>, Failure> {
+    ctx.signed_in()?;
+    let team_id: Id =
+        b.team.trim().parse().map_err(|_| Failure::new(ErrorCode::BadRequest, format!("'{}' is not a team id", b.team.trim())))?;
+    let (info, list) = workspace_shares(&web, &ctx, ws).await?;
+    let gone = list
+        .shares
+        .into_iter()
+        .find(|s| s.team_id == team_id)
+        .ok_or_else(|| Failure::new(ErrorCode::NotFound, format!("workspace '{}' is not shared with team {team_id}", info.name)))?;
+    web.call(&ctx, Method::DELETE, &format!("/v1/workspaces/{ws}/shares/{team_id}"), None).await?;
+    Ok(Json(json!({ "workspace": info, "unshared": gone })))
 }
