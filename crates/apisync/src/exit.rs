@@ -46,6 +46,9 @@ fn verdict(err: &anyhow::Error) -> Verdict {
             CliError::NotFound(_) => v(7, "not_found"),
         };
     }
+    if err.downcast_ref::<crate::sending::run_cli::RunFailed>().is_some() {
+        return v(1, "run_failed");
+    }
     if err.downcast_ref::<runner::SendError>().is_some() {
         return v(1, "send_failed");
     }

@@ -106,6 +106,8 @@ enum Command {
     Account(lifecycle::AccountCmd),
     /// Send a request (variables, auth, body) and show the response; a history entry is written.
     Send(sending::cli::SendArgs),
+    /// Run a collection or folder as newman does (scripts, iterations, data); the result syncs as a run.
+    Run(sending::run_cli::RunArgs),
     /// List or clear the cookies servers set on this device's requests.
     Cookies(sending::cli::CookiesArgs),
     /// Print the response body a history entry keeps.
@@ -199,6 +201,10 @@ fn main() -> std::process::ExitCode {
         Err(e) => return exit::parse_failure(e, json_asked),
     };
     let g = Globals { profile: cli.profile, offline: cli.offline || env_offline(), json: cli.json };
+    // For comparisons with newman (tests/node/oracle.js), which pins its own generators alike.
+    if std::env::var_os("APISYNC_PIN_DYNAMIC_VARIABLES").is_some_and(|v| v == "1") {
+        runner::dynamic::pin();
+    }
     let result = match cli.command {
         // The server builds its own runtime.
         Command::Serve(args) => serve::run(args),
@@ -259,6 +265,7 @@ async fn run(g: &Globals, cmd: Command) -> anyhow::Result<()> {
         Command::Account(c) => lifecycle::account(g, c).await,
         Command::Service(c) => service::service(g, c),
         Command::Send(a) => sending::cli::send(g, a).await,
+        Command::Run(a) => sending::run_cli::run(g, a).await,
         Command::Cookies(a) => sending::cli::cookies(g, a),
         Command::Body(a) => sending::cli::body(g, a),
         Command::Import(a) => files::import(g, a).await,

@@ -25,6 +25,12 @@ impl Device {
     /// The document `reference` names: an id, or a path of titles searched
     /// in `workspace` (every workspace on the device when `None`).
     pub fn find(&self, workspace: Option<&str>, reference: &str) -> Result<Id, ClientError> {
+        self.find_of(workspace, reference, &[])
+    }
+
+    /// As [`Device::find`], counting only documents of `kinds` (any kind when
+    /// empty): a collection and an environment may share a name.
+    pub fn find_of(&self, workspace: Option<&str>, reference: &str, kinds: &[model::Kind]) -> Result<Id, ClientError> {
         if let Ok(id) = reference.trim().parse::<Id>() {
             return Ok(id);
         }
@@ -35,7 +41,8 @@ impl Device {
         let mut found: Vec<(Id, String)> = Vec::new();
         for ws in spaces {
             let docs = self.list(Some(&ws.id.to_string()), None)?;
-            found.extend(matches(&docs, reference).into_iter().map(|d| (d.id, format!("{} {} in '{}'", d.id, d.kind, ws.name))));
+            let wanted = matches(&docs, reference).into_iter().filter(|d| kinds.is_empty() || kinds.contains(&d.kind));
+            found.extend(wanted.map(|d| (d.id, format!("{} {} in '{}'", d.id, d.kind, ws.name))));
         }
         match found.len() {
             1 => Ok(found[0].0),

@@ -41,6 +41,18 @@ impl Document {
         self.kind.is_variable() && self.fields.get("type").and_then(serde_json::Value::as_str) == Some("secret")
     }
 
+    /// Whether a variable or global is in use: its `enabled` field when it has
+    /// one, else not when the file it came from said `disabled: true` (kept
+    /// under `extra`, as Postman's environment files write it).
+    pub fn is_enabled(&self) -> bool {
+        match self.fields.get("enabled").and_then(serde_json::Value::as_bool) {
+            Some(on) => on,
+            None => {
+                self.fields.get("extra").and_then(|e| e.get("keys")).and_then(|k| k.get("disabled")) != Some(&serde_json::Value::Bool(true))
+            }
+        }
+    }
+
     /// The document with a secret's value replaced by [`SECRET_MASK`].
     pub fn masked(mut self) -> Document {
         if self.is_secret()
@@ -60,5 +72,33 @@ impl Document {
     /// keys two devices happened to mint alike.
     pub fn sibling_order(&self) -> (&str, Id) {
         (self.order_key.as_deref().unwrap_or(""), self.id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Kind;
+    use serde_json::json;
+
+    fn var(fields: serde_json::Value) -> Document {
+        Document {
+            id: crate::Id::from_u128(1),
+            kind: Kind::Variable,
+            workspace_id: crate::Id::from_u128(2),
+            parent_id: None,
+            order_key: None,
+            fields: fields.as_object().cloned().unwrap_or_default(),
+            deleted: false,
+            version: 0,
+        }
+    }
+
+    #[test]
+    fn enabled_comes_from_the_field_else_from_a_files_disabled() {
+        assert!(var(json!({"key": "a"})).is_enabled());
+        assert!(!var(json!({"key": "a", "enabled": false})).is_enabled());
+        assert!(!var(json!({"key": "a", "extra": {"keys": {"disabled": true}}})).is_enabled());
+        assert!(var(json!({"key": "a", "enabled": true, "extra": {"keys": {"disabled": true}}})).is_enabled());
     }
 }

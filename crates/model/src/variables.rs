@@ -33,7 +33,7 @@ pub fn variable(v: &Document, current: Option<&Value>, reveal: bool) -> Value {
         "value": shown(f.get("value")),
         "current": shown(current),
         "type": f.get("type").and_then(Value::as_str).unwrap_or("default"),
-        "enabled": f.get("enabled").and_then(Value::as_bool).unwrap_or(true),
+        "enabled": v.is_enabled(),
         "description": f.get("description").cloned().unwrap_or(Value::Null),
         "secret": secret,
         "masked": hide,

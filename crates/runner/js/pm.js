@@ -242,7 +242,11 @@
   function legacyPostman(response) {
     function env(scope) {
       return {
-        set: function (k, v) { native.set(scope, String(k), toJson(v === undefined || v === null ? v : String(v))); },
+        // As postman-sandbox: truthy values (and false) become their toString(); 0, "" and null stay as they are.
+        set: function (k, v) {
+          if ((v === false || v) && typeof (v && v.toString) === 'function') { v = v.toString(); }
+          native.set(scope, String(k), toJson(v));
+        },
         get: function (k) { return fromJson(native.get(scope, String(k))); },
         clear: function (k) { native.unset(scope, String(k)); },
         clearAll: function () { native.clear(scope); }

@@ -8,13 +8,16 @@ use crate::vars::{Substitution, stringify};
 use base64::Engine;
 use serde_json::Value;
 
-/// The credentials of digest auth, used when the server's 401 challenge arrives.
+/// The credentials of digest auth: signed at once when the auth names its
+/// realm and nonce (as Postman does), else when the server's 401 challenge arrives.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DigestCredentials {
     /// The user name.
     pub username: String,
     /// The password.
     pub password: String,
+    /// The realm, nonce and the rest the auth itself gives, if it gives a realm and a nonce.
+    pub preset: Option<crate::digest::Challenge>,
 }
 
 /// What applying auth did.
@@ -53,15 +56,11 @@ fn param(auth: &Value, kind: &str, name: &str) -> Option<Value> {
     }
 }
 
-fn has_header(headers: &[(String, String)], name: &str) -> bool {
-    headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name))
-}
-
-/// Adds a header unless the request already sets one of that name (the request's own wins, as in Postman).
+/// Sets a header, replacing any the request sets itself of that name: the
+/// auth helper wins, as Postman's helpers remove the header before adding theirs.
 fn set_header(headers: &mut Vec<(String, String)>, name: &str, value: String) {
-    if !has_header(headers, name) {
-        headers.push((name.to_string(), value));
-    }
+    headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+    headers.push((name.to_string(), value));
 }
 
 /// Applies `auth` to the headers or URL, variables replaced by `s`.
@@ -103,8 +102,19 @@ pub fn apply(auth: Option<&Value>, s: &mut Substitution<'_>, headers: &mut Vec<(
             }
         }
         "digest" => {
-            applied.digest =
-                Some(DigestCredentials { username: p("username").unwrap_or_default(), password: p("password").unwrap_or_default() });
+            let (realm, nonce) = (p("realm").unwrap_or_default(), p("nonce").unwrap_or_default());
+            let preset = (!realm.is_empty() && !nonce.is_empty()).then(|| crate::digest::Challenge {
+                realm,
+                nonce,
+                opaque: p("opaque").filter(|o| !o.is_empty()),
+                algorithm: p("algorithm").filter(|a| !a.is_empty()).unwrap_or_else(|| "MD5".into()),
+                qop_auth: p("qop").is_some_and(|q| q.eq_ignore_ascii_case("auth")),
+            });
+            applied.digest = Some(DigestCredentials {
+                username: p("username").unwrap_or_default(),
+                password: p("password").unwrap_or_default(),
+                preset,
+            });
         }
         other => applied.not_applied = Some(other.to_string()),
     }
@@ -172,7 +182,7 @@ mod tests {
     fn digest_is_handed_on_and_others_are_reported() {
         let (h, _, a) = run(json!({"type": "digest", "digest": kv(&[("username", "u"), ("password", "{{tok}}")])}), &[]);
         assert!(h.is_empty());
-        assert_eq!(a.digest, Some(DigestCredentials { username: "u".into(), password: "t0k".into() }));
+        assert_eq!(a.digest, Some(DigestCredentials { username: "u".into(), password: "t0k".into(), preset: None }));
         for kind in ["hawk", "ntlm", "awsv4", "edgegrid", "oauth1", "jwt", "asap", "akamai"] {
             let (h, _, a) = run(json!({"type": kind}), &[]);
             assert!(h.is_empty());
@@ -181,12 +191,24 @@ mod tests {
     }
 
     #[test]
-    fn a_header_the_request_sets_wins() {
+    fn the_auth_helper_replaces_a_header_the_request_sets() {
         let sc = Scopes::default();
         let mut s = Substitution::new(&sc);
         let mut headers = vec![("authorization".to_string(), "Custom x".to_string())];
         let mut url = String::from("http://h");
         apply(Some(&json!({"type": "bearer", "bearer": kv(&[("token", "t")])})), &mut s, &mut headers, &mut url);
-        assert_eq!(headers, vec![("authorization".to_string(), "Custom x".to_string())]);
+        assert_eq!(headers, vec![("Authorization".to_string(), "Bearer t".to_string())]);
+    }
+
+    #[test]
+    fn digest_with_a_realm_and_nonce_is_signed_at_once() {
+        let sc = Scopes::default();
+        let mut s = Substitution::new(&sc);
+        let (mut headers, mut url) = (Vec::new(), String::from("http://h/x"));
+        let auth =
+            json!({"type": "digest", "digest": kv(&[("username", "u"), ("password", "p"), ("realm", "r"), ("nonce", "n"), ("qop", "")])});
+        let a = apply(Some(&auth), &mut s, &mut headers, &mut url);
+        let preset = a.digest.and_then(|d| d.preset).unwrap();
+        assert_eq!((preset.realm.as_str(), preset.nonce.as_str(), preset.algorithm.as_str(), preset.qop_auth), ("r", "n", "MD5", false));
     }
 }

@@ -109,8 +109,9 @@ pub fn answer(c: &Challenge, creds: &DigestCredentials, method: &str, uri: &str,
         hash(alg, &format!("{ha1}:{}:{ha2}", c.nonce))?
     };
     let q = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+    // Postman's order and quoting (postman-runtime's digest helper), which servers accept alike.
     let mut h = format!(
-        "Digest username=\"{}\", realm=\"{}\", nonce=\"{}\", uri=\"{}\", algorithm={alg}, response=\"{response}\"",
+        "Digest username=\"{}\", realm=\"{}\", nonce=\"{}\", uri=\"{}\", algorithm=\"{alg}\"",
         q(&creds.username),
         q(&c.realm),
         q(&c.nonce),
@@ -119,7 +120,8 @@ pub fn answer(c: &Challenge, creds: &DigestCredentials, method: &str, uri: &str,
     if c.qop_auth {
         h.push_str(&format!(", qop=auth, nc={nc}, cnonce=\"{cnonce}\""));
     }
-    if let Some(o) = &c.opaque {
+    h.push_str(&format!(", response=\"{response}\""));
+    if let Some(o) = c.opaque.as_deref().filter(|o| !o.is_empty()) {
         h.push_str(&format!(", opaque=\"{}\"", q(o)));
     }
     Some(h)
@@ -139,7 +141,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.realm, "testrealm@host.com");
         assert!(c.qop_auth);
-        let creds = DigestCredentials { username: "Mufasa".into(), password: "Circle Of Life".into() };
+        let creds = DigestCredentials { username: "Mufasa".into(), password: "Circle Of Life".into(), preset: None };
         let h = answer(&c, &creds, "GET", "/dir/index.html", "0a4f113b").unwrap();
         assert!(h.contains("response=\"6629fae49393a05397450978507c4ef1\""), "{h}");
         assert!(h.contains("opaque=\"5ccc069c403ebaf9f0171e9517f40e41\"") && h.contains("nc=00000001"), "{h}");
@@ -152,12 +154,12 @@ mod tests {
             r#"Digest realm="http-auth@example.org", qop="auth, auth-int", algorithm=SHA-256, nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS""#,
         ])
         .unwrap();
-        let creds = DigestCredentials { username: "Mufasa".into(), password: "Circle of Life".into() };
+        let creds = DigestCredentials { username: "Mufasa".into(), password: "Circle of Life".into(), preset: None };
         let h = answer(&c, &creds, "GET", "/dir/index.html", "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ").unwrap();
         assert!(h.contains("response=\"753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1\""), "{h}");
 
         let plain = Challenge { realm: "r".into(), nonce: "n".into(), opaque: None, algorithm: "MD5".into(), qop_auth: false };
-        let creds = DigestCredentials { username: "u".into(), password: "p".into() };
+        let creds = DigestCredentials { username: "u".into(), password: "p".into(), preset: None };
         let h = answer(&plain, &creds, "GET", "/", "c").unwrap();
         assert!(!h.contains("qop") && !h.contains("cnonce"), "{h}");
         let odd = Challenge { algorithm: "SHA-512-256".into(), ..plain };

@@ -153,9 +153,26 @@ fn domain() -> String {
     format!("{}.{}", pick(WORDS), pick(DOMAINS))
 }
 
+/// Set by [`pin`]: every dynamic variable resolves to its own name.
+static PINNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Makes every dynamic variable resolve to `<$name>` instead of a random or
+/// clock value, for this process: comparisons with newman (whose generators
+/// the test harness pins alike) then see the same bytes from both.
+pub fn pin() {
+    PINNED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// The value of dynamic variable `name` (without its `$`), or `None` when
 /// Postman has no such variable (or apisync does not make it).
 pub fn value(name: &str) -> Option<String> {
+    if PINNED.load(std::sync::atomic::Ordering::Relaxed) {
+        return generated(name).map(|_| format!("<${name}>"));
+    }
+    generated(name)
+}
+
+fn generated(name: &str) -> Option<String> {
     const DAY: u64 = 86_400;
     let v = match name {
         "guid" | "randomUUID" => uuid::Uuid::new_v4().to_string(),

@@ -110,6 +110,19 @@ impl Sender {
         let client = self.client(key, &out.url)?;
         let host = url.host_str().unwrap_or("").to_string();
         self.lookups.lock().unwrap_or_else(|p| p.into_inner()).remove(&host);
+        if let Some(creds) = out.digest.clone()
+            && let Some(c) = &creds.preset
+        {
+            let uri = match url.query() {
+                Some(q) => format!("{}?{q}", url.path()),
+                None => url.path().to_string(),
+            };
+            let cnonce = uuid::Uuid::new_v4().simple().to_string();
+            if let Some(h) = digest::answer(c, &creds, &out.method, &uri, &cnonce) {
+                out.headers.retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
+                out.headers.push(("Authorization".into(), h));
+            }
+        }
         let mut received = self.exchange(&client, out, url.clone()).await?;
         if received.0.status() == reqwest::StatusCode::UNAUTHORIZED
             && let Some(creds) = out.digest.clone()

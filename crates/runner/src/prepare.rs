@@ -137,7 +137,11 @@ pub fn prepare(request: &Value, ancestors_auth: &[Value], scopes: &Scopes, base_
     let mut headers = headers(request.get("header"), &mut s);
     let auth = auth::effective(request.get("auth"), ancestors_auth);
     let applied = auth::apply(auth, &mut s, &mut headers, &mut url);
-    let built = body::build(request.get("body"), &mut s, base_dir)?;
+    let behavior = request.get("protocolProfileBehavior");
+    // Postman leaves out the body of these methods unless told not to.
+    let pruned = matches!(method.as_str(), "GET" | "HEAD" | "COPY" | "PURGE" | "UNLOCK")
+        && behavior.and_then(|b| b.get("disableBodyPruning")).and_then(Value::as_bool) != Some(true);
+    let built = if pruned { None } else { body::build(request.get("body"), &mut s, base_dir)? };
     let mut out_body = Vec::new();
     let mut body_sent = None;
     if let Some(b) = built {
@@ -162,7 +166,7 @@ pub fn prepare(request: &Value, ancestors_auth: &[Value], scopes: &Scopes, base_
             body: out_body,
             body_sent,
             digest: applied.digest,
-            settings: Settings::from_behavior(request.get("protocolProfileBehavior")),
+            settings: Settings::from_behavior(behavior),
         },
         report: Report { unresolved: s.into_unresolved(), auth: applied.kind, auth_not_applied: applied.not_applied },
     })

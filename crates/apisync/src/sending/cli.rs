@@ -136,7 +136,7 @@ fn print_human(o: &Outcome) -> anyhow::Result<()> {
 pub async fn send(g: &Globals, a: SendArgs) -> anyhow::Result<()> {
     let mut device = g.open()?;
     refresh(&mut device, g).await;
-    let id = device.find(a.workspace.as_deref(), &a.request)?;
+    let id = device.find_of(a.workspace.as_deref(), &a.request, &[model::Kind::Request])?;
     let opts = SendOptions {
         environment: a.environment,
         timeout: a.timeout.filter(|t| *t > 0).map(Duration::from_millis),

@@ -4,9 +4,11 @@
 //! saved as an example when asked.
 
 pub mod cli;
+pub mod keep;
 pub mod mask;
 pub mod pretty;
 pub mod record;
+pub mod run_cli;
 pub mod scopes;
 
 use anyhow::Context as _;

@@ -37,7 +37,7 @@ fn add_variables<'a>(
 ) -> anyhow::Result<()> {
     for d in docs {
         let f = &d.fields;
-        if !f.get("enabled").and_then(Value::as_bool).unwrap_or(true) {
+        if !d.is_enabled() {
             continue;
         }
         let Some(key) = f.get("key").and_then(Value::as_str) else { continue };
@@ -77,6 +77,52 @@ fn environment(device: &Device, docs: &[Document], ws: Id, which: Option<&str>) 
     }
 }
 
+/// What every request of a workspace is sent with: globals and the
+/// environment (`env` names one, else the active one), and their secrets.
+pub struct Shared {
+    /// Globals and environment filled in.
+    pub scopes: Scopes,
+    /// The environment used, if any.
+    pub environment: Option<Document>,
+    /// Secret values found so far.
+    pub secrets: Vec<String>,
+}
+
+/// Globals and the environment of workspace `ws` (its documents `docs`).
+pub fn shared(device: &Device, docs: &[Document], ws: Id, env: Option<&str>) -> anyhow::Result<Shared> {
+    let mut scopes = Scopes::default();
+    let mut secrets = Vec::new();
+    add_variables(device, docs.iter().filter(|d| d.kind == Kind::Global), &mut scopes.globals, &mut secrets)?;
+    let environment = environment(device, docs, ws, env)?;
+    if let Some(e) = &environment {
+        let vars = docs.iter().filter(|d| d.kind == Kind::Variable && d.parent_id == Some(e.id));
+        add_variables(device, vars, &mut scopes.environment, &mut secrets)?;
+    }
+    Ok(Shared { scopes, environment, secrets })
+}
+
+/// A collection document's enabled variables into `vars`, its secret values into `secrets`.
+pub fn collection_variables(collection: &Document, vars: &mut Vars, secrets: &mut Vec<String>) {
+    for v in collection.fields.get("variable").and_then(Value::as_array).into_iter().flatten() {
+        if v.get("disabled").and_then(Value::as_bool).unwrap_or(false) {
+            continue;
+        }
+        let Some(key) = v.get("key").and_then(Value::as_str) else { continue };
+        let value = v.get("value").cloned().unwrap_or(Value::Null);
+        if v.get("type").and_then(Value::as_str) == Some("secret") && !value.is_null() {
+            secrets.push(text(&value));
+        }
+        vars.insert(key.to_string(), value);
+    }
+}
+
+/// Secret values worth masking: no empty ones or masks, each once.
+pub fn tidy(secrets: &mut Vec<String>) {
+    secrets.retain(|s| !s.is_empty() && s != model::document::SECRET_MASK);
+    secrets.sort();
+    secrets.dedup();
+}
+
 /// Gathers what request `id` is sent with; `env` names an environment instead of the active one.
 pub fn gather(device: &Device, id: Id, env: Option<&str>) -> anyhow::Result<Context> {
     let request = device.get(id)?;
@@ -85,15 +131,7 @@ pub fn gather(device: &Device, id: Id, env: Option<&str>) -> anyhow::Result<Cont
     }
     let ws = request.workspace_id;
     let docs = device.list(Some(&ws.to_string()), None).context("cannot read the request's workspace")?;
-    let mut scopes = Scopes::default();
-    let mut secrets = Vec::new();
-    add_variables(device, docs.iter().filter(|d| d.kind == Kind::Global), &mut scopes.globals, &mut secrets)?;
-    let environment = environment(device, &docs, ws, env)?;
-    if let Some(e) = &environment {
-        let vars = docs.iter().filter(|d| d.kind == Kind::Variable && d.parent_id == Some(e.id));
-        add_variables(device, vars, &mut scopes.environment, &mut secrets)?;
-    }
-
+    let Shared { mut scopes, environment, mut secrets } = shared(device, &docs, ws, env)?;
     let mut ancestors_auth = Vec::new();
     let mut collection = None;
     let mut parent = request.parent_id;
@@ -104,24 +142,12 @@ pub fn gather(device: &Device, id: Id, env: Option<&str>) -> anyhow::Result<Cont
         ancestors_auth.push(doc.fields.get("auth").cloned().unwrap_or(Value::Null));
         if doc.kind == Kind::Collection {
             collection = Some(doc.id);
-            for v in doc.fields.get("variable").and_then(Value::as_array).into_iter().flatten() {
-                if v.get("disabled").and_then(Value::as_bool).unwrap_or(false) {
-                    continue;
-                }
-                let Some(key) = v.get("key").and_then(Value::as_str) else { continue };
-                let value = v.get("value").cloned().unwrap_or(Value::Null);
-                if v.get("type").and_then(Value::as_str) == Some("secret") && !value.is_null() {
-                    secrets.push(text(&value));
-                }
-                scopes.collection.insert(key.to_string(), value);
-            }
+            collection_variables(doc, &mut scopes.collection, &mut secrets);
             break;
         }
         parent = doc.parent_id;
     }
-    secrets.retain(|s| !s.is_empty() && s != model::document::SECRET_MASK);
-    secrets.sort();
-    secrets.dedup();
+    tidy(&mut secrets);
     Ok(Context { request, scopes, ancestors_auth, collection, environment, secrets })
 }
 
