@@ -252,8 +252,12 @@ async function startServers ({ tls = false } = {}) {
         servers.push(secure);
         tlsPort = await listen(secure);
     }
+    // Tunnels are no longer HTTP connections to their server: closing must end them itself.
+    const tunnels = new Set();
     plain.on('connect', (req, socket, head) => {
         if (tlsPort === null) { socket.end('HTTP/1.1 502 Bad Gateway\r\n\r\n'); return; }
+        tunnels.add(socket);
+        socket.on('close', () => tunnels.delete(socket));
         const upstream = net.connect({ host: '127.0.0.1', port: tlsPort }, () => {
             socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
             if (head && head.length) { upstream.write(head); }
@@ -272,6 +276,7 @@ async function startServers ({ tls = false } = {}) {
         /** What was received, in arrival order, and forgotten. */
         take () { return records.splice(0).sort((x, y) => x.seq - y.seq).map(({ seq, ...r }) => r); },
         close () {
+            for (const t of tunnels) { t.destroy(); }
             return Promise.all(servers.map((s) => new Promise((r) => { s.closeAllConnections(); s.close(r); })));
         }
     };

@@ -12,6 +12,11 @@
  * host, path and query, headers by name without case and with the clients' own identity headers
  * aside, body) in the same order, and reach the same test names with the same pass or fail.
  *
+ * Two allowances, both for what newman's local agents hide: a request whose host is still an
+ * unresolved {{variable}} reaches them only because they ignore the host (on a real network it fails
+ * to resolve, as apisync refuses it at once), so it counts as a request error on both sides; and an
+ * item without a name is compared by position (apisync's import gives it one).
+ *
  * A collection whose scripts use what apisync reports as unsupported is listed with those
  * features, not compared. Exits 1 when a supported collection differs, 2 on a harness failure.
  * Prints one line per collection, then a summary; --json writes every result.
@@ -26,6 +31,19 @@ const { spawn } = require('child_process');
 const {
     CLOCK_DEPENDENT_QUERY, readJson, originalFormat, toV21, diff, startServers, withoutProxies, runNewman, runView
 } = require('./newman_harness');
+
+/*
+ * Where apisync knowingly differs from newman, each with its reason. A listed collection that
+ * differs is reported as known; one that no longer differs is reported too, so the list shrinks.
+ */
+const KNOWN_DIFFERENCES = {
+    // A v2.0 path variable whose value is an object: newman writes it into the path as
+    // "[object Object]"; apisync writes the variable's name, as the URL shows it.
+    'postman-collection-rs/tests__fixtures__collection__coverage__v2.0.0-item-group.json': 'path variable given as an object',
+    // URLs written "//httpbin.org/post" (no scheme): newman's URL parser loses the host and the
+    // request fails; apisync reads them as http://httpbin.org/post, as a browser would.
+    'schemas/httpbin.json': 'scheme-relative URLs'
+};
 
 // One `apisync` call (an import, a whole run): generous for a loaded 2-core machine.
 const APISYNC_TIMEOUT_MS = 120000;
@@ -116,18 +134,28 @@ function comparable (records, clock) {
     });
 }
 
+const UNRESOLVED_HOST = /\{\{|\}\}/;
+
+/** The host a newman execution's request named, as newman resolved it. */
+function newmanHost (execution) {
+    const url = execution && execution.request && execution.request.url;
+    try { return url && typeof url.getHost === 'function' ? url.getHost() : ''; }
+    catch (e) { return ''; }
+}
+
 /** newman's executions as names and outcomes (messages differ between the two by wording). */
-function newmanOutcomes (view) {
-    return (view.executions || []).map((e) => ({
+function newmanOutcomes (result, view) {
+    const raw = (result.summary.s && result.summary.s.run && result.summary.s.run.executions) || [];
+    return (view.executions || []).map((e, i) => ({
         item: e.item,
-        requestError: !!e.requestError,
+        requestError: !!e.requestError || UNRESOLVED_HOST.test(newmanHost(raw[i])),
         tests: e.assertions.map((a) => a.replace(/^(pass|FAIL) (.*?)(: [\s\S]*)?$/, (m, s, n) => `${s} ${n}`))
     }));
 }
 
-function apisyncOutcomes (report) {
-    return (report.executions || []).map((e) => ({
-        item: e.item && e.item.name,
+function apisyncOutcomes (report, names) {
+    return (report.executions || []).map((e, i) => ({
+        item: names[i] === undefined ? undefined : e.item && e.item.name,
         requestError: !!e.error,
         tests: (e.tests || []).map((t) => `${t.passed ? 'pass' : 'FAIL'} ${t.name}`)
     }));
@@ -162,12 +190,15 @@ async function checkCase (c, bin, servers) {
         out.requests = a.records.length;
         out.tests = view.stats ? view.stats.assertions.total : 0;
         const clock = CLOCK_DEPENDENT_QUERY[c.name] || [];
-        const d = diff(comparable(a.records, clock), comparable(records, clock), 'requests', ['newman', 'apisync']);
+        const reached = a.records.filter((r) => !UNRESOLVED_HOST.test(r.host || ''));
+        const d = diff(comparable(reached, clock), comparable(records, clock), 'requests', ['newman', 'apisync']);
         if (d) { out.problems.push(`requests differ: ${d}`); }
-        const d2 = diff(newmanOutcomes(view), apisyncOutcomes(report), 'results', ['newman', 'apisync']);
+        const theirs = newmanOutcomes(a, view);
+        const d2 = diff(theirs, apisyncOutcomes(report, theirs.map((o) => o.item)), 'results', ['newman', 'apisync']);
         if (d2) { out.problems.push(`results differ: ${d2}`); }
         if (out.unsupported.length) { out.status = 'unsupported'; }
-        else if (!out.problems.length) { out.status = 'matches'; }
+        else if (!out.problems.length) { out.status = KNOWN_DIFFERENCES[c.name] ? 'no longer differs' : 'matches'; }
+        else if (KNOWN_DIFFERENCES[c.name]) { out.status = 'known'; }
     }
     catch (e) {
         out.status = 'error';
@@ -181,8 +212,11 @@ async function checkCase (c, bin, servers) {
 }
 
 function line (r) {
-    const tag = { matches: 'same', differs: 'DIFF', unsupported: 'skip', error: 'ERR ' }[r.status];
+    const tag = { matches: 'same', differs: 'DIFF', unsupported: 'skip', error: 'ERR ', known: 'knwn',
+        'no longer differs': 'NEW ' }[r.status];
     let s = `${tag} ${r.name}`;
+    if (r.status === 'known') { s += `  (known: ${KNOWN_DIFFERENCES[r.name]})`; }
+    if (r.status === 'no longer differs') { s += `  (listed as a known difference, "${KNOWN_DIFFERENCES[r.name]}", but matches: remove it)`; }
     if (r.requests !== undefined) { s += `  ${r.requests} requests, ${r.tests} tests`; }
     if (r.unsupported.length) { s += `  unsupported: ${r.unsupported.join(', ')}`; }
     return s;
@@ -210,12 +244,15 @@ async function main () {
     const features = {};
     for (const r of results) { for (const f of r.unsupported) { (features[f] = features[f] || []).push(r.name); } }
     console.log(`\n${count('matches')} of ${results.length} fixture collections match newman fully; ` +
-        `${count('unsupported')} use unsupported script features, ${count('differs')} differ, ${count('error')} could not be run`);
+        `${count('unsupported')} use what apisync does not support, ${count('known')} differ as listed, ` +
+        `${count('differs')} differ, ${count('error')} could not be run`);
     for (const [f, names] of Object.entries(features).sort()) { console.log(`  unsupported: ${f} (${names.join(', ')})`); }
     if (args.json) { fs.writeFileSync(args.json, JSON.stringify({ results, features }, null, 2)); }
-    return count('differs') + count('error') ? 1 : 0;
+    return count('differs') + count('error') + count('no longer differs') ? 1 : 0;
 }
 
+// Until main says otherwise: a run that ends without its summary must not look like a pass.
+process.exitCode = 2;
 main().then((code) => process.exit(code), (e) => {
     console.error(`oracle.js: ${e.stack || e}`);
     process.exit(2);

@@ -291,6 +291,13 @@
     };
   }
 
+  // Postman's legacy sandbox gives every string `has` (`responseBody.has("x")`).
+  if (typeof String.prototype.has !== 'function') {
+    Object.defineProperty(String.prototype, 'has', {
+      value: function (part) { return String(this).indexOf(part) > -1; }, writable: true, configurable: true, enumerable: false
+    });
+  }
+
   // --- lifecycle, driven from Rust -------------------------------------------
   function begin(inputJson, source) {
     var input = JSON.parse(inputJson);

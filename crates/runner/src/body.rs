@@ -17,6 +17,8 @@ pub struct Built {
     /// The body as Postman v2.1 JSON with its variables replaced (file parts
     /// by path): the body as sent.
     pub sent: Value,
+    /// What was left out, and why (a form file that cannot be read).
+    pub warnings: Vec<String>,
 }
 
 /// The content type of a raw body in `language` (Postman's raw options).
@@ -26,8 +28,8 @@ fn raw_type(language: &str) -> Option<&'static str> {
         "xml" => "application/xml",
         "html" => "text/html",
         "javascript" => "application/javascript",
-        "text" => "text/plain",
-        _ => return None,
+        // Postman's raw body is text unless its language says otherwise.
+        _ => "text/plain",
     })
 }
 
@@ -92,6 +94,7 @@ pub fn build(body: Option<&Value>, s: &mut Substitution<'_>, base: &Path) -> Res
                 content_type: raw_type(lang).map(str::to_string),
                 sent: json!({ "mode": "raw", "raw": text, "options": b.get("options").cloned().unwrap_or(json!({})) }),
                 bytes: text.into_bytes(),
+                warnings: Vec::new(),
             }
         }
         "urlencoded" => {
@@ -106,14 +109,18 @@ pub fn build(body: Option<&Value>, s: &mut Substitution<'_>, base: &Path) -> Res
                 bytes: form.finish().into_bytes(),
                 content_type: Some("application/x-www-form-urlencoded".into()),
                 sent: json!({ "mode": "urlencoded", "urlencoded": sent }),
+                warnings: Vec::new(),
             }
         }
-        "formdata" => formdata(b, s, base)?,
+        "formdata" => match formdata(b, s, base) {
+            Some(f) => f,
+            None => return Ok(None),
+        },
         "file" => {
             let src = sources(b.get("file").and_then(|f| f.get("src"))).into_iter().next().map(|p| s.text(&p));
             let Some(src) = src else { return Ok(None) };
             let (_, bytes) = read(base, &src)?;
-            Built { bytes, content_type: None, sent: json!({ "mode": "file", "file": { "src": src } }) }
+            Built { bytes, content_type: None, sent: json!({ "mode": "file", "file": { "src": src } }), warnings: Vec::new() }
         }
         "graphql" => {
             let g = b.get("graphql").cloned().unwrap_or(json!({}));
@@ -124,11 +131,17 @@ pub fn build(body: Option<&Value>, s: &mut Substitution<'_>, base: &Path) -> Res
             } else {
                 serde_json::from_str::<Value>(&vars_text).map_err(|e| PrepareError::GraphqlVariables(e.to_string()))?
             };
-            let payload = json!({ "query": query, "variables": variables });
+            // Written field by field: Postman's order (query, operationName, variables), which a JSON map would sort.
+            let op = g.get("operationName").map(|v| s.field(Some(v))).filter(|o| !o.is_empty());
+            let op = op.map(|o| format!(",\"operationName\":{}", Value::String(o))).unwrap_or_default();
+            // The variables go as written (checked to be JSON), as Postman sends them.
+            let written = if vars_text.trim().is_empty() { variables.to_string() } else { vars_text.clone() };
+            let payload = format!("{{\"query\":{}{op},\"variables\":{written}}}", Value::String(query.clone()));
             Built {
-                bytes: serde_json::to_vec(&payload).unwrap_or_default(),
+                bytes: payload.into_bytes(),
                 content_type: Some("application/json".into()),
                 sent: json!({ "mode": "graphql", "graphql": { "query": query, "variables": vars_text } }),
+                warnings: Vec::new(),
             }
         }
         other => return Err(PrepareError::BodyMode(other.to_string())),
@@ -136,17 +149,36 @@ pub fn build(body: Option<&Value>, s: &mut Substitution<'_>, base: &Path) -> Res
     Ok(Some(built))
 }
 
-fn formdata(b: &Map<String, Value>, s: &mut Substitution<'_>, base: &Path) -> Result<Built, PrepareError> {
+/// A multipart body; `None` when no part is left to send. A file part that
+/// names no file or one that cannot be read is left out with a warning, as
+/// Postman does (the request still goes).
+fn formdata(b: &Map<String, Value>, s: &mut Substitution<'_>, base: &Path) -> Option<Built> {
     let boundary = boundary();
     let mut bytes = Vec::new();
     let mut sent = Vec::new();
+    let mut warnings = Vec::new();
+    let mut parts = 0;
     for item in enabled_items(b.get("formdata")) {
         let key = s.field(item.get("key"));
         let explicit_type = item.get("contentType").and_then(Value::as_str).filter(|t| !t.is_empty()).map(|t| s.text(t));
         if item.get("type").and_then(Value::as_str) == Some("file") {
             let srcs: Vec<String> = sources(item.get("src")).iter().map(|p| s.text(p)).collect();
+            if srcs.is_empty() {
+                // No file chosen: Postman still sends the field, empty and without a file name.
+                bytes.extend_from_slice(
+                    format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"; filename=\"\"\r\n\r\n\r\n", quoted(&key))
+                        .as_bytes(),
+                );
+                parts += 1;
+            }
             for src in &srcs {
-                let (path, content) = read(base, src)?;
+                let (path, content) = match read(base, src) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        warnings.push(format!("form file '{key}' left out: {e}"));
+                        continue;
+                    }
+                };
                 let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                 let ctype = explicit_type.clone().unwrap_or_else(|| mime_for(&path).to_string());
                 bytes.extend_from_slice(
@@ -159,6 +191,7 @@ fn formdata(b: &Map<String, Value>, s: &mut Substitution<'_>, base: &Path) -> Re
                 );
                 bytes.extend_from_slice(&content);
                 bytes.extend_from_slice(b"\r\n");
+                parts += 1;
             }
             sent.push(json!({ "key": key, "type": "file", "src": srcs }));
         } else {
@@ -172,13 +205,18 @@ fn formdata(b: &Map<String, Value>, s: &mut Substitution<'_>, base: &Path) -> Re
             bytes.extend_from_slice(value.as_bytes());
             bytes.extend_from_slice(b"\r\n");
             sent.push(json!({ "key": key, "value": value, "type": "text" }));
+            parts += 1;
         }
     }
+    if parts == 0 {
+        return None;
+    }
     bytes.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    Ok(Built {
+    Some(Built {
         bytes,
         content_type: Some(format!("multipart/form-data; boundary={boundary}")),
         sent: json!({ "mode": "formdata", "formdata": sent }),
+        warnings,
     })
 }
 
@@ -201,7 +239,9 @@ mod tests {
         let b = b.unwrap();
         assert_eq!(b.bytes, br#"{"n":"Ada"}"#);
         assert_eq!(b.content_type.as_deref(), Some("application/json"));
-        for (lang, t) in [("xml", Some("application/xml")), ("html", Some("text/html")), ("text", Some("text/plain")), ("", None)] {
+        for (lang, t) in
+            [("xml", Some("application/xml")), ("html", Some("text/html")), ("text", Some("text/plain")), ("", Some("text/plain"))]
+        {
             let (b, _) = built(json!({"mode": "raw", "raw": "x", "options": {"raw": {"language": lang}}}), Path::new("."));
             assert_eq!(b.unwrap().content_type.as_deref(), t, "{lang}");
         }

@@ -95,6 +95,8 @@ pub struct Report {
     pub auth: String,
     /// The auth type apisync does not apply (hawk, ntlm, awsv4, ...), sent without it.
     pub auth_not_applied: Option<String>,
+    /// What else was left out, and why.
+    pub warnings: Vec<String>,
 }
 
 /// A prepared request and its report.
@@ -144,14 +146,24 @@ pub fn prepare(request: &Value, ancestors_auth: &[Value], scopes: &Scopes, base_
     let built = if pruned { None } else { body::build(request.get("body"), &mut s, base_dir)? };
     let mut out_body = Vec::new();
     let mut body_sent = None;
+    let mut warnings = Vec::new();
     if let Some(b) = built {
-        if let Some(ct) = b.content_type
-            && !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-        {
-            headers.push(("Content-Type".into(), ct));
+        warnings = b.warnings;
+        if let Some(ct) = b.content_type {
+            match headers.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
+                // A form's parts are only readable with its boundary: Postman's multipart type wins.
+                Some((_, v)) if ct.starts_with("multipart/form-data") => *v = ct,
+                Some(_) => {}
+                None => headers.push(("Content-Type".into(), ct)),
+            }
         }
         out_body = b.bytes;
         body_sent = Some(b.sent);
+    }
+    if let Some(host) = url::explicit_default_port(&url)
+        && !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host"))
+    {
+        headers.push(("Host".into(), host));
     }
     for (name, value) in [("User-Agent", USER_AGENT), ("Accept", "*/*")] {
         if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name)) {
@@ -168,7 +180,7 @@ pub fn prepare(request: &Value, ancestors_auth: &[Value], scopes: &Scopes, base_
             digest: applied.digest,
             settings: Settings::from_behavior(behavior),
         },
-        report: Report { unresolved: s.into_unresolved(), auth: applied.kind, auth_not_applied: applied.not_applied },
+        report: Report { unresolved: s.into_unresolved(), auth: applied.kind, auth_not_applied: applied.not_applied, warnings },
     })
 }
 
@@ -229,7 +241,10 @@ mod tests {
         assert_eq!(o.header("User-Agent"), Some(USER_AGENT));
         assert_eq!(o.body, br#"{"a":1}"#);
         assert_eq!(o.settings, Settings { follow_redirects: false, verify_tls: false, max_redirects: 3, ..Settings::default() });
-        assert_eq!(p.report, Report { unresolved: vec!["nope".into()], auth: "bearer".into(), auth_not_applied: None });
+        assert_eq!(
+            p.report,
+            Report { unresolved: vec!["nope".into()], auth: "bearer".into(), auth_not_applied: None, warnings: Vec::new() }
+        );
         let sent = o.to_postman();
         assert_eq!(sent["url"], "http://api.test/v1/items?q=1");
         assert_eq!(sent["body"]["raw"], "{\"a\":1}");

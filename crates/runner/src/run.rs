@@ -268,8 +268,10 @@ fn execute(
         Err(err) => Err(err.to_string()),
         Ok(p) => {
             e.warnings.extend(p.report.unresolved.iter().map(|n| format!("{{{{{n}}}}} is not defined in any scope; sent as written")));
+            e.warnings.extend(p.report.warnings.iter().cloned());
             if let Some(t) = &p.report.auth_not_applied {
                 e.warnings.push(format!("{t} auth is not supported by apisync; sent without it"));
+                e.unsupported.push(format!("{t} auth"));
             }
             let mut out = p.outgoing;
             adjust(&mut out.settings, host.opts);

@@ -112,6 +112,21 @@ pub fn add_query(url: &str, key: &str, value: &str) -> String {
     format!("{base}{sep}{pair}{hash}")
 }
 
+/// The `host:port` of a URL that names its scheme's default port outright
+/// (`https://h:443/`): Postman sends that port in `Host`, where a URL parser
+/// would drop it.
+pub fn explicit_default_port(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let default = match scheme.to_ascii_lowercase().as_str() {
+        "http" => ":80",
+        "https" => ":443",
+        _ => return None,
+    };
+    host_port.ends_with(default).then(|| host_port.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,5 +176,13 @@ mod tests {
     fn query_parameters_are_appended_encoded() {
         assert_eq!(add_query("http://h/p", "k", "a b&c"), "http://h/p?k=a+b%26c");
         assert_eq!(add_query("http://h/p?x=1#f", "k", "v"), "http://h/p?x=1&k=v#f");
+    }
+
+    #[test]
+    fn an_explicit_default_port_is_kept_for_the_host_header() {
+        assert_eq!(explicit_default_port("https://u:p@h.test:443/x?y"), Some("h.test:443".into()));
+        assert_eq!(explicit_default_port("http://h.test:80"), Some("h.test:80".into()));
+        assert_eq!(explicit_default_port("https://h.test:8443/"), None);
+        assert_eq!(explicit_default_port("https://h.test/"), None);
     }
 }

@@ -79,7 +79,7 @@ fn warnings(o: &Outcome, json: bool) {
             names.join(", ")
         );
     }
-    for w in &o.received.warnings {
+    for w in o.report.warnings.iter().chain(&o.received.warnings) {
         eprintln!("warning: {w}");
     }
     if let Some(kind) = &o.report.auth_not_applied {
@@ -113,6 +113,7 @@ fn json_outcome(o: &Outcome, example: Option<model::Id>) -> Value {
         "unresolved": o.report.unresolved,
         "auth": o.report.auth,
         "auth_not_applied": o.report.auth_not_applied,
+        "warnings": o.report.warnings,
         "warnings": o.received.warnings,
     })
 }

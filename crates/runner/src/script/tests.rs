@@ -331,7 +331,7 @@ fn legacy_tests_and_globals_work() {
         phase: Phase::Test,
         source: r#"
             tests["status is 200"] = responseCode.code === 200;
-            tests["body has Ada"] = responseBody.has ? false : responseBody.indexOf("Ada") >= 0;
+            tests["body has Ada"] = responseBody.has("Ada");
             tests["is slow"] = responseTime > 1000;
             var body = JSON.parse(responseBody);
             postman.setEnvironmentVariable("user", body.user.name);
