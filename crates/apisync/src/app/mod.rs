@@ -13,6 +13,7 @@ mod guard;
 mod lists_api;
 mod live;
 mod profile_api;
+mod send_api;
 mod teams_api;
 mod tree_api;
 
@@ -48,6 +49,8 @@ pub struct AppState {
     device: Arc<Device>,
     /// The latest look at the profile, for the live channel.
     snapshots: watch::Receiver<live::Snapshot>,
+    /// The last few answers sent from the app, for Save as example.
+    recent: send_api::Recent,
 }
 
 /// Runs the app until Ctrl-C, on its own multi-threaded runtime.
@@ -71,7 +74,7 @@ async fn serve(g: &Globals, a: AppArgs) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let snapshots = live::spawn_looker(Arc::clone(&device), stop_rx.clone());
     let sync = (!device.is_offline()).then(|| live::spawn_sync(Arc::clone(&device), stop_rx.clone()));
-    let state = Arc::new(AppState { device, snapshots });
+    let state = Arc::new(AppState { device, snapshots, recent: send_api::Recent::default() });
     let app = router(state, Arc::clone(&guard));
 
     let url = format!("http://127.0.0.1:{port}/?secret={}", guard.secret());
@@ -123,6 +126,7 @@ fn router(state: Arc<AppState>, guard: Arc<guard::Guard>) -> Router {
         .route("/api/account/logout", axum::routing::post(account_api::logout))
         .route("/api/export", get(account_api::export))
         .merge(files_routes())
+        .merge(send_routes())
         .merge(account_pages_routes())
         .route("/api/{*rest}", axum::routing::any(api::not_found))
         .with_state(state);
@@ -146,6 +150,16 @@ fn files_routes() -> Router<Arc<AppState>> {
         .route("/api/export/doc/{id}", get(files_api::export_doc))
         .route("/api/export/globals/{workspace}", get(files_api::export_globals))
         .route("/api/scratchpad/move", post(files_api::move_scratchpad))
+}
+
+/// Sending (`send_api.rs`): only the desktop app has these routes; the web
+/// version never sends from the server.
+fn send_routes() -> Router<Arc<AppState>> {
+    use axum::routing::post;
+    Router::new()
+        .route("/api/docs/{id}/send", post(send_api::send))
+        .route("/api/history/{id}/save-response", post(send_api::save_response))
+        .route("/api/cookies", get(send_api::cookies).delete(send_api::clear_cookies))
 }
 
 /// The account pages: devices, password, recovery, deletion, teams

@@ -1,0 +1,344 @@
+//! Sending from the app: `POST /api/docs/{id}/send` sends the saved request
+//! as `apisync send` does (the device's scopes, its active environment, its
+//! cookie jar, a history entry written) and answers what the response pane
+//! shows; `POST /api/history/{id}/save-response` keeps a recent answer as an
+//! example; `GET`/`DELETE /api/cookies` are `apisync cookies` and `cookies
+//! clear`. Only the desktop app sends: the web version has none of these
+//! routes, because a server that sends what a page asks for is an SSRF hole.
+
+use super::AppState;
+use super::error::AppError;
+use crate::sending::{self, Outcome, SendOptions, mask, pretty, record};
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use client::Device;
+use model::{Id, Kind};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The most body text one answer puts in the page; the rest stays in the
+/// history entry (and `apisync body`). The response viewer lays it out a
+/// piece at a time, so this bounds memory, not layout.
+pub const PAGE_BODY_BYTES: usize = 10 * 1024 * 1024;
+
+/// How long one send may take in all when the page sets no timeout: a send
+/// holds a thread of the app, so it must end even if the server never does.
+pub const SEND_LIMIT: Duration = Duration::from_secs(300);
+
+/// How many recent answers the app keeps for Save as example. Only answers
+/// that can become an example (text up to `record::HISTORY_BODY_BYTES`) are
+/// kept, so this holds at most 8 MiB of bodies.
+const RECENT: usize = 16;
+
+/// The last few answers, newest last, by their history entry's id.
+#[derive(Default)]
+pub struct Recent(Mutex<VecDeque<Arc<Outcome>>>);
+
+impl Recent {
+    fn keep(&self, o: Arc<Outcome>) {
+        if o.received.body.len() > record::HISTORY_BODY_BYTES || std::str::from_utf8(&o.received.body).is_err() {
+            return;
+        }
+        let mut list = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if list.len() == RECENT {
+            list.pop_front();
+        }
+        list.push_back(o);
+    }
+
+    fn find(&self, history: Id) -> Option<Arc<Outcome>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).iter().find(|o| o.history == history).cloned()
+    }
+}
+
+/// The body of `POST /api/docs/{id}/send`; every field is optional.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SendBody {
+    /// An environment's name or id instead of the workspace's active one.
+    #[serde(default)]
+    environment: Option<String>,
+    /// A limit on the exchange, in milliseconds (0: none beyond the app's own).
+    #[serde(default)]
+    timeout_ms: Option<u64>,
+    /// False: show a 3xx instead of following it.
+    #[serde(default)]
+    follow_redirects: Option<bool>,
+    /// False: do not verify the server's TLS certificate.
+    #[serde(default)]
+    verify_tls: Option<bool>,
+}
+
+fn parse_id(s: &str) -> Result<Id, AppError> {
+    s.trim().parse::<Id>().map_err(|_| AppError::invalid(format!("'{s}' is not an id (a UUID)")))
+}
+
+/// A failed send as the page shows it: the device's refusals keep their
+/// status, a request that cannot be prepared is the request's fault (400),
+/// a server that could not be reached or answered is a 502 with the
+/// sender's words (the cause and what to do).
+fn send_error(e: anyhow::Error) -> AppError {
+    let e = match e.downcast::<client::ClientError>() {
+        Ok(c) => return AppError::from(c),
+        Err(e) => e,
+    };
+    if e.chain().any(|c| c.downcast_ref::<runner::PrepareError>().is_some()) {
+        return AppError { status: StatusCode::BAD_REQUEST, code: "cannot_prepare", message: format!("{e:#}") };
+    }
+    if e.chain().any(|c| c.downcast_ref::<runner::SendError>().is_some()) {
+        return AppError { status: StatusCode::BAD_GATEWAY, code: "send_failed", message: format!("{e:#}") };
+    }
+    AppError { status: StatusCode::INTERNAL_SERVER_ERROR, code: "internal", message: format!("{e:#}") }
+}
+
+/// Runs `f` with the device on a blocking thread, driving its async parts
+/// there: the send's SQLite reads and history write may wait behind a CLI
+/// process of the same profile, which must not stall the app's two workers.
+async fn on_device_send<T: Send + 'static>(
+    state: &AppState,
+    f: impl AsyncFnOnce(&Device) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    let device = Arc::clone(&state.device);
+    let rt = tokio::runtime::Handle::current();
+    match tokio::task::spawn_blocking(move || rt.block_on(f(&device))).await {
+        Ok(r) => r,
+        Err(e) => Err(AppError { status: StatusCode::INTERNAL_SERVER_ERROR, code: "internal", message: e.to_string() }),
+    }
+}
+
+/// `POST /api/docs/{id}/send`: sends the request as saved, writes its
+/// history entry, answers the outcome (`outcome_json`).
+pub async fn send(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    body: Result<Json<SendBody>, JsonRejection>,
+) -> Result<Json<Value>, AppError> {
+    let id = parse_id(&id)?;
+    let Json(b) = body?;
+    let opts = SendOptions {
+        environment: b.environment.filter(|e| !e.trim().is_empty()),
+        timeout: b.timeout_ms.filter(|t| *t > 0).map(Duration::from_millis),
+        no_follow_redirects: b.follow_redirects == Some(false),
+        insecure: b.verify_tls == Some(false),
+        // Relative file paths of bodies start where the app was started, as the CLI's start in its directory.
+        base_dir: std::env::current_dir().map_err(|e| AppError::invalid(format!("cannot read the app's directory: {e}")))?,
+    };
+    let outcome = on_device_send(&state, async move |d: &Device| {
+        let doc = d.get(id)?;
+        if doc.kind != Kind::Request {
+            return Err(AppError::invalid(format!("“{}” is a {}, not a request: only requests are sent", doc.title(), doc.kind)));
+        }
+        // A fresh sender per send reads the cookie jar as the profile has it
+        // now, so cookies the CLI set or cleared meanwhile are honoured.
+        let sender = sending::sender(d).map_err(send_error)?;
+        match tokio::time::timeout(SEND_LIMIT, sending::send(d, &sender, id, &opts)).await {
+            Ok(r) => r.map_err(send_error),
+            Err(_) => Err(AppError {
+                status: StatusCode::GATEWAY_TIMEOUT,
+                code: "send_timeout",
+                message: format!(
+                    "no answer within {} s; the app stopped waiting (set a shorter timeout, or check the server)",
+                    SEND_LIMIT.as_secs()
+                ),
+            }),
+        }
+    })
+    .await?;
+    let outcome = Arc::new(outcome);
+    let cookies = tokio::task::spawn_blocking({
+        let device = Arc::clone(&state.device);
+        let url = outcome.received.url.clone();
+        move || cookies_for(&device, &url)
+    })
+    .await
+    .unwrap_or_default();
+    let v = outcome_json(&outcome, cookies);
+    state.recent.keep(outcome);
+    Ok(Json(v))
+}
+
+/// The jar's cookies a request to `url` would carry (its host and parents);
+/// empty when the jar cannot be read (the answer itself came).
+fn cookies_for(device: &Device, url: &str) -> Vec<runner::CookieInfo> {
+    let Some(host) = reqwest::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_ascii_lowercase)) else { return Vec::new() };
+    let Ok(jar) = runner::CookieJar::open(&device.cookie_jar_path()) else { return Vec::new() };
+    jar.list()
+        .into_iter()
+        .filter(|c| {
+            let d = c.domain.trim_start_matches('.').to_ascii_lowercase();
+            host == d || host.ends_with(&format!(".{d}"))
+        })
+        .collect()
+}
+
+/// The largest prefix of `text` of at most `max` bytes that ends on a character.
+fn cut(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// What the response pane shows of one send, every secret masked (the page
+/// never holds a secret nobody asked to see): the request as sent, the
+/// answer (its body as text up to `PAGE_BODY_BYTES`, with its language and
+/// an indented form for JSON and XML), the cookies for its host, the
+/// history entry, and every warning.
+pub fn outcome_json(o: &Outcome, cookies: Vec<runner::CookieInfo>) -> Value {
+    let r = &o.received;
+    let mut sent = o.sent.to_postman();
+    mask::value(&mut sent, &o.secrets);
+    let headers: Vec<Value> = r.headers.iter().map(|(k, v)| json!({ "key": k, "value": v })).collect();
+    let language = record::preview_language(r);
+    let (text, pretty_text, note) = match std::str::from_utf8(&r.body) {
+        Ok(all) => {
+            let shown = cut(all, PAGE_BODY_BYTES);
+            let note = (shown.len() < all.len()).then(|| {
+                format!(
+                    "The body is {} bytes; the first {} are shown. `apisync body {}` writes it all out.",
+                    all.len(),
+                    shown.len(),
+                    o.history
+                )
+            });
+            let ct = r.header("content-type").unwrap_or("");
+            // Indenting half a document would mislead: only a whole body is reformatted.
+            let pretty_text =
+                (note.is_none() && matches!(language, "json" | "xml")).then(|| pretty::body(ct, shown)).filter(|p| p != shown);
+            (Some(shown.to_string()), pretty_text, note)
+        }
+        Err(_) => (None, None, Some(format!("{} bytes of binary data; `apisync body {}` writes it out.", r.body.len(), o.history))),
+    };
+    let mut warnings: Vec<String> = o.report.warnings.iter().chain(&r.warnings).cloned().collect();
+    if let Some(kind) = &o.report.auth_not_applied {
+        warnings.push(format!("apisync does not apply {kind} auth; the request was sent without it"));
+    }
+    let mut v = json!({
+        "request_id": o.request.id,
+        "history_id": o.history,
+        "environment": o.environment.as_ref().map(|e| e.title()),
+        "request": sent,
+        "response": {
+            "code": r.code,
+            "status": r.status,
+            "http_version": r.http_version,
+            "url": r.url,
+            "time_ms": r.time_ms,
+            "timings": r.timings,
+            "size": r.body.len(),
+            "headers": headers,
+            "language": language,
+            "body": text,
+            "pretty": pretty_text,
+            "body_note": note,
+        },
+        "cookies": cookies,
+        "body_kept_on_device_only": o.body_place == record::BodyPlace::Local,
+        "can_save_example": r.body.len() <= record::HISTORY_BODY_BYTES && std::str::from_utf8(&r.body).is_ok(),
+        "unresolved": o.report.unresolved,
+        "auth": o.report.auth,
+        "auth_not_applied": o.report.auth_not_applied,
+        "warnings": warnings,
+    });
+    mask::value(&mut v, &o.secrets);
+    v
+}
+
+/// The body of `POST /api/history/{id}/save-response`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SaveBody {
+    /// The example's name.
+    name: String,
+}
+
+/// `POST /api/history/{id}/save-response {name}`: saves the answer of a
+/// recent send (by its history entry) as an example under its request, as
+/// `apisync send --save-response NAME` does; 201 `{id}`.
+pub async fn save_response(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    body: Result<Json<SaveBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let history = parse_id(&id)?;
+    let Json(b) = body?;
+    let name = b.name.trim().to_string();
+    if name.is_empty() {
+        return Err(AppError::invalid("the example needs a name"));
+    }
+    let Some(outcome) = state.recent.find(history) else {
+        return Err(AppError {
+            status: StatusCode::NOT_FOUND,
+            code: "not_recent",
+            message: format!(
+                "the app no longer holds the answer of {history} (it keeps the last {RECENT} answers of text up to {} KiB); send the request again, then save",
+                record::HISTORY_BODY_BYTES / 1024
+            ),
+        });
+    };
+    let saved = on_device_send(&state, async move |d: &Device| {
+        sending::save_example(d, &outcome, &name).map_err(|e| match e.downcast::<client::ClientError>() {
+            Ok(c) => AppError::from(c),
+            Err(e) => AppError::invalid(format!("{e:#}")),
+        })
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": saved }))))
+}
+
+/// `GET /api/cookies`: every cookie of this device's jar (as `apisync cookies --json`).
+pub async fn cookies(State(state): State<Arc<AppState>>) -> Result<Json<Value>, AppError> {
+    let device = Arc::clone(&state.device);
+    let list = tokio::task::spawn_blocking(move || runner::CookieJar::open(&device.cookie_jar_path()).map(|j| j.list()))
+        .await
+        .map_err(|e| AppError { status: StatusCode::INTERNAL_SERVER_ERROR, code: "internal", message: e.to_string() })?
+        .map_err(|e| AppError { status: StatusCode::INTERNAL_SERVER_ERROR, code: "cookie_jar", message: e.to_string() })?;
+    Ok(Json(json!({ "cookies": list })))
+}
+
+/// The query of `DELETE /api/cookies`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClearQuery {
+    /// Only this domain and its subdomains.
+    #[serde(default)]
+    domain: Option<String>,
+}
+
+/// `DELETE /api/cookies[?domain=D]`: removes every cookie, or a domain's
+/// (as `apisync cookies clear [D]`); answers how many went.
+pub async fn clear_cookies(
+    State(state): State<Arc<AppState>>,
+    q: Result<Query<ClearQuery>, QueryRejection>,
+) -> Result<Json<Value>, AppError> {
+    let Query(q) = q.map_err(|r| AppError::invalid(format!("{}; the only parameter is ?domain=NAME", r.body_text())))?;
+    let device = Arc::clone(&state.device);
+    let domain = q.domain.filter(|d| !d.trim().is_empty());
+    let removed =
+        tokio::task::spawn_blocking(move || runner::CookieJar::open(&device.cookie_jar_path()).and_then(|j| j.clear(domain.as_deref())))
+            .await
+            .map_err(|e| AppError { status: StatusCode::INTERNAL_SERVER_ERROR, code: "internal", message: e.to_string() })?
+            .map_err(|e| AppError { status: StatusCode::INTERNAL_SERVER_ERROR, code: "cookie_jar", message: e.to_string() })?;
+    Ok(Json(json!({ "removed": removed })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cut_body_ends_on_a_character() {
+        assert_eq!(cut("abc", 10), "abc");
+        assert_eq!(cut("aé", 2), "a", "é is two bytes: the cut steps back before it");
+        assert_eq!(cut("aéb", 3), "aé");
+    }
+}
