@@ -18,6 +18,7 @@ import { showResponse } from "./response_view.js";
 const $ = (id) => document.getElementById(id);
 const state = { workspace: null, selected: null, docs: [], list: [], signedIn: false, readOnly: false, web: false };
 let tree = null;
+const OFF_TREE = new Set(["workspace", "history", "run"]);
 
 function showError(e) {
   const box = $("error");
@@ -54,7 +55,9 @@ async function loadWorkspaces() {
 async function loadTree(fetched) {
   if (!state.workspace) { tree.setDocs([], null); $("tree-empty").hidden = false; return; }
   state.docs = fetched || await api.docs(state.workspace);
-  const shown = state.docs.filter((d) => d.kind !== "workspace");
+  // History entries and runs have pages of their own; in the tree every
+  // send would add a row.
+  const shown = state.docs.filter((d) => !OFF_TREE.has(d.kind));
   tree.setDocs(shown, state.workspace);
   showCount();
   $("tree-empty").hidden = shown.length > 0;

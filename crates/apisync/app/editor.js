@@ -14,6 +14,7 @@
 // Every value reaches the page through textContent or an input's value.
 
 import { api } from "./api.js";
+import { sendApi, renderSending, renderOutcome, renderSendError, WEB_NOTE } from "./send_pane.js";
 
 // The fields the editor shows and may send, in the order a save names them.
 const FIELDS = ["name", "method", "url", "header", "body", "auth", "event", "description"];
@@ -282,6 +283,7 @@ class Editor {
     this.draft = clone(this.base);
     this.notices = new Map(); // field -> the value another device saved
     this.saving = false;
+    this.sending = false;
     this.tab = "params";
     this.build(box);
   }
@@ -317,6 +319,15 @@ class Editor {
     ui.unsaved = el("span", { class: "ed-unsaved", text: "Unsaved", title: "Changes not saved yet (Ctrl+S or Cmd+S saves)" });
     ui.save = el("button", { type: "button", class: "ed-save", text: "Save", "aria-keyshortcuts": "Control+S Meta+S" });
     ui.save.addEventListener("click", () => this.save());
+    // The web version never sends (the server would reach whatever a page
+    // names): the button stays in view, disabled, with the reason beside it.
+    const web = document.body.classList.contains("web");
+    ui.send = el("button", { type: "button", class: "ed-send", text: "Send", "aria-keyshortcuts": "Control+Enter Meta+Enter",
+      title: "Send the request (Ctrl+Enter or Cmd+Enter); unsaved edits are saved first" });
+    ui.send.addEventListener("click", () => this.send());
+    ui.sendNote = el("p", { class: "note ed-send-note", id: "ed-send-note", text: WEB_NOTE, hidden: !web });
+    if (web) { ui.send.disabled = true; ui.send.setAttribute("aria-describedby", "ed-send-note"); }
+    ui.pane = el("section", { class: "sp", "aria-labelledby": "sp-title", "aria-live": "polite", hidden: true });
     ui.status = el("span", { class: "ed-status", role: "status" });
     ui.notices = el("div", { class: "ed-notices", "aria-live": "polite" });
 
@@ -346,12 +357,13 @@ class Editor {
     }
 
     const form = el("section", { class: "ed", "aria-labelledby": "ed-title", "data-doc": this.id },
-      el("div", { class: "ed-head" }, ui.title, ui.unsaved, el("span", { class: "ed-spacer" }), ui.status, ui.save),
+      el("div", { class: "ed-head" }, ui.title, ui.unsaved, el("span", { class: "ed-spacer" }), ui.status, ui.save, ui.send),
+      ui.sendNote,
       ui.notices,
       labelled("Name", ui.name, "ed-field ed-name-field"),
       el("div", { class: "ed-line" }, labelled("Method", ui.method, "ed-field ed-method-field"), methods, labelled("URL", ui.url, "ed-field ed-url-field")),
       list, ...Object.values(ui.panels));
-    box.replaceChildren(form);
+    box.replaceChildren(form, ui.pane);
     for (const f of FIELDS) this.render(f);
     this.showTab(this.tab);
     this.changed();
@@ -686,6 +698,33 @@ class Editor {
     }
   }
 
+  // Sends the request as saved: edits not saved yet are saved first (one
+  // PATCH, as Save), so what goes out is what the editor shows and what
+  // History then records; a save that fails sends nothing.
+  async send() {
+    if (this.sending || document.body.classList.contains("web")) return;
+    let note = null;
+    if (this.isDirty()) {
+      await this.save();
+      if (this.isDirty()) return;
+      note = "Your edits were saved first, then the request was sent.";
+    }
+    this.sending = true;
+    this.ui.send.disabled = true;
+    this.ui.pane.hidden = false;
+    renderSending(this.ui.pane);
+    try {
+      const o = await sendApi.send(this.id);
+      if (current !== this) return;
+      renderOutcome(this.ui.pane, o, { note, showError: this.hooks.onError });
+    } catch (e) {
+      renderSendError(this.ui.pane, e);
+    } finally {
+      this.sending = false;
+      this.ui.send.disabled = false;
+    }
+  }
+
   // The document as the profile has it now (after a `changed` event).
   remote(doc) {
     const fresh = doc.fields || {};
@@ -757,6 +796,12 @@ function wire() {
       if (!current) return;
       e.preventDefault();
       current.save();
+    }
+    // Ctrl+Enter / Cmd+Enter sends the open request, wherever focus is in the page.
+    if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key === "Enter") {
+      if (!current || document.querySelector("dialog[open]")) return;
+      e.preventDefault();
+      current.send();
     }
   });
   // Leaving the page with unsaved edits asks first.

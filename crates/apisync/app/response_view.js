@@ -32,6 +32,63 @@ function bodyText(body) {
   return typeof body === "string" ? body : JSON.stringify(body, null, 2);
 }
 
+// A body shown a CHUNK at a time: the note of its length (id `${id}-size`),
+// the scrolling <pre> (focusable, so the keyboard scrolls it) and the "Show
+// more" button. `label` names the <pre> for screen readers.
+export function bodyBox(text, id, label = "Response body") {
+  const note = el("p", { class: "note resp-size", "aria-live": "polite" });
+  note.id = `${id}-size`;
+  const pre = el("pre", { class: "resp-body", tabindex: "0", "aria-label": label, "aria-describedby": note.id });
+  const more = el("button", { type: "button", class: "resp-more" });
+  let shown = 0;
+  const showMore = () => {
+    const next = text.slice(shown, shown + CHUNK);
+    shown += next.length;
+    pre.append(document.createTextNode(next));
+    const left = text.length - shown;
+    note.textContent = left > 0
+      ? `${chars(text.length)}; showing the first ${shown.toLocaleString("en")}.`
+      : `${chars(text.length)}.`;
+    more.hidden = left <= 0;
+    more.textContent = `Show ${Math.min(CHUNK, left).toLocaleString("en")} more characters`;
+  };
+  more.addEventListener("click", showMore);
+  showMore();
+  return [note, pre, more];
+}
+
+// Elements HTML never closes: they open no level of indentation.
+const VOID = new Set(["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"]);
+
+// HTML with one tag per line, indented by depth; the text of <script>,
+// <style> and <pre> is kept as it came. One pass over the text, so a large
+// page costs what reading it costs.
+export function prettyHtml(html) {
+  const out = [];
+  const lower = html.toLowerCase();
+  let depth = 0;
+  const re = /<!--[\s\S]*?-->|<(\/?)([a-zA-Z][\w:-]*)[^>]*>|<![^>]*>|[^<]+|</g;
+  let m;
+  while ((m = re.exec(html)) !== null) {
+    const tok = m[0];
+    if (m[2]) {
+      const name = m[2].toLowerCase();
+      if (m[1]) { depth = Math.max(0, depth - 1); out.push("  ".repeat(depth) + tok); continue; }
+      out.push("  ".repeat(depth) + tok);
+      if (VOID.has(name) || tok.endsWith("/>")) continue;
+      if (name === "script" || name === "style" || name === "pre" || name === "textarea") {
+        const end = lower.indexOf(`</${name}`, re.lastIndex);
+        const stop = end < 0 ? html.length : end;
+        const inner = html.slice(re.lastIndex, stop);
+        if (inner.trim()) out.push(inner.replace(/^\n+|\s+$/g, ""));
+        re.lastIndex = stop;
+      }
+      depth += 1;
+    } else if (tok.trim()) out.push("  ".repeat(depth) + tok.trim());
+  }
+  return out.join("\n");
+}
+
 // Renders the response `doc` into `box`, replacing what was there.
 export function showResponse(box, doc, heading) {
   const f = doc.fields || {};
@@ -48,25 +105,7 @@ export function showResponse(box, doc, heading) {
   }
 
   const text = bodyText(f.body);
-  const note = el("p", { class: "note resp-size", "aria-live": "polite" });
-  // Focusable so the keyboard can scroll it; labelled for screen readers.
-  const pre = el("pre", { class: "resp-body", tabindex: "0", "aria-label": "Response body", "aria-describedby": "resp-size" });
-  note.id = "resp-size";
-  const more = el("button", { type: "button", class: "resp-more" });
-  let shown = 0;
-  const showMore = () => {
-    const next = text.slice(shown, shown + CHUNK);
-    shown += next.length;
-    pre.append(document.createTextNode(next));
-    const left = text.length - shown;
-    note.textContent = left > 0
-      ? `${chars(text.length)}; showing the first ${shown.toLocaleString("en")}.`
-      : `${chars(text.length)}.`;
-    more.hidden = left <= 0;
-    more.textContent = `Show ${Math.min(CHUNK, left).toLocaleString("en")} more characters`;
-  };
-  more.addEventListener("click", showMore);
-  showMore();
+  const [note, pre, more] = bodyBox(text, "resp");
   if (!text) { note.textContent = "No body saved."; pre.hidden = true; }
   parts.push(el("h3", { text: "Body" }), note, pre, more);
 

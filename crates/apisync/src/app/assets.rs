@@ -43,6 +43,7 @@ const ASSETS: &[Asset] = &[
     asset!("account_pages.css"),
     asset!("response_view.js"),
     asset!("response.css"),
+    asset!("send_pane.js"),
 ];
 
 /// A file's type, from its name.
