@@ -14,7 +14,7 @@ pub enum PlanError {
     #[error("no collection or folder with id {0} here; `apisync ls` lists them")]
     NotFound(Id),
     /// The document to run is a request, environment or the like.
-    #[error("{name:?} is a {kind}; run a collection or a folder (`apisync send` sends one request)")]
+    #[error("{name:?} is a {kind}: `apisync run` runs a collection or a folder, `apisync send` sends a request")]
     NotRunnable {
         /// Its name.
         name: String,
@@ -115,6 +115,35 @@ pub fn plan(docs: &[Document], root: Id) -> Result<Plan, PlanError> {
     let mut steps = Vec::new();
     walk(start.id, &children, &mut chain, &mut steps);
     Ok(Plan { collection, variables: enabled_variables(collection_doc.fields.get("variable")), steps })
+}
+
+/// Plans a send of one request: the request as its only step, with the
+/// collection and folders above it.
+pub fn plan_request(docs: &[Document], request: Id) -> Result<Plan, PlanError> {
+    let by_id: HashMap<Id, &Document> = docs.iter().filter(|d| !d.deleted).map(|d| (d.id, d)).collect();
+    let doc = by_id.get(&request).ok_or(PlanError::NotFound(request))?;
+    if doc.kind != Kind::Request {
+        return Err(PlanError::NotRunnable { name: doc.title().to_string(), kind: doc.kind });
+    }
+    let mut chain = Vec::new();
+    let mut at = doc.parent_id.and_then(|p| by_id.get(&p).copied());
+    // Bounded by the model's tree depth: a damaged tree cannot loop forever.
+    for _ in 0..model::Limits::TREE_DEPTH {
+        let Some(d) = at else { break };
+        chain.push(Arc::new(level(d)));
+        at = d.parent_id.and_then(|p| by_id.get(&p).copied());
+    }
+    chain.reverse();
+    let collection = chain
+        .first()
+        .cloned()
+        .unwrap_or_else(|| Arc::new(Level { id: doc.id, name: String::new(), auth: None, events: Value::Array(Vec::new()) }));
+    let variables = by_id
+        .get(&collection.id)
+        .filter(|c| c.kind == Kind::Collection)
+        .map(|c| enabled_variables(c.fields.get("variable")))
+        .unwrap_or_default();
+    Ok(Plan { collection, variables, steps: vec![step(doc, &chain)] })
 }
 
 fn walk(parent: Id, children: &HashMap<Id, Vec<&Document>>, chain: &mut Vec<Arc<Level>>, steps: &mut Vec<Step>) {
@@ -243,6 +272,15 @@ mod tests {
         assert_eq!(p.collection.name, "C");
         assert_eq!(p.steps.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["first", "second"]);
         assert_eq!(p.steps[0].scripts("test"), ["c", "f"]);
+    }
+
+    #[test]
+    fn one_request_is_planned_with_what_is_above_it() {
+        let p = plan_request(&tree(), Id::from_u128(21)).unwrap();
+        assert_eq!(p.steps.len(), 1);
+        assert_eq!(p.steps[0].scripts("test"), ["c", "f", "r2"]);
+        assert_eq!(p.variables, vec![("host".to_string(), json!("h"))]);
+        assert!(matches!(plan_request(&tree(), Id::from_u128(20)), Err(PlanError::NotRunnable { kind: Kind::Folder, .. })));
     }
 
     #[test]

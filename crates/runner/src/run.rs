@@ -11,7 +11,7 @@ use crate::plan::{Plan, Step};
 use crate::prepare::{Settings, prepare};
 use crate::script::{ConsoleLine, Host, Info, NextRequest, Phase, Sandbox, ScriptJob, ScriptLimits, TestResult};
 use crate::types::{Received, Scope, Scopes, Vars};
-use crate::{SendError, Sender};
+use crate::{Outgoing, PrepareError, Report, SendError, Sender};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -39,6 +39,8 @@ pub struct RunOptions {
     pub insecure: bool,
     /// A limit on each exchange; `None`: the request's own settings.
     pub timeout: Option<Duration>,
+    /// Show redirects instead of following them, whatever the requests say.
+    pub no_follow_redirects: bool,
     /// Limits on every script.
     pub script_limits: ScriptLimits,
 }
@@ -53,6 +55,7 @@ impl Default for RunOptions {
             base_dir: PathBuf::from("."),
             insecure: false,
             timeout: None,
+            no_follow_redirects: false,
             script_limits: ScriptLimits::default(),
         }
     }
@@ -159,6 +162,65 @@ fn adjust(settings: &mut Settings, opts: &RunOptions) {
     if opts.timeout.is_some() {
         settings.timeout = opts.timeout;
     }
+    if opts.no_follow_redirects {
+        settings.follow_redirects = false;
+    }
+}
+
+/// Why the one request of a send got no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// It could not be prepared (a file body that cannot be read, ...).
+    #[error(transparent)]
+    Prepare(#[from] PrepareError),
+    /// It could not be sent, or no answer came.
+    #[error(transparent)]
+    Send(#[from] SendError),
+}
+
+/// One request sent on its own (the app's Send, `apisync send`), its scripts run.
+#[derive(Debug)]
+pub struct Single {
+    /// What the scripts and the exchange did.
+    pub execution: Execution,
+    /// The whole answer, when one came.
+    pub received: Option<Received>,
+    /// The request as sent, when it could be prepared.
+    pub sent: Option<Outgoing>,
+    /// What preparing it could not resolve or apply.
+    pub report: Option<Report>,
+    /// Why no answer came, if none did.
+    pub failure: Option<Failure>,
+    /// The scopes after the scripts.
+    pub scopes: Scopes,
+    /// Variables the scripts set or unset.
+    pub changed: BTreeSet<(Scope, String)>,
+}
+
+/// Sends the plan's first request with its pre-request and test scripts.
+pub fn run_one(plan: &Plan, mut scopes: Scopes, sender: &Sender, opts: &RunOptions) -> Result<Single, RunError> {
+    let step = plan.steps.first().ok_or_else(|| RunError::Runtime("nothing to send".into()))?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| RunError::Runtime(e.to_string()))?;
+    let mut sandbox = Sandbox::new(opts.script_limits).map_err(|e| RunError::Runtime(e.to_string()))?;
+    let mut changed = BTreeSet::new();
+    let info = Info {
+        event_name: String::new(),
+        iteration: 0,
+        iteration_count: 1,
+        request_name: step.name.clone(),
+        request_id: step.id.to_string(),
+    };
+    let mut host = ScriptHost { sender, rt: &rt, opts };
+    let done = execute(step, 0, &mut scopes, &mut changed, &mut sandbox, &mut host, info);
+    Ok(Single {
+        execution: done.execution,
+        received: done.received,
+        sent: done.sent,
+        report: done.report,
+        failure: done.failure,
+        scopes,
+        changed,
+    })
 }
 
 /// Runs `plan` with `scopes` (globals, environment and collection variables
@@ -197,7 +259,7 @@ pub fn run(
                 request_id: step.id.to_string(),
             };
             let mut host = ScriptHost { sender, rt: &rt, opts };
-            let (e, next) = execute(step, iteration, &mut scopes, &mut changed, &mut sandbox, &mut host, info);
+            let Done { execution: e, next, .. } = execute(step, iteration, &mut scopes, &mut changed, &mut sandbox, &mut host, info);
             each(&e);
             let failed = !e.passed();
             executions.push(e);
@@ -219,6 +281,16 @@ pub fn run(
     Ok(RunResult { executions, scopes, changed, duration: started.elapsed(), stopped })
 }
 
+/// What one request did, with what only a single send keeps.
+struct Done {
+    execution: Execution,
+    next: Option<NextRequest>,
+    received: Option<Received>,
+    sent: Option<Outgoing>,
+    report: Option<Report>,
+    failure: Option<Failure>,
+}
+
 /// One request: pre-request scripts, the exchange, test scripts.
 fn execute(
     step: &Step,
@@ -228,7 +300,7 @@ fn execute(
     sandbox: &mut Sandbox,
     host: &mut ScriptHost<'_>,
     mut info: Info,
-) -> (Execution, Option<NextRequest>) {
+) -> Done {
     let mut e = Execution {
         iteration,
         id: step.id,
@@ -264,8 +336,9 @@ fn execute(
     }
     let inherited: Vec<Value> = step.inherited_auth().into_iter().cloned().collect();
     let mut sent_request = request.clone();
-    let received = match prepare(&request, &inherited, scopes, &host.opts.base_dir) {
-        Err(err) => Err(err.to_string()),
+    let (mut sent, mut report) = (None, None);
+    let received: Result<Received, Failure> = match prepare(&request, &inherited, scopes, &host.opts.base_dir) {
+        Err(err) => Err(err.into()),
         Ok(p) => {
             e.warnings.extend(p.report.unresolved.iter().map(|n| format!("{{{{{n}}}}} is not defined in any scope; sent as written")));
             e.warnings.extend(p.report.warnings.iter().cloned());
@@ -275,20 +348,22 @@ fn execute(
             }
             let mut out = p.outgoing;
             adjust(&mut out.settings, host.opts);
-            let got = host.rt.block_on(host.sender.send(&mut out)).map_err(|err: SendError| err.to_string());
+            let got = host.rt.block_on(host.sender.send(&mut out)).map_err(Failure::from);
             sent_request = out.to_postman();
             e.request = Some(sent_request.clone());
+            sent = Some(out);
+            report = Some(p.report);
             got
         }
     };
-    let response = match received {
+    let (response, failure) = match received {
         Ok(r) => {
             e.response = Some(Answer { code: r.code, status: r.status.clone(), time_ms: r.time_ms, size: r.body.len() });
-            Some(r)
+            (Some(r), None)
         }
         Err(err) => {
-            e.error = Some(err);
-            None
+            e.error = Some(err.to_string());
+            (None, Some(err))
         }
     };
     info.event_name = "test".into();
@@ -304,7 +379,7 @@ fn execute(
         let o = sandbox.run(job, host);
         absorb(o, scopes, changed, &mut e, &mut next, "test");
     }
-    (e, next)
+    Done { execution: e, next, received: response, sent, report, failure }
 }
 
 fn absorb(

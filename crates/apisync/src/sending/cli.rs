@@ -87,13 +87,14 @@ fn warnings(o: &Outcome, json: bool) {
     }
 }
 
-fn json_outcome(o: &Outcome, example: Option<model::Id>) -> Value {
+/// A send as one JSON object (`--json`, the app's Send), secrets masked.
+pub fn json_outcome(o: &Outcome, example: Option<model::Id>) -> Value {
     let r = &o.received;
     let mut sent = o.sent.to_postman();
     mask::value(&mut sent, &o.secrets);
     let headers: Vec<Value> = r.headers.iter().map(|(k, v)| json!({ "key": k, "value": v })).collect();
     let body = std::str::from_utf8(&r.body).ok();
-    json!({
+    let mut v = json!({
         "history_id": o.history,
         "example_id": example,
         "environment": o.environment.as_ref().map(|e| e.title()),
@@ -107,15 +108,22 @@ fn json_outcome(o: &Outcome, example: Option<model::Id>) -> Value {
             "size": r.body.len(),
             "http_version": r.http_version,
             "url": r.url,
-            "body": body,
         },
         "body_kept_on_device_only": o.body_place == BodyPlace::Local,
         "unresolved": o.report.unresolved,
         "auth": o.report.auth,
         "auth_not_applied": o.report.auth_not_applied,
-        "warnings": o.report.warnings,
-        "warnings": o.received.warnings,
-    })
+        "warnings": o.report.warnings.iter().chain(&o.received.warnings).chain(&o.execution.warnings).collect::<Vec<_>>(),
+        "tests": o.execution.tests.iter().map(|t| json!({ "name": t.name, "passed": t.passed, "skipped": t.skipped, "error": t.error })).collect::<Vec<_>>(),
+        "console": o.execution.console.iter().map(|c| json!({ "level": c.level, "text": c.text })).collect::<Vec<_>>(),
+        "script_errors": o.execution.script_errors,
+        "unsupported": o.execution.unsupported,
+    });
+    // Scripts may log a secret; what is shown is masked as what is stored.
+    // The body is the server's answer, shown as it came (as the text output does).
+    mask::value(&mut v, &o.secrets);
+    v["response"]["body"] = json!(body);
+    v
 }
 
 fn print_human(o: &Outcome) -> anyhow::Result<()> {
@@ -129,6 +137,13 @@ fn print_human(o: &Outcome) -> anyhow::Result<()> {
     match std::str::from_utf8(&r.body) {
         Ok(text) => writeln!(out, "{}", pretty::body(r.header("content-type").unwrap_or(""), text))?,
         Err(_) => writeln!(out, "({} of binary data; `apisync body {}` writes it out)", size(r.body.len()), o.history)?,
+    }
+    let e = &o.execution;
+    if !(e.tests.is_empty() && e.console.is_empty() && e.script_errors.is_empty() && e.unsupported.is_empty()) {
+        // The scripts' part, as the run's reporter prints it (request line and warnings aside: shown above).
+        let scripts = runner::run::Execution { request: None, response: None, warnings: Vec::new(), ..e.clone() };
+        let text = runner::report::cli_execution(&scripts);
+        write!(out, "\n{}", mask::text(text.split_once('\n').map_or("", |(_, rest)| rest), &o.secrets))?;
     }
     Ok(())
 }
@@ -145,8 +160,7 @@ pub async fn send(g: &Globals, a: SendArgs) -> anyhow::Result<()> {
         insecure: a.insecure,
         base_dir: std::env::current_dir()?,
     };
-    let sender = super::sender(&device)?;
-    let outcome = super::send(&device, &sender, id, &opts).await?;
+    let outcome = super::send(&device, id, &opts)?;
     warnings(&outcome, g.json);
     let example = match &a.save_response {
         Some(name) => Some(super::save_example(&device, &outcome, name)?),

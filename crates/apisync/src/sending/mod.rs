@@ -9,14 +9,16 @@ pub mod mask;
 pub mod pretty;
 pub mod record;
 pub mod run_cli;
+pub mod runs;
 pub mod scopes;
 
 use anyhow::Context as _;
 use client::Device;
 use model::{Document, Id, Kind};
 use record::BodyPlace;
+use runner::plan::Plan;
+use runner::run::{Execution, Failure, RunOptions};
 use runner::{CookieJar, Outgoing, Received, Report, Sender};
-use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,48 +56,73 @@ pub struct Outcome {
     pub body_place: BodyPlace,
     /// Secret values, masked in whatever is stored.
     pub secrets: Vec<String>,
+    /// What the request's scripts did (tests, console, errors) and the warnings.
+    pub execution: Execution,
 }
 
-/// The sender of this device: its cookie jar from the profile.
+/// The sender of this device: its cookie jar from the profile. Make one per
+/// send or run: its connections belong to the runtime that run drives them on.
 pub fn sender(device: &Device) -> anyhow::Result<Sender> {
     let jar = CookieJar::open(&device.cookie_jar_path())?;
     Ok(Sender::new(Arc::new(jar)))
 }
 
-/// Sends request `id` and writes its history entry.
-pub async fn send(device: &Device, sender: &Sender, id: Id, o: &SendOptions) -> anyhow::Result<Outcome> {
-    let ctx = scopes::gather(device, id, o.environment.as_deref())?;
-    let request = Value::Object(ctx.request.fields.clone());
-    let prepared = runner::prepare(&request, &ctx.ancestors_auth, &ctx.scopes, &o.base_dir)?;
-    let mut sent = prepared.outgoing;
-    if o.timeout.is_some() {
-        sent.settings.timeout = o.timeout;
+/// What every request of a plan is sent with: globals, the environment and
+/// the collection's variables, and the secret values among them.
+pub fn plan_scopes(device: &Device, docs: &[Document], ws: Id, env: Option<&str>, plan: &Plan) -> anyhow::Result<scopes::Shared> {
+    let mut shared = scopes::shared(device, docs, ws, env)?;
+    if let Some(c) = docs.iter().find(|d| d.id == plan.collection.id && d.kind == Kind::Collection) {
+        scopes::collection_variables(c, &mut shared.scopes.collection, &mut shared.secrets);
     }
-    if o.no_follow_redirects {
-        sent.settings.follow_redirects = false;
+    scopes::tidy(&mut shared.secrets);
+    Ok(shared)
+}
+
+/// Sends request `id` with its scripts, keeps what they set, and writes its
+/// history entry. Blocking: the script engine runs on a thread of its own.
+pub fn send(device: &Device, id: Id, o: &SendOptions) -> anyhow::Result<Outcome> {
+    let request = device.get(id)?;
+    let ws = request.workspace_id;
+    let docs = device.list(Some(&ws.to_string()), None).context("cannot read the request's workspace")?;
+    let plan = runner::plan::plan_request(&docs, id).map_err(|e| crate::exit::usage(e.to_string()))?;
+    let shared = plan_scopes(device, &docs, ws, o.environment.as_deref(), &plan)?;
+    let opts = RunOptions {
+        insecure: o.insecure,
+        timeout: o.timeout,
+        no_follow_redirects: o.no_follow_redirects,
+        base_dir: o.base_dir.clone(),
+        ..RunOptions::default()
+    };
+    let sender = sender(device)?;
+    let single = std::thread::scope(|s| s.spawn(|| runner::run::run_one(&plan, shared.scopes.clone(), &sender, &opts)).join())
+        .map_err(|_| anyhow::anyhow!("the send stopped on an internal error"))??;
+    keep::keep(device, &docs, ws, shared.environment.as_ref(), &single.changed, &single.scopes)?;
+    match single.failure {
+        Some(Failure::Prepare(e)) => return Err(e.into()),
+        Some(Failure::Send(e)) => return Err(e.into()),
+        None => {}
     }
-    if o.insecure {
-        sent.settings.verify_tls = false;
-    }
-    let received = sender.send(&mut sent).await?;
+    let (Some(sent), Some(received), Some(report)) = (single.sent, single.received, single.report) else {
+        anyhow::bail!("the request got no answer");
+    };
     let place = record::body_place(&received);
-    let ids = (ctx.collection.map(|c| c.to_string()), Some(ctx.request.id.to_string()));
-    let fields = record::history(ctx.request.title(), &sent, &received, &place, ids, &ctx.secrets);
-    let history = device
-        .create(Kind::History, None, Some(&ctx.request.workspace_id.to_string()), fields)
-        .context("cannot write the history entry")?;
+    let collection = Some(plan.collection.id.to_string()).filter(|_| plan.collection.id != id);
+    let ids = (collection, Some(id.to_string()));
+    let fields = record::history(request.title(), &sent, &received, &place, ids, &shared.secrets);
+    let history = device.create(Kind::History, None, Some(&ws.to_string()), fields).context("cannot write the history entry")?;
     if place == BodyPlace::Local {
         device.keep_local_body(history, &received.body)?;
     }
     Ok(Outcome {
-        request: ctx.request,
-        environment: ctx.environment,
+        request,
+        environment: shared.environment,
         sent,
-        report: prepared.report,
+        report,
         received,
         history,
         body_place: place,
-        secrets: ctx.secrets,
+        secrets: shared.secrets,
+        execution: single.execution,
     })
 }
 

@@ -2,18 +2,18 @@
 //! it goes (or as JSON or JUnit at the end), its result kept as a run
 //! document that syncs, and an exit code CI can use.
 
-use super::{keep, mask, scopes};
+use super::runs::{self, RunRequest};
 use crate::Globals;
 use crate::device::{autosync, refresh};
 use crate::exit::usage;
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use model::Kind;
-use runner::report::{self, Heading};
-use runner::run::{RunOptions, RunResult};
+use runner::report;
+use runner::run::RunOptions;
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 /// How the run is reported on standard output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -67,26 +67,12 @@ pub struct RunArgs {
 /// typo of a few zeros should not keep a machine busy for days.
 const MAX_ITERATIONS: usize = 100_000;
 
-fn rfc3339(t: SystemTime) -> String {
-    let ms = t.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
-    runner::dynamic::iso_time(ms)
-}
-
 /// Runs the collection; a failed request or test is an error (exit 1) after the report is written.
 pub async fn run(g: &Globals, a: RunArgs) -> anyhow::Result<()> {
     let reporter = a.reporter.unwrap_or(if g.json { Reporter::Json } else { Reporter::Cli });
     let mut device = g.open()?;
     refresh(&mut device, g).await;
-    let id = device.find_of(a.workspace.as_deref(), &a.target, &[Kind::Collection, Kind::Folder])?;
-    let target = device.get(id)?;
-    let ws = target.workspace_id;
-    let docs = device.list(Some(&ws.to_string()), None).context("cannot read the workspace")?;
-    let plan = runner::plan::plan(&docs, id).map_err(|e| usage(e.to_string()))?;
-    let scopes::Shared { mut scopes, environment, mut secrets } = scopes::shared(&device, &docs, ws, a.environment.as_deref())?;
-    if let Some(c) = docs.iter().find(|d| d.id == plan.collection.id) {
-        scopes::collection_variables(c, &mut scopes.collection, &mut secrets);
-    }
-    scopes::tidy(&mut secrets);
+    let target = device.find_of(a.workspace.as_deref(), &a.target, &[Kind::Collection, Kind::Folder])?;
     let data = match &a.data {
         Some(p) => {
             let bytes = std::fs::read(p).with_context(|| format!("cannot read the data file {}", p.display()))?;
@@ -98,7 +84,7 @@ pub async fn run(g: &Globals, a: RunArgs) -> anyhow::Result<()> {
     if iterations == 0 || iterations > MAX_ITERATIONS {
         return Err(usage(format!("--iterations must be between 1 and {MAX_ITERATIONS}")));
     }
-    let opts = RunOptions {
+    let options = RunOptions {
         iterations,
         data,
         delay: Duration::from_millis(a.delay),
@@ -108,62 +94,32 @@ pub async fn run(g: &Globals, a: RunArgs) -> anyhow::Result<()> {
         timeout: a.timeout.filter(|t| *t > 0).map(Duration::from_millis),
         ..RunOptions::default()
     };
-    let sender = super::sender(&device)?;
-    let name =
-        if plan.collection.id == id { plan.collection.name.clone() } else { format!("{} / {}", plan.collection.name, target.title()) };
-    let started = SystemTime::now();
     if reporter == Reporter::Cli {
-        println!("{name}: {} requests, {iterations} iteration(s)", plan.steps.len());
+        println!("{}: {iterations} iteration(s)", device.get(target)?.title());
     }
-    // The script engine cannot move between threads and the loop blocks: it
-    // gets a thread of its own.
-    let result: RunResult = std::thread::scope(|s| {
-        s.spawn(|| {
-            let mut stdout = std::io::stdout();
-            runner::run::run(&plan, scopes, &sender, &opts, &mut |e| {
-                if reporter == Reporter::Cli {
-                    let _ = write!(stdout, "{}", report::cli_execution(e));
-                }
-            })
-        })
-        .join()
-    })
-    .map_err(|_| anyhow::anyhow!("the run stopped on an internal error"))??;
-    let heading = Heading {
-        collection_id: plan.collection.id.to_string(),
-        name,
-        environment: environment.as_ref().map(|e| (e.id.to_string(), e.title().to_string())),
-        iterations,
-        started_at: rfc3339(started),
-        finished_at: rfc3339(SystemTime::now()),
-    };
-    let notes = keep::keep(&device, &docs, ws, environment.as_ref(), &result.changed, &result.scopes)?;
-    let run_id = if a.no_save {
-        None
-    } else {
-        let fields = report::run_fields(&heading, &result, &|t: &str| mask::text(t, &secrets));
-        Some(device.create(Kind::Run, None, Some(&ws.to_string()), fields).context("cannot keep the run document")?)
-    };
+    let request = RunRequest { target, environment: a.environment, options, save: !a.no_save };
+    let mut stdout = std::io::stdout();
+    let done = runs::run_collection(&device, request, &mut |e| {
+        if reporter == Reporter::Cli {
+            let _ = write!(stdout, "{}", report::cli_execution(e));
+        }
+    })?;
     match reporter {
         Reporter::Cli => {
-            print!("{}", report::cli_summary(&heading, &result));
-            if let Some(r) = run_id {
+            print!("{}", report::cli_summary(&done.heading, &done.result));
+            if let Some(r) = done.run_id {
                 println!("kept as run {r}");
             }
         }
-        Reporter::Json => {
-            let mut v = report::json_report(&heading, &result, run_id.map(|r| r.to_string()).as_deref());
-            mask::value(&mut v, &secrets);
-            crate::output::json(&v)?;
-        }
-        Reporter::Junit => print!("{}", report::junit(&heading, &result)),
+        Reporter::Json => crate::output::json(&done.json())?,
+        Reporter::Junit => print!("{}", report::junit(&done.heading, &done.result)),
     }
-    for n in notes {
+    for n in &done.notes {
         eprintln!("note: {n}");
     }
     std::io::stdout().flush().ok();
     autosync(&mut device).await;
-    if !result.passed() {
+    if !done.result.passed() {
         anyhow::bail!(RunFailed);
     }
     Ok(())

@@ -2,27 +2,11 @@
 //! active environment, the collection's variables), its ancestors' auth,
 //! and the secret values that must never be stored in a synced document.
 
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 use client::Device;
 use model::{Document, Id, Kind};
 use runner::{Scopes, Vars};
 use serde_json::Value;
-
-/// A request document and everything it is sent with.
-pub struct Context {
-    /// The request document.
-    pub request: Document,
-    /// The variable scopes.
-    pub scopes: Scopes,
-    /// The `auth` of its folders then its collection, nearest first (`null` where none).
-    pub ancestors_auth: Vec<Value>,
-    /// Its collection, if it is in one.
-    pub collection: Option<Id>,
-    /// The environment used, if any.
-    pub environment: Option<Document>,
-    /// The values of secret variables (current and initial), to mask wherever they would be stored.
-    pub secrets: Vec<String>,
-}
 
 fn text(v: &Value) -> String {
     runner::vars::stringify(v)
@@ -123,39 +107,19 @@ pub fn tidy(secrets: &mut Vec<String>) {
     secrets.dedup();
 }
 
-/// Gathers what request `id` is sent with; `env` names an environment instead of the active one.
-pub fn gather(device: &Device, id: Id, env: Option<&str>) -> anyhow::Result<Context> {
-    let request = device.get(id)?;
-    if request.kind != Kind::Request {
-        bail!("{id} is a {}, not a request; `apisync ls` shows the requests", request.kind);
-    }
-    let ws = request.workspace_id;
-    let docs = device.list(Some(&ws.to_string()), None).context("cannot read the request's workspace")?;
-    let Shared { mut scopes, environment, mut secrets } = shared(device, &docs, ws, env)?;
-    let mut ancestors_auth = Vec::new();
-    let mut collection = None;
-    let mut parent = request.parent_id;
-    // Bounded by the model's tree depth: a damaged tree cannot loop forever.
-    for _ in 0..model::Limits::TREE_DEPTH {
-        let Some(p) = parent else { break };
-        let Some(doc) = docs.iter().find(|d| d.id == p) else { break };
-        ancestors_auth.push(doc.fields.get("auth").cloned().unwrap_or(Value::Null));
-        if doc.kind == Kind::Collection {
-            collection = Some(doc.id);
-            collection_variables(doc, &mut scopes.collection, &mut secrets);
-            break;
-        }
-        parent = doc.parent_id;
-    }
-    tidy(&mut secrets);
-    Ok(Context { request, scopes, ancestors_auth, collection, environment, secrets })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use client::fields;
+    use runner::plan::{Plan, plan_request};
     use serde_json::json;
+
+    fn gather(d: &Device, id: Id, env: Option<&str>) -> anyhow::Result<(Shared, Plan)> {
+        let ws = d.get(id)?.workspace_id;
+        let docs = d.list(Some(&ws.to_string()), None)?;
+        let plan = plan_request(&docs, id)?;
+        Ok((crate::sending::plan_scopes(d, &docs, ws, env, &plan)?, plan))
+    }
 
     #[test]
     fn scopes_take_current_over_initial_enabled_only_and_the_nearest_auth_first() {
@@ -191,23 +155,23 @@ mod tests {
         d.set(secret, fields([("current", "current-secret".into())])).unwrap();
         var(Kind::Variable, Some(prod), "host", "prod.example", &[]);
 
-        let c = gather(&d, req, None).unwrap();
+        let (c, plan) = gather(&d, req, None).unwrap();
         assert!(c.environment.is_none(), "no environment is active yet");
         assert_eq!(c.scopes.globals, Vars::from([("host".to_string(), json!("current.example"))]));
         assert_eq!(c.scopes.collection, Vars::from([("v".to_string(), json!(1))]));
-        assert_eq!(c.ancestors_auth, vec![Value::Null, col_auth]);
-        assert_eq!(c.collection, Some(col));
+        assert_eq!(plan.steps[0].inherited_auth(), vec![&col_auth]);
+        assert_eq!(plan.collection.id, col);
         assert!(c.secrets.is_empty());
 
         d.set_active_environment(ws, Some(dev)).unwrap();
-        let c = gather(&d, req, None).unwrap();
+        let (c, _) = gather(&d, req, None).unwrap();
         assert_eq!(c.environment.map(|e| e.id), Some(dev));
         assert_eq!(c.scopes.environment.get("token"), Some(&json!("current-secret")));
         assert_eq!(c.secrets, vec!["current-secret".to_string(), "initial-secret".into()]);
 
-        let c = gather(&d, req, Some("Prod")).unwrap();
+        let (c, _) = gather(&d, req, Some("Prod")).unwrap();
         assert_eq!(c.scopes.get("host"), Some(&json!("prod.example")), "the environment outranks globals");
         assert!(gather(&d, req, Some("Nope")).err().map(|e| e.to_string()).unwrap_or_default().contains("'Dev', 'Prod'"));
-        assert!(gather(&d, col, None).err().map(|e| e.to_string()).unwrap_or_default().contains("not a request"));
+        assert!(gather(&d, col, None).err().map(|e| e.to_string()).unwrap_or_default().contains("is a collection"));
     }
 }
