@@ -125,7 +125,9 @@ export async function manageCookies(showError) {
 // The warnings of one send, each in words, none hidden.
 function warningItems(o) {
   const items = [];
-  if (o.unresolved && o.unresolved.length) {
+  // The sender's own warnings name unresolved variables already; this line says what to do when they do not.
+  const named = (n) => (o.warnings || []).some((w) => w.includes(`{{${n}}}`));
+  if (o.unresolved && o.unresolved.length && !o.unresolved.every(named)) {
     items.push(`Nothing defines ${o.unresolved.map((n) => `{{${n}}}`).join(", ")}: sent as written (set them in the environment, globals or collection variables).`);
   }
   for (const w of o.warnings || []) items.push(w);

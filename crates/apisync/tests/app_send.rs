@@ -42,10 +42,15 @@ impl Target {
                 let path = uri.path().to_string();
                 log.lock().unwrap().push(Recorded { uri: uri.to_string(), headers: headers.clone() });
                 let r: Response = match path.as_str() {
-                    "/item" => ([(header::SET_COOKIE, "session=abc123; Path=/")], axum::Json(json!({ "id": 1, "name": "Widget", "tags": ["a", "b"] })))
+                    "/item" => (
+                        [(header::SET_COOKIE, "session=abc123; Path=/")],
+                        axum::Json(json!({ "id": 1, "name": "Widget", "tags": ["a", "b"] })),
+                    )
                         .into_response(),
-                    "/page" => ([(header::CONTENT_TYPE, "text/html")], "<html><head><title>Hi</title></head><body><p>One<br>two</p></body></html>")
-                        .into_response(),
+                    "/page" => {
+                        ([(header::CONTENT_TYPE, "text/html")], "<html><head><title>Hi</title></head><body><p>One<br>two</p></body></html>")
+                            .into_response()
+                    }
                     "/missing" => (StatusCode::NOT_FOUND, "no such thing").into_response(),
                     "/big" => "b".repeat(BIG).into_response(),
                     _ => {
@@ -150,6 +155,13 @@ fn the_app_sends_a_request_keeps_history_saves_an_example_and_manages_cookies() 
     assert!(o["response"]["timings"].as_object().is_some_and(|t| !t.is_empty()), "{o}");
     assert_eq!(o["environment"], "Dev", "{o}");
     assert_eq!(o["cookies"][0]["name"], "session", "{o}");
+    // The request's test script ran on Send, as in Postman.
+    assert_eq!(
+        o["tests"],
+        json!([{"name": "status is 200", "passed": true, "skipped": false, "error": null}, {"name": "named Widget", "passed": true, "skipped": false, "error": null}]),
+        "{o}"
+    );
+    assert_eq!(o["console"][0]["text"], "got 200", "{o}");
     assert_eq!(o["can_save_example"], true);
     assert_eq!(o["request"]["url"], format!("{}/item", target.url), "the request as sent: {o}");
     let history = o["history_id"].as_str().unwrap().to_string();
@@ -166,6 +178,7 @@ fn the_app_sends_a_request_keeps_history_saves_an_example_and_manages_cookies() 
     assert_eq!(o["unresolved"], json!(["nothing"]), "{o}");
     let o = send(&app, &cookie, &ids[1]).json();
     assert_eq!(o["response"]["code"], 404, "{o}");
+    assert_eq!(o["tests"][0]["passed"], false, "a failing test is an answer too: {o}");
     assert_eq!(o["response"]["body"], "no such thing");
     let o = send(&app, &cookie, &ids[3]).json();
     assert_eq!(o["response"]["language"], "html", "{o}");
@@ -259,10 +272,11 @@ fn in_chromium_send_shows_the_response_and_saves_an_example() {
     );
     // Sent by the page: one /item with the keyboard (Ctrl+Enter), the others by the button.
     assert_eq!(target.count("/item"), 1);
-    let examples: Vec<Value> = d.json(&["--offline", "ls"]).as_array().unwrap().iter().filter(|v| v["kind"] == "response").cloned().collect();
+    let examples: Vec<Value> =
+        d.json(&["--offline", "ls"]).as_array().unwrap().iter().filter(|v| v["kind"] == "response").cloned().collect();
     assert_eq!(examples.len(), 1, "{examples:?}");
     assert_eq!(examples[0]["fields"]["name"], "Happy path");
-    for name in ["send-response.png", "send-headers.png", "send-warnings.png", "send-html.png", "send-cookies.png"] {
+    for name in ["send-response.png", "send-tests.png", "send-headers.png", "send-warnings.png", "send-html.png", "send-cookies.png"] {
         assert!(shots.join(name).is_file(), "no screenshot {name}");
     }
 }

@@ -26,8 +26,9 @@ use std::time::Duration;
 /// piece at a time, so this bounds memory, not layout.
 pub const PAGE_BODY_BYTES: usize = 10 * 1024 * 1024;
 
-/// How long one send may take in all when the page sets no timeout: a send
-/// holds a thread of the app, so it must end even if the server never does.
+/// The longest one exchange may take (the page's timeout, or this when it
+/// sets none): a send holds a thread of the app, so it must end even if the
+/// server never answers.
 pub const SEND_LIMIT: Duration = Duration::from_secs(300);
 
 /// How many recent answers the app keeps for Save as example. Only answers
@@ -87,6 +88,9 @@ fn send_error(e: anyhow::Error) -> AppError {
         Ok(c) => return AppError::from(c),
         Err(e) => e,
     };
+    if let Some(crate::exit::CliError::Usage(m)) = e.downcast_ref::<crate::exit::CliError>() {
+        return AppError::invalid(m.clone());
+    }
     if e.chain().any(|c| c.downcast_ref::<runner::PrepareError>().is_some()) {
         return AppError { status: StatusCode::BAD_REQUEST, code: "cannot_prepare", message: format!("{e:#}") };
     }
@@ -96,16 +100,16 @@ fn send_error(e: anyhow::Error) -> AppError {
     AppError { status: StatusCode::INTERNAL_SERVER_ERROR, code: "internal", message: format!("{e:#}") }
 }
 
-/// Runs `f` with the device on a blocking thread, driving its async parts
-/// there: the send's SQLite reads and history write may wait behind a CLI
-/// process of the same profile, which must not stall the app's two workers.
+/// Runs `f` with the device on a blocking thread: a send's SQLite reads and
+/// history write may wait behind a CLI process of the same profile, and its
+/// scripts run on a thread of their own; neither may stall the app's two
+/// async workers.
 async fn on_device_send<T: Send + 'static>(
     state: &AppState,
-    f: impl AsyncFnOnce(&Device) -> Result<T, AppError> + Send + 'static,
+    f: impl FnOnce(&Device) -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, AppError> {
     let device = Arc::clone(&state.device);
-    let rt = tokio::runtime::Handle::current();
-    match tokio::task::spawn_blocking(move || rt.block_on(f(&device))).await {
+    match tokio::task::spawn_blocking(move || f(&device)).await {
         Ok(r) => r,
         Err(e) => Err(AppError { status: StatusCode::INTERNAL_SERVER_ERROR, code: "internal", message: e.to_string() }),
     }
@@ -122,31 +126,22 @@ pub async fn send(
     let Json(b) = body?;
     let opts = SendOptions {
         environment: b.environment.filter(|e| !e.trim().is_empty()),
-        timeout: b.timeout_ms.filter(|t| *t > 0).map(Duration::from_millis),
+        // Never unbounded: a send holds a thread of the app until it ends.
+        timeout: Some(b.timeout_ms.filter(|t| *t > 0).map_or(SEND_LIMIT, Duration::from_millis).min(SEND_LIMIT)),
         no_follow_redirects: b.follow_redirects == Some(false),
         insecure: b.verify_tls == Some(false),
         // Relative file paths of bodies start where the app was started, as the CLI's start in its directory.
         base_dir: std::env::current_dir().map_err(|e| AppError::invalid(format!("cannot read the app's directory: {e}")))?,
     };
-    let outcome = on_device_send(&state, async move |d: &Device| {
+    let outcome = on_device_send(&state, move |d: &Device| {
         let doc = d.get(id)?;
         if doc.kind != Kind::Request {
             return Err(AppError::invalid(format!("“{}” is a {}, not a request: only requests are sent", doc.title(), doc.kind)));
         }
-        // A fresh sender per send reads the cookie jar as the profile has it
-        // now, so cookies the CLI set or cleared meanwhile are honoured.
-        let sender = sending::sender(d).map_err(send_error)?;
-        match tokio::time::timeout(SEND_LIMIT, sending::send(d, &sender, id, &opts)).await {
-            Ok(r) => r.map_err(send_error),
-            Err(_) => Err(AppError {
-                status: StatusCode::GATEWAY_TIMEOUT,
-                code: "send_timeout",
-                message: format!(
-                    "no answer within {} s; the app stopped waiting (set a shorter timeout, or check the server)",
-                    SEND_LIMIT.as_secs()
-                ),
-            }),
-        }
+        // One sender per send (`sending::send` makes it) reads the cookie jar
+        // as the profile has it now, so cookies the CLI set or cleared
+        // meanwhile are honoured.
+        sending::send(d, id, &opts).map_err(send_error)
     })
     .await?;
     let outcome = Arc::new(outcome);
@@ -188,16 +183,14 @@ fn cut(text: &str, max: usize) -> &str {
     &text[..end]
 }
 
-/// What the response pane shows of one send, every secret masked (the page
-/// never holds a secret nobody asked to see): the request as sent, the
-/// answer (its body as text up to `PAGE_BODY_BYTES`, with its language and
-/// an indented form for JSON and XML), the cookies for its host, the
-/// history entry, and every warning.
+/// What the response pane shows of one send: `apisync send --json`'s
+/// object (the request as sent and everything but the body masked; tests,
+/// console, script errors, warnings), its body bounded to
+/// `PAGE_BODY_BYTES` with a note when cut, the body's language and an
+/// indented form for JSON and XML, and the cookies for its host.
 pub fn outcome_json(o: &Outcome, cookies: Vec<runner::CookieInfo>) -> Value {
     let r = &o.received;
-    let mut sent = o.sent.to_postman();
-    mask::value(&mut sent, &o.secrets);
-    let headers: Vec<Value> = r.headers.iter().map(|(k, v)| json!({ "key": k, "value": v })).collect();
+    let mut v = sending::cli::json_outcome(o, None);
     let language = record::preview_language(r);
     let (text, pretty_text, note) = match std::str::from_utf8(&r.body) {
         Ok(all) => {
@@ -218,38 +211,20 @@ pub fn outcome_json(o: &Outcome, cookies: Vec<runner::CookieInfo>) -> Value {
         }
         Err(_) => (None, None, Some(format!("{} bytes of binary data; `apisync body {}` writes it out.", r.body.len(), o.history))),
     };
-    let mut warnings: Vec<String> = o.report.warnings.iter().chain(&r.warnings).cloned().collect();
-    if let Some(kind) = &o.report.auth_not_applied {
-        warnings.push(format!("apisync does not apply {kind} auth; the request was sent without it"));
+    let mut cookies = serde_json::to_value(cookies).unwrap_or_else(|_| json!([]));
+    mask::value(&mut cookies, &o.secrets);
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("request_id".into(), json!(o.request.id));
+        obj.insert("cookies".into(), cookies);
+        obj.insert("can_save_example".into(), json!(r.body.len() <= record::HISTORY_BODY_BYTES && std::str::from_utf8(&r.body).is_ok()));
     }
-    let mut v = json!({
-        "request_id": o.request.id,
-        "history_id": o.history,
-        "environment": o.environment.as_ref().map(|e| e.title()),
-        "request": sent,
-        "response": {
-            "code": r.code,
-            "status": r.status,
-            "http_version": r.http_version,
-            "url": r.url,
-            "time_ms": r.time_ms,
-            "timings": r.timings,
-            "size": r.body.len(),
-            "headers": headers,
-            "language": language,
-            "body": text,
-            "pretty": pretty_text,
-            "body_note": note,
-        },
-        "cookies": cookies,
-        "body_kept_on_device_only": o.body_place == record::BodyPlace::Local,
-        "can_save_example": r.body.len() <= record::HISTORY_BODY_BYTES && std::str::from_utf8(&r.body).is_ok(),
-        "unresolved": o.report.unresolved,
-        "auth": o.report.auth,
-        "auth_not_applied": o.report.auth_not_applied,
-        "warnings": warnings,
-    });
-    mask::value(&mut v, &o.secrets);
+    if let Some(resp) = v.get_mut("response").and_then(Value::as_object_mut) {
+        // The body is the server's answer, shown as it came, as `apisync send` shows it.
+        resp.insert("body".into(), json!(text));
+        resp.insert("pretty".into(), json!(pretty_text));
+        resp.insert("language".into(), json!(language));
+        resp.insert("body_note".into(), json!(note));
+    }
     v
 }
 
@@ -285,7 +260,7 @@ pub async fn save_response(
             ),
         });
     };
-    let saved = on_device_send(&state, async move |d: &Device| {
+    let saved = on_device_send(&state, move |d: &Device| {
         sending::save_example(d, &outcome, &name).map_err(|e| match e.downcast::<client::ClientError>() {
             Ok(c) => AppError::from(c),
             Err(e) => AppError::invalid(format!("{e:#}")),
