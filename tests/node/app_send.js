@@ -3,7 +3,7 @@
  * Sends requests from `apisync app`'s request editor in Debian's headless Chromium (driven by
  * playwright-core), as a person would, against the local server the Rust test started.
  *
- *   node app_send.js --url URL_WITH_SECRET --bin APISYNC --profile DIR --item ID --unresolved ID --page ID --shots DIR
+ *   node app_send.js --url URL_WITH_SECRET --bin APISYNC --profile DIR --collection ID --item ID --unresolved ID --page ID --shots DIR
  *
  * "Get item" is opened and sent with Ctrl+Enter: the pane shows "200 OK" (its colour class and
  * its words), the time with its breakdown on keyboard focus, the size, the body indented as JSON
@@ -11,9 +11,11 @@
  * console when the request's test script ran. Save as example names it "Happy path" and it shows
  * in the tree. "Unresolved" (a {{variable}} nothing defines) shows its warning in view. An
  * edited URL is saved before the send, and the pane says so. "Page" shows HTML indented.
- * Manage cookies lists the jar and clears it. axe-core finds nothing serious in each state.
+ * Manage cookies lists the jar and clears it. Then the collection's Run… opens the Runner: a
+ * JSON data file of two rows, Run, a row per request and iteration with its status, tests and
+ * verdict, the summary; Open in Runs shows the run there. axe-core finds nothing serious in each state.
  * Screenshots send-response.png, send-tests.png, send-headers.png, send-cookies.png, send-warnings.png,
- * send-html.png in --shots. Run by crates/apisync/tests/app_send.rs.
+ * send-html.png, runner.png, runner-runs.png in --shots. Run by crates/apisync/tests/app_send.rs.
  */
 "use strict";
 
@@ -22,7 +24,7 @@ const path = require("path");
 
 async function main() {
   const url = arg("--url");
-  const ids = { item: arg("--item"), unresolved: arg("--unresolved"), page: arg("--page") };
+  const ids = { collection: arg("--collection"), item: arg("--item"), unresolved: arg("--unresolved"), page: arg("--page") };
   const shots = arg("--shots");
   const browser = await launch();
   const failures = [];
@@ -136,6 +138,36 @@ async function main() {
     const html = await page.getByLabel(/Response body \(pretty html\)/).textContent();
     check(html.includes("<html>\n  <head>\n    <title>"), `HTML not indented: ${html}`);
     await page.screenshot({ path: path.join(shots, "send-html.png"), fullPage: true });
+
+    // The Runner, from the collection's actions (Shift+F10): a data file of two rows, so two iterations.
+    const colRow = page.locator(`#tree [data-id="${ids.collection}"]`);
+    await colRow.focus();
+    await page.keyboard.press("Shift+F10");
+    await page.getByRole("menuitem", { name: "Run…" }).click();
+    const runner = page.locator("dialog.rn-dialog");
+    await runner.waitFor({ timeout: 5000 });
+    check((await runner.textContent()).includes("Environment: Dev"), "the Runner does not name the active environment");
+    await runner.getByLabel("Iterations").fill("2");
+    await runner.locator("input[type=file]").setInputFiles({ name: "rows.json", mimeType: "application/json", buffer: Buffer.from('[{"row":"1"},{"row":"2"}]') });
+    failures.push(...(await checkA11y(page, "runner", { include: "dialog.rn-dialog" })));
+    await runner.getByRole("button", { name: "Run", exact: true }).click();
+    const results = runner.getByRole("table", { name: "Run results" });
+    await results.waitFor({ timeout: 30000 });
+    const rows = await results.locator("tbody tr").evaluateAll((rs) => rs.map((r) => [...r.cells].map((c) => c.textContent)));
+    check(rows.length === 10, `${rows.length} result rows`);
+    const item = rows.find((r) => r[1] === "Get item");
+    check(item && item[3] === "200 OK" && item[5] === "2/2 passed" && item[6] === "Passed", `Get item row: ${JSON.stringify(item)}`);
+    const missing = rows.find((r) => r[1] === "Missing");
+    check(missing && missing[3] === "404 Not Found" && missing[6].startsWith("Failed") && missing[6].includes("status is 200"), `Missing row: ${JSON.stringify(missing)}`);
+    check((await runner.locator(".rn-summary").textContent()).startsWith("Failed: 10 request(s)"), `summary: ${await runner.locator(".rn-summary").textContent()}`);
+    failures.push(...(await checkA11y(page, "runner results", { include: "dialog.rn-dialog" })));
+    await page.screenshot({ path: path.join(shots, "runner.png") });
+    // Open in Runs: the run is on the Runs page.
+    await runner.getByRole("button", { name: "Open in Runs" }).click();
+    const run = page.locator("#page details.run");
+    await run.first().waitFor({ timeout: 10000 });
+    check((await run.first().locator("summary").textContent()).includes("Shop"), `the Runs page: ${await run.first().locator("summary").textContent()}`);
+    await page.screenshot({ path: path.join(shots, "runner-runs.png") });
 
     check(errors.length === 0, `page errors: ${errors.join("; ")}`);
   } finally {

@@ -14,6 +14,7 @@ import { initTransfer, exportDoc } from "./transfer.js";
 import { initScratchPad, updateScratchPad } from "./scratchpad.js";
 import { initAccountPages } from "./account_pages.js";
 import { showResponse } from "./response_view.js";
+import { openRunner } from "./runner_panel.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { workspace: null, selected: null, docs: [], list: [], signedIn: false, readOnly: false, web: false };
@@ -61,6 +62,12 @@ async function loadTree(fetched) {
   tree.setDocs(shown, state.workspace);
   showCount();
   $("tree-empty").hidden = shown.length > 0;
+}
+
+// The Runs page, where a finished run shows (its list is live).
+function showRuns() {
+  const tab = document.querySelector('#side-tabs [data-page="runs"]');
+  if (tab) { tab.click(); tab.focus(); }
 }
 
 function showCount() {
@@ -153,7 +160,10 @@ function offerSignIn(status) {
 
 async function main() {
   tree = createTree($("tree-viewport"), $("tree"), { onSelect: select, reload: () => loadTree().catch(showError), showError,
-    extraActions: (d) => (d.kind === "collection" || d.kind === "environment" ? [["Export (Postman file)", () => exportDoc(d)]] : []) });
+    extraActions: (d) => [
+      ...(d.kind === "collection" || d.kind === "folder" ? [["Run…", () => openRunner(d, { web: () => state.web, showRuns })]] : []),
+      ...(d.kind === "collection" || d.kind === "environment" ? [["Export (Postman file)", () => exportDoc(d)]] : []),
+    ] });
   const wsName = () => (state.list.find((w) => w.id === state.workspace) || {}).name || "";
   const show = async (id) => { state.workspace = id; state.selected = null; closeEditor(); $("detail").replaceChildren(); await refresh(); };
   initTransfer({ workspace: () => state.workspace, workspaceName: wsName, docs: () => state.docs, imported: show, showError, web: () => state.web });

@@ -2,7 +2,8 @@
 //! against a local server that records what it receives, Save as example,
 //! the cookie jar, the refusals; and in Chromium (`tests/node/app_send.js`)
 //! the editor's Send by keyboard, the response pane's tabs, an example saved
-//! into the tree, with axe-core on each new state.
+//! into the tree, the Runner from a collection's actions and its run on the
+//! Runs page, with axe-core on each new state.
 
 mod support;
 
@@ -239,12 +240,63 @@ fn the_app_sends_a_request_keeps_history_saves_an_example_and_manages_cookies() 
 }
 
 #[test]
+fn the_app_runs_a_collection_and_keeps_the_run() {
+    let target = Target::start();
+    let d = Device::new("laptop");
+    let (col, env, ids) = setup(&d, &target);
+    let app = App::start(&d);
+    let cookie = app.cookie();
+    activate(&app, &cookie, &env, &d);
+    let ws = d.json(&["--offline", "show", &col])["workspace_id"].as_str().unwrap().to_string();
+
+    // Refusals first: nothing is sent for any of them.
+    for (body, why) in [
+        (json!({ "target": ids[0] }), "a request is not run"),
+        (json!({ "target": col, "iterations": 0 }), "no iterations"),
+        (json!({ "target": col, "iterations": 1001 }), "too many iterations"),
+        (json!({ "target": col, "delay_ms": 600_000 }), "a ten-minute pause"),
+        (json!({ "target": col, "data": "[1, 2" }), "broken JSON data"),
+        (json!({ "target": col, "data": "x".repeat(1024 * 1024 + 1) }), "data over the bound"),
+    ] {
+        let r = app.api(&cookie, "POST", "/api/run", Some(&body));
+        assert_eq!((r.status, r.error_code().as_str()), (400, "invalid"), "{why}: {r:?}");
+    }
+    assert_eq!(target.seen.lock().unwrap().len(), 0, "a refused run sent nothing");
+
+    // Two iterations from CSV data: every request twice, the failing test named.
+    let r = app.api(&cookie, "POST", "/api/run", Some(&json!({ "target": col, "data": "row\n1\n2\n", "bail": false })));
+    assert_eq!(r.status, 200, "{r:?}");
+    let report = r.json();
+    assert_eq!(report["stats"]["requests"]["total"], 10, "{}", report["stats"]);
+    assert_eq!(report["stats"]["tests"]["total"], 6, "{}", report["stats"]);
+    assert_eq!(report["stats"]["tests"]["failed"], 2, "{}", report["stats"]);
+    assert_eq!(report["passed"], false);
+    assert_eq!(report["environment"]["name"], "Dev");
+    assert!(!r.body.contains(SECRET), "the secret reached the page");
+    let missing = report["executions"].as_array().unwrap().iter().find(|e| e["item"]["name"] == "Missing").unwrap();
+    assert_eq!(missing["response"]["code"], 404);
+    assert_eq!(missing["tests"][0]["passed"], false);
+    assert_eq!(target.count("/item"), 2);
+    // Kept as a run, which the Runs page lists.
+    let run_id = report["run_id"].as_str().unwrap().to_string();
+    let runs = app.api(&cookie, "GET", &format!("/api/workspaces/{ws}/runs"), None).json();
+    assert_eq!(runs.as_array().map(Vec::len), Some(1), "{runs}");
+    assert_eq!(runs[0]["id"], run_id.as_str(), "{runs}");
+
+    // A folder-free bail: the run stops at the first failure.
+    let r = app.api(&cookie, "POST", "/api/run", Some(&json!({ "target": col, "bail": true })));
+    let report = r.json();
+    assert!(report["stopped"].is_string(), "{report}");
+    assert_eq!(report["stats"]["requests"]["total"], 2, "{}", report["stats"]);
+}
+
+#[test]
 fn in_chromium_send_shows_the_response_and_saves_an_example() {
     let _one = support::app::one_browser_at_a_time();
     let Some(root) = support::app::browser_ready("the app's send browser test") else { return };
     let target = Target::start();
     let d = Device::new("laptop");
-    let (_col, env, ids) = setup(&d, &target);
+    let (col, env, ids) = setup(&d, &target);
     let app = App::start(&d);
     activate(&app, &app.cookie(), &env, &d);
     let shots = root.join("target/app-screenshots");
@@ -260,6 +312,8 @@ fn in_chromium_send_shows_the_response_and_saves_an_example() {
             bin(),
             "--profile",
             &profile,
+            "--collection",
+            &col,
             "--item",
             &ids[0],
             "--unresolved",
@@ -270,13 +324,24 @@ fn in_chromium_send_shows_the_response_and_saves_an_example() {
             &shots_arg,
         ],
     );
-    // Sent by the page: one /item with the keyboard (Ctrl+Enter), the others by the button.
-    assert_eq!(target.count("/item"), 1);
+    // Sent by the page: one /item with the keyboard (Ctrl+Enter), two in the run.
+    assert_eq!(target.count("/item"), 3);
     let examples: Vec<Value> =
         d.json(&["--offline", "ls"]).as_array().unwrap().iter().filter(|v| v["kind"] == "response").cloned().collect();
     assert_eq!(examples.len(), 1, "{examples:?}");
     assert_eq!(examples[0]["fields"]["name"], "Happy path");
-    for name in ["send-response.png", "send-tests.png", "send-headers.png", "send-warnings.png", "send-html.png", "send-cookies.png"] {
+    let runs: Vec<Value> = d.json(&["--offline", "ls"]).as_array().unwrap().iter().filter(|v| v["kind"] == "run").cloned().collect();
+    assert_eq!(runs.len(), 1, "the Runner's run is kept: {runs:?}");
+    for name in [
+        "runner.png",
+        "runner-runs.png",
+        "send-response.png",
+        "send-tests.png",
+        "send-headers.png",
+        "send-warnings.png",
+        "send-html.png",
+        "send-cookies.png",
+    ] {
         assert!(shots.join(name).is_file(), "no screenshot {name}");
     }
 }

@@ -44,6 +44,7 @@ const ASSETS: &[Asset] = &[
     asset!("response_view.js"),
     asset!("response.css"),
     asset!("send_pane.js"),
+    asset!("runner_panel.js"),
 ];
 
 /// A file's type, from its name.

@@ -160,6 +160,7 @@ fn send_routes() -> Router<Arc<AppState>> {
         .route("/api/docs/{id}/send", post(send_api::send))
         .route("/api/history/{id}/save-response", post(send_api::save_response))
         .route("/api/cookies", get(send_api::cookies).delete(send_api::clear_cookies))
+        .route("/api/run", post(send_api::run))
 }
 
 /// The account pages: devices, password, recovery, deletion, teams

@@ -306,6 +306,90 @@ pub async fn clear_cookies(
     Ok(Json(json!({ "removed": removed })))
 }
 
+/// The most iteration data the Runner takes (CSV or JSON text): it is held
+/// in memory, and a data set larger than this belongs to `apisync run --data`.
+pub const RUN_DATA_BYTES: usize = 1024 * 1024;
+
+/// The most iterations one run from the page makes (the CLI allows more).
+pub const RUN_ITERATIONS: usize = 1000;
+
+/// The longest pause the Runner puts between two requests.
+pub const RUN_DELAY: Duration = Duration::from_secs(60);
+
+/// The body of `POST /api/run`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunBody {
+    /// The collection or folder.
+    target: String,
+    /// An environment's name or id instead of the workspace's active one.
+    #[serde(default)]
+    environment: Option<String>,
+    /// How many times to run [default: the data's rows, else 1].
+    #[serde(default)]
+    iterations: Option<usize>,
+    /// A pause between two requests, in milliseconds.
+    #[serde(default)]
+    delay_ms: Option<u64>,
+    /// Stop at the first failed request or test.
+    #[serde(default)]
+    bail: bool,
+    /// Iteration data: CSV (first row names the variables) or a JSON array of objects.
+    #[serde(default)]
+    data: Option<String>,
+}
+
+/// `POST /api/run`: runs a collection or folder as `apisync run` does (the
+/// active environment, scripts, the cookie jar, what scripts set kept as
+/// current values), keeps it as a run document, and answers the run's JSON
+/// report (`apisync run --reporter json`), secrets masked.
+pub async fn run(State(state): State<Arc<AppState>>, body: Result<Json<RunBody>, JsonRejection>) -> Result<Json<Value>, AppError> {
+    let Json(b) = body?;
+    let target = parse_id(&b.target)?;
+    let data = match b.data.as_deref().filter(|d| !d.trim().is_empty()) {
+        Some(d) if d.len() > RUN_DATA_BYTES => {
+            return Err(AppError::invalid(format!(
+                "the data file is {} bytes, over the Runner's {} KiB; use `apisync run --data FILE`",
+                d.len(),
+                RUN_DATA_BYTES / 1024
+            )));
+        }
+        Some(d) => runner::data::parse(d.as_bytes()).map_err(|e| AppError::invalid(format!("the data file: {e}")))?,
+        None => Vec::new(),
+    };
+    let iterations = b.iterations.unwrap_or(data.len().max(1));
+    if iterations == 0 || iterations > RUN_ITERATIONS {
+        return Err(AppError::invalid(format!("iterations must be between 1 and {RUN_ITERATIONS}")));
+    }
+    let delay = Duration::from_millis(b.delay_ms.unwrap_or(0));
+    if delay > RUN_DELAY {
+        return Err(AppError::invalid(format!("the delay must be at most {} ms", RUN_DELAY.as_millis())));
+    }
+    let options = runner::run::RunOptions {
+        iterations,
+        data,
+        delay,
+        bail: b.bail,
+        base_dir: std::env::current_dir().map_err(|e| AppError::invalid(format!("cannot read the app's directory: {e}")))?,
+        timeout: Some(SEND_LIMIT),
+        ..runner::run::RunOptions::default()
+    };
+    let req = sending::runs::RunRequest { target, environment: b.environment.filter(|e| !e.trim().is_empty()), options, save: true };
+    let done = on_device_send(&state, move |d: &Device| {
+        let doc = d.get(target)?;
+        if !matches!(doc.kind, Kind::Collection | Kind::Folder) {
+            return Err(AppError::invalid(format!("“{}” is a {}: only a collection or a folder is run", doc.title(), doc.kind)));
+        }
+        sending::runs::run_collection(d, req, &mut |_| {}).map_err(send_error)
+    })
+    .await?;
+    let mut v = done.json();
+    if let Some(o) = v.as_object_mut() {
+        o.insert("notes".into(), json!(done.notes));
+    }
+    Ok(Json(v))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
