@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use support::app::App;
-use support::{Device, bin};
+use support::{Device, PASSWORD, Server, bin};
 
 /// One request as the server received it.
 #[derive(Clone, Debug)]
@@ -344,4 +344,38 @@ fn in_chromium_send_shows_the_response_and_saves_an_example() {
     ] {
         assert!(shots.join(name).is_file(), "no screenshot {name}");
     }
+}
+
+#[test]
+fn in_the_web_version_send_and_run_are_shown_disabled_with_the_reason() {
+    let _one = support::app::one_browser_at_a_time();
+    let Some(root) = support::app::browser_ready("the web version's disabled Send") else { return };
+    let server = Server::start();
+    let d = Device::new("desktop");
+    d.signup(&server, "ann");
+    let col = d.create("collection", &["--set", "name=Shop"]);
+    let req = d.create("request", &["--parent", &col, "--set", "name=Find", "--set", "url=http://127.0.0.1:9/never"]);
+    d.run(&["sync"]);
+    let shots = root.join("target/app-screenshots");
+    std::fs::create_dir_all(&shots).expect("screenshot dir");
+    let out = std::process::Command::new("node")
+        .arg(root.join("tests/node/web_send.js"))
+        .args(["--url", &format!("http://{}/", server.addr), "--user", "ann", "--password-env", "WEB_TEST_PASSWORD"])
+        .args(["--request", &req, "--collection", &col, "--shots"])
+        .arg(&shots)
+        .env("WEB_TEST_PASSWORD", PASSWORD)
+        .output()
+        .expect("run node");
+    assert!(
+        out.status.success(),
+        "web_send.js failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for name in ["web-send-disabled.png", "web-run-disabled.png"] {
+        assert!(shots.join(name).is_file(), "no screenshot {name}");
+    }
+    // Nothing was sent on the account's behalf: no history entry reached the CLI device.
+    d.run(&["sync"]);
+    assert!(!d.docs().as_array().unwrap().iter().any(|v| v["kind"] == "history"), "a history entry appeared");
 }
