@@ -205,8 +205,9 @@ function recorder (scheme, records) {
                 body: Buffer.concat(chunks).toString('latin1') }));
             rec.seq = seq;
             records.push(rec);
-            const echo = JSON.stringify({ method: rec.method, url: rec.url, headers: Object.fromEntries(rec.headers),
-                data: rec.body });
+            // Header names in lower case, as Node (and postman-echo) give them: clients write their case differently.
+            const echo = JSON.stringify({ method: rec.method, url: rec.url,
+                headers: Object.fromEntries(rec.headers.map(([k, v]) => [k.toLowerCase(), v])), data: rec.body });
             res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'connection': 'close' });
             res.end(req.method === 'HEAD' ? undefined : echo);
         });

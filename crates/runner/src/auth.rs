@@ -27,6 +27,8 @@ pub struct Applied {
     pub kind: String,
     /// Digest credentials, for the sender.
     pub digest: Option<DigestCredentials>,
+    /// OAuth 1.0's parameters: signed once the body is known (`prepare`).
+    pub oauth1: Option<crate::oauth1::Params>,
     /// The type's name when apisync cannot apply it (hawk, ntlm, awsv4, ...).
     pub not_applied: Option<String>,
 }
@@ -116,6 +118,25 @@ pub fn apply(auth: Option<&Value>, s: &mut Substitution<'_>, headers: &mut Vec<(
                 preset,
             });
         }
+        "oauth1" => {
+            let mut text = |name: &str| p(name).unwrap_or_default();
+            let on = |v: String| v.eq_ignore_ascii_case("true");
+            applied.oauth1 = Some(crate::oauth1::Params {
+                consumer_key: text("consumerKey"),
+                consumer_secret: text("consumerSecret"),
+                token: text("token"),
+                token_secret: text("tokenSecret"),
+                signature_method: text("signatureMethod"),
+                timestamp: text("timestamp"),
+                nonce: text("nonce"),
+                version: param(auth, &kind, "version").map_or_else(|| "1.0".to_string(), |_| text("version")),
+                realm: text("realm"),
+                callback: text("callback"),
+                verifier: text("verifier"),
+                to_header: on(text("addParamsToHeader")),
+                empty_params: on(text("addEmptyParamsToSign")),
+            });
+        }
         other => applied.not_applied = Some(other.to_string()),
     }
     applied
@@ -183,7 +204,7 @@ mod tests {
         let (h, _, a) = run(json!({"type": "digest", "digest": kv(&[("username", "u"), ("password", "{{tok}}")])}), &[]);
         assert!(h.is_empty());
         assert_eq!(a.digest, Some(DigestCredentials { username: "u".into(), password: "t0k".into(), preset: None }));
-        for kind in ["hawk", "ntlm", "awsv4", "edgegrid", "oauth1", "jwt", "asap", "akamai"] {
+        for kind in ["hawk", "ntlm", "awsv4", "edgegrid", "jwt", "asap", "akamai"] {
             let (h, _, a) = run(json!({"type": kind}), &[]);
             assert!(h.is_empty());
             assert_eq!(a.not_applied.as_deref(), Some(kind));

@@ -16,6 +16,7 @@ pub mod digest;
 pub mod dynamic;
 mod error;
 pub mod http;
+pub mod oauth1;
 pub mod plan;
 pub mod prepare;
 pub mod report;

@@ -160,6 +160,33 @@ pub fn prepare(request: &Value, ancestors_auth: &[Value], scopes: &Scopes, base_
         out_body = b.bytes;
         body_sent = Some(b.sent);
     }
+    if let Some(o) = &applied.oauth1 {
+        let form_body =
+            headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("content-type") && v.starts_with("application/x-www-form-urlencoded"));
+        let form = if form_body { crate::oauth1::pairs(&String::from_utf8_lossy(&out_body)) } else { Vec::new() };
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let nonce: String = uuid::Uuid::new_v4().simple().to_string().chars().take(11).collect();
+        match crate::oauth1::sign(o, &method, &url, &form, &now.to_string(), &nonce) {
+            Ok(crate::oauth1::Placement::Header(h)) => {
+                headers.retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
+                headers.push(("Authorization".into(), h));
+            }
+            Ok(crate::oauth1::Placement::Params(list)) if form_body => {
+                let mut body = String::from_utf8_lossy(&out_body).into_owned();
+                for (k, v) in list {
+                    let pair: String = form_urlencoded::Serializer::new(String::new()).append_pair(&k, &v).finish();
+                    body = if body.is_empty() { pair } else { format!("{body}&{pair}") };
+                }
+                out_body = body.into_bytes();
+            }
+            Ok(crate::oauth1::Placement::Params(list)) => {
+                for (k, v) in list {
+                    url = url::add_query(&url, &k, &v);
+                }
+            }
+            Err(e) => warnings.push(e.to_string()),
+        }
+    }
     if let Some(host) = url::explicit_default_port(&url)
         && !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host"))
     {

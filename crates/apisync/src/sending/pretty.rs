@@ -1,7 +1,7 @@
-//! Response bodies as a person reads them: JSON and XML indented, other
-//! text as it came.
+//! Response bodies as a person reads them: JSON, XML and HTML indented,
+//! other text as it came.
 
-/// `body` indented when `content_type` says JSON or XML and it parses as such; else as it is.
+/// `body` indented when `content_type` says JSON (and it parses), XML or HTML; else as it is.
 pub fn body(content_type: &str, body: &str) -> String {
     let ct = content_type.to_ascii_lowercase();
     let looks_json = ct.contains("json") || (ct.is_empty() && matches!(body.trim_start().chars().next(), Some('{' | '[')));
@@ -11,11 +11,28 @@ pub fn body(content_type: &str, body: &str) -> String {
     if ct.contains("xml") {
         return xml(body);
     }
+    if ct.contains("html") {
+        return markup(body, true);
+    }
     body.to_string()
+}
+
+/// HTML's elements that never have a closing tag.
+const VOID: &[&str] = &["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"];
+
+/// Whether an opening tag (`<br class=x>`) names a void element.
+fn is_void(tag: &str) -> bool {
+    let name: String = tag.trim_start_matches('<').chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+    VOID.iter().any(|v| v.eq_ignore_ascii_case(&name))
 }
 
 /// XML with one element per line, indented by depth (text kept on its element's line).
 pub fn xml(text: &str) -> String {
+    markup(text, false)
+}
+
+/// XML, or HTML when `html` (void elements open nothing), one element per line.
+fn markup(text: &str, html: bool) -> String {
     let mut out = String::new();
     let mut depth: usize = 0;
     let mut rest = text.trim();
@@ -32,7 +49,7 @@ pub fn xml(text: &str) -> String {
             let tag = &rest[..end + 2];
             rest = rest[end + 2..].trim_start();
             let closing = tag.starts_with("</");
-            let standalone = tag.ends_with("/>") || tag.starts_with("<?") || tag.starts_with("<!");
+            let standalone = tag.ends_with("/>") || tag.starts_with("<?") || tag.starts_with("<!") || (html && is_void(tag));
             if closing {
                 depth = depth.saturating_sub(1);
             }
@@ -83,5 +100,9 @@ mod tests {
             "<?xml version=\"1.0\"?>\n<a>\n  <b>hi</b>\n  <c/>\n  <d>\n    <e>1</e>\n  </d>\n</a>"
         );
         assert_eq!(xml("<a>unclosed <b"), "<a>unclosed\n<b");
+        assert_eq!(
+            body("text/html; charset=utf-8", "<!DOCTYPE html><html><head><meta charset=utf-8></head><body><p>Hi<br></p></body></html>"),
+            "<!DOCTYPE html>\n<html>\n  <head>\n    <meta charset=utf-8>\n  </head>\n  <body>\n    <p>Hi\n      <br>\n    </p>\n  </body>\n</html>"
+        );
     }
 }
