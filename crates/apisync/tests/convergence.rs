@@ -370,3 +370,13 @@ proptest! {
         }
     }
 }
+
+/// Seeds that once failed, replayed on every run. 17196409239523649388: two
+/// devices both kept their edit over one delete; the second restore was
+/// refused because the first had already brought the document back.
+#[test]
+fn seeds_that_once_failed_converge() {
+    for seed in [17_196_409_239_523_649_388_u64] {
+        run_blocking(seed);
+    }
+}

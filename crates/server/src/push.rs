@@ -663,7 +663,10 @@ impl<S: DocSource> Batch<'_, S> {
 
     /// Brings a deleted document back ("keep mine" after an edit met a
     /// delete), with the device's fields merged like any edit: fields others
-    /// changed after its base version are held back as conflicts.
+    /// changed after its base version are held back as conflicts. A document
+    /// already back (another device kept its edit over the same delete) is
+    /// merged into the same way: two devices keeping their edits over one
+    /// delete is a race, and neither answer should be refused.
     fn restore(&mut self, m: &Mutation, fields: &Fields) -> Result<Outcome, StoreError> {
         let (base, device) = (m.base_version, self.device);
         let size = self.sizes.get(&m.doc_id).copied();
@@ -674,8 +677,6 @@ impl<S: DocSource> Batch<'_, S> {
                 let size = size.unwrap_or_else(|| fields_len(&s.doc.fields));
                 if kind.append_only() {
                     Err(rejected(ErrorCode::BadRequest, format!("a {kind} is append-only: it cannot be restored")))
-                } else if !s.doc.deleted {
-                    Err(rejected(ErrorCode::BadRequest, format!("document {} is not deleted; edit it instead of restoring it", m.doc_id)))
                 } else {
                     let checked = model::schema::check_fields(kind, fields)
                         .map_err(|e| rejected(ErrorCode::BadRequest, e.to_string()))

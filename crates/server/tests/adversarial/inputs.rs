@@ -109,7 +109,7 @@ async fn a_cursor_past_every_version_reads_nothing(b: Backend) {
 
 /// `restore` brought back live and append-only documents, and skipped the
 /// conflict checks every edit goes through.
-async fn restore_only_restores_deleted_documents_and_merges_like_an_edit(b: Backend) {
+async fn restore_merges_like_an_edit_also_into_a_document_already_back(b: Backend) {
     let s = TestServer::start(b, |_| {}).await;
     let ann = s.signup("ann").await;
     let (_, second) = s
@@ -131,8 +131,15 @@ async fn restore_only_restores_deleted_documents_and_merges_like_an_edit(b: Back
         base_version: base,
         op: Op::Restore { fields: crate::support::fields(f) },
     };
+    // Another device kept its edit over the same delete first: this restore merges like an edit.
     let live = s.push_ok(&ann.token, ws, &[restore(col.doc_id, r.seq, json!({"name": "X"}))]).await;
-    assert!(matches!(live.results[0].outcome, Outcome::Rejected { .. }), "restoring a live document: {:?}", live.results[0]);
+    assert!(
+        matches!(&live.results[0].outcome, Outcome::Applied { conflicts, .. } if conflicts.is_empty()),
+        "restoring a live document: {:?}",
+        live.results[0]
+    );
+    let named = live.docs.iter().find(|d| d.id == col.doc_id).expect("the document comes back");
+    assert!(!named.deleted && named.fields["name"] == "X");
     let del = |doc: Id, base: u64| Mutation { mutation_id: Id::now_v7(), doc_id: doc, base_version: base, op: Op::Delete };
     let gone = s.push_ok(&ann.token, ws, &[del(hist.doc_id, r.seq)]).await;
     let again = s.push_ok(&ann.token, ws, &[restore(hist.doc_id, gone.seq, json!({}))]).await;
@@ -254,7 +261,7 @@ on_both_backends!(
     control_characters_are_refused_naming_the_field,
     workspace_names_are_bounded_and_a_refused_create_creates_nothing,
     a_cursor_past_every_version_reads_nothing,
-    restore_only_restores_deleted_documents_and_merges_like_an_edit,
+    restore_merges_like_an_edit_also_into_a_document_already_back,
     mutation_ids_are_scoped_to_the_device_and_workspace,
     ids_in_use_elsewhere_look_like_any_refusal_and_gone_workspaces_stay_gone,
     folder_depth_is_limited,
