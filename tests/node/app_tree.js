@@ -104,14 +104,14 @@ async function edit(page, shot, check) {
   // Delete, confirmed in a dialog (Cancel first: nothing happens).
   await row(page, "Create order").focus();
   await page.keyboard.press("Delete");
-  const dialog = page.locator("dialog.small-dialog");
+  const dialog = page.locator("dialog.small-dialog[open]");
   await dialog.waitFor({ timeout: 5000 });
   check((await dialog.textContent()).includes("Create order"), "the dialog does not name the document");
   await dialog.locator("button", { hasText: "Cancel" }).click();
   check((await row(page, "Create order").count()) === 1, "Cancel deleted it");
   await row(page, "Create order").focus();
   await page.keyboard.press("Delete");
-  await page.locator("dialog.small-dialog button", { hasText: "Delete" }).click();
+  await page.locator("dialog.small-dialog[open] button", { hasText: "Delete" }).click();
   await row(page, "Create order").waitFor({ state: "detached", timeout: 10000 });
 
   // Select the request and show its actions menu for the screenshot.
@@ -131,7 +131,7 @@ async function pickWorkspace(page, name) {
 
 async function workspaces(page, shot, check) {
   await page.locator("#ws-new").click();
-  const dialog = page.locator("dialog.small-dialog");
+  const dialog = page.locator("dialog.small-dialog[open]");
   await dialog.locator("input").fill("Ops");
   await dialog.locator("button", { hasText: "Create" }).click();
   await page.locator("#workspace option", { hasText: "Ops" }).waitFor({ state: "attached", timeout: 10000 });
@@ -166,7 +166,7 @@ async function viewer(page, shot, check, name) {
   await page.keyboard.press("F2");
   check((await page.locator("#tree input.rename").count()) === 0, "F2 renames for a viewer");
   await page.locator("#ws-delete").click();
-  await page.locator("dialog.small-dialog button", { hasText: "Delete workspace" }).click();
+  await page.locator("dialog.small-dialog[open] button", { hasText: "Delete workspace" }).click();
   const error = page.locator("#error");
   await error.waitFor({ timeout: 10000 });
   const text = await error.textContent();
