@@ -14,7 +14,7 @@
 const path = require("path");
 const { arg, launch, finish, checkA11y } = require("./app_common");
 
-const NOTE = "Sending happens on your device: use the desktop app (`apisync app`) or `apisync send`.";
+const NOTE = "Sending happens on your device: open the desktop app (apisync app), or use apisync send in a terminal.";
 
 async function main() {
   const failures = [];

@@ -13,7 +13,7 @@ import { nameDialog, confirmDialog } from "./workspaces.js";
 // What the web version says wherever it would send: the server never sends
 // a request a page asks for (that would let any page reach the server's own
 // network).
-export const WEB_NOTE = "Sending happens on your device: use the desktop app (`apisync app`) or `apisync send`.";
+export const WEB_NOTE = "Sending happens on your device: open the desktop app (apisync app), or use apisync send in a terminal.";
 
 export const sendApi = {
   send: (id, options = {}) => call("POST", `/api/docs/${encodeURIComponent(id)}/send`, options),
