@@ -152,7 +152,8 @@ async function main() {
     failures.push(...(await checkA11y(page, "runner", { include: "dialog.rn-dialog" })));
     await runner.getByRole("button", { name: "Run", exact: true }).click();
     const results = runner.getByRole("table", { name: "Run results" });
-    await results.waitFor({ timeout: 30000 });
+    // Rows come as each request ends; the summary comes last.
+    await runner.locator(".rn-summary").waitFor({ timeout: 30000 });
     const rows = await results.locator("tbody tr").evaluateAll((rs) => rs.map((r) => [...r.cells].map((c) => c.textContent)));
     check(rows.length === 10, `${rows.length} result rows`);
     const item = rows.find((r) => r[1] === "Get item");
@@ -162,6 +163,20 @@ async function main() {
     check((await runner.locator(".rn-summary").textContent()).startsWith("Failed: 10 request(s)"), `summary: ${await runner.locator(".rn-summary").textContent()}`);
     failures.push(...(await checkA11y(page, "runner results", { include: "dialog.rn-dialog" })));
     await page.screenshot({ path: path.join(shots, "runner.png") });
+
+    // Stop: a slow run (a pause between requests) ends after the requests already done.
+    await runner.getByLabel("Iterations").fill("3");
+    await runner.getByLabel("Delay between requests (ms)").fill("1500");
+    await runner.getByRole("button", { name: "Run", exact: true }).click();
+    // The progress line names the requests done so far: the run is streaming.
+    await runner.getByText(/request\(s\) done/).waitFor({ timeout: 30000 });
+    await runner.getByRole("button", { name: "Stop", exact: true }).click();
+    await runner.locator(".rn-summary").waitFor({ timeout: 10000 });
+    const stopped = await runner.locator(".rn-summary").textContent();
+    check(stopped.startsWith("Stopped:"), `after Stop: ${stopped}`);
+    const done = await results.locator("tbody tr").count();
+    check(done >= 1 && done < 15, `${done} rows after Stop`);
+    await page.screenshot({ path: path.join(shots, "runner-stopped.png") });
     // Open in Runs: the run is on the Runs page.
     await runner.getByRole("button", { name: "Open in Runs" }).click();
     const run = page.locator("#page details.run");

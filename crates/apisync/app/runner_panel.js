@@ -1,12 +1,13 @@
 // The Runner: a collection or folder run from the tree's Run… action, as
 // `apisync run` runs it (POST /api/run, send_api.rs): iterations, a delay,
 // stop at the first failure, an optional data file (CSV or JSON), the
-// active environment. While it runs the panel says so; then it lists every
-// request's status, time and tests with the summary. The run is kept as a
-// run document, so the Runs page shows it too. Values are set with
+// active environment. The answer streams one line per request as it ends,
+// so the table fills as the run goes and Stop ends it before its next
+// request; the summary comes last. The run is kept as a run document (also
+// when stopped), so the Runs page shows it too. Values are set with
 // textContent only.
 
-import { call } from "./api.js";
+import { ApiError } from "./api.js";
 import { el } from "./page_dom.js";
 import { WEB_NOTE, statusClass } from "./send_pane.js";
 
@@ -18,26 +19,57 @@ function number(label, name, value, min, max) {
   return [el("label", { class: "rn-field" }, el("span", { text: label }), input), input];
 }
 
-function resultsTable(report) {
-  const rows = report.executions.map((e, i) => {
-    const r = e.response;
-    const tests = e.tests || [];
-    const passed = tests.filter((t) => t.passed).length;
-    const ok = !e.error && !(e.script_errors || []).length && passed === tests.length;
-    const fails = [e.error, ...tests.filter((t) => !t.passed).map((t) => `${t.name}: ${t.error || "failed"}`), ...(e.script_errors || [])].filter(Boolean);
-    return el("tr", { class: ok ? "rn-ok" : "rn-bad" },
-      el("td", { text: String(i + 1) }),
-      el("th", { scope: "row", text: [...(e.item.path || []), e.item.name].join(" / ") }),
-      el("td", { text: String(e.iteration + 1) }),
-      el("td", {}, r ? el("span", { class: `sp-status ${statusClass(r.code)}`, text: `${r.code} ${r.status}` }) : el("span", { class: "rn-error", text: "No answer" })),
-      el("td", { text: r ? `${Math.round(r.time_ms)} ms` : "" }),
-      el("td", { text: tests.length ? `${passed}/${tests.length} passed` : "no tests" }),
-      el("td", {}, el("span", { class: "rn-verdict", text: ok ? "Passed" : "Failed" }),
-        fails.length ? el("ul", { class: "rn-fails" }, ...fails.map((f) => el("li", { text: f }))) : null));
-  });
-  return el("table", { class: "sp-table rn-results", "aria-label": "Run results" },
+function resultRow(e, i) {
+  const r = e.response;
+  const tests = e.tests || [];
+  const passed = tests.filter((t) => t.passed).length;
+  const ok = !e.error && !(e.script_errors || []).length && passed === tests.length;
+  const fails = [e.error, ...tests.filter((t) => !t.passed).map((t) => `${t.name}: ${t.error || "failed"}`), ...(e.script_errors || [])].filter(Boolean);
+  return el("tr", { class: ok ? "rn-ok" : "rn-bad" },
+    el("td", { text: String(i + 1) }),
+    el("th", { scope: "row", text: [...(e.item.path || []), e.item.name].join(" / ") }),
+    el("td", { text: String(e.iteration + 1) }),
+    el("td", {}, r ? el("span", { class: `sp-status ${statusClass(r.code)}`, text: `${r.code} ${r.status}` }) : el("span", { class: "rn-error", text: "No answer" })),
+    el("td", { text: r ? `${Math.round(r.time_ms)} ms` : "" }),
+    el("td", { text: tests.length ? `${passed}/${tests.length} passed` : "no tests" }),
+    el("td", {}, el("span", { class: "rn-verdict", text: ok ? "Passed" : "Failed" }),
+      fails.length ? el("ul", { class: "rn-fails" }, ...fails.map((f) => el("li", { text: f }))) : null));
+}
+
+// The results table; its body gets a row per request as each ends.
+function resultsTable() {
+  const body = el("tbody", {});
+  const table = el("table", { class: "sp-table rn-results", "aria-label": "Run results" },
     el("thead", {}, el("tr", {}, ...["#", "Request", "Iteration", "Status", "Time", "Tests", "Result"].map((c) => el("th", { scope: "col", text: c })))),
-    el("tbody", {}, ...rows));
+    body);
+  return { table, add: (e) => body.append(resultRow(e, body.rows.length)) };
+}
+
+// POST /api/run, calling `onLine` with each line of the answer as it comes.
+async function runStream(body, signal, onLine) {
+  const res = await fetch("/api/run", {
+    method: "POST", credentials: "same-origin", signal,
+    headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+  });
+  if (!res.ok) {
+    let e = {};
+    try { e = (await res.json()).error || {}; } catch { /* not JSON */ }
+    throw new ApiError(res.status, e.code || `http_${res.status}`, e.message || res.statusText);
+  }
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let pending = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    pending += decoder.decode(value || new Uint8Array(), { stream: !done });
+    let nl;
+    while ((nl = pending.indexOf("\n")) >= 0) {
+      const text = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      if (text.trim()) onLine(JSON.parse(text));
+    }
+    if (done) return;
+  }
 }
 
 function summary(report) {
@@ -65,7 +97,9 @@ export function openRunner(doc, hooks) {
   const envSelect = document.getElementById("active-env");
   const envName = envSelect && envSelect.selectedIndex >= 0 && envSelect.value ? envSelect.options[envSelect.selectedIndex].textContent : null;
   const run = el("button", { type: "submit", class: "primary", text: "Run" });
+  const stop = el("button", { type: "button", class: "danger", text: "Stop", hidden: true });
   const close = el("button", { type: "button", text: "Close" });
+  let controller = null;
   const out = el("div", { class: "rn-out", "aria-live": "polite" });
   const note = el("p", { class: "note", id: "rn-web-note", text: WEB_NOTE, hidden: !web });
   if (web) { run.disabled = true; run.setAttribute("aria-describedby", "rn-web-note"); }
@@ -76,10 +110,12 @@ export function openRunner(doc, hooks) {
       el("label", { class: "rn-check" }, bail, el("span", { text: "Stop at the first failure" })),
       el("label", { class: "rn-field" }, el("span", { text: "Data file (CSV or JSON, optional)" }), data)),
     note, out,
-    el("div", { class: "dlg-actions" }, close, run));
+    el("div", { class: "dlg-actions" }, close, stop, run));
   d.append(form);
   close.addEventListener("click", () => d.close());
-  d.addEventListener("close", () => d.remove());
+  stop.addEventListener("click", () => { if (controller) controller.abort(); });
+  // Closing the panel mid-run stops the run too: nobody would see the rest.
+  d.addEventListener("close", () => { if (controller) controller.abort(); d.remove(); });
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     if (web || run.disabled) return;
@@ -93,20 +129,46 @@ export function openRunner(doc, hooks) {
       body.data = await file.text();
     }
     run.disabled = true;
+    stop.hidden = false;
     form.setAttribute("aria-busy", "true");
-    out.replaceChildren(el("p", { class: "sp-waiting", role: "status", text: `Running “${name}”…` }));
+    const progress = el("p", { class: "sp-waiting", role: "status", text: `Running “${name}”…` });
+    const results = resultsTable();
+    out.replaceChildren(progress, results.table);
+    controller = new AbortController();
+    let seen = 0;
+    let report = null;
     try {
-      const report = await call("POST", "/api/run", body);
+      await runStream(body, controller.signal, (line) => {
+        if (line.execution) {
+          results.add(line.execution);
+          seen += 1;
+          progress.textContent = `Running “${name}”: ${seen} request(s) done…`;
+        } else if (line.report) {
+          report = line.report;
+        } else if (line.error) {
+          throw new ApiError(500, line.error.code, line.error.message);
+        }
+      });
       const runs = el("button", { type: "button", text: "Open in Runs" });
       runs.addEventListener("click", () => { d.close(); hooks.showRuns(); });
-      out.replaceChildren(...[summary(report), resultsTable(report),
+      if (!report) throw new Error("the run ended without its summary; the Runs page has what was kept");
+      out.replaceChildren(...[summary(report), results.table,
         ...(report.notes || []).map((n) => el("p", { class: "note", text: n })),
         report.unsupported && report.unsupported.length ? el("p", { class: "sp-warnings", text: `Not supported by apisync, used by the scripts: ${report.unsupported.join(", ")}` }) : null,
         runs].filter(Boolean));
     } catch (err) {
-      out.replaceChildren(el("p", { class: "sp-failed", role: "alert" }, el("strong", { text: "The run did not start: " }), el("span", { text: String(err && err.message || err) })));
+      if (err && err.name === "AbortError") {
+        const runs = el("button", { type: "button", text: "Open in Runs" });
+        runs.addEventListener("click", () => { d.close(); hooks.showRuns(); });
+        out.replaceChildren(el("p", { class: "rn-summary rn-failed", role: "status" },
+          el("strong", { text: "Stopped: " }), el("span", { text: `${seen} request(s) ran; the run so far is kept in Runs.` })), results.table, runs);
+      } else {
+        out.replaceChildren(el("p", { class: "sp-failed", role: "alert" }, el("strong", { text: seen ? "The run failed: " : "The run did not start: " }), el("span", { text: String(err && err.message || err) })), ...(seen ? [results.table] : []));
+      }
     } finally {
+      controller = null;
       run.disabled = false;
+      stop.hidden = true;
       form.removeAttribute("aria-busy");
     }
   });

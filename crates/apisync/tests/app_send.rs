@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use support::app::App;
 use support::{Device, PASSWORD, Server, bin};
 
@@ -266,7 +267,11 @@ fn the_app_runs_a_collection_and_keeps_the_run() {
     // Two iterations from CSV data: every request twice, the failing test named.
     let r = app.api(&cookie, "POST", "/api/run", Some(&json!({ "target": col, "data": "row\n1\n2\n", "bail": false })));
     assert_eq!(r.status, 200, "{r:?}");
-    let report = r.json();
+    // One line per request as it ends, then the report.
+    let lines = r.lines();
+    assert_eq!(lines.len(), 11, "{lines:?}");
+    assert!(lines[..10].iter().all(|l| l["execution"]["item"]["name"].is_string()), "{lines:?}");
+    let report = lines[10]["report"].clone();
     assert_eq!(report["stats"]["requests"]["total"], 10, "{}", report["stats"]);
     assert_eq!(report["stats"]["tests"]["total"], 6, "{}", report["stats"]);
     assert_eq!(report["stats"]["tests"]["failed"], 2, "{}", report["stats"]);
@@ -285,7 +290,7 @@ fn the_app_runs_a_collection_and_keeps_the_run() {
 
     // A folder-free bail: the run stops at the first failure.
     let r = app.api(&cookie, "POST", "/api/run", Some(&json!({ "target": col, "bail": true })));
-    let report = r.json();
+    let report = r.lines().pop().map(|l| l["report"].clone()).unwrap_or_default();
     assert!(report["stopped"].is_string(), "{report}");
     assert_eq!(report["stats"]["requests"]["total"], 2, "{}", report["stats"]);
 }
@@ -324,16 +329,24 @@ fn in_chromium_send_shows_the_response_and_saves_an_example() {
             &shots_arg,
         ],
     );
-    // Sent by the page: one /item with the keyboard (Ctrl+Enter), two in the run.
-    assert_eq!(target.count("/item"), 3);
+    // Sent by the page: one /item with the keyboard (Ctrl+Enter), two in the
+    // run, one in the run stopped after its first requests.
+    assert_eq!(target.count("/item"), 4);
     let examples: Vec<Value> =
         d.json(&["--offline", "ls"]).as_array().unwrap().iter().filter(|v| v["kind"] == "response").cloned().collect();
     assert_eq!(examples.len(), 1, "{examples:?}");
     assert_eq!(examples[0]["fields"]["name"], "Happy path");
-    let runs: Vec<Value> = d.json(&["--offline", "ls"]).as_array().unwrap().iter().filter(|v| v["kind"] == "run").cloned().collect();
-    assert_eq!(runs.len(), 1, "the Runner's run is kept: {runs:?}");
+    let runs =
+        || -> Vec<Value> { d.json(&["--offline", "ls"]).as_array().unwrap().iter().filter(|v| v["kind"] == "run").cloned().collect() };
+    // The stopped run is written once the run notices the page went away.
+    support::eventually(Duration::from_secs(10), || runs().len() == 2);
+    let runs = runs();
+    assert_eq!(runs.len(), 2, "the Runner's runs are kept, the stopped one too: {runs:?}");
+    let sizes: Vec<usize> = runs.iter().map(|r| r["fields"]["results"].as_array().map_or(0, Vec::len)).collect();
+    assert!(sizes.contains(&10) && sizes.iter().any(|n| (1..15).contains(n)), "a whole run and a stopped one: {sizes:?}");
     for name in [
         "runner.png",
+        "runner-stopped.png",
         "runner-runs.png",
         "send-response.png",
         "send-tests.png",

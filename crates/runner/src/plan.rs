@@ -34,6 +34,8 @@ pub struct Level {
     pub auth: Option<Value>,
     /// Its `event` list (pre-request and test scripts).
     pub events: Value,
+    /// Its `protocolProfileBehavior` (redirects, TLS checks, body pruning), if any.
+    pub behavior: Option<Value>,
 }
 
 /// One request of the run.
@@ -47,7 +49,7 @@ pub struct Step {
     pub request: Value,
     /// Its own `event` list.
     pub events: Value,
-    /// Its `protocolProfileBehavior` (redirects, TLS checks), if any.
+    /// Its `protocolProfileBehavior` over those of the levels above it (nearest wins, key by key), if any says anything.
     pub behavior: Option<Value>,
     /// The collection and folders above it, outermost first.
     pub ancestors: Vec<Arc<Level>>,
@@ -134,10 +136,9 @@ pub fn plan_request(docs: &[Document], request: Id) -> Result<Plan, PlanError> {
         at = d.parent_id.and_then(|p| by_id.get(&p).copied());
     }
     chain.reverse();
-    let collection = chain
-        .first()
-        .cloned()
-        .unwrap_or_else(|| Arc::new(Level { id: doc.id, name: String::new(), auth: None, events: Value::Array(Vec::new()) }));
+    let collection = chain.first().cloned().unwrap_or_else(|| {
+        Arc::new(Level { id: doc.id, name: String::new(), auth: None, events: Value::Array(Vec::new()), behavior: None })
+    });
     let variables = by_id
         .get(&collection.id)
         .filter(|c| c.kind == Kind::Collection)
@@ -161,7 +162,13 @@ fn walk(parent: Id, children: &HashMap<Id, Vec<&Document>>, chain: &mut Vec<Arc<
 }
 
 fn level(d: &Document) -> Level {
-    Level { id: d.id, name: d.title().to_string(), auth: d.fields.get("auth").filter(|a| !a.is_null()).cloned(), events: events(d) }
+    Level {
+        id: d.id,
+        name: d.title().to_string(),
+        auth: d.fields.get("auth").filter(|a| !a.is_null()).cloned(),
+        events: events(d),
+        behavior: d.fields.get("protocolProfileBehavior").filter(|b| b.is_object()).cloned(),
+    }
 }
 
 fn events(d: &Document) -> Value {
@@ -180,9 +187,19 @@ fn step(d: &Document, chain: &[Arc<Level>]) -> Step {
         name: d.title().to_string(),
         request: Value::Object(request),
         events: events(d),
-        behavior: d.fields.get("protocolProfileBehavior").cloned(),
+        behavior: behavior(chain, d.fields.get("protocolProfileBehavior")),
         ancestors: chain.to_vec(),
     }
+}
+
+/// `protocolProfileBehavior` as Postman applies it: the collection's, then
+/// each folder's, then the request's own, a nearer level's key winning.
+fn behavior(chain: &[Arc<Level>], own: Option<&Value>) -> Option<Value> {
+    let mut merged = Map::new();
+    for b in chain.iter().filter_map(|l| l.behavior.as_ref()).chain(own).filter_map(Value::as_object) {
+        merged.extend(b.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    (!merged.is_empty()).then_some(Value::Object(merged))
 }
 
 /// The source of an `event` list's enabled script for `listen`: `exec` as
@@ -240,8 +257,20 @@ mod tests {
                 "a",
                 json!({"name": "C", "auth": {"type": "bearer"}, "event": test("c"), "variable": [{"key": "host", "value": "h"}, {"key": "off", "value": "x", "disabled": true}]}),
             ),
-            doc(20, Kind::Folder, Some(10), "b", json!({"name": "F", "event": test("f")})),
-            doc(21, Kind::Request, Some(20), "b", json!({"name": "second", "method": "POST", "url": "u2", "event": test("r2")})),
+            doc(
+                20,
+                Kind::Folder,
+                Some(10),
+                "b",
+                json!({"name": "F", "event": test("f"), "protocolProfileBehavior": {"followRedirects": false, "strictSSL": false}}),
+            ),
+            doc(
+                21,
+                Kind::Request,
+                Some(20),
+                "b",
+                json!({"name": "second", "method": "POST", "url": "u2", "event": test("r2"), "protocolProfileBehavior": {"strictSSL": true}}),
+            ),
             doc(22, Kind::Request, Some(20), "a", json!({"name": "first", "method": "GET", "url": "u1", "auth": {"type": "basic"}})),
             doc(30, Kind::Request, Some(10), "a", json!({"name": "top", "url": "u0"})),
             doc(31, Kind::Response, Some(30), "a", json!({"name": "example"})),
@@ -264,6 +293,12 @@ mod tests {
         assert_eq!(second.scripts("test"), ["c", "f", "r2"]);
         assert_eq!(second.inherited_auth(), vec![&json!({"type": "bearer"})]);
         assert_eq!(second.request["method"], "POST");
+        assert_eq!(
+            second.behavior,
+            Some(json!({"followRedirects": false, "strictSSL": true})),
+            "the folder's, the request's own key winning"
+        );
+        assert_eq!(p.steps[0].behavior, None);
     }
 
     #[test]

@@ -120,7 +120,8 @@ pub fn cli_summary(h: &Heading, r: &RunResult) -> String {
     s
 }
 
-fn execution_json(e: &Execution) -> Value {
+/// One request of a run as the JSON report lists it (also streamed to the app's Runner as it ends).
+pub fn execution_json(e: &Execution) -> Value {
     json!({
         "iteration": e.iteration,
         "item": { "id": e.id, "name": e.name, "path": e.path },

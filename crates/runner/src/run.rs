@@ -15,6 +15,8 @@ use crate::{Outgoing, PrepareError, Report, SendError, Sender};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// The most requests one run sends, whatever `setNextRequest` does: a
@@ -41,6 +43,8 @@ pub struct RunOptions {
     pub timeout: Option<Duration>,
     /// Show redirects instead of following them, whatever the requests say.
     pub no_follow_redirects: bool,
+    /// Set from elsewhere to stop the run before its next request (a person pressed Stop).
+    pub cancel: Option<Arc<AtomicBool>>,
     /// Limits on every script.
     pub script_limits: ScriptLimits,
 }
@@ -56,6 +60,7 @@ impl Default for RunOptions {
             insecure: false,
             timeout: None,
             no_follow_redirects: false,
+            cancel: None,
             script_limits: ScriptLimits::default(),
         }
     }
@@ -243,12 +248,16 @@ pub fn run(
         scopes.data = opts.data.get(iteration).or(opts.data.last()).cloned().unwrap_or_default();
         let mut at = 0;
         while at < plan.steps.len() {
+            if opts.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
+                stopped = Some("stopped before the end, as asked".into());
+                break 'run;
+            }
             if executions.len() >= MAX_EXECUTIONS {
                 stopped = Some(format!("the run sent {MAX_EXECUTIONS} requests, its bound; does a script's setNextRequest loop forever?"));
                 break 'run;
             }
             if !executions.is_empty() && !opts.delay.is_zero() {
-                std::thread::sleep(opts.delay);
+                pause(opts);
             }
             let step = &plan.steps[at];
             let info = Info {
@@ -289,6 +298,17 @@ struct Done {
     sent: Option<Outgoing>,
     report: Option<Report>,
     failure: Option<Failure>,
+}
+
+/// The pause between two requests, cut short when the run is stopped.
+fn pause(opts: &RunOptions) {
+    let end = Instant::now() + opts.delay;
+    while let Some(left) = end.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()) {
+        if opts.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return;
+        }
+        std::thread::sleep(left.min(Duration::from_millis(50)));
+    }
 }
 
 /// One request: pre-request scripts, the exchange, test scripts.

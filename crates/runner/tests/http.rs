@@ -237,6 +237,45 @@ async fn serve_tls() -> String {
     format!("https://localhost:{port}/")
 }
 
+/// A TLS server that offers only HTTP/2 (ALPN `h2`) and answers with the version it was asked in.
+async fn serve_h2() -> String {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let key = rustls::pki_types::PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der());
+    let mut config =
+        rustls::ServerConfig::builder().with_no_client_auth().with_single_cert(vec![ck.cert.der().clone()], key.into()).unwrap();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(sock).await else { return };
+                let service = hyper::service::service_fn(|req: hyper::Request<hyper::body::Incoming>| async move {
+                    Ok::<_, std::convert::Infallible>(hyper::Response::new(format!("{:?}", req.version())))
+                });
+                let _ = hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    format!("https://localhost:{port}/")
+}
+
+#[tokio::test]
+async fn http2_is_spoken_where_the_server_offers_it() {
+    let url = serve_h2().await;
+    let mut out = outgoing(json!({"url": url, "protocolProfileBehavior": {"strictSSL": false}}));
+    let r = sender().send(&mut out).await.unwrap();
+    assert_eq!((r.http_version.as_str(), r.text().as_str()), ("HTTP/2", "HTTP/2.0"));
+    // Asked for HTTP/1.1 only, the same server (which speaks nothing else) cannot answer.
+    let mut h1 = outgoing(json!({"url": url, "protocolProfileBehavior": {"strictSSL": false, "protocolVersion": "http1"}}));
+    assert!(sender().send(&mut h1).await.is_err());
+}
+
 #[tokio::test]
 async fn an_untrusted_certificate_fails_unless_verification_is_off() {
     let url = serve_tls().await;

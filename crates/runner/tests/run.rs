@@ -155,6 +155,19 @@ fn iterations_take_their_data_rows_and_bail_stops_at_the_first_failure() {
 }
 
 #[test]
+fn a_run_stops_before_its_next_request_when_asked() {
+    let (base, seen) = serve();
+    let docs = collection(&base, vec![request(1, "a", "one", "{{base}}/n/1", "", ""), request(2, "b", "two", "{{base}}/n/2", "", "")]);
+    let p = plan(&docs, Id::from_u128(10)).unwrap();
+    let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let opts = RunOptions { iterations: 3, cancel: Some(Arc::clone(&cancel)), ..RunOptions::default() };
+    let r = run(&p, scopes_for(&p), &sender(), &opts, &mut |_| cancel.store(true, std::sync::atomic::Ordering::Relaxed)).unwrap();
+    assert_eq!(*seen.lock().unwrap(), ["/n/1"]);
+    assert_eq!(r.stopped.as_deref(), Some("stopped before the end, as asked"));
+    assert!(!r.passed());
+}
+
+#[test]
 fn a_request_that_cannot_be_sent_fails_and_the_run_goes_on() {
     let (base, seen) = serve();
     // A port nothing listens on: bind one, then let it go.

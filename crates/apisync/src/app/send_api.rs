@@ -10,14 +10,18 @@ use super::AppState;
 use super::error::AppError;
 use crate::sending::{self, Outcome, SendOptions, mask, pretty, record};
 use axum::Json;
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use client::Device;
 use model::{Id, Kind};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -343,7 +347,7 @@ pub struct RunBody {
 /// active environment, scripts, the cookie jar, what scripts set kept as
 /// current values), keeps it as a run document, and answers the run's JSON
 /// report (`apisync run --reporter json`), secrets masked.
-pub async fn run(State(state): State<Arc<AppState>>, body: Result<Json<RunBody>, JsonRejection>) -> Result<Json<Value>, AppError> {
+pub async fn run(State(state): State<Arc<AppState>>, body: Result<Json<RunBody>, JsonRejection>) -> Result<Response, AppError> {
     let Json(b) = body?;
     let target = parse_id(&b.target)?;
     let data = match b.data.as_deref().filter(|d| !d.trim().is_empty()) {
@@ -374,20 +378,63 @@ pub async fn run(State(state): State<Arc<AppState>>, body: Result<Json<RunBody>,
         timeout: Some(SEND_LIMIT),
         ..runner::run::RunOptions::default()
     };
-    let req = sending::runs::RunRequest { target, environment: b.environment.filter(|e| !e.trim().is_empty()), options, save: true };
-    let done = on_device_send(&state, move |d: &Device| {
+    // What cannot be run is refused before the answer starts streaming.
+    on_device_send(&state, move |d: &Device| {
         let doc = d.get(target)?;
         if !matches!(doc.kind, Kind::Collection | Kind::Folder) {
             return Err(AppError::invalid(format!("“{}” is a {}: only a collection or a folder is run", doc.title(), doc.kind)));
         }
-        sending::runs::run_collection(d, req, &mut |_| {}).map_err(send_error)
+        Ok(())
     })
     .await?;
-    let mut v = done.json();
-    if let Some(o) = v.as_object_mut() {
-        o.insert("notes".into(), json!(done.notes));
+    let cancel = Arc::new(AtomicBool::new(false));
+    let cancel_on_drop = Arc::clone(&cancel);
+    let options = runner::run::RunOptions { cancel: Some(Arc::clone(&cancel)), ..options };
+    let req = sending::runs::RunRequest { target, environment: b.environment.filter(|e| !e.trim().is_empty()), options, save: true };
+    // A few lines of slack: the run waits for the page rather than piling lines up.
+    let (tx, rx) = tokio::sync::mpsc::channel::<String>(16);
+    let device = Arc::clone(&state.device);
+    tokio::task::spawn_blocking(move || {
+        let line = |v: Value| format!("{v}\n");
+        let each_tx = tx.clone();
+        let result = sending::runs::run_collection(&device, req, &mut |e, secrets| {
+            let mut v = json!({ "execution": runner::report::execution_json(e) });
+            mask::value(&mut v, secrets);
+            // The page went away (Stop, or closed): the run ends before its next request.
+            if each_tx.blocking_send(line(v)).is_err() {
+                cancel.store(true, Ordering::Relaxed);
+            }
+        });
+        let last = match result {
+            Ok(done) => {
+                let mut v = done.json();
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("notes".into(), json!(done.notes));
+                }
+                json!({ "report": v })
+            }
+            Err(e) => {
+                let e = send_error(e);
+                json!({ "error": { "code": e.code, "message": e.message } })
+            }
+        };
+        let _ = tx.blocking_send(line(last));
+    });
+    // The answer's body going away (Stop, a closed page) stops the run at once, not at its next line.
+    let guard = StopOnDrop(cancel_on_drop);
+    let lines = futures_util::stream::unfold((rx, guard), |(mut rx, guard)| async move {
+        rx.recv().await.map(|l| (Ok::<_, Infallible>(Bytes::from(l)), (rx, guard)))
+    });
+    Ok(([(header::CONTENT_TYPE, "application/x-ndjson"), (header::CACHE_CONTROL, "no-store")], Body::from_stream(lines)).into_response())
+}
+
+/// Sets the run's stop flag when the streamed answer is dropped.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
     }
-    Ok(Json(v))
 }
 
 #[cfg(test)]

@@ -99,9 +99,9 @@ pub async fn run(g: &Globals, a: RunArgs) -> anyhow::Result<()> {
     }
     let request = RunRequest { target, environment: a.environment, options, save: !a.no_save };
     let mut stdout = std::io::stdout();
-    let done = runs::run_collection(&device, request, &mut |e| {
+    let done = runs::run_collection(&device, request, &mut |e, secrets| {
         if reporter == Reporter::Cli {
-            let _ = write!(stdout, "{}", report::cli_execution(e));
+            let _ = write!(stdout, "{}", super::mask::text(&report::cli_execution(e), secrets));
         }
     })?;
     match reporter {

@@ -51,8 +51,9 @@ fn rfc3339(t: SystemTime) -> String {
     runner::dynamic::iso_time(ms)
 }
 
-/// Runs `req.target`; `each` hears every request as it ends. Blocking.
-pub fn run_collection(device: &Device, req: RunRequest, each: &mut (dyn FnMut(&Execution) + Send)) -> anyhow::Result<RunDone> {
+/// Runs `req.target`; `each` hears every request as it ends, with the
+/// secret values to mask in whatever it shows. Blocking.
+pub fn run_collection(device: &Device, req: RunRequest, each: &mut (dyn FnMut(&Execution, &[String]) + Send)) -> anyhow::Result<RunDone> {
     let target = device.get(req.target)?;
     let ws = target.workspace_id;
     let docs = device.list(Some(&ws.to_string()), None).context("cannot read the workspace")?;
@@ -68,7 +69,9 @@ pub fn run_collection(device: &Device, req: RunRequest, each: &mut (dyn FnMut(&E
     let opts = &req.options;
     // The script engine cannot move between threads and the loop blocks on
     // its own runtime: it gets a thread of its own.
-    let result = std::thread::scope(|s| s.spawn(|| runner::run::run(&plan, shared.scopes.clone(), &sender, opts, each)).join())
+    let secrets = &shared.secrets;
+    let mut heard = |e: &Execution| each(e, secrets);
+    let result = std::thread::scope(|s| s.spawn(|| runner::run::run(&plan, shared.scopes.clone(), &sender, opts, &mut heard)).join())
         .map_err(|_| anyhow::anyhow!("the run stopped on an internal error"))??;
     let heading = Heading {
         collection_id: plan.collection.id.to_string(),
