@@ -374,9 +374,11 @@ proptest! {
 /// Seeds that once failed, replayed on every run. 17196409239523649388: two
 /// devices both kept their edit over one delete; the second restore was
 /// refused because the first had already brought the document back.
+const ONCE_FAILED: &[u64] = &[17_196_409_239_523_649_388];
+
 #[test]
 fn seeds_that_once_failed_converge() {
-    for seed in [17_196_409_239_523_649_388_u64] {
+    for &seed in ONCE_FAILED {
         run_blocking(seed);
     }
 }
