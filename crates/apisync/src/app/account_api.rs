@@ -255,21 +255,10 @@ pub(super) fn backup_name() -> String {
     format!("apisync-export-{}.json", today_utc())
 }
 
-/// Today's date (UTC) as YYYY-MM-DD, for the download's name, from the
-/// system clock (civil-from-days, so no date crate is needed for it).
+/// Today's date (UTC) as YYYY-MM-DD, for the download's name.
 fn today_utc() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let days = (secs / 86_400) as i64;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+    runner::dynamic::iso_time(ms)[..10].to_string()
 }
 
 #[cfg(test)]
