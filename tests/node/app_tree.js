@@ -116,6 +116,8 @@ async function edit(page, shot, check) {
 
   // Select the request and show its actions menu for the screenshot.
   await row(page, "List all orders").click();
+  // The click opens the request in the editor; focus the row once that is done.
+  await page.locator(".ed .ed-name").waitFor({ timeout: 10000 });
   await row(page, "List all orders").focus();
   await page.keyboard.press("Shift+F10");
   await page.locator(".tree-menu").waitFor({ timeout: 5000 });
