@@ -328,3 +328,18 @@ fn the_proxy_from_the_environment_is_used() {
     let r = proxy.last();
     assert_eq!(r.uri, "http://api.example.invalid/thing?x=1", "the request went to the proxy in absolute form");
 }
+
+#[test]
+fn each_warning_is_listed_once() {
+    let server = Recorder::start();
+    let d = Device::new("laptop");
+    let col = setup(&d, &server);
+    let body =
+        json!({"mode": "formdata", "formdata": [{"key": "f", "type": "file", "src": "no-such-file.bin"}, {"key": "t", "value": "x"}]});
+    let id = request(&d, &col, "Odd", json!({"method": "POST", "url": "{{base}}/odd?x={{nothing}}", "body": body}));
+    let out = send(&d, &id, &[]);
+    let warnings: Vec<&str> = out["warnings"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert_eq!(warnings.iter().filter(|w| w.contains("{{nothing}}")).count(), 1, "{warnings:?}");
+    assert_eq!(warnings.iter().filter(|w| w.contains("no-such-file.bin")).count(), 1, "{warnings:?}");
+    assert_eq!(out["unresolved"], json!(["nothing"]));
+}

@@ -113,7 +113,8 @@ pub fn json_outcome(o: &Outcome, example: Option<model::Id>) -> Value {
         "unresolved": o.report.unresolved,
         "auth": o.report.auth,
         "auth_not_applied": o.report.auth_not_applied,
-        "warnings": o.report.warnings.iter().chain(&o.received.warnings).chain(&o.execution.warnings).collect::<Vec<_>>(),
+        // The execution's warnings already hold the report's (unresolved names, auth not applied, files left out).
+        "warnings": o.execution.warnings.iter().chain(&o.received.warnings).collect::<Vec<_>>(),
         "tests": o.execution.tests.iter().map(|t| json!({ "name": t.name, "passed": t.passed, "skipped": t.skipped, "error": t.error })).collect::<Vec<_>>(),
         "console": o.execution.console.iter().map(|c| json!({ "level": c.level, "text": c.text })).collect::<Vec<_>>(),
         "script_errors": o.execution.script_errors,
