@@ -160,6 +160,21 @@ impl Host for ScriptHost<'_> {
     }
 }
 
+impl RunOptions {
+    /// Whether someone asked the run to stop.
+    fn cancelled(&self) -> bool {
+        self.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed))
+    }
+}
+
+/// What a run drives its exchanges and scripts with: a small runtime of its
+/// own and one script engine.
+fn engine(opts: &RunOptions) -> Result<(tokio::runtime::Runtime, Sandbox), RunError> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| RunError::Runtime(e.to_string()))?;
+    let sandbox = Sandbox::new(opts.script_limits).map_err(|e| RunError::Runtime(e.to_string()))?;
+    Ok((rt, sandbox))
+}
+
 fn adjust(settings: &mut Settings, opts: &RunOptions) {
     if opts.insecure {
         settings.verify_tls = false;
@@ -205,18 +220,10 @@ pub struct Single {
 /// Sends the plan's first request with its pre-request and test scripts.
 pub fn run_one(plan: &Plan, mut scopes: Scopes, sender: &Sender, opts: &RunOptions) -> Result<Single, RunError> {
     let step = plan.steps.first().ok_or_else(|| RunError::Runtime("nothing to send".into()))?;
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| RunError::Runtime(e.to_string()))?;
-    let mut sandbox = Sandbox::new(opts.script_limits).map_err(|e| RunError::Runtime(e.to_string()))?;
+    let (rt, mut sandbox) = engine(opts)?;
     let mut changed = BTreeSet::new();
-    let info = Info {
-        event_name: String::new(),
-        iteration: 0,
-        iteration_count: 1,
-        request_name: step.name.clone(),
-        request_id: step.id.to_string(),
-    };
     let mut host = ScriptHost { sender, rt: &rt, opts };
-    let done = execute(step, 0, &mut scopes, &mut changed, &mut sandbox, &mut host, info);
+    let done = execute(step, (0, 1), &mut scopes, &mut changed, &mut sandbox, &mut host);
     Ok(Single {
         execution: done.execution,
         received: done.received,
@@ -238,8 +245,7 @@ pub fn run(
     each: &mut dyn FnMut(&Execution),
 ) -> Result<RunResult, RunError> {
     let started = Instant::now();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| RunError::Runtime(e.to_string()))?;
-    let mut sandbox = Sandbox::new(opts.script_limits).map_err(|e| RunError::Runtime(e.to_string()))?;
+    let (rt, mut sandbox) = engine(opts)?;
     let iterations = opts.iterations.max(1);
     let mut executions = Vec::new();
     let mut changed = BTreeSet::new();
@@ -248,7 +254,7 @@ pub fn run(
         scopes.data = opts.data.get(iteration).or(opts.data.last()).cloned().unwrap_or_default();
         let mut at = 0;
         while at < plan.steps.len() {
-            if opts.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
+            if opts.cancelled() {
                 stopped = Some("stopped before the end, as asked".into());
                 break 'run;
             }
@@ -260,15 +266,9 @@ pub fn run(
                 pause(opts);
             }
             let step = &plan.steps[at];
-            let info = Info {
-                event_name: String::new(),
-                iteration,
-                iteration_count: iterations,
-                request_name: step.name.clone(),
-                request_id: step.id.to_string(),
-            };
             let mut host = ScriptHost { sender, rt: &rt, opts };
-            let Done { execution: e, next, .. } = execute(step, iteration, &mut scopes, &mut changed, &mut sandbox, &mut host, info);
+            let Done { execution: e, next, .. } =
+                execute(step, (iteration, iterations), &mut scopes, &mut changed, &mut sandbox, &mut host);
             each(&e);
             let failed = !e.passed();
             executions.push(e);
@@ -304,23 +304,25 @@ struct Done {
 fn pause(opts: &RunOptions) {
     let end = Instant::now() + opts.delay;
     while let Some(left) = end.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()) {
-        if opts.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
+        if opts.cancelled() {
             return;
         }
         std::thread::sleep(left.min(Duration::from_millis(50)));
     }
 }
 
-/// One request: pre-request scripts, the exchange, test scripts.
+/// One request of iteration `iteration.0` (of `iteration.1`): pre-request
+/// scripts, the exchange, test scripts.
 fn execute(
     step: &Step,
-    iteration: usize,
+    (iteration, iteration_count): (usize, usize),
     scopes: &mut Scopes,
     changed: &mut BTreeSet<(Scope, String)>,
     sandbox: &mut Sandbox,
     host: &mut ScriptHost<'_>,
-    mut info: Info,
 ) -> Done {
+    let mut info =
+        Info { event_name: String::new(), iteration, iteration_count, request_name: step.name.clone(), request_id: step.id.to_string() };
     let mut e = Execution {
         iteration,
         id: step.id,
