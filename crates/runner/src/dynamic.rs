@@ -122,6 +122,11 @@ fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
+/// Now, as [`iso_time`] writes it.
+pub fn now_iso() -> String {
+    iso_time(now_ms())
+}
+
 /// An ISO 8601 UTC time (`2024-05-01T12:00:00.000Z`) for Unix milliseconds.
 pub fn iso_time(ms: u64) -> String {
     let secs = ms / 1000;

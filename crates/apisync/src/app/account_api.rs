@@ -257,8 +257,7 @@ pub(super) fn backup_name() -> String {
 
 /// Today's date (UTC) as YYYY-MM-DD, for the download's name.
 fn today_utc() -> String {
-    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
-    runner::dynamic::iso_time(ms)[..10].to_string()
+    runner::dynamic::now_iso()[..10].to_string()
 }
 
 #[cfg(test)]

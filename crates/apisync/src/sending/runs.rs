@@ -9,7 +9,6 @@ use client::Device;
 use model::{Id, Kind};
 use runner::report::{self, Heading};
 use runner::run::{Execution, RunOptions, RunResult};
-use std::time::SystemTime;
 
 /// A run to make.
 pub struct RunRequest {
@@ -46,11 +45,6 @@ impl RunDone {
     }
 }
 
-fn rfc3339(t: SystemTime) -> String {
-    let ms = t.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
-    runner::dynamic::iso_time(ms)
-}
-
 /// Runs `req.target`; `each` hears every request as it ends, with the
 /// secret values to mask in whatever it shows. Blocking.
 pub fn run_collection(device: &Device, req: RunRequest, each: &mut (dyn FnMut(&Execution, &[String]) + Send)) -> anyhow::Result<RunDone> {
@@ -65,7 +59,7 @@ pub fn run_collection(device: &Device, req: RunRequest, each: &mut (dyn FnMut(&E
     } else {
         format!("{} / {}", plan.collection.name, target.title())
     };
-    let started = SystemTime::now();
+    let started = runner::dynamic::now_iso();
     let opts = &req.options;
     // The script engine cannot move between threads and the loop blocks on
     // its own runtime: it gets a thread of its own.
@@ -78,8 +72,8 @@ pub fn run_collection(device: &Device, req: RunRequest, each: &mut (dyn FnMut(&E
         name,
         environment: shared.environment.as_ref().map(|e| (e.id.to_string(), e.title().to_string())),
         iterations: opts.iterations,
-        started_at: rfc3339(started),
-        finished_at: rfc3339(SystemTime::now()),
+        started_at: started,
+        finished_at: runner::dynamic::now_iso(),
     };
     let notes = keep::keep(device, &docs, ws, shared.environment.as_ref(), &result.changed, &result.scopes)?;
     let run_id = if req.save {
