@@ -188,13 +188,13 @@ fn cut(text: &str, max: usize) -> &str {
 }
 
 /// What the response pane shows of one send: `apisync send --json`'s
-/// object (the request as sent and everything but the body masked; tests,
+/// fields (the request as sent and everything but the body masked; tests,
 /// console, script errors, warnings), its body bounded to
 /// `PAGE_BODY_BYTES` with a note when cut, the body's language and an
 /// indented form for JSON and XML, and the cookies for its host.
 pub fn outcome_json(o: &Outcome, cookies: Vec<runner::CookieInfo>) -> Value {
     let r = &o.received;
-    let mut v = sending::cli::json_outcome(o, None);
+    let mut v = sending::cli::outcome_fields(o, None);
     let language = record::preview_language(r);
     let (text, pretty_text, note) = match std::str::from_utf8(&r.body) {
         Ok(all) => {

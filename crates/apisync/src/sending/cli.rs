@@ -87,13 +87,21 @@ fn warnings(o: &Outcome, json: bool) {
     }
 }
 
-/// A send as one JSON object (`--json`, the app's Send), secrets masked.
-pub fn json_outcome(o: &Outcome, example: Option<model::Id>) -> Value {
+/// A send as one JSON object (`--json`), secrets masked; the body as it came.
+fn json_outcome(o: &Outcome, example: Option<model::Id>) -> Value {
+    let mut v = outcome_fields(o, example);
+    // The body is the server's answer, shown as it came (as the text output does).
+    v["response"]["body"] = json!(std::str::from_utf8(&o.received.body).ok());
+    v
+}
+
+/// A send as JSON without the response body (each caller shows that its
+/// own way: `--json` whole, the app bounded), secrets masked.
+pub fn outcome_fields(o: &Outcome, example: Option<model::Id>) -> Value {
     let r = &o.received;
     let mut sent = o.sent.to_postman();
     mask::value(&mut sent, &o.secrets);
     let headers: Vec<Value> = r.headers.iter().map(|(k, v)| json!({ "key": k, "value": v })).collect();
-    let body = std::str::from_utf8(&r.body).ok();
     let mut v = json!({
         "history_id": o.history,
         "example_id": example,
@@ -121,9 +129,7 @@ pub fn json_outcome(o: &Outcome, example: Option<model::Id>) -> Value {
         "unsupported": o.execution.unsupported,
     });
     // Scripts may log a secret; what is shown is masked as what is stored.
-    // The body is the server's answer, shown as it came (as the text output does).
     mask::value(&mut v, &o.secrets);
-    v["response"]["body"] = json!(body);
     v
 }
 
