@@ -27,7 +27,6 @@ const { execFileSync } = require('child_process');
 // Network guard: only loopback. Installed before newman is loaded.
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '::ffff:127.0.0.1']);
-const blocked = []; // {host, port, via}
 
 function guardNetwork () {
     for (const key of Object.keys(process.env)) {
@@ -43,7 +42,6 @@ function guardNetwork () {
         if (!opts.path) {
             const host = opts.host || 'localhost';
             if (!LOOPBACK.has(host)) {
-                blocked.push({ host, port: opts.port, via: 'connect' });
                 process.nextTick(() => this.destroy(new Error(`recording guard: blocked connection to ${host}:${opts.port}`)));
                 return this;
             }
@@ -54,7 +52,6 @@ function guardNetwork () {
     dns.lookup = function (host, options, cb) {
         if (typeof options === 'function') { cb = options; options = {}; }
         if (!LOOPBACK.has(host)) {
-            blocked.push({ host, via: 'dns' });
             const err = Object.assign(new Error(`recording guard: blocked DNS lookup of ${host}`), { code: 'ENOTFOUND' });
             return process.nextTick(cb, err);
         }
@@ -399,6 +396,6 @@ function runView (result) {
 
 
 module.exports = {
-    blocked, PINNED, VOLATILE_HEADERS, CLOCK_DEPENDENT_QUERY, RUN_TIMEOUT_MS, REQUEST_TIMEOUT_MS, SCRIPT_TIMEOUT_MS,
+    PINNED, CLOCK_DEPENDENT_QUERY,
     readJson, originalFormat, toV21, diff, short, startServers, withoutProxies, runNewman, runView
 };
