@@ -10,7 +10,7 @@
 // environment: that column shows as not applicable and Set active is not offered.
 
 import { api, call } from "./api.js";
-import { el, text, setInput, reconcile, onCommit } from "./page_dom.js";
+import { el, text, setInput, reconcile, onCommit, sideList } from "./page_dom.js";
 import { nameDialog, confirmDialog } from "./workspaces.js";
 
 const enc = encodeURIComponent;
@@ -291,16 +291,12 @@ export function environmentsPage() {
           ctx.reload();
         } catch (e) { ctx.showError(e); }
       });
-      const list = el("ul", { className: "side-list", "aria-label": "Environments" }, ...envs.map((e) => {
-        const b = el("button", { type: "button", dataset: { id: e.id }, "aria-current": e === env ? "true" : null },
-          el("span", { className: "side-name", text: e.name || "(unnamed)" }),
-          e.id === data.active ? el("span", { className: "tag", text: "Active" }) : null);
-        b.addEventListener("click", () => { selected = e.id; ctx.rerender(); });
-        return el("li", {}, b);
-      }));
-      const hadFocus = side.contains(document.activeElement) ? document.activeElement.dataset.id || "new" : null;
-      side.replaceChildren(el("div", { className: "side-tools" }, newBtn), envs.length ? list : el("p", { className: "note", text: "No environments in this workspace yet." }));
-      if (hadFocus) (side.querySelector(`[data-id="${CSS.escape(hadFocus)}"]`) || newBtn).focus();
+      sideList(side, newBtn, {
+        label: "Environments", docs: envs, current: env, empty: "No environments in this workspace yet.",
+        item: (e) => [el("span", { className: "side-name", text: e.name || "(unnamed)" }),
+          e.id === data.active ? el("span", { className: "tag", text: "Active" }) : null],
+        pick: (e) => { selected = e.id; ctx.rerender(); },
+      });
 
       // The page: the shown environment's table.
       if (!env) {

@@ -52,3 +52,18 @@ export function onCommit(input, commit) {
     if (e.key === "Enter") { e.preventDefault(); commit(); }
   });
 }
+
+// Fills a page's sidebar: its New button, then a list of the page's
+// documents (`item(doc)` gives each button's contents; the `current` one is
+// marked) or the `empty` note. Clicking one calls `pick(doc)`. The button
+// (or New) that had the focus keeps it across the redraw.
+export function sideList(side, newBtn, { label, docs, current, item, pick, empty }) {
+  const list = el("ul", { className: "side-list", "aria-label": label }, ...docs.map((d) => {
+    const b = el("button", { type: "button", dataset: { id: d.id }, "aria-current": d === current ? "true" : null }, ...item(d));
+    b.addEventListener("click", () => pick(d));
+    return el("li", {}, b);
+  }));
+  const hadFocus = side.contains(document.activeElement) ? document.activeElement.dataset.id || "new" : null;
+  side.replaceChildren(el("div", { className: "side-tools" }, newBtn), docs.length ? list : el("p", { className: "note", text: empty }));
+  if (hadFocus) (side.querySelector(`[data-id="${CSS.escape(hadFocus)}"]`) || newBtn).focus();
+}

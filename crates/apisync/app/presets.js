@@ -5,7 +5,7 @@
 // any other keys of each header (description, disabled) as they were.
 
 import { api, call } from "./api.js";
-import { el, text, setInput, reconcile, onCommit } from "./page_dom.js";
+import { el, text, setInput, reconcile, onCommit, sideList } from "./page_dom.js";
 import { nameDialog, confirmDialog } from "./workspaces.js";
 
 const list = (ws) => call("GET", `/api/workspaces/${encodeURIComponent(ws)}/header-presets`);
@@ -107,17 +107,15 @@ export function presetsPage() {
           ctx.reload();
         } catch (e) { ctx.showError(e); }
       });
-      const items = el("ul", { className: "side-list", "aria-label": "Header presets" }, ...presets.map((p) => {
-        const n = headersOf(p).length;
-        const b = el("button", { type: "button", dataset: { id: p.id }, "aria-current": p === doc ? "true" : null },
-          el("span", { className: "side-name", text: text(p.fields.name) || "(unnamed)" }),
-          el("span", { className: "side-meta", text: n === 1 ? "1 header" : `${n} headers` }));
-        b.addEventListener("click", () => { selected = p.id; ctx.rerender(); });
-        return el("li", {}, b);
-      }));
-      const hadFocus = side.contains(document.activeElement) ? document.activeElement.dataset.id || "new" : null;
-      side.replaceChildren(el("div", { className: "side-tools" }, newBtn), presets.length ? items : el("p", { className: "note", text: "No header presets in this workspace yet." }));
-      if (hadFocus) (side.querySelector(`[data-id="${CSS.escape(hadFocus)}"]`) || newBtn).focus();
+      sideList(side, newBtn, {
+        label: "Header presets", docs: presets, current: doc, empty: "No header presets in this workspace yet.",
+        item: (p) => {
+          const n = headersOf(p).length;
+          return [el("span", { className: "side-name", text: text(p.fields.name) || "(unnamed)" }),
+            el("span", { className: "side-meta", text: n === 1 ? "1 header" : `${n} headers` })];
+        },
+        pick: (p) => { selected = p.id; ctx.rerender(); },
+      });
 
       if (!doc) {
         view = null; shownId = null;
