@@ -102,16 +102,8 @@ pub fn plan(docs: &[Document], root: Id) -> Result<Plan, PlanError> {
     if !matches!(start.kind, Kind::Collection | Kind::Folder) {
         return Err(PlanError::NotRunnable { name: start.title().to_string(), kind: start.kind });
     }
-    // The chain from the collection down to the root's parent.
-    let mut chain = Vec::new();
-    let mut at = start.parent_id.and_then(|p| by_id.get(&p).copied());
-    while let Some(d) = at {
-        chain.push(Arc::new(level(d)));
-        at = d.parent_id.and_then(|p| by_id.get(&p).copied());
-    }
-    chain.reverse();
-    let root_level = Arc::new(level(start));
-    chain.push(Arc::clone(&root_level));
+    let mut chain = levels_above(&by_id, start);
+    chain.push(Arc::new(level(start)));
     let collection = Arc::clone(&chain[0]);
     let collection_doc = by_id.get(&collection.id).copied().unwrap_or(start);
     let mut steps = Vec::new();
@@ -127,15 +119,7 @@ pub fn plan_request(docs: &[Document], request: Id) -> Result<Plan, PlanError> {
     if doc.kind != Kind::Request {
         return Err(PlanError::NotRunnable { name: doc.title().to_string(), kind: doc.kind });
     }
-    let mut chain = Vec::new();
-    let mut at = doc.parent_id.and_then(|p| by_id.get(&p).copied());
-    // Bounded by the model's tree depth: a damaged tree cannot loop forever.
-    for _ in 0..model::Limits::TREE_DEPTH {
-        let Some(d) = at else { break };
-        chain.push(Arc::new(level(d)));
-        at = d.parent_id.and_then(|p| by_id.get(&p).copied());
-    }
-    chain.reverse();
+    let chain = levels_above(&by_id, doc);
     let collection = chain.first().cloned().unwrap_or_else(|| {
         Arc::new(Level { id: doc.id, name: String::new(), auth: None, events: Value::Array(Vec::new()), behavior: None })
     });
@@ -147,7 +131,25 @@ pub fn plan_request(docs: &[Document], request: Id) -> Result<Plan, PlanError> {
     Ok(Plan { collection, variables, steps: vec![step(doc, &chain)] })
 }
 
+/// The collection and folders above `doc`, outermost first; bounded by the
+/// model's tree depth, so a damaged tree cannot loop forever.
+fn levels_above(by_id: &HashMap<Id, &Document>, doc: &Document) -> Vec<Arc<Level>> {
+    let mut chain = Vec::new();
+    let mut at = doc.parent_id.and_then(|p| by_id.get(&p).copied());
+    for _ in 0..model::Limits::TREE_DEPTH {
+        let Some(d) = at else { break };
+        chain.push(Arc::new(level(d)));
+        at = d.parent_id.and_then(|p| by_id.get(&p).copied());
+    }
+    chain.reverse();
+    chain
+}
+
 fn walk(parent: Id, children: &HashMap<Id, Vec<&Document>>, chain: &mut Vec<Arc<Level>>, steps: &mut Vec<Step>) {
+    // As deep as the model lets a tree go, and no deeper: a damaged tree cannot recurse forever.
+    if chain.len() > model::Limits::TREE_DEPTH {
+        return;
+    }
     for d in children.get(&parent).map(Vec::as_slice).unwrap_or_default() {
         match d.kind {
             Kind::Folder => {
@@ -316,6 +318,16 @@ mod tests {
         assert_eq!(p.steps[0].scripts("test"), ["c", "f", "r2"]);
         assert_eq!(p.variables, vec![("host".to_string(), json!("h"))]);
         assert!(matches!(plan_request(&tree(), Id::from_u128(20)), Err(PlanError::NotRunnable { kind: Kind::Folder, .. })));
+    }
+
+    #[test]
+    fn a_tree_whose_parents_loop_is_planned_without_end() {
+        let mut docs = tree();
+        // The collection made a child of its own folder: nothing above it ever ends.
+        docs[0].parent_id = Some(Id::from_u128(20));
+        let p = plan(&docs, Id::from_u128(20)).unwrap();
+        assert!(p.steps.len() <= 64 * 3, "{} steps", p.steps.len());
+        assert!(plan_request(&docs, Id::from_u128(21)).is_ok());
     }
 
     #[test]
