@@ -21,14 +21,24 @@ pub(super) async fn on_device<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&Device) -> Result<T, client::ClientError> + Send + 'static,
 ) -> Result<T, AppError> {
+    on_device_as(state, f).await
+}
+
+/// [`on_device`] for a call with an error of its own (a send, whose scripts
+/// also run on a thread of their own).
+pub(super) async fn on_device_as<T: Send + 'static, E: Into<AppError> + Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&Device) -> Result<T, E> + Send + 'static,
+) -> Result<T, AppError> {
     let device = Arc::clone(&state.device);
     match tokio::task::spawn_blocking(move || f(&device)).await {
-        Ok(r) => r.map_err(AppError::from),
+        Ok(r) => r.map_err(Into::into),
         Err(e) => Err(AppError { status: StatusCode::INTERNAL_SERVER_ERROR, code: "internal", message: e.to_string() }),
     }
 }
 
-fn parse_id(s: &str) -> Result<Id, AppError> {
+/// An id from a path or a body, or a refusal naming it.
+pub(super) fn parse_id(s: &str) -> Result<Id, AppError> {
     s.trim().parse::<Id>().map_err(|_| AppError::invalid(format!("'{s}' is not an id (a UUID)")))
 }
 

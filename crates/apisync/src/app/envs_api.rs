@@ -8,7 +8,7 @@
 //! value), so they queue and sync like the CLI's.
 
 use super::AppState;
-use super::api::on_device;
+use super::api::{on_device, parse_id};
 use super::error::AppError;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -18,10 +18,6 @@ use model::{Document, Id, variables};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
-
-pub(super) fn parse_id(s: &str) -> Result<Id, AppError> {
-    s.trim().parse::<Id>().map_err(|_| AppError::invalid(format!("'{s}' is not an id (a UUID)")))
-}
 
 /// A variable or global as the page shows it (`model::variables`), with
 /// this device's current value.

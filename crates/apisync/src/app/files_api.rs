@@ -5,7 +5,7 @@
 //! workspace (`apisync scratchpad move`).
 
 use super::AppState;
-use super::api::on_device;
+use super::api::{on_device, parse_id};
 use super::error::AppError;
 use axum::Json;
 use axum::body::Bytes;
@@ -24,10 +24,6 @@ use std::sync::Arc;
 /// The largest file `POST /api/import` reads: the CLI's limit, so a file
 /// the CLI imports imports here too (the rest of the API keeps its 2 MiB).
 pub const IMPORT_LIMIT: usize = crate::files::MAX_IMPORT_BYTES as usize;
-
-fn parse_id(s: &str) -> Result<Id, AppError> {
-    s.trim().parse::<Id>().map_err(|_| AppError::invalid(format!("'{s}' is not an id (a UUID)")))
-}
 
 fn internal(message: String) -> AppError {
     AppError { status: StatusCode::INTERNAL_SERVER_ERROR, code: "internal", message }

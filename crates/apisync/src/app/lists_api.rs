@@ -6,7 +6,7 @@
 
 use super::AppState;
 use super::api::on_device;
-use super::envs_api::parse_id;
+use super::api::parse_id;
 use super::error::AppError;
 use crate::output;
 use axum::Json;

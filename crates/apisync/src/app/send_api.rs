@@ -7,6 +7,7 @@
 //! routes, because a server that sends what a page asks for is an SSRF hole.
 
 use super::AppState;
+use super::api::{on_device_as, parse_id};
 use super::error::AppError;
 use crate::sending::{self, Outcome, SendOptions, mask, pretty, record};
 use axum::Json;
@@ -79,10 +80,6 @@ pub struct SendBody {
     verify_tls: Option<bool>,
 }
 
-fn parse_id(s: &str) -> Result<Id, AppError> {
-    s.trim().parse::<Id>().map_err(|_| AppError::invalid(format!("'{s}' is not an id (a UUID)")))
-}
-
 /// A failed send as the page shows it: the device's refusals keep their
 /// status, a request that cannot be prepared is the request's fault (400),
 /// a server that could not be reached or answered is a 502 with the
@@ -104,21 +101,6 @@ fn send_error(e: anyhow::Error) -> AppError {
     AppError { status: StatusCode::INTERNAL_SERVER_ERROR, code: "internal", message: format!("{e:#}") }
 }
 
-/// Runs `f` with the device on a blocking thread: a send's SQLite reads and
-/// history write may wait behind a CLI process of the same profile, and its
-/// scripts run on a thread of their own; neither may stall the app's two
-/// async workers.
-async fn on_device_send<T: Send + 'static>(
-    state: &AppState,
-    f: impl FnOnce(&Device) -> Result<T, AppError> + Send + 'static,
-) -> Result<T, AppError> {
-    let device = Arc::clone(&state.device);
-    match tokio::task::spawn_blocking(move || f(&device)).await {
-        Ok(r) => r,
-        Err(e) => Err(AppError { status: StatusCode::INTERNAL_SERVER_ERROR, code: "internal", message: e.to_string() }),
-    }
-}
-
 /// `POST /api/docs/{id}/send`: sends the request as saved, writes its
 /// history entry, answers the outcome (`outcome_json`).
 pub async fn send(
@@ -137,7 +119,7 @@ pub async fn send(
         // Relative file paths of bodies start where the app was started, as the CLI's start in its directory.
         base_dir: std::env::current_dir().map_err(|e| AppError::invalid(format!("cannot read the app's directory: {e}")))?,
     };
-    let outcome = on_device_send(&state, move |d: &Device| {
+    let outcome = on_device_as(&state, move |d: &Device| {
         let doc = d.get(id)?;
         if doc.kind != Kind::Request {
             return Err(AppError::invalid(format!("“{}” is a {}, not a request: only requests are sent", doc.title(), doc.kind)));
@@ -264,7 +246,7 @@ pub async fn save_response(
             ),
         });
     };
-    let saved = on_device_send(&state, move |d: &Device| {
+    let saved = on_device_as(&state, move |d: &Device| {
         sending::save_example(d, &outcome, &name).map_err(|e| match e.downcast::<client::ClientError>() {
             Ok(c) => AppError::from(c),
             Err(e) => AppError::invalid(format!("{e:#}")),
@@ -379,7 +361,7 @@ pub async fn run(State(state): State<Arc<AppState>>, body: Result<Json<RunBody>,
         ..runner::run::RunOptions::default()
     };
     // What cannot be run is refused before the answer starts streaming.
-    on_device_send(&state, move |d: &Device| {
+    on_device_as(&state, move |d: &Device| {
         let doc = d.get(target)?;
         if !matches!(doc.kind, Kind::Collection | Kind::Folder) {
             return Err(AppError::invalid(format!("“{}” is a {}: only a collection or a folder is run", doc.title(), doc.kind)));

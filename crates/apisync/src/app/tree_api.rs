@@ -7,7 +7,7 @@
 
 use super::AppState;
 use super::account_api::{Refusal, on_device_async};
-use super::api::on_device;
+use super::api::{on_device, parse_id};
 use super::error::AppError;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -19,10 +19,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
-
-fn parse_id(s: &str) -> Result<Id, AppError> {
-    s.trim().parse::<Id>().map_err(|_| AppError::invalid(format!("'{s}' is not an id (a UUID)")))
-}
 
 /// The name a duplicate gets, as Postman names its copies, so the person
 /// can tell the copy from the original in the tree.
