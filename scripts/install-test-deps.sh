@@ -23,11 +23,13 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
     echo "$want" >"$stamp"
 fi
 
-# Debian's Chromium for the app's browser test (never a browser downloaded by playwright), and
-# openssl for the recording server's one-run certificate (tests/node/newman_harness.js).
+# Debian's Chromium for the app's browser test (never a browser downloaded by playwright),
+# openssl for the recording server's one-run certificate (tests/node/newman_harness.js), and
+# git for the mirror's repository test (crates/apisync/tests/mirror.rs).
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v openssl >/dev/null || missing+=(openssl)
+command -v git >/dev/null || missing+=(git)
 if (( ${#missing[@]} )); then
     if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
         echo "install-test-deps: apt-get install ${missing[*]}" >&2

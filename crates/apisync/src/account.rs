@@ -212,10 +212,20 @@ pub struct StatusArgs {
 pub async fn status(g: &Globals, a: StatusArgs) -> anyhow::Result<()> {
     let device = g.open()?;
     let s = if a.cached { device.local_status()? } else { device.status().await? };
+    let mirrors = crate::mirror::mirrors(device.dir());
     if g.json {
-        output::json(&s)
+        let mut v = serde_json::to_value(&s)?;
+        v["mirrors"] = mirrors.iter().map(|(dir, last, error)| serde_json::json!({ "dir": dir, "last": last, "error": error })).collect();
+        output::json(&v)
     } else {
         print_status(&s);
+        for (dir, last, error) in &mirrors {
+            let when = last.map_or_else(|| "never".to_string(), client::readable_time);
+            match error {
+                Some(e) => println!("mirror {}: stopped, fix the file: {e}", dir.display()),
+                None => println!("mirror {}: in step ({when})", dir.display()),
+            }
+        }
         Ok(())
     }
 }

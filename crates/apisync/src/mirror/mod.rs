@@ -1,0 +1,303 @@
+//! `apisync mirror WORKSPACE DIR [--watch]`: keeps a workspace and a v3
+//! `postman/` folder the same, both ways. Once: take what changed in the
+//! files, sync, write what changed in the workspace. With `--watch`: the
+//! same on every change of either side, while the live channel keeps the
+//! device in step with every other device.
+
+pub mod files;
+pub mod reconcile;
+pub mod state;
+
+use crate::Globals;
+use anyhow::Context;
+use client::Device;
+use model::Id;
+use reconcile::{Taken, Unreadable, Wrote};
+use serde_json::json;
+use state::{Place, State};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// `apisync mirror`
+#[derive(clap::Args)]
+pub struct MirrorArgs {
+    /// The workspace, by name or id.
+    pub workspace: String,
+    /// The directory: a `postman/` folder (collections/, environments/, globals/), created if missing.
+    pub dir: PathBuf,
+    /// Keep both sides the same until stopped (Ctrl-C): a change on any device reaches its file,
+    /// a change to a file becomes an edit that syncs.
+    #[arg(long)]
+    pub watch: bool,
+    /// With --watch: stop after this many seconds.
+    #[arg(long, value_name = "SECONDS", requires = "watch")]
+    pub duration: Option<f64>,
+}
+
+/// One mirror: a workspace, a directory, and the memory between them.
+pub struct Mirror {
+    device: Arc<Device>,
+    ws: Id,
+    root: PathBuf,
+    place: Place,
+    state: State,
+    _lock: std::fs::File,
+}
+
+/// What one reconciliation did.
+#[derive(Debug, Default)]
+pub struct Pass {
+    /// Edits made from the files, and notes about them.
+    pub taken: Taken,
+    /// Files written and removed.
+    pub wrote: Wrote,
+    /// The file that could not be read, when the pass stopped at it.
+    pub error: Option<String>,
+}
+
+impl Pass {
+    /// Whether the pass changed anything on either side.
+    pub fn did_something(&self) -> bool {
+        self.taken.applied > 0 || !self.wrote.written.is_empty() || !self.wrote.removed.is_empty()
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        json!({
+            "applied": self.taken.applied,
+            "notes": self.taken.notes,
+            "written": self.wrote.written,
+            "removed": self.wrote.removed,
+            "error": self.error,
+        })
+    }
+}
+
+impl Mirror {
+    /// Opens the mirror of workspace `which` into `dir` (created if missing), taking its lock.
+    pub fn open(device: Arc<Device>, which: &str, dir: &Path) -> anyhow::Result<Mirror> {
+        let ws = device.resolve_workspace(Some(which))?;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let root = dir.canonicalize().with_context(|| format!("cannot open {}", dir.display()))?;
+        let place = Place::of(device.dir(), &root);
+        let lock = place.lock()?;
+        let state = place.load(&root)?;
+        if let Some(other) = state.workspace.filter(|w| *w != ws.id) {
+            anyhow::bail!("{} already mirrors another workspace ({other}); give each workspace its own directory", root.display());
+        }
+        Ok(Mirror { device, ws: ws.id, root, place, state, _lock: lock })
+    }
+
+    /// The mirrored directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// One reconciliation: the files' changes become edits, then the
+    /// workspace is written back. A file that cannot be read stops the pass
+    /// before anything is applied or written, and is remembered for `status`.
+    pub fn pass(&mut self) -> anyhow::Result<Pass> {
+        let mut pass = Pass::default();
+        match reconcile::take_files(&self.device, self.ws, &self.root, &mut self.state)? {
+            Ok(taken) => pass.taken = taken,
+            Err(Unreadable(why)) => {
+                let changed = self.state.error.as_deref() != Some(why.as_str());
+                self.state.error = Some(why.clone());
+                if changed {
+                    self.save()?;
+                }
+                pass.error = Some(why);
+                return Ok(pass);
+            }
+        }
+        self.write(&mut pass)?;
+        Ok(pass)
+    }
+
+    /// Writes the workspace back and saves the base.
+    fn write(&mut self, pass: &mut Pass) -> anyhow::Result<()> {
+        let view = reconcile::view(&self.device, self.ws)?;
+        let unchanged = !reconcile::view_changed(&self.state, &view) && pass.taken.applied == 0;
+        if unchanged && self.state.error.is_none() && self.state.workspace.is_some() {
+            return Ok(());
+        }
+        pass.wrote = reconcile::write_files(&self.device, self.ws, &self.root, &mut self.state)?;
+        self.state.error = None;
+        self.state.workspace = Some(self.ws);
+        self.save()
+    }
+
+    fn save(&mut self) -> anyhow::Result<()> {
+        self.state.last = Some(now_ms());
+        self.place.save(&self.state)
+    }
+}
+
+/// `apisync mirror WORKSPACE DIR [--watch]`.
+pub async fn run(g: &Globals, a: MirrorArgs) -> anyhow::Result<()> {
+    let device = Arc::new(g.open()?);
+    let mut mirror = Mirror::open(device.clone(), &a.workspace, &a.dir)?;
+    if a.watch {
+        return watch::run(g, mirror, a.duration.map(Duration::from_secs_f64)).await;
+    }
+    // Pull first, so files another mirror committed meet the documents it already synced.
+    quiet_sync(&device).await;
+    let mut pass = mirror.pass()?;
+    if pass.taken.applied > 0 {
+        quiet_sync(&device).await;
+        // What the server made of the edits (a conflict keeps its value) is what the files say.
+        let mut again = mirror.pass()?;
+        pass.wrote.written.append(&mut again.wrote.written);
+        pass.wrote.removed.append(&mut again.wrote.removed);
+    }
+    report(g, &mirror, &pass)?;
+    match pass.error {
+        Some(e) => Err(crate::exit::CliError::Unreadable(format!("nothing was applied or written: {e}")).into()),
+        None => Ok(()),
+    }
+}
+
+/// Syncs when signed in and online; a failure is only reported (the edits wait in the outbox).
+async fn quiet_sync(device: &Device) {
+    if device.is_offline() || !device.is_signed_in().unwrap_or(false) {
+        return;
+    }
+    if let Err(e) = device.sync().await {
+        eprintln!("not synced yet (the edits wait on this device): {e}");
+    }
+}
+
+fn report(g: &Globals, mirror: &Mirror, pass: &Pass) -> anyhow::Result<()> {
+    if g.json {
+        return crate::output::json(&pass.to_json());
+    }
+    for n in &pass.taken.notes {
+        println!("{n}");
+    }
+    println!(
+        "{}: applied {} edit{} from the files; wrote {} file{}, removed {}",
+        mirror.root().display(),
+        pass.taken.applied,
+        if pass.taken.applied == 1 { "" } else { "s" },
+        pass.wrote.written.len(),
+        if pass.wrote.written.len() == 1 { "" } else { "s" },
+        pass.wrote.removed.len()
+    );
+    Ok(())
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Every mirror of this profile, for `apisync status`: its directory, when
+/// it last ran (milliseconds since the epoch), and the file that stops it.
+pub fn mirrors(profile: &Path) -> Vec<(PathBuf, Option<i64>, Option<String>)> {
+    state::all(profile).into_iter().map(|s| (s.dir, s.last, s.error)).collect()
+}
+
+mod watch {
+    //! `mirror --watch`: a pass on every change of either side.
+
+    use super::{Mirror, Pass};
+    use crate::Globals;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+    use tokio::sync::Notify;
+
+    /// How long a burst of file events (a checkout writes many files) settles before a pass.
+    const SETTLE: Duration = Duration::from_millis(25);
+    /// How often another process's writes to the profile are looked for.
+    const POLL: Duration = Duration::from_millis(100);
+
+    pub async fn run(g: &Globals, mut mirror: Mirror, duration: Option<Duration>) -> anyhow::Result<()> {
+        let deadline = duration.map(|d| Instant::now() + d);
+        let device = mirror.device.clone();
+        let wake = Arc::new(Notify::new());
+        let _fs = fs_watcher(mirror.root(), wake.clone())?;
+        let live = (!device.is_offline() && device.is_signed_in().unwrap_or(false)).then(|| {
+            let device = device.clone();
+            tokio::spawn(async move {
+                let stop = std::future::pending::<()>();
+                if let Err(e) = device.watch(client::WatchOptions::default(), stop, |_| {}).await {
+                    eprintln!("the live channel ended: {e}");
+                }
+            })
+        });
+        let mut writes = device.local_writes();
+        let mut data_version = device.data_version().unwrap_or(0);
+        let mut last_error: Option<String> = None;
+        println!("mirroring {} into {} (Ctrl-C stops)", mirror.ws, mirror.root().display());
+        loop {
+            let pass = mirror.pass()?;
+            say(g, &pass, &mut last_error)?;
+            let stop = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = stop => break,
+                _ = tokio::signal::ctrl_c() => break,
+                _ = wake.notified() => tokio::time::sleep(SETTLE).await,
+                Ok(()) = writes.changed() => {}
+                _ = other_process(&device, &mut data_version) => {}
+            }
+        }
+        if let Some(l) = live {
+            l.abort();
+        }
+        Ok(())
+    }
+
+    /// Returns once another process committed to the profile.
+    async fn other_process(device: &client::Device, seen: &mut i64) {
+        loop {
+            tokio::time::sleep(POLL).await;
+            let now = device.data_version().unwrap_or(*seen);
+            if now != *seen {
+                *seen = now;
+                return;
+            }
+        }
+    }
+
+    fn say(g: &Globals, pass: &Pass, last_error: &mut Option<String>) -> anyhow::Result<()> {
+        if pass.error != *last_error {
+            match &pass.error {
+                Some(e) => eprintln!("not applied, fix the file: {e}"),
+                None if last_error.is_some() => eprintln!("the files read cleanly again"),
+                None => {}
+            }
+            *last_error = pass.error.clone();
+        }
+        if !pass.did_something() {
+            return Ok(());
+        }
+        if g.json {
+            return crate::output::json(&pass.to_json());
+        }
+        for n in &pass.taken.notes {
+            println!("{n}");
+        }
+        if pass.taken.applied > 0 {
+            println!("applied {} edit(s) from the files", pass.taken.applied);
+        }
+        for p in &pass.wrote.written {
+            println!("wrote {p}");
+        }
+        for p in &pass.wrote.removed {
+            println!("removed {p}");
+        }
+        Ok(())
+    }
+
+    /// Watches the directory tree; every event wakes the loop.
+    fn fs_watcher(root: &std::path::Path, wake: Arc<Notify>) -> anyhow::Result<notify::RecommendedWatcher> {
+        use notify::Watcher;
+        let mut w = notify::recommended_watcher(move |_res: notify::Result<notify::Event>| wake.notify_one())?;
+        w.watch(root, notify::RecursiveMode::Recursive)?;
+        Ok(w)
+    }
+}
