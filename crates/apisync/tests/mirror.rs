@@ -168,3 +168,134 @@ fn a_repository_round_trip_reaches_every_device_with_moves_conflicts_and_refusal
     let status = a.json(&["status", "--cached"]);
     assert!(status["mirrors"][0]["error"].is_null(), "{status}");
 }
+
+fn all_text(dir: &Path) -> String {
+    let mut out = String::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                out.push_str(&std::fs::read_to_string(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// Environment files hold initial values only: a secret is written empty,
+/// a current value never, and editing the file never wipes a secret.
+#[test]
+fn secrets_and_current_values_never_reach_the_directory() {
+    let d = Device::new("solo");
+    let env = d.create("environment", &["--set", "name=Prod"]);
+    let secret = d.create(
+        "variable",
+        &["--parent", &env, "--set", "key=token", "--set", "value=s3cret-initial", "--set", "type=secret", "--set", "current=cur-123"],
+    );
+    let host = d.create("variable", &["--parent", &env, "--set", "key=host", "--set", "value=example.com", "--set", "current=local.test"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("postman");
+    d.run(&["mirror", "Scratch Pad", dir.to_str().unwrap()]);
+    let text = all_text(&dir);
+    assert!(text.contains("example.com") && text.contains("key: token"), "{text}");
+    for never in ["s3cret-initial", "cur-123", "local.test"] {
+        assert!(!text.contains(never), "{never} reached the directory:\n{text}");
+    }
+    let file = find(&dir, "Prod.environment.yaml");
+    let edited = std::fs::read_to_string(&file).unwrap().replace("example.com", "api.example.org");
+    std::fs::write(&file, edited).unwrap();
+    let pass = d.json(&["mirror", "Scratch Pad", dir.to_str().unwrap()]);
+    assert_eq!(pass["applied"], 1, "{pass}");
+    assert_eq!(doc(&d, &host)["fields"]["value"], "api.example.org");
+    let s = d.json(&["show", &secret, "--reveal"]);
+    assert_eq!(s["fields"]["value"], "s3cret-initial", "the empty value in the file is not an edit: {s}");
+}
+
+/// Two clones of one repository, mirrored on two machines, converge through
+/// the server: a change from either reaches the other's files byte for byte,
+/// and a pulled commit the server already has is no edit at all.
+#[test]
+fn two_mirrors_of_one_repository_converge() {
+    let server = Server::start();
+    let (a, b) = two_devices(&server);
+    let ws = personal(&a);
+    let col = a.create("collection", &["--set", "name=Orders"]);
+    let req = a.create("request", &["--parent", &col, "--set", "name=List orders", "--set", "url=http://127.0.0.1:9/orders"]);
+    a.run(&["sync"]);
+    b.run(&["sync"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let origin = tmp.path().join("origin.git");
+    std::fs::create_dir(&origin).unwrap();
+    git(&origin, &["init", "--bare", "-q", "-b", "main"]);
+    git(tmp.path(), &["clone", "-q", origin.to_str().unwrap(), "a"]);
+    git(tmp.path(), &["clone", "-q", origin.to_str().unwrap(), "b"]);
+    let (repo_a, repo_b) = (tmp.path().join("a"), tmp.path().join("b"));
+    let (dir_a, dir_b) = (repo_a.join("postman"), repo_b.join("postman"));
+
+    a.run(&["mirror", &ws, dir_a.to_str().unwrap()]);
+    git(&repo_a, &["add", "-A"]);
+    git(&repo_a, &["commit", "-q", "-m", "orders"]);
+    git(&repo_a, &["push", "-q", "origin", "main"]);
+    // B pulls first, then mirrors: the files name the documents B already has.
+    git(&repo_b, &["pull", "-q", "origin", "main"]);
+    let pass = b.json(&["mirror", &ws, dir_b.to_str().unwrap()]);
+    assert_eq!((pass["applied"].as_u64(), pass["written"].as_array().map(Vec::len)), (Some(0), Some(0)), "{pass}");
+
+    // B edits a file and commits; its mirror makes the edit, which reaches A through the server.
+    let file_b = find(&dir_b, "List orders.request.yaml");
+    std::fs::write(&file_b, std::fs::read_to_string(&file_b).unwrap().replace("/orders", "/orders?page=1")).unwrap();
+    let pass = b.json(&["mirror", &ws, dir_b.to_str().unwrap()]);
+    assert_eq!(pass["applied"], 1, "{pass}");
+    git(&repo_b, &["commit", "-q", "-am", "page"]);
+    git(&repo_b, &["push", "-q", "origin", "main"]);
+    git(&repo_a, &["pull", "-q", "origin", "main"]);
+    let pass = a.json(&["mirror", &ws, dir_a.to_str().unwrap()]);
+    assert_eq!(pass["written"], serde_json::json!([]), "A's files already say it: {pass}");
+    assert_eq!(git(&repo_a, &["status", "--porcelain"]), "");
+    assert_eq!(doc(&a, &req)["fields"]["url"], "http://127.0.0.1:9/orders?page=1");
+
+    // A third way in: an edit on a device lands in both directories alike.
+    a.run(&["set", &req, "description=Lists every order"]);
+    a.run(&["mirror", &ws, dir_a.to_str().unwrap()]);
+    b.run(&["mirror", &ws, dir_b.to_str().unwrap()]);
+    assert_eq!(all_text(&dir_a), all_text(&dir_b));
+}
+
+/// `mirror --watch` works both ways at once: a change on another device
+/// reaches its file, a file edited by hand reaches the other device.
+#[test]
+fn watch_carries_changes_both_ways() {
+    let server = Server::start();
+    let (a, b) = two_devices(&server);
+    let ws = personal(&a);
+    let col = a.create("collection", &["--set", "name=Live"]);
+    let req = a.create("request", &["--parent", &col, "--set", "name=Ping", "--set", "url=http://127.0.0.1:9/ping"]);
+    a.run(&["sync"]);
+    b.run(&["sync"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("postman");
+    let mut watcher = a.cmd(&["mirror", &ws, dir.to_str().unwrap(), "--watch", "--duration", "60"]).spawn().expect("start the watcher");
+    let limit = std::time::Duration::from_secs(10);
+    assert!(support::eventually(limit, || dir.join("collections/Live/Ping.request.yaml").exists()), "the watcher wrote the files");
+    let file = dir.join("collections/Live/Ping.request.yaml");
+
+    b.run(&["set", &req, "url=http://127.0.0.1:9/from-b"]);
+    assert!(
+        support::eventually(limit, || std::fs::read_to_string(&file).is_ok_and(|t| t.contains("/from-b"))),
+        "B's edit reached A's file"
+    );
+    let text = std::fs::read_to_string(&file).unwrap().replace("/from-b", "/from-file");
+    std::fs::write(&file, text).unwrap();
+    assert!(
+        support::eventually(limit, || {
+            b.run(&["sync"]);
+            doc(&b, &req)["fields"]["url"] == "http://127.0.0.1:9/from-file"
+        }),
+        "the file's edit reached B"
+    );
+    let _ = watcher.kill();
+    let _ = watcher.wait();
+}

@@ -7,6 +7,7 @@
 pub mod files;
 pub mod reconcile;
 pub mod state;
+pub mod watch;
 
 use crate::Globals;
 use anyhow::Context;
@@ -138,7 +139,7 @@ pub async fn run(g: &Globals, a: MirrorArgs) -> anyhow::Result<()> {
     let device = Arc::new(g.open()?);
     let mut mirror = Mirror::open(device.clone(), &a.workspace, &a.dir)?;
     if a.watch {
-        return watch::run(g, mirror, a.duration.map(Duration::from_secs_f64)).await;
+        return watch_cli(g, mirror, a.duration.map(Duration::from_secs_f64)).await;
     }
     // Pull first, so files another mirror committed meet the documents it already synced.
     quiet_sync(&device).await;
@@ -196,108 +197,65 @@ pub fn mirrors(profile: &Path) -> Vec<(PathBuf, Option<i64>, Option<String>)> {
     state::all(profile).into_iter().map(|s| (s.dir, s.last, s.error)).collect()
 }
 
-mod watch {
-    //! `mirror --watch`: a pass on every change of either side.
-
-    use super::{Mirror, Pass};
-    use crate::Globals;
-    use std::sync::Arc;
-    use std::time::{Duration, Instant};
-    use tokio::sync::Notify;
-
-    /// How long a burst of file events (a checkout writes many files) settles before a pass.
-    const SETTLE: Duration = Duration::from_millis(25);
-    /// How often another process's writes to the profile are looked for.
-    const POLL: Duration = Duration::from_millis(100);
-
-    pub async fn run(g: &Globals, mut mirror: Mirror, duration: Option<Duration>) -> anyhow::Result<()> {
-        let deadline = duration.map(|d| Instant::now() + d);
-        let device = mirror.device.clone();
-        let wake = Arc::new(Notify::new());
-        let _fs = fs_watcher(mirror.root(), wake.clone())?;
-        let live = (!device.is_offline() && device.is_signed_in().unwrap_or(false)).then(|| {
-            let device = device.clone();
-            tokio::spawn(async move {
-                let stop = std::future::pending::<()>();
-                if let Err(e) = device.watch(client::WatchOptions::default(), stop, |_| {}).await {
-                    eprintln!("the live channel ended: {e}");
-                }
-            })
-        });
-        let mut writes = device.local_writes();
-        let mut data_version = device.data_version().unwrap_or(0);
-        let mut last_error: Option<String> = None;
-        println!("mirroring {} into {} (Ctrl-C stops)", mirror.ws, mirror.root().display());
-        loop {
-            let pass = mirror.pass()?;
-            say(g, &pass, &mut last_error)?;
-            let stop = async {
-                match deadline {
-                    Some(d) => tokio::time::sleep_until(d.into()).await,
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                _ = stop => break,
-                _ = tokio::signal::ctrl_c() => break,
-                _ = wake.notified() => tokio::time::sleep(SETTLE).await,
-                Ok(()) = writes.changed() => {}
-                _ = other_process(&device, &mut data_version) => {}
+/// `mirror --watch` on the command line: the live channel beside the mirror,
+/// each pass that did something printed, until Ctrl-C or `duration`.
+async fn watch_cli(g: &Globals, mirror: Mirror, duration: Option<Duration>) -> anyhow::Result<()> {
+    let device = mirror.device.clone();
+    let live = (!device.is_offline() && device.is_signed_in().unwrap_or(false)).then(|| {
+        let device = device.clone();
+        tokio::spawn(async move {
+            if let Err(e) = device.watch(client::WatchOptions::default(), std::future::pending::<()>(), |_| {}).await {
+                eprintln!("the live channel ended: {e}");
+            }
+        })
+    });
+    println!("mirroring into {} (Ctrl-C stops)", mirror.root().display());
+    let stop = async move {
+        match duration {
+            Some(d) => {
+                tokio::select! { _ = tokio::time::sleep(d) => {}, _ = tokio::signal::ctrl_c() => {} }
+            }
+            None => {
+                let _ = tokio::signal::ctrl_c().await;
             }
         }
-        if let Some(l) = live {
-            l.abort();
-        }
-        Ok(())
+    };
+    let json = g.json;
+    let mut last_error: Option<String> = None;
+    let result = watch::keep(mirror, stop, |pass| say(json, pass, &mut last_error)).await;
+    if let Some(l) = live {
+        l.abort();
     }
+    result
+}
 
-    /// Returns once another process committed to the profile.
-    async fn other_process(device: &client::Device, seen: &mut i64) {
-        loop {
-            tokio::time::sleep(POLL).await;
-            let now = device.data_version().unwrap_or(*seen);
-            if now != *seen {
-                *seen = now;
-                return;
-            }
+/// Prints what a watching pass did, and an unreadable file once until it changes.
+fn say(json: bool, pass: &Pass, last_error: &mut Option<String>) {
+    if pass.error != *last_error {
+        match &pass.error {
+            Some(e) => eprintln!("not applied, fix the file: {e}"),
+            None if last_error.is_some() => eprintln!("the files read cleanly again"),
+            None => {}
         }
+        last_error.clone_from(&pass.error);
     }
-
-    fn say(g: &Globals, pass: &Pass, last_error: &mut Option<String>) -> anyhow::Result<()> {
-        if pass.error != *last_error {
-            match &pass.error {
-                Some(e) => eprintln!("not applied, fix the file: {e}"),
-                None if last_error.is_some() => eprintln!("the files read cleanly again"),
-                None => {}
-            }
-            *last_error = pass.error.clone();
-        }
-        if !pass.did_something() {
-            return Ok(());
-        }
-        if g.json {
-            return crate::output::json(&pass.to_json());
-        }
-        for n in &pass.taken.notes {
-            println!("{n}");
-        }
-        if pass.taken.applied > 0 {
-            println!("applied {} edit(s) from the files", pass.taken.applied);
-        }
-        for p in &pass.wrote.written {
-            println!("wrote {p}");
-        }
-        for p in &pass.wrote.removed {
-            println!("removed {p}");
-        }
-        Ok(())
+    if !pass.did_something() {
+        return;
     }
-
-    /// Watches the directory tree; every event wakes the loop.
-    fn fs_watcher(root: &std::path::Path, wake: Arc<Notify>) -> anyhow::Result<notify::RecommendedWatcher> {
-        use notify::Watcher;
-        let mut w = notify::recommended_watcher(move |_res: notify::Result<notify::Event>| wake.notify_one())?;
-        w.watch(root, notify::RecursiveMode::Recursive)?;
-        Ok(w)
+    if json {
+        println!("{}", pass.to_json());
+        return;
+    }
+    for n in &pass.taken.notes {
+        println!("{n}");
+    }
+    if pass.taken.applied > 0 {
+        println!("applied {} edit(s) from the files", pass.taken.applied);
+    }
+    for p in &pass.wrote.written {
+        println!("wrote {p}");
+    }
+    for p in &pass.wrote.removed {
+        println!("removed {p}");
     }
 }
