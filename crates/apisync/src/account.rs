@@ -250,12 +250,16 @@ fn print_event(j: bool, e: &WatchEvent) {
 /// (sign-out, revocation, a deleted account) is waited out, not fatal.
 async fn watch(g: &Globals, device: &client::Device, duration: Option<Duration>) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stop_tx = std::sync::Arc::new(stop_tx);
+    let ctrl_c = stop_tx.clone();
     tokio::spawn(async move {
         let _ = tokio::signal::ctrl_c().await;
-        let _ = stop_tx.send(true);
+        let _ = ctrl_c.send(true);
     });
+    // The mirrors marked `--background` run beside the sync.
+    let mirrors = tokio::spawn(crate::mirror::background::supervise(device.dir().to_path_buf(), stop_rx.clone()));
     let j = g.json;
-    keep_synced(
+    let result = keep_synced(
         device,
         duration,
         stop_rx,
@@ -266,7 +270,10 @@ async fn watch(g: &Globals, device: &client::Device, duration: Option<Duration>)
             }
         },
     )
-    .await
+    .await;
+    let _ = stop_tx.send(true);
+    let _ = mirrors.await;
+    result
 }
 
 /// Keeps `device` synced live until `stop` turns true or `duration` passes:

@@ -277,7 +277,7 @@ fn watch_carries_changes_both_ways() {
     b.run(&["sync"]);
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("postman");
-    let mut watcher = a.cmd(&["mirror", &ws, dir.to_str().unwrap(), "--watch", "--duration", "60"]).spawn().expect("start the watcher");
+    let mut watcher = a.cmd(&["mirror", &ws, dir.to_str().unwrap(), "--watch", "--for", "60"]).spawn().expect("start the watcher");
     let limit = std::time::Duration::from_secs(10);
     assert!(support::eventually(limit, || dir.join("collections/Live/Ping.request.yaml").exists()), "the watcher wrote the files");
     let file = dir.join("collections/Live/Ping.request.yaml");
@@ -298,4 +298,39 @@ fn watch_carries_changes_both_ways() {
     );
     let _ = watcher.kill();
     let _ = watcher.wait();
+}
+
+/// `mirror --background` hands the mirror to the background sync: any
+/// `sync --watch` on the profile (what the service runs) keeps it in step,
+/// until `mirror --stop`.
+#[test]
+fn the_background_sync_keeps_marked_mirrors() {
+    let server = Server::start();
+    let (a, b) = two_devices(&server);
+    let ws = personal(&a);
+    let col = a.create("collection", &["--set", "name=Kept"]);
+    let req = a.create("request", &["--parent", &col, "--set", "name=Ping", "--set", "url=http://127.0.0.1:9/ping"]);
+    a.run(&["sync"]);
+    b.run(&["sync"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("postman");
+    let out = a.run(&["mirror", &ws, dir.to_str().unwrap(), "--background"]);
+    assert!(out.contains("background"), "{out}");
+    let file = dir.join("collections/Kept/Ping.request.yaml");
+    assert!(file.exists());
+    let mut service = a.cmd(&["sync", "--watch", "--for", "60"]).spawn().expect("start sync --watch");
+    let limit = std::time::Duration::from_secs(15);
+    b.run(&["set", &req, "url=http://127.0.0.1:9/kept"]);
+    assert!(
+        support::eventually(limit, || std::fs::read_to_string(&file).is_ok_and(|t| t.contains("/kept"))),
+        "the background sync wrote B's edit into the file"
+    );
+    // While it runs, a foreground mirror of the same directory is refused, not run twice.
+    let twice = a.try_run(&["mirror", &ws, dir.to_str().unwrap()]);
+    assert!(!twice.status.success() && stderr(&twice).contains("another apisync process"), "{}", stderr(&twice));
+    a.run(&["mirror", &ws, dir.to_str().unwrap(), "--stop"]);
+    // Within the supervisor's look-again period the mirror lets go of the directory.
+    assert!(support::eventually(limit, || a.try_run(&["mirror", &ws, dir.to_str().unwrap()]).status.success()), "the mirror was let go");
+    let _ = service.kill();
+    let _ = service.wait();
 }

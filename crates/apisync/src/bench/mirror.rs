@@ -175,7 +175,7 @@ async fn latency(opts: &MirrorBench, report: &mut Report) -> anyhow::Result<()> 
         .arg(pb.path())
         .args(["mirror", &ws.id.to_string()])
         .arg(&root)
-        .args(["--watch", "--duration", "600"])
+        .args(["--watch", "--for", "600"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .stdin(Stdio::null())

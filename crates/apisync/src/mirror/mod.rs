@@ -4,6 +4,7 @@
 //! same on every change of either side, while the live channel keeps the
 //! device in step with every other device.
 
+pub mod background;
 pub mod files;
 pub mod reconcile;
 pub mod state;
@@ -31,9 +32,16 @@ pub struct MirrorArgs {
     /// a change to a file becomes an edit that syncs.
     #[arg(long)]
     pub watch: bool,
-    /// With --watch: stop after this many seconds.
-    #[arg(long, value_name = "SECONDS", requires = "watch")]
-    pub duration: Option<f64>,
+    /// With --watch: stop after this many seconds (scripts, tests).
+    #[arg(long = "for", value_name = "SECONDS", requires = "watch")]
+    pub for_secs: Option<f64>,
+    /// Reconcile now, then let the background sync keep it in step (`apisync service install`,
+    /// or any `apisync sync --watch` on this profile).
+    #[arg(long, conflicts_with_all = ["watch", "stop"])]
+    pub background: bool,
+    /// Stop keeping this mirror in the background (the directory and the workspace stay as they are).
+    #[arg(long, conflicts_with = "watch")]
+    pub stop: bool,
 }
 
 /// One mirror: a workspace, a directory, and the memory between them.
@@ -137,9 +145,16 @@ impl Mirror {
 /// `apisync mirror WORKSPACE DIR [--watch]`.
 pub async fn run(g: &Globals, a: MirrorArgs) -> anyhow::Result<()> {
     let device = Arc::new(g.open()?);
+    if a.stop {
+        // No lock: the background sync may hold it; it sees the mark gone within seconds.
+        let root = a.dir.canonicalize().with_context(|| format!("cannot open {}", a.dir.display()))?;
+        Place::of(device.dir(), &root).mark(None)?;
+        println!("{}: no longer kept in the background", root.display());
+        return Ok(());
+    }
     let mut mirror = Mirror::open(device.clone(), &a.workspace, &a.dir)?;
     if a.watch {
-        return watch_cli(g, mirror, a.duration.map(Duration::from_secs_f64)).await;
+        return watch_cli(g, mirror, a.for_secs.map(Duration::from_secs_f64)).await;
     }
     // Pull first, so files another mirror committed meet the documents it already synced.
     quiet_sync(&device).await;
@@ -150,6 +165,12 @@ pub async fn run(g: &Globals, a: MirrorArgs) -> anyhow::Result<()> {
         let mut again = mirror.pass()?;
         pass.wrote.written.append(&mut again.wrote.written);
         pass.wrote.removed.append(&mut again.wrote.removed);
+    }
+    if a.background && pass.error.is_none() {
+        mirror.place.mark(Some(&state::Mark { dir: mirror.root.clone(), workspace: mirror.ws }))?;
+        if !g.json {
+            println!("kept in step by the background sync from now on (`apisync service install`, or any `apisync sync --watch`)");
+        }
     }
     report(g, &mirror, &pass)?;
     match pass.error {

@@ -69,11 +69,23 @@ pub struct State {
     pub last: Option<i64>,
 }
 
-/// The state file of the mirror of `dir`, and its lock, in `profile`.
+/// The state file of the mirror of `dir`, its lock, and its background
+/// mark, in `profile`. The mark is a file of its own so that it can be set
+/// and cleared while a process holds the lock and the state.
 pub struct Place {
     /// The state file.
     pub file: PathBuf,
     lock: PathBuf,
+    mark: PathBuf,
+}
+
+/// A mirror the background sync keeps.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Mark {
+    /// The directory.
+    pub dir: PathBuf,
+    /// The workspace.
+    pub workspace: Id,
 }
 
 impl Place {
@@ -81,7 +93,24 @@ impl Place {
     pub fn of(profile: &Path, dir: &Path) -> Place {
         let name = hex(&Sha256::digest(dir.as_os_str().as_encoded_bytes())[..12]);
         let base = profile.join("mirrors");
-        Place { file: base.join(format!("{name}.json")), lock: base.join(format!("{name}.lock")) }
+        Place {
+            file: base.join(format!("{name}.json")),
+            lock: base.join(format!("{name}.lock")),
+            mark: base.join(format!("{name}.background")),
+        }
+    }
+
+    /// Marks the mirror for the background sync, or clears the mark.
+    pub fn mark(&self, mark: Option<&Mark>) -> anyhow::Result<()> {
+        match mark {
+            Some(m) => super::files::write_atomic(&self.mark, &serde_json::to_vec(m)?),
+            None => match std::fs::remove_file(&self.mark) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    Err(e).with_context(|| format!("cannot remove {}", self.mark.display()))
+                }
+                _ => Ok(()),
+            },
+        }
     }
 
     /// Takes the mirror's lock, so two processes never reconcile one directory at once.
@@ -129,6 +158,17 @@ pub fn all(profile: &Path) -> Vec<State> {
         .filter_map(|e| std::fs::read(e.path()).ok())
         .filter_map(|b| serde_json::from_slice::<State>(&b).ok())
         .filter(|s| s.format == FORMAT)
+        .collect()
+}
+
+/// Every mirror marked for the background sync in `profile`.
+pub fn marks(profile: &Path) -> Vec<Mark> {
+    let Ok(entries) = std::fs::read_dir(profile.join("mirrors")) else { return Vec::new() };
+    entries
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "background"))
+        .filter_map(|e| std::fs::read(e.path()).ok())
+        .filter_map(|b| serde_json::from_slice::<Mark>(&b).ok())
         .collect()
 }
 
