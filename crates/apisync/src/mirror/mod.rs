@@ -172,10 +172,9 @@ pub async fn run(g: &Globals, a: MirrorArgs) -> anyhow::Result<()> {
             println!("kept in step by the background sync from now on (`apisync service install`, or any `apisync sync --watch`)");
         }
     }
-    report(g, &mirror, &pass)?;
     match pass.error {
         Some(e) => Err(crate::exit::CliError::Unreadable(format!("nothing was applied or written: {e}")).into()),
-        None => Ok(()),
+        None => report(g, &mirror, &pass),
     }
 }
 
