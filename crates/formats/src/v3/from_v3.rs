@@ -119,6 +119,13 @@ pub(crate) fn body(n: &Node) -> Option<Value> {
     })
 }
 
+/// A URL's text as the v2.1 object Postman's SDK parses it into (with `raw`).
+pub(crate) fn url_object(raw: &str) -> Value {
+    let mut out = crate::collection_v1::url_parts(raw);
+    out.insert("raw".into(), Value::String(raw.to_string()));
+    Value::Object(out)
+}
+
 /// `url` (+ `queryParams`, `pathVariables`) of a request or an example's request.
 pub(crate) fn url(file: &Node) -> Option<Value> {
     let raw = text(file.get("url"))?;

@@ -13,8 +13,13 @@
 //! Postman since, the stale details are dropped (with a note) instead of
 //! overriding the edit.
 //!
+//! A URL kept as an object in v2.1 but only as text in v3 is named by an
+//! entry `url-object: /request/url`: the reader rebuilds the object from the
+//! text as Postman's SDK parses it, so the object is not repeated.
+//!
 //! ```yaml
 //! x-apisync:
+//!   - url-object: /request/url
 //!   - at: /request/url
 //!     was: 5f1d3c0a9b8e7d62
 //!     ops:
@@ -28,6 +33,13 @@ use serde_json::{Map, Value};
 
 /// The key in every v3 file apisync writes that holds what Postman's keys cannot.
 pub const KEY: &str = "x-apisync";
+
+/// An entry naming a URL that was an object: rebuild it from its text as
+/// Postman's SDK parses it (then any group refines it), instead of keeping
+/// a copy of the object.
+const URL_OBJECT: &str = "url-object";
+/// Where a v2.1 object a file rebuilds holds a URL.
+const URL_PLACES: [[&str; 2]; 2] = [["request", "url"], ["originalRequest", "url"]];
 
 /// One change from the rebuilt object to the original.
 #[derive(Clone, Debug, PartialEq)]
@@ -108,9 +120,22 @@ fn fingerprint(v: Option<&Value>) -> String {
 /// `x-apisync` for an object whose rebuild from the v3 keys is `rebuilt`;
 /// `None` when the rebuild already equals the original.
 pub(crate) fn make(original: &Value, rebuilt: &Value) -> Option<Node> {
+    // A URL object whose text v3 keeps: say "parse it" rather than repeat it.
+    let mut rebuilt = rebuilt.clone();
+    let mut entries = Vec::new();
+    for at in URL_PLACES {
+        let path: Vec<String> = at.iter().map(|s| s.to_string()).collect();
+        if get(original, &path).is_some_and(Value::is_object)
+            && let Some(Value::String(raw)) = get(&rebuilt, &path).cloned()
+        {
+            set(&mut rebuilt, &path, super::from_v3::url_object(&raw));
+            entries.push(Node::Map(vec![(URL_OBJECT.to_string(), Node::Str(pointer(&path)))]));
+        }
+    }
+    let rebuilt = &rebuilt;
     let mut ops = Vec::new();
     diff_into(original, rebuilt, &mut Vec::new(), &mut ops);
-    if ops.is_empty() {
+    if ops.is_empty() && entries.is_empty() {
         return None;
     }
     let mut groups: Vec<(Vec<String>, Vec<Op>)> = Vec::new();
@@ -121,31 +146,28 @@ pub(crate) fn make(original: &Value, rebuilt: &Value) -> Option<Node> {
             None => groups.push((g, vec![op])),
         }
     }
-    let entries = groups
-        .into_iter()
-        .map(|(at, ops)| {
-            let ops = ops
-                .into_iter()
-                .map(|op| {
-                    let name = match (&op.value, op.exists) {
-                        (None, _) => "remove",
-                        (Some(_), true) => "replace",
-                        (Some(_), false) => "add",
-                    };
-                    let mut pairs = vec![("op".to_string(), Node::Str(name.into())), ("path".to_string(), Node::Str(pointer(&op.path)))];
-                    if let Some(v) = &op.value {
-                        pairs.push(("value".to_string(), Node::from_json(v)));
-                    }
-                    Node::Map(pairs)
-                })
-                .collect();
-            Node::Map(vec![
-                ("at".to_string(), Node::Str(pointer(&at))),
-                ("was".to_string(), Node::Str(fingerprint(get(rebuilt, &at)))),
-                ("ops".to_string(), Node::Seq(ops)),
-            ])
-        })
-        .collect();
+    entries.extend(groups.into_iter().map(|(at, ops)| {
+        let ops = ops
+            .into_iter()
+            .map(|op| {
+                let name = match (&op.value, op.exists) {
+                    (None, _) => "remove",
+                    (Some(_), true) => "replace",
+                    (Some(_), false) => "add",
+                };
+                let mut pairs = vec![("op".to_string(), Node::Str(name.into())), ("path".to_string(), Node::Str(pointer(&op.path)))];
+                if let Some(v) = &op.value {
+                    pairs.push(("value".to_string(), Node::from_json(v)));
+                }
+                Node::Map(pairs)
+            })
+            .collect();
+        Node::Map(vec![
+            ("at".to_string(), Node::Str(pointer(&at))),
+            ("was".to_string(), Node::Str(fingerprint(get(rebuilt, &at)))),
+            ("ops".to_string(), Node::Seq(ops)),
+        ])
+    }));
     Some(Node::Seq(entries))
 }
 
@@ -207,9 +229,20 @@ pub(crate) fn apply(ext: &Node, rebuilt: &mut Value) -> Vec<String> {
     let Node::Seq(groups) = ext else {
         return vec![format!("'{KEY}' is {}, not a list; ignored", ext.type_name())];
     };
+    for at in groups.iter().filter_map(|g| g.get(URL_OBJECT)) {
+        let path = at.as_str().and_then(unpointer).filter(|p| URL_PLACES.iter().any(|u| u.iter().eq(p.iter())));
+        match path {
+            Some(path) => {
+                if let Some(Value::String(raw)) = get(rebuilt, &path).cloned() {
+                    set(rebuilt, &path, super::from_v3::url_object(&raw));
+                }
+            }
+            None => notes.push(format!("'{KEY}' names no URL with its '{URL_OBJECT}'; ignored")),
+        }
+    }
     // Fingerprints are checked against the rebuild before any group changes it.
     let base = rebuilt.clone();
-    for g in groups {
+    for g in groups.iter().filter(|g| g.get(URL_OBJECT).is_none()) {
         let (Some(at), Some(was), Some(Node::Seq(ops))) =
             (g.get("at").and_then(Node::as_str).and_then(unpointer), g.get("was").and_then(Node::as_str), g.get("ops"))
         else {
@@ -269,7 +302,9 @@ mod tests {
         let notes = apply(&ext, &mut edited);
         assert_eq!(notes.len(), 1, "{notes:?}");
         assert!(notes[0].contains("/request/url"), "{notes:?}");
-        assert_eq!(edited, json!({"request": {"url": "y", "body": {"mode": "raw", "raw": "b", "disabled": true}}}));
+        // The new text is still read as the object it was, parsed as Postman parses it.
+        let url = json!({"raw": "y", "host": ["y"]});
+        assert_eq!(edited, json!({"request": {"url": url, "body": {"mode": "raw", "raw": "b", "disabled": true}}}));
     }
 
     fn value() -> impl Strategy<Value = Value> {
