@@ -564,3 +564,173 @@ fn apisync_round_trip_is_lossless() {
     }
     assert!(checked > 60, "only {checked} fixtures");
 }
+
+fn files(list: &[(&str, &str)]) -> Files {
+    list.iter().map(|(p, t)| (p.to_string(), t.as_bytes().to_vec())).collect()
+}
+
+fn read_err(f: &Files) -> formats::FormatError {
+    import_v3(f, ws(), &mut minter()).expect_err("should be refused")
+}
+
+const DEF: &str = "$kind: collection\nname: C\n";
+
+/// Requirement 4: what cannot be read is refused, naming the file and what to do.
+#[test]
+fn bad_files_are_refused_with_their_place() {
+    let err = read_err(&files(&[(".resources/definition.yaml", DEF), ("A.request.yaml", "$kind: http-request\nurl: [x\nmethod: GET\n")]));
+    let text = err.to_string();
+    assert!(text.starts_with("A.request.yaml, line "), "{text}");
+    assert_eq!(err.code(), "bad_file");
+
+    let conflict = "$kind: http-request\n<<<<<<< HEAD\nurl: a\n=======\nurl: b\n>>>>>>> main\n";
+    let err = read_err(&files(&[(".resources/definition.yaml", DEF), ("A.request.yaml", conflict)]));
+    assert!(err.to_string().starts_with("A.request.yaml, line 2: has a git merge-conflict marker"), "{err}");
+
+    let err = read_err(&files(&[(".resources/definition.yaml", DEF), ("A.request.yaml", "$kind: websocket-request\nurl: ws://x\n")]));
+    assert!(err.to_string().contains("unknown $kind 'websocket-request'"), "{err}");
+    let err = read_err(&files(&[(".resources/definition.yaml", DEF), ("x.yaml", "$kind: flow\n")]));
+    assert!(err.to_string().contains("unknown $kind 'flow'"), "{err}");
+    let err = read_err(&files(&[(".resources/definition.yaml", DEF), ("A.request.yaml", "url: x\n")]));
+    assert!(err.to_string().contains("has no '$kind'"), "{err}");
+
+    let err = read_err(&files(&[("collections/C/.resources/definition.yaml", DEF), ("stray/A.request.yaml", "$kind: http-request\n")]));
+    assert!(err.to_string().contains("outside any collection"), "{err}");
+    let err = read_err(&files(&[
+        (".resources/definition.yaml", DEF),
+        (".resources/Gone.resources/examples/E.example.yaml", "$kind: http-example\n"),
+    ]));
+    assert!(err.to_string().contains("no Gone.request.yaml"), "{err}");
+
+    for bad in ["../A.request.yaml", "/etc/A.request.yaml", "a/../../A.request.yaml", "a//b.request.yaml", "./A.request.yaml"] {
+        let err = read_err(&files(&[(".resources/definition.yaml", DEF), (bad, "$kind: http-request\n")]));
+        assert!(err.to_string().contains("not a plain relative path"), "{bad}: {err}");
+    }
+    let err = read_err(&files(&[("README.md", "hi")]));
+    assert!(err.to_string().contains("neither a v3 collection directory"), "{err}");
+}
+
+#[test]
+fn work_is_bounded() {
+    let mut many = files(&[(".resources/definition.yaml", DEF)]);
+    for n in 0..formats::v3::MAX_FILES {
+        many.insert(format!("r{n}.txt"), Vec::new());
+    }
+    assert!(read_err(&many).to_string().contains("more than the"));
+    // calloc'd: the pages are never touched.
+    let big = files(&[(".resources/definition.yaml", DEF)])
+        .into_iter()
+        .chain([("big.txt".to_string(), vec![0u8; formats::v3::MAX_TOTAL_BYTES as usize + 1])])
+        .collect();
+    assert!(read_err(&big).to_string().contains("MiB"));
+    let mut deep = files(&[(".resources/definition.yaml", DEF)]);
+    let mut dir = String::new();
+    for n in 0..=formats::MAX_FOLDER_DEPTH + 1 {
+        dir.push_str(&format!("f{n}/"));
+        deep.insert(format!("{dir}.resources/definition.yaml"), format!("$kind: collection\norder: 1000\n").into_bytes());
+    }
+    assert_eq!(read_err(&deep).code(), "too_deep");
+}
+
+#[test]
+fn two_files_claiming_one_id_get_a_note_and_a_fresh_id() {
+    let req = "$kind: http-request\nid: same\nurl: http://x\nmethod: GET\norder: 1000\n";
+    let f = files(&[(".resources/definition.yaml", DEF), ("A.request.yaml", req), ("B.request.yaml", &req.replace("1000", "2000"))]);
+    let read = import_v3(&f, ws(), &mut minter()).unwrap();
+    let ids: Vec<&Value> =
+        read.import.documents.iter().filter(|d| d.kind == Kind::Request).filter_map(|d| d.fields.get("postman_id")).collect();
+    assert_eq!(ids[0], &json!("same"));
+    assert_ne!(ids[1], &json!("same"));
+    assert!(read.import.notes.iter().any(|n| n.contains("'same' is used twice")), "{:?}", read.import.notes);
+    assert_eq!(
+        read.sources.iter().map(|s| s.path.as_str()).collect::<Vec<_>>(),
+        [".resources/definition.yaml", "A.request.yaml", "B.request.yaml"]
+    );
+    assert_eq!(read.sources[2].order, Some(2000));
+}
+
+fn collection_json(items: Value) -> Vec<u8> {
+    let c = json!({"info": {"name": "C", "_postman_id": "c1", "schema": formats::SCHEMA_V21}, "item": items});
+    serde_json::to_vec(&c).unwrap()
+}
+
+#[test]
+fn unusable_and_long_names_are_made_safe_and_kept() {
+    let long = "x".repeat(300);
+    let items = json!([
+        {"name": "..", "request": {"method": "GET", "url": "http://a"}},
+        {"name": " .resources ", "item": []},
+        {"name": long, "request": {"method": "GET", "url": "http://b"}},
+        {"name": "a/b", "request": {"method": "GET", "url": "http://c"}},
+    ]);
+    let imp = import_original(&collection_json(items));
+    let w = export_v3_collection(collection_of(&imp.documents), &imp.documents, &WriteOptions::default()).unwrap();
+    for path in w.files.keys() {
+        assert!(path.split('/').all(|s| !s.is_empty() && s != "." && s != ".." && s.len() <= 255), "{path}");
+        assert!(!path.starts_with("..") && !path.starts_with('/'), "{path}");
+    }
+    assert!(
+        w.files.contains_key("-...request.yaml") && w.files.contains_key("-.resources/.resources/definition.yaml"),
+        "{:?}",
+        w.files.keys()
+    );
+    let read = import_v3(&w.files, ws(), &mut minter()).unwrap();
+    let names: Vec<&str> = read.import.documents.iter().map(|d| d.title()).collect();
+    assert_eq!(names, ["C", "..", " .resources ", long.as_str(), "a/b"]);
+}
+
+#[test]
+fn order_hints_keep_unchanged_files_unchanged() {
+    let item = |n: &str| json!({"name": n, "id": n, "request": {"method": "GET", "url": format!("http://h/{n}")}});
+    let imp = import_original(&collection_json(json!([item("a"), item("b"), item("c")])));
+    let first = export_v3_collection(collection_of(&imp.documents), &imp.documents, &WriteOptions::default()).unwrap();
+    // A new request between a and b, as a sync would add it.
+    let mut docs = imp.documents.clone();
+    let (a, b) = (&docs[1], &docs[2]);
+    let key = model::ordering::between(a.order_key.as_deref(), b.order_key.as_deref()).unwrap();
+    let mut new = a.clone();
+    new.id = Id::from_u128(0xFEED);
+    new.order_key = Some(key);
+    new.fields.insert("name".into(), json!("new"));
+    new.fields.insert("postman_id".into(), json!("new"));
+    docs.push(new);
+    let second = export_v3_collection(collection_of(&docs), &docs, &WriteOptions { order_hints: first.orders.clone() }).unwrap();
+    let changed: Vec<&String> = second.files.iter().filter(|(p, b)| first.files.get(*p) != Some(*b)).map(|(p, _)| p).collect();
+    assert_eq!(changed, ["new.request.yaml"]);
+    assert_eq!(second.orders[&Id::from_u128(0xFEED)], 1500);
+    // Without hints everything after the insert is renumbered.
+    let plain = export_v3_collection(collection_of(&docs), &docs, &WriteOptions::default()).unwrap();
+    assert_eq!(plain.files.iter().filter(|(p, b)| first.files.get(*p) != Some(*b)).count(), 3);
+    // Paths and sources agree.
+    let read = import_v3(&second.files, ws(), &mut minter()).unwrap();
+    let titles: Vec<&str> = read.import.documents.iter().map(|d| d.title()).collect();
+    assert_eq!(titles, ["C", "a", "new", "b", "c"]);
+    assert_eq!(read.sources[2], formats::v3::Source { path: "new.request.yaml".into(), order: Some(1500) });
+    assert_eq!(second.paths[&Id::from_u128(0xFEED)], "new.request.yaml");
+}
+
+#[test]
+fn environments_and_globals_round_trip_without_secrets() {
+    let dump = json!({
+        "version": 1, "collections": [], "headerPresets": [],
+        "environments": [{"id": "e1", "name": "Prod: EU", "values": [
+            {"key": "host", "value": "api.example.com", "type": "default", "enabled": true},
+            {"key": "token", "value": "s3cret-value", "type": "secret", "enabled": true},
+            {"key": "off", "value": "x", "enabled": false, "description": "not used"}]}],
+        "globals": [{"key": "g", "value": "1", "enabled": true}, {"key": "gs", "value": "hidden-global", "type": "secret", "enabled": true}]
+    });
+    let imp = import_original(&serde_json::to_vec(&dump).unwrap());
+    let w = export_v3_workspace(&imp.documents, &WriteOptions::default()).unwrap();
+    assert_eq!(w.files.keys().collect::<Vec<_>>(), ["environments/Prod- EU.environment.yaml", "globals/workspace.globals.yaml"]);
+    let env = String::from_utf8(w.files["environments/Prod- EU.environment.yaml"].clone()).unwrap();
+    assert!(env.starts_with("$kind: environment\nid: e1\nname: \"Prod: EU\"\nvalues:\n  - key: host\n"), "{env}");
+    for (_, bytes) in &w.files {
+        let text = String::from_utf8_lossy(bytes);
+        assert!(!text.contains("s3cret") && !text.contains("hidden-global"), "{text}");
+    }
+    let read = import_v3(&w.files, ws(), &mut minter()).unwrap();
+    assert_eq!(differences(&secrets_blanked(&imp.documents), &read.import.documents), Vec::<String>::new());
+    let env_doc = read.import.documents.iter().find(|d| d.kind == Kind::Environment).unwrap();
+    assert_eq!(w.paths.values().filter(|p| p.starts_with("environments/")).count(), 4);
+    assert_eq!(env_doc.title(), "Prod: EU");
+}
