@@ -627,7 +627,7 @@ fn work_is_bounded() {
     let mut dir = String::new();
     for n in 0..=formats::MAX_FOLDER_DEPTH + 1 {
         dir.push_str(&format!("f{n}/"));
-        deep.insert(format!("{dir}.resources/definition.yaml"), format!("$kind: collection\norder: 1000\n").into_bytes());
+        deep.insert(format!("{dir}.resources/definition.yaml"), b"$kind: collection\norder: 1000\n".to_vec());
     }
     assert_eq!(read_err(&deep).code(), "too_deep");
 }
@@ -724,7 +724,7 @@ fn environments_and_globals_round_trip_without_secrets() {
     assert_eq!(w.files.keys().collect::<Vec<_>>(), ["environments/Prod- EU.environment.yaml", "globals/workspace.globals.yaml"]);
     let env = String::from_utf8(w.files["environments/Prod- EU.environment.yaml"].clone()).unwrap();
     assert!(env.starts_with("$kind: environment\nid: e1\nname: \"Prod: EU\"\nvalues:\n  - key: host\n"), "{env}");
-    for (_, bytes) in &w.files {
+    for bytes in w.files.values() {
         let text = String::from_utf8_lossy(bytes);
         assert!(!text.contains("s3cret") && !text.contains("hidden-global"), "{text}");
     }
