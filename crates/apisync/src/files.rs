@@ -332,23 +332,38 @@ fn export_v3(g: &Globals, a: &ExportArgs) -> anyhow::Result<()> {
         bail!("--format v3 writes a directory; give one with -o DIR");
     }
     let device = g.open()?;
-    let opts = formats::v3::WriteOptions::default();
-    let (written, what, workspace) = if let Some(id) = a.collection {
+    let (collection, docs, what) = if let Some(id) = a.collection {
         let doc = device.get(id)?;
         if doc.kind != Kind::Collection {
             bail!("{id} is a {}, not a collection", doc.kind);
         }
         let docs = device.list(Some(&doc.workspace_id.to_string()), None)?;
-        (formats::v3::export_v3_collection(&doc, &docs, &opts)?, format!("collection '{}'", doc.title()), false)
+        let what = format!("collection '{}'", doc.title());
+        (Some(doc), docs, what)
     } else if a.all {
         let ws = device.resolve_workspace(a.workspace.as_deref())?;
-        let docs = device.list(Some(&ws.id.to_string()), None)?;
-        (formats::v3::export_v3_workspace(&docs, &opts)?, format!("workspace '{}'", ws.name), true)
+        (None, device.list(Some(&ws.id.to_string()), None)?, format!("workspace '{}'", ws.name))
     } else {
         bail!(
             "--format v3 writes a collection (--collection ID) or a whole workspace (--all [--workspace W]); environments and globals are part of --all"
         );
     };
+    let export = |opts: &formats::v3::WriteOptions| match &collection {
+        Some(c) => formats::v3::export_v3_collection(c, &docs, opts),
+        None => formats::v3::export_v3_workspace(&docs, opts),
+    };
+    let workspace = collection.is_none();
+    // Keep the `order:` numbers the files already have, so that an inserted
+    // or moved item rewrites its own file and not all its siblings'.
+    let first = export(&formats::v3::WriteOptions::default())?;
+    let existing = if a.output.is_dir() { crate::v3dir::read(&a.output, "")? } else { Default::default() };
+    let order_hints = first
+        .paths
+        .iter()
+        .filter(|(id, _)| first.orders.contains_key(*id))
+        .filter_map(|(id, path)| Some((*id, crate::v3dir::order_of(existing.get(path)?)?)))
+        .collect();
+    let written = export(&formats::v3::WriteOptions { order_hints })?;
     let wrote = crate::v3dir::write(&a.output, &written.files, workspace, a.force)?;
     if g.json {
         return output::json(&json!({

@@ -83,6 +83,11 @@ fn relative(root: &Path, path: &Path) -> anyhow::Result<String> {
     }
 }
 
+/// The `order:` a v3 file has at its top level, if any.
+pub fn order_of(bytes: &[u8]) -> Option<i64> {
+    String::from_utf8_lossy(bytes).lines().find_map(|l| l.strip_prefix("order: ")?.trim().parse().ok())
+}
+
 /// Whether a path (relative, '/'-separated) is one of the files a v3 export writes.
 fn is_v3_file(rel: &str) -> bool {
     rel.ends_with(".request.yaml")

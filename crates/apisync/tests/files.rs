@@ -353,6 +353,17 @@ fn a_v3_collection_directory_imports_exports_and_updates_in_place() {
     assert!(third["removed"].as_u64().unwrap() >= 1, "{third}");
     assert_eq!(third["written"], 0, "{third}");
 
+    // A request added in front of the others: one new file, the others keep their `order:`.
+    let first_request =
+        device.docs().as_array().unwrap().iter().find(|d| d["kind"] == "request" && d["parent_id"] == id.as_str()).cloned().unwrap();
+    let new = device.create("request", &["--parent", &id, "--set", "name=Brand new", "--set", "method=GET", "--set", "url=http://x"]);
+    device.run(&["mv", &new, "--before", first_request["id"].as_str().unwrap()]);
+    let fourth = device.json(&["export", "--collection", &id, "--format", "v3", "-o", o]);
+    assert_eq!((fourth["written"].as_u64(), fourth["removed"].as_u64()), (Some(1), Some(0)), "{fourth}");
+    assert!(out.join("Brand new.request.yaml").is_file());
+    device.run(&["rm", &new]);
+    device.run(&["export", "--collection", &id, "--format", "v3", "-o", o]);
+
     // Read back into a second device: the same documents.
     let other = Device::new("other");
     import(&other, &[&out], &[]);

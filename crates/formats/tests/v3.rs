@@ -451,7 +451,7 @@ fn explained(ours: &str, migrate: &str) -> bool {
     let migrate_names = migrate.lines().any(|l| l.starts_with("name: "));
     let ours: Vec<&str> = ours
         .lines()
-        .filter(|l| !(l.starts_with("name: ") && !migrate_names))
+        .filter(|l| !l.starts_with("name: ") || migrate_names)
         .filter(|l| !l.trim_start().starts_with("disableBodyPruning: "))
         .collect();
     ours.join("\n") == migrate
