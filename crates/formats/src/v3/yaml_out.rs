@@ -82,7 +82,8 @@ fn pair(key: &str, value: &Node, indent: usize) -> String {
 
 /// A string scalar: plain when it reads back as the same string, else quoted or a block.
 fn string(value: &str, indent: usize, implicit_key: bool, at_start: Option<usize>) -> String {
-    let control = value.chars().any(|c| matches!(c as u32, 0x00..=0x08 | 0x0b..=0x1f | 0x7f..=0x9f));
+    // C0/C1 controls, and what YAML 1.1 readers (libyaml) take for line breaks or a byte-order mark.
+    let control = value.chars().any(|c| matches!(c as u32, 0x00..=0x08 | 0x0b..=0x1f | 0x7f..=0x9f | 0x2028 | 0x2029 | 0xfeff));
     if control {
         return double_quoted(value, indent, implicit_key, at_start);
     }
@@ -177,8 +178,14 @@ fn push_str(out: &mut Vec<u16>, s: &str) {
 }
 
 fn double_quoted(value: &str, indent: usize, implicit_key: bool, at_start: Option<usize>) -> String {
-    // serde_json escapes exactly what JSON.stringify does: `"`, `\` and C0 controls.
-    let json = u16s(&serde_json::to_string(value).unwrap_or_default());
+    // serde_json escapes exactly what JSON.stringify does: `"`, `\` and C0 controls;
+    // U+2028, U+2029 and U+FEFF are escaped too, as libyaml would read them raw as breaks.
+    let json = serde_json::to_string(value)
+        .unwrap_or_default()
+        .replace('\u{2028}', "\\L")
+        .replace('\u{2029}', "\\P")
+        .replace('\u{feff}', "\\uFEFF");
+    let json = u16s(&json);
     let at = |i: usize| json.get(i).copied();
     let is = |i: usize, c: char| at(i) == Some(c as u16);
     let mut out: Vec<u16> = Vec::with_capacity(json.len());
@@ -520,7 +527,11 @@ fn fold_checked(s: &[u16], indent: usize, mode: Fold, at_start: Option<usize>) -
                         ch = s.get(i as usize).copied();
                         overflow = true;
                     }
-                    let j = if i > esc_end + 1 { i - 2 } else { esc_start - 1 };
+                    let mut j = if i > esc_end + 1 { i - 2 } else { esc_start - 1 };
+                    // Never between the two halves of a character outside the BMP.
+                    if j > 0 && s.get(j as usize).is_some_and(|&c| (0xD800..0xDC00).contains(&c)) {
+                        j -= 1;
+                    }
                     if j < 0 || escaped.contains(&(j as usize)) {
                         return (s.to_vec(), overflow);
                     }
