@@ -19,13 +19,15 @@
 //!
 //! ```yaml
 //! x-apisync:
-//!   - url-text: /request/url
-//!   - at: /request/url
-//!     was: 5f1d3c0a9b8e7d62
-//!     ops:
-//!       - op: add
-//!         path: /request/url/protocol
-//!         value: https
+//!   version: 1
+//!   changes:
+//!     - url-text: /request/url
+//!     - at: /request/header
+//!       was: 5f1d3c0a9b8e7d62
+//!       ops:
+//!         - op: add
+//!           path: /request/header/0/type
+//!           value: text
 //! ```
 
 use super::node::Node;
@@ -33,6 +35,8 @@ use serde_json::{Map, Value};
 
 /// The key in every v3 file apisync writes that holds what Postman's keys cannot.
 pub const KEY: &str = "x-apisync";
+/// The layout of [`KEY`] this apisync writes and reads.
+const VERSION: u64 = 1;
 
 /// An entry naming a URL that was text in v2.1: keep the text the reader
 /// rebuilds an object from (then any group refines it), instead of keeping
@@ -168,7 +172,7 @@ pub(crate) fn make(original: &Value, rebuilt: &Value) -> Option<Node> {
             ("ops".to_string(), Node::Seq(ops)),
         ])
     }));
-    Some(Node::Seq(entries))
+    Some(Node::Map(vec![("version".into(), Node::Num(VERSION.into())), ("changes".into(), Node::Seq(entries))]))
 }
 
 fn set(v: &mut Value, path: &[String], new: Value) {
@@ -226,8 +230,17 @@ fn remove(v: &mut Value, path: &[String]) {
 /// for a part that has been edited since).
 pub(crate) fn apply(ext: &Node, rebuilt: &mut Value) -> Vec<String> {
     let mut notes = Vec::new();
-    let Node::Seq(groups) = ext else {
-        return vec![format!("'{KEY}' is {}, not a list; ignored", ext.type_name())];
+    match ext.get("version") {
+        Some(Node::Num(v)) if v.as_u64() == Some(VERSION) => {}
+        Some(Node::Num(v)) if v.as_u64().is_some_and(|v| v > VERSION) => {
+            return vec![format!(
+                "'{KEY}' was written by a newer apisync (version {v}); its details are ignored — upgrade apisync to read them"
+            )];
+        }
+        _ => return vec![format!("'{KEY}' has no version {VERSION}; its details are ignored")],
+    }
+    let Some(Node::Seq(groups)) = ext.get("changes") else {
+        return vec![format!("'{KEY}' has no list of changes; its details are ignored")];
     };
     for at in groups.iter().filter_map(|g| g.get(URL_TEXT)) {
         let path = at.as_str().and_then(unpointer).filter(|p| URL_PLACES.iter().any(|u| u.iter().eq(p.iter())));
@@ -307,13 +320,23 @@ mod tests {
     }
 
     #[test]
+    fn a_newer_layout_is_left_alone_with_a_note() {
+        let ext = Node::Map(vec![("version".into(), Node::Num(2.into())), ("changes".into(), Node::Seq(Vec::new()))]);
+        let mut v = json!({"a": 1});
+        let notes = apply(&ext, &mut v);
+        assert!(notes[0].contains("newer apisync"), "{notes:?}");
+        assert_eq!(v, json!({"a": 1}));
+        assert!(apply(&Node::Seq(Vec::new()), &mut v)[0].contains("no version"));
+    }
+
+    #[test]
     fn a_url_that_was_text_is_named_not_repeated() {
         let orig = json!({"request": {"url": "http://example.com/a"}});
         let rebuilt =
             json!({"request": {"url": {"raw": "http://example.com/a", "protocol": "http", "host": ["example", "com"], "path": ["a"]}}});
         let ext = make(&orig, &rebuilt).unwrap();
         let text = super::super::yaml_out::document(&[(KEY.into(), ext.clone())]);
-        assert_eq!(text, "x-apisync:\n  - url-text: /request/url\n");
+        assert_eq!(text, "x-apisync:\n  version: 1\n  changes:\n    - url-text: /request/url\n");
         let mut back = rebuilt.clone();
         assert!(apply(&ext, &mut back).is_empty());
         assert_eq!(back, orig);
