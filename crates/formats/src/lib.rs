@@ -94,6 +94,13 @@ pub fn import(bytes: &[u8], workspace_id: Id, mint: &mut dyn FnMut() -> Id) -> R
     import_with_notes(&value, workspace_id, mint, notes)
 }
 
+/// A URL string split into the parts of a v2.1 URL object (`protocol`,
+/// `auth`, `host`, `port`, `path`, `query`, `hash`; not `raw`) as Postman's
+/// SDK splits it: how Postman reads a URL given only as text.
+pub fn url_parts(raw: &str) -> Map<String, Value> {
+    collection_v1::url_parts(raw)
+}
+
 /// Imports an already parsed Postman JSON value; see [`import`].
 pub fn import_value(value: &Value, workspace_id: Id, mint: &mut dyn FnMut() -> Id) -> Result<Import, FormatError> {
     import_with_notes(value, workspace_id, mint, Vec::new())

@@ -154,7 +154,7 @@ fn stray(files: &Files, path: &str, out: &mut Built) -> Result<(), FormatError> 
                     "is an example outside any request's `.resources/<request>.resources/examples/`; move it there".to_string()
                 }
                 "collection" => "is a definition outside a `.resources/definition.yaml`; move it there".to_string(),
-                k if KINDS.contains(k) => {
+                k if KINDS.split(", ").any(|known| known == k) => {
                     format!("is a '{k}' file in the wrong place (requests end in {REQUEST_SUFFIX}); rename or move it")
                 }
                 k => format!("has an unknown $kind '{k}'; apisync reads {KINDS} — remove the file or fix its $kind"),

@@ -48,12 +48,23 @@ fn kv(list: Option<&Value>, style: ListStyle) -> Option<Node> {
     let mut keys = std::collections::HashSet::new();
     let plain = entries.iter().all(|e| {
         e.get("key").and_then(Value::as_str).is_some_and(|k| keys.insert(k.to_string()))
-            && e.get("value").is_some_and(Value::is_string)
+            && e.get("value").is_none_or(|v| v.is_string() || v.is_number() || v.is_boolean())
             && !is_true(e.get("disabled"))
             && (style == ListStyle::Variables || description(e.get("description")).is_none())
     });
     if plain {
-        let pairs = entries.iter().filter_map(|e| Some((e.get("key")?.as_str()?.to_string(), str_node(e.get("value"))?))).collect();
+        let pairs = entries
+            .iter()
+            .filter_map(|e| {
+                // Postman writes numbers and booleans here as text.
+                let value = match e.get("value") {
+                    Some(Value::String(s)) => s.clone(),
+                    Some(other) => other.to_string(),
+                    None => String::new(),
+                };
+                Some((e.get("key")?.as_str()?.to_string(), Node::Str(value)))
+            })
+            .collect();
         return Some(Node::Map(pairs));
     }
     let items = entries
@@ -94,6 +105,10 @@ fn scripts(events: Option<&Value>, definition: bool) -> Option<Node> {
                 Value::Array(lines) => lines.iter().map(|l| l.as_str().unwrap_or_default()).collect::<Vec<_>>().join("\n"),
                 _ => return None,
             };
+            // Postman's migrate writes no script that has no code.
+            if code.trim().is_empty() {
+                return None;
+            }
             let language = script.get("type").and_then(Value::as_str).unwrap_or("text/javascript");
             let ty = if definition { format!("http:{ty}") } else { ty.to_string() };
             Some(Node::Map(vec![
@@ -124,8 +139,10 @@ fn auth_pairs(auth: &Value) -> Option<Pairs> {
 fn definition_auth(auth: Option<&Value>, id_seed: &str) -> Option<Node> {
     let mut pairs = auth_pairs(auth?)?;
     let ty = pairs[0].1.as_str().unwrap_or_default().to_string();
-    pairs.insert(0, ("id".into(), Node::Str(stable_uuid(id_seed))));
-    pairs.insert(2, ("name".into(), Node::Str(format!("{ty} auth"))));
+    // As migrate writes them: "No Auth" with an empty id, else "<type> auth" with an id.
+    let (id, name) = if ty == "noauth" { (String::new(), "No Auth".to_string()) } else { (stable_uuid(id_seed), format!("{ty} auth")) };
+    pairs.insert(0, ("id".into(), Node::Str(id)));
+    pairs.insert(2, ("name".into(), Node::Str(name)));
     Some(Node::Seq(vec![Node::Map(pairs)]))
 }
 
@@ -282,17 +299,29 @@ pub(crate) fn example(resp: &Map<String, Value>, name: Option<&str>, order: i64)
     let mut out = vec![("$kind".to_string(), Node::Str("http-example".into()))];
     push(&mut out, "id", str_node(resp.get("id")));
     push(&mut out, "name", name.map(|n| Node::Str(n.into())));
-    if let Some(req) = resp.get("originalRequest").and_then(Value::as_object) {
-        let mut r = Pairs::new();
-        request_parts(req, &mut r, false);
-        push(&mut r, "body", body(req.get("body")));
-        push(&mut r, "auth", req.get("auth").and_then(auth_pairs).map(Node::Map));
-        out.push(("request".into(), Node::Map(r)));
-    }
+    // Postman's migrate fills what an example lacks: a GET of "" answered 200 OK with an empty text body.
     let mut r = Pairs::new();
-    push(&mut r, "statusCode", resp.get("code").filter(|c| c.is_number()).map(Node::from_json));
-    push(&mut r, "statusText", str_node(resp.get("status")));
+    match resp.get("originalRequest").and_then(Value::as_object) {
+        Some(req) => {
+            request_parts(req, &mut r, false);
+            push(&mut r, "body", body(req.get("body")));
+            push(&mut r, "auth", req.get("auth").and_then(auth_pairs).map(Node::Map));
+        }
+        None => {
+            r.push(("url".into(), Node::Str(String::new())));
+            r.push(("method".into(), Node::Str("GET".into())));
+        }
+    }
+    out.push(("request".into(), Node::Map(r)));
+    let mut r = Pairs::new();
+    let code = resp.get("code").filter(|c| c.is_number());
+    r.push(("statusCode".into(), code.map_or(Node::Num(200.into()), Node::from_json)));
+    let status = str_node(resp.get("status")).or_else(|| code.is_none().then(|| Node::Str("OK".into())));
+    push(&mut r, "statusText", status);
     push(&mut r, "headers", kv(resp.get("header"), ListStyle::Params));
+    if !matches!(resp.get("body"), Some(Value::String(_))) {
+        r.push(("body".into(), Node::Map(vec![("type".into(), Node::Str("text".into())), ("content".into(), Node::Str(String::new()))])));
+    }
     if let Some(Value::String(b)) = resp.get("body") {
         let ty = resp
             .get("_postman_previewlanguage")

@@ -67,7 +67,9 @@ impl<'a> Writer<'a> {
         let items = original.remove("item").and_then(|i| i.as_array().cloned()).unwrap_or_default();
         let name = original.get("info").and_then(|i| i.get("name")).and_then(Value::as_str).map(str::to_string);
         let seed = format!("{}/auth", crate::export::postman_id(doc));
-        let pairs = to_v3::definition(&original, true, name.as_deref(), None, &seed);
+        // In a workspace the directory is named after the collection; `name:` only when they differ.
+        let written = name.as_deref().filter(|n| dir_name != Some(*n));
+        let pairs = to_v3::definition(&original, true, written, None, &seed);
         let resolved = name.clone().or_else(|| dir_name.map(str::to_string)).unwrap_or_else(|| UNNAMED_COLLECTION.into());
         let rebuilt = Value::Object(from_v3::collection(&Node::Map(pairs.clone()), &resolved));
         self.emit(format!("{prefix}.resources/definition.yaml"), pairs, &Value::Object(original), &rebuilt, &[doc.id]);

@@ -82,18 +82,17 @@ fn pair(key: &str, value: &Node, indent: usize) -> String {
 
 /// A string scalar: plain when it reads back as the same string, else quoted or a block.
 fn string(value: &str, indent: usize, implicit_key: bool, at_start: Option<usize>) -> String {
-    let control = value.chars().any(|c| matches!(c as u32, 0x00..=0x08 | 0x0b..=0x1f | 0x7f..=0x9f));
+    // C0/C1 controls, and what YAML 1.1 readers (libyaml) take for line breaks or a byte-order mark.
+    let control = value.chars().any(|c| matches!(c as u32, 0x00..=0x08 | 0x0b..=0x1f | 0x7f..=0x9f | 0x2028 | 0x2029 | 0xfeff));
     if control {
         return double_quoted(value, indent, implicit_key, at_start);
     }
-    if implicit_key && value.contains(['\n', '[', ']', '{', '}', ',']) {
-        return double_quoted(value, indent, implicit_key, at_start);
+    if implicit_key && value.contains('\n') {
+        return quoted(value, indent, implicit_key, at_start);
     }
     if !plain_allowed(value) {
-        let (has_double, has_single) = (value.contains('"'), value.contains('\''));
-        let single = has_double && !has_single;
         return if implicit_key || !value.contains('\n') {
-            if single { single_quoted(value, indent, implicit_key, at_start) } else { double_quoted(value, indent, implicit_key, at_start) }
+            quoted(value, indent, implicit_key, at_start)
         } else {
             checked_block(value, indent, at_start)
         };
@@ -101,13 +100,24 @@ fn string(value: &str, indent: usize, implicit_key: bool, at_start: Option<usize
     if !implicit_key && value.contains('\n') {
         return checked_block(value, indent, at_start);
     }
-    if looks_like_other_type(value) || !reads_back_plain(value) {
-        return double_quoted(value, indent, implicit_key, at_start);
+    // A top-level key that starts like a document marker would end the document.
+    let marker = value.starts_with('%') || value.starts_with("---") || value.starts_with("...");
+    if (implicit_key && indent == 2 && marker) || looks_like_other_type(value) || !reads_back_plain(value) {
+        return quoted(value, indent, implicit_key, at_start);
     }
     if implicit_key {
         return value.to_string();
     }
     text(&fold(&u16s(value), indent, Fold::Flow, at_start))
+}
+
+/// Single quotes when the text holds a `"` and no `'`, else double quotes.
+fn quoted(value: &str, indent: usize, implicit_key: bool, at_start: Option<usize>) -> String {
+    if value.contains('"') && !value.contains('\'') {
+        single_quoted(value, indent, implicit_key, at_start)
+    } else {
+        double_quoted(value, indent, implicit_key, at_start)
+    }
 }
 
 /// Whether `value` may be written as a plain scalar at all (indicators, `: `, ` #`, edges).
@@ -168,8 +178,14 @@ fn push_str(out: &mut Vec<u16>, s: &str) {
 }
 
 fn double_quoted(value: &str, indent: usize, implicit_key: bool, at_start: Option<usize>) -> String {
-    // serde_json escapes exactly what JSON.stringify does: `"`, `\` and C0 controls.
-    let json = u16s(&serde_json::to_string(value).unwrap_or_default());
+    // serde_json escapes exactly what JSON.stringify does: `"`, `\` and C0 controls;
+    // U+2028, U+2029 and U+FEFF are escaped too, as libyaml would read them raw as breaks.
+    let json = serde_json::to_string(value)
+        .unwrap_or_default()
+        .replace('\u{2028}', "\\L")
+        .replace('\u{2029}', "\\P")
+        .replace('\u{feff}', "\\uFEFF");
+    let json = u16s(&json);
     let at = |i: usize| json.get(i).copied();
     let is = |i: usize, c: char| at(i) == Some(c as u16);
     let mut out: Vec<u16> = Vec::with_capacity(json.len());
@@ -314,69 +330,68 @@ fn is_ws(c: u16) -> bool {
     c == b' ' as u16 || c == b'\t' as u16 || c == b'\n' as u16
 }
 
-/// A multi-line string as a `|` (literal) or, when a line is too long, `>` (folded) block.
-fn block(value: &str, indent: usize, _at_start: Option<usize>) -> String {
+/// A multi-line string as a `>` (folded) block when a line is too long and
+/// folding can bring every line within the width, else as a `|` (literal) block.
+fn block(value: &str, indent: usize, at_start: Option<usize>) -> String {
     let v = u16s(value);
     let nl = b'\n' as u16;
+    let sp = b' ' as u16;
+    // A block cannot end in whitespace after its last line break.
     let ends_in_indented_ws = {
-        let trimmed = v.iter().rposition(|&c| c != b' ' as u16 && c != b'\t' as u16);
+        let trimmed = v.iter().rposition(|&c| c != sp && c != b'\t' as u16);
         trimmed.is_some_and(|p| p + 1 < v.len() && v[p] == nl)
     };
-    if ends_in_indented_ws || value.chars().all(char::is_whitespace) {
-        return double_quoted(value, indent, false, _at_start);
+    if ends_in_indented_ws {
+        return quoted(value, indent, false, at_start);
     }
     let pad: Vec<u16> = u16s(&spaces(indent));
     let literal = !line_over_limit(&v, indent);
-    let mut header = String::from(if literal { "|" } else { ">" });
     // Trailing whitespace decides the chomping indicator.
-    let tail_from = v.iter().rposition(|&c| !is_ws(c)).map_or(0, |p| p + 1);
-    let tail = &v[tail_from..];
-    match tail.iter().position(|&c| c == nl) {
-        None => header.push('-'),
-        Some(n) if tail.len() == v.len() || n != tail.len() - 1 => header.push('+'),
-        Some(_) => {}
-    }
-    let ws_end_raw: Vec<u16> = if tail.last() == Some(&nl) { tail[..tail.len() - 1].to_vec() } else { tail.to_vec() };
-    let body = &v[..tail_from];
+    let end_start = v.iter().rposition(|&c| !is_ws(c)).map_or(0, |p| p + 1);
+    let tail = &v[end_start..];
+    let chomp = match tail.iter().position(|&c| c == nl) {
+        None => "-",
+        Some(n) if tail.len() == v.len() || n != tail.len() - 1 => "+",
+        Some(_) => "",
+    };
+    let end_raw: Vec<u16> = if tail.last() == Some(&nl) { tail[..tail.len() - 1].to_vec() } else { tail.to_vec() };
+    let end = indent_breaks(&end_raw, &pad, false);
+    let body = &v[..end_start];
     // Leading spaces and line breaks: an explicit indentation indicator when spaces lead.
-    let lead = body.iter().position(|&c| c != nl && c != b' ' as u16).unwrap_or(body.len());
-    let lead_ws = &body[..lead];
-    if lead_ws.contains(&(b' ' as u16)) {
-        header.push('2');
-    }
-    let trailing_spaces = lead_ws.iter().rev().take_while(|&&c| c == b' ' as u16).count();
-    let ws_start_raw = lead_ws[..lead_ws.len() - trailing_spaces].to_vec();
-    let mut value: Vec<u16> = body[lead - trailing_spaces..].to_vec();
-    let ws_end = indent_breaks(&ws_end_raw, &pad, false);
-    let ws_start = indent_breaks(&ws_start_raw, &pad, true);
-    if value.is_empty() {
-        return format!("{header}2\n{}{}", spaces(indent), text(&ws_end));
-    }
-    if literal {
-        value = indent_breaks(&value, &pad, true);
-        return format!("{header}\n{}{}{}{}", spaces(indent), text(&ws_start), text(&value), text(&ws_end));
-    }
-    // Folded: every line break is written doubled, except around more-indented lines.
-    let mut doubled = Vec::with_capacity(value.len() + 8);
-    let mut i = 0;
-    while i < value.len() {
-        if value[i] == nl {
-            doubled.push(nl);
-            while i < value.len() && value[i] == nl {
+    let lead = body.iter().position(|&c| c != nl && c != sp).unwrap_or(body.len());
+    let with_space = body[..lead].contains(&sp);
+    let start_len = body[..lead].iter().rposition(|&c| c == nl).map_or(0, |p| p + 1);
+    let start = indent_breaks(&body[..start_len], &pad, true);
+    let value = &body[start_len..];
+    let header = format!("{}{chomp}", if with_space { "2" } else { "" });
+    if !literal {
+        // Folded: every line break is written doubled, except around more-indented lines.
+        let mut doubled = Vec::with_capacity(value.len() + 8);
+        let mut i = 0;
+        while i < value.len() {
+            if value[i] == nl {
                 doubled.push(nl);
+                while i < value.len() && value[i] == nl {
+                    doubled.push(nl);
+                    i += 1;
+                }
+            } else {
+                doubled.push(value[i]);
                 i += 1;
             }
-        } else {
-            doubled.push(value[i]);
-            i += 1;
+        }
+        let folded = indent_breaks(&keep_more_indented(&doubled), &pad, true);
+        let mut all = start.clone();
+        all.extend(folded);
+        all.extend(end.iter().copied());
+        let (body, overflow) = fold_checked(&all, indent, Fold::Block, Some(indent));
+        // A line folding cannot shorten: Postman writes the text literally instead.
+        if !overflow {
+            return format!(">{header}\n{}{}", spaces(indent), text(&body));
         }
     }
-    let value = indent_breaks(&keep_more_indented(&doubled), &pad, true);
-    let mut all = ws_start;
-    all.extend(value);
-    all.extend(ws_end);
-    let body = fold(&all, indent, Fold::Block, Some(indent));
-    format!("{header}\n{}{}", spaces(indent), text(&body))
+    let value = indent_breaks(value, &pad, true);
+    format!("|{header}\n{}{}{}{}", spaces(indent), text(&start), text(&value), text(&end))
 }
 
 /// After each run of line breaks, `pad`; with `at_end` false, not after a run that ends the text.
@@ -439,12 +454,17 @@ enum Fold {
 
 /// Lines longer than the width broken at spaces (each continuation starts with `indent` spaces).
 fn fold(s: &[u16], indent: usize, mode: Fold, at_start: Option<usize>) -> Vec<u16> {
+    fold_checked(s, indent, mode, at_start).0
+}
+
+/// [`fold`], and whether some line stayed longer than the width.
+fn fold_checked(s: &[u16], indent: usize, mode: Fold, at_start: Option<usize>) -> (Vec<u16>, bool) {
     let sp = b' ' as u16;
     let tab = b'\t' as u16;
     let nl = b'\n' as u16;
     let end_step = (1 + MIN_CONTENT_WIDTH).max((1 + LINE_WIDTH).saturating_sub(indent)) as isize;
     if s.len() as isize <= end_step {
-        return s.to_vec();
+        return (s.to_vec(), false);
     }
     let mut folds: Vec<usize> = Vec::new();
     let mut escaped: std::collections::HashSet<usize> = std::collections::HashSet::new();
@@ -458,6 +478,7 @@ fn fold(s: &[u16], indent: usize, mode: Fold, at_start: Option<usize>) -> Vec<u1
     }
     let mut split: Option<usize> = None;
     let mut prev: Option<u16> = None;
+    let mut overflow = false;
     let mut i: isize = -1;
     let (mut esc_start, mut esc_end): (isize, isize) = (-1, -1);
     if mode == Fold::Block {
@@ -504,15 +525,22 @@ fn fold(s: &[u16], indent: usize, mode: Fold, at_start: Option<usize>) -> Vec<u1
                         prev = ch;
                         i += 1;
                         ch = s.get(i as usize).copied();
+                        overflow = true;
                     }
-                    let j = if i > esc_end + 1 { i - 2 } else { esc_start - 1 };
+                    let mut j = if i > esc_end + 1 { i - 2 } else { esc_start - 1 };
+                    // Never between the two halves of a character outside the BMP.
+                    if j > 0 && s.get(j as usize).is_some_and(|&c| (0xD800..0xDC00).contains(&c)) {
+                        j -= 1;
+                    }
                     if j < 0 || escaped.contains(&(j as usize)) {
-                        return s.to_vec();
+                        return (s.to_vec(), overflow);
                     }
                     folds.push(j as usize);
                     escaped.insert(j as usize);
                     end = j + end_step;
                     split = None;
+                } else {
+                    overflow = true;
                 }
             }
         }
@@ -522,7 +550,7 @@ fn fold(s: &[u16], indent: usize, mode: Fold, at_start: Option<usize>) -> Vec<u1
         }
     }
     if folds.is_empty() {
-        return s.to_vec();
+        return (s.to_vec(), overflow);
     }
     let pad = u16s(&spaces(indent));
     let mut res: Vec<u16> = s[..folds[0]].to_vec();
@@ -542,7 +570,7 @@ fn fold(s: &[u16], indent: usize, mode: Fold, at_start: Option<usize>) -> Vec<u1
             res.extend_from_slice(&s[(f + 1).min(stop)..stop]);
         }
     }
-    res
+    (res, overflow)
 }
 
 /// From `i + 1`, a line start: skips lines indented deeper than `indent`;
