@@ -184,7 +184,7 @@ fn plan(state: &State, view: &HashMap<Id, Document>, read: &v3::ReadV3, edited: 
         match (state.docs.get(&id), view.get(&id)) {
             (Some(base), _) if file_edited => {
                 let mut fields = Fields::new();
-                for (k, v) in &d.fields {
+                for (k, v) in d.fields.iter().filter(|(k, v)| !is_own_id(k, v, id)) {
                     if base.fields.get(k) != Some(&super::state::hash_value(v)) {
                         fields.insert(k.clone(), v.clone());
                     }
@@ -207,11 +207,8 @@ fn plan(state: &State, view: &HashMap<Id, Document>, read: &v3::ReadV3, edited: 
                 // version stands, and the file is rewritten from it.
             }
             (None, None) => {
-                let mut fields = d.fields.clone();
-                // A file without an id keeps none: the next write gives it the document's.
-                if fields.get("postman_id").and_then(Value::as_str).is_some_and(|s| s.parse::<Id>().ok() == Some(id)) {
-                    fields.remove("postman_id");
-                }
+                // A file whose id is the document's own keeps no copy of it.
+                let fields: Fields = d.fields.iter().filter(|(k, v)| !is_own_id(k, v, id)).map(|(k, v)| (k.clone(), v.clone())).collect();
                 if let Some(p) = path {
                     notes.push(format!("created a {} from {p}", d.kind));
                 }
@@ -241,6 +238,12 @@ fn plan(state: &State, view: &HashMap<Id, Document>, read: &v3::ReadV3, edited: 
     changes.extend(deletes);
     let orders = ids.iter().enumerate().map(|(i, id)| (*id, read.sources.get(i).and_then(|s| s.order))).collect();
     Plan { changes, notes, orders }
+}
+
+/// Whether a field is `postman_id` holding the document's own id: what a
+/// file says of a document that never had a Postman id, not a field of it.
+fn is_own_id(name: &str, value: &Value, id: Id) -> bool {
+    name == "postman_id" && value.as_str().is_some_and(|s| s.parse::<Id>().ok() == Some(id))
 }
 
 /// The value that clears a field a file no longer has: `null` where the

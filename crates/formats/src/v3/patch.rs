@@ -7,7 +7,8 @@
 //! paths), so it never repeats what a Postman key already says.
 //!
 //! Operations are grouped by the part of the object they depend on (a
-//! top-level key, or one key of `request` / `info`), and each group records
+//! top-level key, or one key of `request` / `info`; one entry of a list),
+//! and each group records
 //! a fingerprint of that part as rebuilt when written. A reader applies a
 //! group only while the part is unchanged: if someone edited the file in
 //! Postman since, the stale details are dropped (with a note) instead of
@@ -96,9 +97,14 @@ fn unpointer(p: &str) -> Option<Vec<String>> {
     Some(rest.split('/').map(|s| s.replace("~1", "/").replace("~0", "~")).collect())
 }
 
-/// The part of the object an operation depends on.
+/// The part of the object an operation depends on: a top-level key (one
+/// key of `request` / `info`), narrowed to one entry of a list, so that
+/// editing one variable or header in a file drops only that entry's details.
 fn group_of(path: &[String]) -> Vec<String> {
-    let n = if matches!(path.first().map(String::as_str), Some("request" | "info")) { 2 } else { 1 };
+    let mut n = if matches!(path.first().map(String::as_str), Some("request" | "info")) { 2 } else { 1 };
+    if path.get(n).is_some_and(|s| s.parse::<usize>().is_ok()) && path.len() > n + 1 {
+        n += 1;
+    }
     path.iter().take(n).cloned().collect()
 }
 

@@ -47,7 +47,7 @@ fn refuse_conflicts(path: &str, text: &str) -> Result<(), FormatError> {
                 path,
                 Some(n + 1),
                 format!(
-                    "has a git merge-conflict marker ('{}'); resolve the conflict (keep one side, remove the markers) and import again",
+                    "has a git merge-conflict marker ('{}'); resolve the conflict (keep one side, remove the markers), then save the file",
                     line.trim_end()
                 ),
             ));
