@@ -10,9 +10,8 @@ use std::time::UNIX_EPOCH;
 /// The top-level folders of a `postman/` folder that hold the mirror's files.
 pub const AREAS: [&str; 3] = ["collections", "environments", "globals"];
 
-/// Most files a mirrored directory may hold: far beyond any real workspace,
-/// low enough that a stray directory cannot make one pass endless.
-pub const MAX_FILES: usize = 400_000;
+/// Most files a mirrored directory may hold: what the v3 reader takes in one go.
+pub const MAX_FILES: usize = formats::v3::MAX_FILES;
 
 /// Deepest directory nesting walked (folders nest; each is one level).
 const MAX_DEPTH: usize = 64;
@@ -39,7 +38,11 @@ impl Seen {
 pub fn scan(root: &Path) -> anyhow::Result<BTreeMap<String, Seen>> {
     let mut out = BTreeMap::new();
     for area in AREAS {
-        walk(root, &root.join(area), 0, &mut out)?;
+        let dir = root.join(area);
+        if std::fs::symlink_metadata(&dir).is_ok_and(|m| m.file_type().is_symlink()) {
+            continue;
+        }
+        walk(root, &dir, 0, &mut out)?;
     }
     Ok(out)
 }
@@ -67,6 +70,14 @@ fn walk(root: &Path, dir: &Path, depth: usize, out: &mut BTreeMap<String, Seen>)
         } else if ft.is_file() && (name.ends_with(".yaml") || name.ends_with(".yml")) {
             if out.len() >= MAX_FILES {
                 anyhow::bail!("{} holds more than {MAX_FILES} files; that is not a workspace apisync can mirror", root.display());
+            }
+            let total: u64 = out.values().map(|s| s.len).sum::<u64>() + meta.len();
+            if total > formats::v3::MAX_TOTAL_BYTES {
+                anyhow::bail!(
+                    "{} holds more than {} MiB of files; that is not a workspace apisync can mirror",
+                    root.display(),
+                    formats::v3::MAX_TOTAL_BYTES >> 20
+                );
             }
             let rel = relative(root, &entry.path())?;
             out.insert(rel, seen(&meta));
@@ -112,8 +123,27 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Refuses a path under `root` that passes through a symbolic link: a link
+/// committed to the repository must not make the mirror write elsewhere.
+fn no_links(root: &Path, rel: &str) -> anyhow::Result<()> {
+    let mut p = root.to_path_buf();
+    for part in rel.split('/') {
+        p.push(part);
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => {
+                anyhow::bail!("{} is a symbolic link; the mirror writes no file through one (remove the link)", p.display())
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", p.display())),
+        }
+    }
+    Ok(())
+}
+
 /// Writes a mirror file and stamps it.
 pub fn write(root: &Path, rel: &str, bytes: &[u8]) -> anyhow::Result<Stamp> {
+    no_links(root, rel)?;
     let path = full(root, rel);
     write_atomic(&path, bytes)?;
     let meta = std::fs::symlink_metadata(&path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -124,6 +154,7 @@ pub fn write(root: &Path, rel: &str, bytes: &[u8]) -> anyhow::Result<Stamp> {
 /// Removes a mirror file, then each directory above it that it left empty
 /// (up to, not including, its area).
 pub fn remove(root: &Path, rel: &str) -> anyhow::Result<()> {
+    no_links(root, rel)?;
     let path = full(root, rel);
     match std::fs::remove_file(&path) {
         Ok(()) => {}
@@ -142,4 +173,36 @@ pub fn remove(root: &Path, rel: &str) -> anyhow::Result<()> {
         dir = d.parent().map(Path::to_path_buf);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scan_skips_links_and_strangers_and_writes_refuse_links() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        let outside = tempfile::tempdir().unwrap();
+        write(root, "collections/C/.resources/definition.yaml", b"$kind: collection\n").unwrap();
+        write(root, "collections/C/a.request.yaml", b"$kind: http-request\n").unwrap();
+        std::fs::write(root.join("collections/C/notes.md"), "not ours").unwrap();
+        std::fs::create_dir_all(root.join("collections/C/.git")).unwrap();
+        std::fs::write(root.join("collections/C/.git/x.yaml"), "hidden").unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.join("environments")).unwrap();
+        std::fs::write(outside.path().join("e.environment.yaml"), "$kind: environment\n").unwrap();
+        let seen: Vec<String> = scan(root).unwrap().into_keys().collect();
+        assert_eq!(seen, vec!["collections/C/.resources/definition.yaml", "collections/C/a.request.yaml"]);
+        let e = write(root, "environments/x.environment.yaml", b"x").unwrap_err();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        assert!(!outside.path().join("x.environment.yaml").exists());
+        let e = remove(root, "environments/e.environment.yaml").unwrap_err();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        assert!(outside.path().join("e.environment.yaml").exists());
+        // Removing the last file of a folder removes the folder, not the area.
+        remove(root, "collections/C/a.request.yaml").unwrap();
+        remove(root, "collections/C/.resources/definition.yaml").unwrap();
+        assert!(root.join("collections/C").exists(), "notes.md keeps C");
+        assert!(!root.join("collections/C/.resources").exists());
+    }
 }
