@@ -279,3 +279,101 @@ fn say(json: bool, pass: &Pass, last_error: &mut Option<String>) {
         println!("removed {p}");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::Kind;
+    use proptest::prelude::*;
+
+    /// One thing a person does between passes: to a file, or on the device.
+    #[derive(Clone, Debug)]
+    enum Step {
+        EditFile(usize),
+        RenameFile(usize),
+        DeleteFile(usize),
+        EditOnDevice(usize),
+        CreateOnDevice,
+        DeleteOnDevice(usize),
+        Pass,
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            (0..8usize).prop_map(Step::EditFile),
+            (0..8usize).prop_map(Step::RenameFile),
+            (0..8usize).prop_map(Step::DeleteFile),
+            (0..8usize).prop_map(Step::EditOnDevice),
+            Just(Step::CreateOnDevice),
+            (0..8usize).prop_map(Step::DeleteOnDevice),
+            Just(Step::Pass),
+        ]
+    }
+
+    fn request_files(root: &Path) -> Vec<String> {
+        files::scan(root).unwrap().into_keys().filter(|p| p.ends_with(".request.yaml")).collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+        /// Whatever happens to the files and the workspace between passes, a
+        /// pass leaves the directory exactly what the workspace exports, and a
+        /// second pass finds nothing to do.
+        #[test]
+        fn a_pass_makes_files_and_workspace_agree(steps in prop::collection::vec(step(), 1..14)) {
+            let profile = tempfile::tempdir().unwrap();
+            let device = Arc::new(client::Device::open(profile.path()).unwrap());
+            let ws = device.resolve_workspace(None).unwrap();
+            let col = device.create(Kind::Collection, None, None, client::fields([("name", "C".into())])).unwrap();
+            for i in 0..4 {
+                device.create(Kind::Request, Some(col), None, client::fields([("name", format!("R{i}").into()), ("url", format!("http://h/{i}").into())])).unwrap();
+            }
+            let dir = tempfile::tempdir().unwrap();
+            let root = dir.path().join("postman");
+            let mut mirror = Mirror::open(device.clone(), &ws.id.to_string(), &root).unwrap();
+            mirror.pass().unwrap();
+            let mut n = 0;
+            for s in steps {
+                n += 1;
+                let files = request_files(mirror.root());
+                let requests = device.list(None, Some(Kind::Request)).unwrap();
+                match s {
+                    Step::EditFile(i) if !files.is_empty() => {
+                        let p = files::full(mirror.root(), &files[i % files.len()]);
+                        let text = std::fs::read_to_string(&p).unwrap();
+                        std::fs::write(&p, text.replace("url: http://h/", &format!("url: http://h/e{n}-"))).unwrap();
+                    }
+                    Step::RenameFile(i) if !files.is_empty() => {
+                        let p = files::full(mirror.root(), &files[i % files.len()]);
+                        std::fs::rename(&p, p.with_file_name(format!("Renamed {n}.request.yaml"))).unwrap();
+                    }
+                    Step::DeleteFile(i) if !files.is_empty() => {
+                        std::fs::remove_file(files::full(mirror.root(), &files[i % files.len()])).unwrap();
+                    }
+                    Step::EditOnDevice(i) if !requests.is_empty() => {
+                        device.set(requests[i % requests.len()].id, client::fields([("url", format!("http://h/d{n}").into())])).unwrap();
+                    }
+                    Step::CreateOnDevice => {
+                        device.create(Kind::Request, Some(col), None, client::fields([("name", format!("New {n}").into())])).unwrap();
+                    }
+                    Step::DeleteOnDevice(i) if !requests.is_empty() => device.delete(requests[i % requests.len()].id).unwrap(),
+                    _ => {
+                        let pass = mirror.pass().unwrap();
+                        prop_assert!(pass.error.is_none(), "{pass:?}");
+                        let docs: Vec<model::Document> = device.live_documents(ws.id).unwrap();
+                        let want = formats::v3::export_v3_workspace(&docs, &formats::v3::WriteOptions {
+                            order_hints: mirror.state.docs.iter().filter_map(|(id, b)| b.order.map(|o| (*id, o))).collect(),
+                        }).unwrap();
+                        let on_disk = files::scan(mirror.root()).unwrap();
+                        prop_assert_eq!(on_disk.keys().collect::<Vec<_>>(), want.files.keys().collect::<Vec<_>>());
+                        for (p, bytes) in &want.files {
+                            prop_assert_eq!(&std::fs::read(files::full(mirror.root(), p)).unwrap(), bytes, "{}", p);
+                        }
+                        let again = mirror.pass().unwrap();
+                        prop_assert!(!again.did_something(), "a second pass did something: {again:?}");
+                    }
+                }
+            }
+        }
+    }
+}
