@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 # Node packages for crates/formats/tests/postman_tools.rs (tests/node: ajv, postman-collection,
 # postman-collection-transformer, newman) and for the app's browser test in
 # crates/apisync/tests/app*.rs (playwright-core, driving Debian's chromium below; axe-core,
-# which app_a11y.js injects into the pages; also `apisync bench --app`), exactly as
-# package-lock.json pins them. Reinstalled only when node_modules is missing or
+# which app_a11y.js injects into the pages; also `apisync bench --app`) and for
+# crates/apisync/tests/v3_oracle.rs (@postman/pm-bin-linux-x64, the Postman CLI's binary: an
+# optional dependency, installed on linux x64 only, 237 MB), exactly as package-lock.json pins them. Reinstalled only when node_modules is missing or
 # package-lock.json changed since the last install.
 node_dir=tests/node
 stamp="$node_dir/node_modules/.apisync-package-lock.sha256"
