@@ -156,6 +156,8 @@ async function postman (bin, args, { env = {}, cwd, timeoutMs = SHORT_TIMEOUT_MS
 // Subcommands
 
 async function migrate (bin, [src, out]) {
+    // migrate renames its staging directory to OUTDIR, which fails (ENOENT) when OUTDIR's parent is missing.
+    fs.mkdirSync(path.dirname(out), { recursive: true });
     const r = await postman(bin, ['collection', 'migrate', src, '-o', out]);
     process.stdout.write(r.stdout);
     process.stderr.write(r.stderr);
