@@ -7,8 +7,8 @@
  *       `postman collection migrate SRC.json -o OUTDIR`; exit 0 when it wrote OUTDIR.
  *   node v3_oracle.js lint DIR
  *       `postman collection lint DIR -r json`; prints {clean, errorCount, warningCount,
- *       filesScanned, diagnostics}; exit 0 only when clean: no error, no warning, and at least
- *       one file scanned (an empty or missing directory is not a clean collection).
+ *       filesScanned, diagnostics}; exit 0 only when clean: no error, no warning, and DIR holds
+ *       a `.resources/definition.yaml` (lint passes an empty or missing directory).
  *   node v3_oracle.js compare-run ORIGINAL.json V3DIR [--environment ENV.json] [--globals G.json]
  *                                 [--env-var KEY=VALUE]... [--records OUT.json]
  *       newman runs ORIGINAL.json and `postman collection run V3DIR` runs the v3 directory, one
@@ -177,7 +177,12 @@ async function lintReport (bin, dir) {
     if (!report || typeof report.errorCount !== 'number') {
         return { clean: false, error: `postman collection lint printed no JSON report (exit ${r.code}): ${(r.stderr || r.stdout).trim().slice(0, 500)}` };
     }
-    report.clean = r.code === 0 && report.errorCount === 0 && report.warningCount === 0 && report.filesScanned > 0;
+    // lint passes an empty or missing directory, and counts only request files in filesScanned
+    // (0 for a collection without requests): a collection directory is one with a definition.
+    if (!fs.existsSync(path.join(dir, '.resources', 'definition.yaml'))) {
+        report.error = 'no .resources/definition.yaml: not a collection directory';
+    }
+    report.clean = r.code === 0 && report.errorCount === 0 && report.warningCount === 0 && !report.error;
     return report;
 }
 
