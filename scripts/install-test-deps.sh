@@ -24,11 +24,15 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
     echo "$want" >"$stamp"
 fi
 
-# Debian's Chromium for the app's browser test (never a browser downloaded by playwright), and
-# openssl for the recording server's one-run certificate (tests/node/newman_harness.js).
+# Debian's Chromium for the app's browser test (never a browser downloaded by playwright),
+# openssl for the recording server's one-run certificate (tests/node/newman_harness.js), and
+# unshare and ip, which confine the Postman CLI to a loopback-only network namespace
+# (tests/node/v3_oracle.js).
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v openssl >/dev/null || missing+=(openssl)
+command -v unshare >/dev/null || missing+=(util-linux)
+command -v ip >/dev/null || missing+=(iproute2)
 if (( ${#missing[@]} )); then
     if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
         echo "install-test-deps: apt-get install ${missing[*]}" >&2
