@@ -12,15 +12,16 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
 
-/// Largest file `import` reads.
-pub const MAX_IMPORT_BYTES: u64 = 256 * 1024 * 1024;
+/// Largest file `import` reads (and most bytes it reads of one v3 directory).
+pub const MAX_IMPORT_BYTES: u64 = formats::MAX_IMPORT_BYTES;
 
 /// `apisync import`
 #[derive(Args)]
 pub struct ImportArgs {
     /// Postman files: collections (v2.1, v2.0, v1), environments, globals, a
-    /// data dump, a newman JSON report, or a cloud export folder (with
-    /// archive.json).
+    /// data dump, a newman JSON report, a cloud export folder (with
+    /// archive.json), or a v3 directory: a collection directory, a `postman/`
+    /// folder, or a directory that contains `postman/`.
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// Workspace name or id [default: your personal workspace; the scratch pad when signed out].
@@ -73,9 +74,28 @@ pub struct ExportArgs {
     /// Workspace for --globals [default: your personal workspace; the scratch pad when signed out].
     #[arg(long, short)]
     workspace: Option<String>,
-    /// Where to write; `-` for standard output.
+    /// Where to write; `-` for standard output. With `--format v3`, a directory.
     #[arg(long, short)]
     output: PathBuf,
+    /// `v2.1`: Postman JSON files (the default). `v3`: Postman's v3 directory of
+    /// YAML files — a collection directory for --collection, a `postman/`
+    /// folder of one workspace (--workspace) for --all.
+    #[arg(long, value_enum, default_value = "v2.1")]
+    format: ExportFormat,
+    /// With `--format v3`: write into a non-empty directory that is not a v3 directory.
+    #[arg(long)]
+    force: bool,
+}
+
+/// The file formats `export` writes.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// Collection Format v2.1 JSON, environment and globals JSON, the data dump.
+    #[value(name = "v2.1")]
+    V21,
+    /// Postman's v3 directories (collections schema 3.0.0, YAML).
+    #[value(name = "v3")]
+    V3,
 }
 
 /// `apisync scratchpad ...`
@@ -109,6 +129,30 @@ fn read_file(path: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
+/// One thing `import` reads: a Postman file, or a v3 directory's files.
+enum Input {
+    File(PathBuf),
+    V3 { shown: PathBuf, files: formats::v3::Files },
+}
+
+/// The inputs a path stands for: a v3 directory, a cloud export's files, or the file itself.
+fn inputs(path: &Path) -> anyhow::Result<Vec<Input>> {
+    if path.is_dir() && !path.join("archive.json").exists() {
+        match crate::v3dir::detect(path) {
+            Some(crate::v3dir::Layout::Collection { root, name }) => {
+                let files = crate::v3dir::read(&root, &format!("collections/{name}/"))?;
+                return Ok(vec![Input::V3 { shown: path.to_path_buf(), files }]);
+            }
+            Some(crate::v3dir::Layout::Workspace { root }) => {
+                let files = crate::v3dir::read(&root, "")?;
+                return Ok(vec![Input::V3 { shown: root, files }]);
+            }
+            None => {}
+        }
+    }
+    Ok(expand(path)?.into_iter().map(Input::File).collect())
+}
+
 /// The files a path stands for: itself, or for a Postman cloud export (a
 /// folder with archive.json, or archive.json itself) the collection and
 /// environment files it lists.
@@ -134,7 +178,11 @@ fn expand(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
         return Ok(files);
     }
     if path.is_dir() {
-        bail!("{} is a folder without archive.json; name the files to import", path.display());
+        bail!(
+            "{} is a folder without archive.json and no v3 directory (no .resources/definition.yaml, \
+             postman/, collections/, environments/ or globals/); name the files to import",
+            path.display()
+        );
     }
     Ok(vec![path.to_path_buf()])
 }
@@ -188,6 +236,16 @@ pub(crate) fn dump(docs: &[Document]) -> formats::Dump {
 /// was converted or dropped).
 pub fn convert(name: &str, bytes: &[u8], ws: Id) -> Result<(Vec<Document>, Value), formats::FormatError> {
     let imported = formats::import(bytes, ws, &mut Id::now_v7)?;
+    Ok(report(name, imported))
+}
+
+/// A v3 directory through `formats::v3::import_v3`, reported as [`convert`] reports a file.
+pub fn convert_v3(name: &str, files: &formats::v3::Files, ws: Id) -> Result<(Vec<Document>, Value), formats::FormatError> {
+    let read = formats::v3::import_v3(files, ws, &mut Id::now_v7)?;
+    Ok(report(name, read.import))
+}
+
+fn report(name: &str, imported: formats::Import) -> (Vec<Document>, Value) {
     let entry = json!({
         "file": name,
         "format": imported.format.describe(),
@@ -196,7 +254,7 @@ pub fn convert(name: &str, bytes: &[u8], ws: Id) -> Result<(Vec<Document>, Value
         "top_level": imported.documents.iter().filter(|d| d.parent_id.is_none()).map(|d| json!({"id": d.id, "kind": d.kind, "name": d.title()})).collect::<Vec<_>>(),
         "notes": imported.notes,
     });
-    Ok((imported.documents, entry))
+    (imported.documents, entry)
 }
 
 /// `apisync import FILE...`: every file is read and checked first; then all
@@ -211,13 +269,19 @@ pub async fn import(g: &Globals, a: ImportArgs) -> anyhow::Result<()> {
     });
     let mut all: Vec<Document> = Vec::new();
     let mut report = Vec::new();
-    for path in a.files.iter().map(|p| expand(p)).collect::<anyhow::Result<Vec<_>>>()?.into_iter().flatten() {
-        if let Some(s) = &spinner {
-            s.set_message(format!("reading {}", path.display()));
-        }
-        let bytes = read_file(&path)?;
-        let (docs, entry) = convert(&path.display().to_string(), &bytes, ws.id)
-            .map_err(|e| anyhow::anyhow!("{}: {e}; nothing was imported", path.display()))?;
+    for input in a.files.iter().map(|p| inputs(p)).collect::<anyhow::Result<Vec<_>>>()?.into_iter().flatten() {
+        let (docs, entry) = match input {
+            Input::File(path) => {
+                if let Some(s) = &spinner {
+                    s.set_message(format!("reading {}", path.display()));
+                }
+                let bytes = read_file(&path)?;
+                convert(&path.display().to_string(), &bytes, ws.id)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}; nothing was imported", path.display()))?
+            }
+            Input::V3 { shown, files } => convert_v3(&shown.display().to_string(), &files, ws.id)
+                .map_err(|e| anyhow::anyhow!("{}: {e}; nothing was imported", shown.display()))?,
+        };
         report.push(entry);
         all.extend(docs);
     }
@@ -262,8 +326,70 @@ fn write_out(path: &Path, value: &Value) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `apisync export --format v3`: a collection directory, or a workspace's `postman/` folder.
+fn export_v3(g: &Globals, a: &ExportArgs) -> anyhow::Result<()> {
+    if a.output == Path::new("-") {
+        bail!("--format v3 writes a directory; give one with -o DIR");
+    }
+    let device = g.open()?;
+    let (collection, docs, what) = if let Some(id) = a.collection {
+        let doc = device.get(id)?;
+        if doc.kind != Kind::Collection {
+            bail!("{id} is a {}, not a collection", doc.kind);
+        }
+        let docs = device.list(Some(&doc.workspace_id.to_string()), None)?;
+        let what = format!("collection '{}'", doc.title());
+        (Some(doc), docs, what)
+    } else if a.all {
+        let ws = device.resolve_workspace(a.workspace.as_deref())?;
+        (None, device.list(Some(&ws.id.to_string()), None)?, format!("workspace '{}'", ws.name))
+    } else {
+        bail!(
+            "--format v3 writes a collection (--collection ID) or a whole workspace (--all [--workspace W]); environments and globals are part of --all"
+        );
+    };
+    let export = |opts: &formats::v3::WriteOptions| match &collection {
+        Some(c) => formats::v3::export_v3_collection(c, &docs, opts),
+        None => formats::v3::export_v3_workspace(&docs, opts),
+    };
+    let workspace = collection.is_none();
+    // Keep the `order:` numbers the files already have, so that an inserted
+    // or moved item rewrites its own file and not all its siblings'.
+    let first = export(&formats::v3::WriteOptions::default())?;
+    let existing = if a.output.is_dir() { crate::v3dir::read(&a.output, "")? } else { Default::default() };
+    let order_hints = first
+        .paths
+        .iter()
+        .filter(|(id, _)| first.orders.contains_key(*id))
+        .filter_map(|(id, path)| Some((*id, crate::v3dir::order_of(existing.get(path)?)?)))
+        .collect();
+    let written = export(&formats::v3::WriteOptions { order_hints })?;
+    let wrote = crate::v3dir::write(&a.output, &written.files, workspace, a.force)?;
+    if g.json {
+        return output::json(&json!({
+            "exported": what, "path": a.output, "files": written.files.len(),
+            "written": wrote.written, "unchanged": wrote.unchanged, "removed": wrote.removed,
+        }));
+    }
+    eprintln!(
+        "exported {what} to {} as v3: {} files ({} written, {} unchanged, {} removed)",
+        a.output.display(),
+        written.files.len(),
+        wrote.written,
+        wrote.unchanged,
+        wrote.removed
+    );
+    Ok(())
+}
+
 /// `apisync export`
 pub fn export(g: &Globals, a: ExportArgs) -> anyhow::Result<()> {
+    if a.format == ExportFormat::V3 {
+        return export_v3(g, &a);
+    }
+    if a.force {
+        bail!("--force is for --format v3 (writing into a directory)");
+    }
     let device = g.open()?;
     let (value, what) = if let Some(id) = a.collection.or(a.environment) {
         let doc = device.get(id)?;

@@ -16,6 +16,7 @@ mod sending;
 mod serve;
 mod service;
 mod team;
+mod v3dir;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
@@ -112,7 +113,7 @@ enum Command {
     Cookies(sending::cli::CookiesArgs),
     /// Print the response body a history entry keeps.
     Body(sending::cli::BodyArgs),
-    /// Import Postman files: collections, environments, globals, data dumps, newman reports.
+    /// Import Postman files: collections, environments, globals, data dumps, newman reports, v3 directories.
     Import(files::ImportArgs),
     /// Export a collection, an environment, the globals, or everything, as Postman files.
     Export(files::ExportArgs),

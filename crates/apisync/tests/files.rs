@@ -286,3 +286,156 @@ fn an_imported_collection_syncs_to_the_other_device() {
     assert_eq!(of_kind(&a.docs(), "request").len(), of_kind(&b.docs(), "request").len());
     assert!(!of_kind(&b.docs(), "request").is_empty());
 }
+
+fn v3_fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/postman-v3").join(rel)
+}
+
+/// Every file under `dir`, by relative path.
+fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else {
+                out.insert(p.strip_prefix(base).unwrap().display().to_string(), std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// (kind, name) of every document but workspaces, sorted.
+fn names(docs: &Value) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = docs
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["kind"] != "workspace")
+        .map(|d| {
+            let f = &d["fields"];
+            (d["kind"].as_str().unwrap_or_default().to_string(), f["name"].as_str().or(f["key"].as_str()).unwrap_or_default().to_string())
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_v3_collection_directory_imports_exports_and_updates_in_place() {
+    let device = Device::new("solo");
+    // Migrate left out `name:` because the directory is named after the collection.
+    let report = import(&device, &[&v3_fixture("schemas/httpbin")], &[]);
+    assert_eq!(report["files"][0]["format"], "Postman v3 directory (collections schema 3.0.0)");
+    assert_eq!(report["files"][0]["top_level"][0]["name"], "httpbin");
+    let id = report["files"][0]["top_level"][0]["id"].as_str().unwrap().to_string();
+    let before = names(&device.docs());
+
+    let out = device.dir.path().join("httpbin-v3");
+    let o = out.to_str().unwrap();
+    let wrote = device.json(&["export", "--collection", &id, "--format", "v3", "-o", o]);
+    assert_eq!(wrote["removed"], 0);
+    let files = tree(&out);
+    assert!(files.contains_key(".resources/definition.yaml") && files.keys().any(|k| k.ends_with(".request.yaml")), "{:?}", files.keys());
+    // Unchanged documents write nothing.
+    let again = device.json(&["export", "--collection", &id, "--format", "v3", "-o", o]);
+    assert_eq!((again["written"].as_u64(), again["removed"].as_u64()), (Some(0), Some(0)), "{again}");
+    assert_eq!(tree(&out), files);
+
+    // A request deleted in apisync: its file goes, nothing else changes.
+    let docs = device.docs();
+    let gone = docs.as_array().unwrap().iter().find(|d| d["kind"] == "request").unwrap();
+    device.run(&["rm", gone["id"].as_str().unwrap()]);
+    let third = device.json(&["export", "--collection", &id, "--format", "v3", "-o", o]);
+    assert!(third["removed"].as_u64().unwrap() >= 1, "{third}");
+    assert_eq!(third["written"], 0, "{third}");
+
+    // A request added in front of the others: one new file, the others keep their `order:`.
+    let first_request =
+        device.docs().as_array().unwrap().iter().find(|d| d["kind"] == "request" && d["parent_id"] == id.as_str()).cloned().unwrap();
+    let new = device.create("request", &["--parent", &id, "--set", "name=Brand new", "--set", "method=GET", "--set", "url=http://x"]);
+    device.run(&["mv", &new, "--before", first_request["id"].as_str().unwrap()]);
+    let fourth = device.json(&["export", "--collection", &id, "--format", "v3", "-o", o]);
+    assert_eq!((fourth["written"].as_u64(), fourth["removed"].as_u64()), (Some(1), Some(0)), "{fourth}");
+    assert!(out.join("Brand new.request.yaml").is_file());
+    device.run(&["rm", &new]);
+    device.run(&["export", "--collection", &id, "--format", "v3", "-o", o]);
+
+    // Read back into a second device: the same documents.
+    let other = Device::new("other");
+    import(&other, &[&out], &[]);
+    let mut expected = before.clone();
+    expected.retain(|n| {
+        let gone_name = gone["fields"]["name"].as_str().unwrap();
+        !(n.0 == "request" && n.1 == gone_name)
+    });
+    let got = names(&other.docs());
+    assert_eq!(got.iter().filter(|n| n.0 == "request").count(), expected.iter().filter(|n| n.0 == "request").count());
+    assert_eq!(got.iter().filter(|n| n.0 == "collection").collect::<Vec<_>>(), [&("collection".to_string(), "httpbin".to_string())]);
+
+    // Importing again with --replace replaces instead of copying.
+    import(&other, &[&out], &["--replace"]);
+    assert_eq!(of_kind(&other.docs(), "collection").len(), 1);
+}
+
+#[test]
+fn a_workspace_round_trips_through_a_postman_folder() {
+    let device = Device::new("solo");
+    import(
+        &device,
+        &[
+            &fixture("newman/globals-env-data-files.postman_collection.json"),
+            &fixture("newman/globals-env-data-files.postman_environment.json"),
+            &fixture("newman/globals-env-data-files.postman_globals.json"),
+            &fixture("postman2openapi/todo.postman.json"),
+        ],
+        &[],
+    );
+    let repo = device.dir.path().join("repo");
+    let postman = repo.join("postman");
+    device.run(&["export", "--all", "--format", "v3", "-o", postman.to_str().unwrap()]);
+    let files = tree(&postman);
+    assert!(files.keys().any(|k| k.starts_with("collections/")), "{:?}", files.keys());
+    assert!(files.keys().any(|k| k.starts_with("environments/") && k.ends_with(".environment.yaml")), "{:?}", files.keys());
+    assert!(files.contains_key("globals/workspace.globals.yaml"), "{:?}", files.keys());
+    // A repository with other things in it, and its git directory, is read as its postman/ folder.
+    std::fs::write(repo.join("README.md"), "# api").unwrap();
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    std::fs::write(repo.join(".git/HEAD"), "ref: refs/heads/main").unwrap();
+    let other = Device::new("other");
+    import(&other, &[&repo], &[]);
+    assert_eq!(names(&other.docs()), names(&device.docs()));
+}
+
+#[test]
+fn v3_writing_and_reading_refuse_what_they_should() {
+    let device = Device::new("solo");
+    let report = import(&device, &[&fixture("postman2openapi/todo.postman.json")], &[]);
+    let id = report["files"][0]["top_level"][0]["id"].as_str().unwrap().to_string();
+    let dir = device.dir.path().join("notes");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("todo.txt"), "mine").unwrap();
+    let out = device.try_run(&["export", "--collection", &id, "--format", "v3", "-o", dir.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
+    device.run(&["export", "--collection", &id, "--format", "v3", "-o", dir.to_str().unwrap(), "--force"]);
+    assert_eq!(std::fs::read_to_string(dir.join("todo.txt")).unwrap(), "mine");
+
+    // One bad file fails the whole import, naming the file and line.
+    let bad = device.dir.path().join("bad");
+    for (rel, bytes) in tree(&v3_fixture("apisync/names")) {
+        let p = bad.join(&rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+    std::fs::write(bad.join("Dup.request.yaml"), "$kind: http-request\nurl: [oops\n").unwrap();
+    let fresh = Device::new("fresh");
+    let out = fresh.try_run(&["import", fixture("postman2openapi/todo.postman.json").to_str().unwrap(), bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let msg = stderr(&out);
+    assert!(msg.contains("Dup.request.yaml, line ") && msg.contains("nothing was imported"), "{msg}");
+    assert!(of_kind(&fresh.docs(), "collection").is_empty(), "something was imported");
+}

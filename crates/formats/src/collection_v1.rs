@@ -278,7 +278,7 @@ fn url(r: &Map<String, Value>) -> Option<Value> {
 /// A URL's `protocol`, `auth`, `host`, `port`, `path`, `query` and `hash`,
 /// split as postman-collection-transformer's `url.parse` splits them
 /// (separators inside `{{variables}}` do not count; `\` in the path is `/`).
-fn url_parts(raw: &str) -> Map<String, Value> {
+pub(crate) fn url_parts(raw: &str) -> Map<String, Value> {
     let text = raw.trim_start();
     let mut work = text.as_bytes().to_vec();
     // `mask` is `work` with every `{{variable}}` blanked out; separators are looked for in it.

@@ -23,6 +23,9 @@ pub enum Format {
     Dump,
     /// A newman JSON run report (`run` with `executions`, `collection`).
     NewmanReport,
+    /// A v3 directory (Postman collections schema 3.0.0, YAML files), read by
+    /// [`crate::v3::import_v3`]; [`detect`] never returns it.
+    V3Directory,
 }
 
 impl Format {
@@ -37,6 +40,7 @@ impl Format {
             Format::Globals => "Postman globals",
             Format::Dump => "Postman data dump",
             Format::NewmanReport => "newman JSON report",
+            Format::V3Directory => "Postman v3 directory (collections schema 3.0.0)",
         }
     }
 }

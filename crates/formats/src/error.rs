@@ -72,6 +72,19 @@ pub enum FormatError {
         /// The rule it breaks.
         source: FieldError,
     },
+    /// One file of a v3 directory cannot be read (bad YAML, a merge conflict,
+    /// an unknown `$kind`, a path that leaves the directory, …).
+    #[error("{path}{}: {message}", place(*line, *column))]
+    File {
+        /// The file's path inside the directory.
+        path: String,
+        /// 1-based line, when known.
+        line: Option<usize>,
+        /// 1-based column, when known.
+        column: Option<usize>,
+        /// What is wrong and what to do.
+        message: String,
+    },
     /// Export was asked for a document of the wrong kind.
     #[error("cannot export document {id} as a {expected}: it is a {got}; pick a {expected} document")]
     WrongKind {
@@ -96,6 +109,16 @@ impl FormatError {
             FormatError::Invalid { .. } => "invalid",
             FormatError::Document { .. } => "document",
             FormatError::WrongKind { .. } => "wrong_kind",
+            FormatError::File { .. } => "bad_file",
         }
+    }
+}
+
+/// ", line L, column C" for a file error, as far as known.
+fn place(line: Option<usize>, column: Option<usize>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!(", line {l}, column {c}"),
+        (Some(l), None) => format!(", line {l}"),
+        _ => String::new(),
     }
 }

@@ -5,7 +5,7 @@
 //! and returns apisync [`Document`]s plus notes of what was normalised.
 //! [`export_collection`], [`export_environment`], [`export_globals`] and
 //! [`export_dump`] write documents back as Postman JSON (collections as
-//! v2.1.0).
+//! v2.1.0). [`v3`] reads and writes Postman's v3 directories (YAML files).
 //!
 //! Pure: no I/O, no clock, no randomness; the caller mints ids.
 //!
@@ -48,6 +48,7 @@ mod error;
 mod export;
 mod extension;
 mod newman;
+pub mod v3;
 
 pub use decode::decode;
 pub use detect::{Format, detect};
@@ -62,6 +63,10 @@ use serde_json::{Map, Value};
 
 /// The `info.schema` export writes: Postman Collection Format v2.1.0.
 pub const SCHEMA_V21: &str = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json";
+
+/// The largest input apisync reads in one go: one JSON file, or all the
+/// files of a v3 directory together.
+pub const MAX_IMPORT_BYTES: u64 = 256 * 1024 * 1024;
 
 /// The deepest folder nesting import accepts. Kept below 64 so that a
 /// collection this deep still fits serde_json's 128-level nesting limit
@@ -89,6 +94,13 @@ pub fn import(bytes: &[u8], workspace_id: Id, mint: &mut dyn FnMut() -> Id) -> R
     import_with_notes(&value, workspace_id, mint, notes)
 }
 
+/// A URL string split into the parts of a v2.1 URL object (`protocol`,
+/// `auth`, `host`, `port`, `path`, `query`, `hash`; not `raw`) as Postman's
+/// SDK splits it: how Postman reads a URL given only as text.
+pub fn url_parts(raw: &str) -> Map<String, Value> {
+    collection_v1::url_parts(raw)
+}
+
 /// Imports an already parsed Postman JSON value; see [`import`].
 pub fn import_value(value: &Value, workspace_id: Id, mint: &mut dyn FnMut() -> Id) -> Result<Import, FormatError> {
     import_with_notes(value, workspace_id, mint, Vec::new())
@@ -111,6 +123,9 @@ fn import_with_notes(value: &Value, workspace_id: Id, mint: &mut dyn FnMut() -> 
         Format::Globals => environment::import_globals(&mut b, value, "globals")?,
         Format::Dump => dump::import_dump(&mut b, obj)?,
         Format::NewmanReport => newman::import_report(&mut b, obj)?,
+        Format::V3Directory => {
+            return Err(FormatError::NotPostman { found: "a v3 directory, which is read with formats::v3::import_v3".into() });
+        }
     }
     let (documents, notes) = b.into_parts();
     Ok(Import { format, documents, notes })

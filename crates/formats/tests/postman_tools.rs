@@ -111,7 +111,7 @@ fn cases() -> Vec<Case> {
                     });
                 }
             }
-            Format::Environment | Format::Globals | Format::NewmanReport => {}
+            Format::Environment | Format::Globals | Format::NewmanReport | Format::V3Directory => {}
         }
     }
     cases
