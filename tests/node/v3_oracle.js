@@ -10,13 +10,16 @@
  *       filesScanned, diagnostics}; exit 0 only when clean: no error, no warning, and DIR holds
  *       a `.resources/definition.yaml` (lint passes an empty or missing directory).
  *   node v3_oracle.js compare-run ORIGINAL.json V3DIR [--environment ENV.json] [--globals G.json]
+ *                                 [--runner-environment ENV] [--runner-globals G]
  *                                 [--env-var KEY=VALUE]... [--records OUT.json]
  *       newman runs ORIGINAL.json and `postman collection run V3DIR` runs the v3 directory, one
  *       after the other, against the same local recording servers (newman_harness.js: newman
  *       through local agents, Postman's runner through HTTP_PROXY/HTTPS_PROXY, with `-k` for the
  *       one-run certificate). Prints a JSON verdict {same, newman, postman, differences} comparing
  *       the recorded requests in order (method, scheme, host, path and query, headers by name
- *       without case, body); exit 0 when they are the same. --records writes both lists of
+ *       without case, body); exit 0 when they are the same. Both get --environment and
+ *       --globals, unless --runner-environment / --runner-globals give the runner other files
+ *       (v3 YAML ones: `collection run -e/-g` reads them). --records writes both lists of
  *       requests, as compared, to OUT.json.
  *   Every subcommand takes `--postman BIN` (default: the binary in this directory's node_modules).
  *
@@ -66,7 +69,8 @@ function usage (msg) {
     if (msg) { console.error(`v3_oracle.js: ${msg}`); }
     console.error('usage: node v3_oracle.js migrate SRC.json OUTDIR\n' +
         '       node v3_oracle.js lint DIR\n' +
-        '       node v3_oracle.js compare-run ORIGINAL.json V3DIR [--environment ENV.json] [--globals G.json] [--env-var K=V]... [--records OUT.json]\n' +
+        '       node v3_oracle.js compare-run ORIGINAL.json V3DIR [--environment ENV.json] [--globals G.json] [--runner-environment ENV] [--runner-globals G]\n' +
+        '                                     [--env-var K=V]... [--records OUT.json]\n' +
         '       (each also takes --postman BIN)');
     process.exit(2);
 }
@@ -80,6 +84,8 @@ function parseArgs (argv) {
         else if (a === '--environment') { args.environment = path.resolve(next()); }
         else if (a === '--globals') { args.globals = path.resolve(next()); }
         else if (a === '--records') { args.records = path.resolve(next()); }
+        else if (a === '--runner-environment') { args.runnerEnvironment = path.resolve(next()); }
+        else if (a === '--runner-globals') { args.runnerGlobals = path.resolve(next()); }
         else if (a === '--env-var') {
             const kv = next();
             const eq = kv.indexOf('=');
@@ -93,8 +99,9 @@ function parseArgs (argv) {
     const arity = { migrate: 2, lint: 1, 'compare-run': 2 }[command];
     if (arity === undefined) { usage(command ? `unknown subcommand ${command}` : 'a subcommand is required'); }
     if (rest.length !== arity) { usage(`${command} takes ${arity} path(s)`); }
-    if (command !== 'compare-run' && (args.environment || args.globals || args.envVar.length || args.records)) {
-        usage('--environment, --globals, --env-var and --records are for compare-run');
+    const runOnly = [args.environment, args.globals, args.runnerEnvironment, args.runnerGlobals, args.records];
+    if (command !== 'compare-run' && (runOnly.some(Boolean) || args.envVar.length)) {
+        usage('--environment, --globals, --runner-environment, --runner-globals, --env-var and --records are for compare-run');
     }
     return { ...args, command, paths: rest.map((p) => path.resolve(p)) };
 }
@@ -240,8 +247,9 @@ async function compareRun (bin, [originalFile, v3dir], args) {
         const runArgs = ['collection', 'run', v3dir, '-k', '--ignore-redirects', '--disable-unicode',
             '--timeout', String(h.RUN_TIMEOUT_MS), '--timeout-request', String(h.REQUEST_TIMEOUT_MS),
             '--working-dir', workingDir, '--no-insecure-file-read'];
-        if (args.environment) { runArgs.push('-e', args.environment); }
-        if (args.globals) { runArgs.push('-g', args.globals); }
+        const [environment, globals] = [args.runnerEnvironment || args.environment, args.runnerGlobals || args.globals];
+        if (environment) { runArgs.push('-e', environment); }
+        if (globals) { runArgs.push('-g', globals); }
         for (const { key, value } of args.envVar) { runArgs.push('--env-var', `${key}=${value}`); }
         const proxy = { HTTP_PROXY: servers.proxy, HTTPS_PROXY: servers.proxy, http_proxy: servers.proxy,
             https_proxy: servers.proxy, NO_PROXY: '', no_proxy: '' };

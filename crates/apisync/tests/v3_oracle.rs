@@ -10,7 +10,8 @@
 //!   clean and, run by Postman's runner, sends what newman sends on the
 //!   original;
 //! - `apisync export --all --format v3` of a workspace: every collection
-//!   directory lints clean.
+//!   directory lints clean, and Postman's runner given the exported v3
+//!   environment and globals sends what newman sends with the originals.
 //!
 //! Known differences are listed below with their reasons; a listed one that
 //! stops differing fails, as does any other. Needs Node, openssl, tests/node's
@@ -204,7 +205,12 @@ fn compare_run(f: &Fixture, dir: &Path) -> Value {
     for (_, kv) in HOST_VARIABLES.iter().filter(|(name, _)| *name == f.name) {
         args.extend(["--env-var".into(), (*kv).into()]);
     }
-    let call = oracle(&args);
+    verdict(&args)
+}
+
+/// A `compare-run`'s verdict.
+fn verdict(args: &[OsString]) -> Value {
+    let call = oracle(args);
     let verdict = call.json();
     assert_eq!(verdict["same"] == true, call.code == Some(0), "compare-run's exit code and verdict disagree: {call:?}");
     verdict
@@ -563,25 +569,44 @@ fn apisync_v3_export_lints_clean_and_sends_what_newman_sends() {
     conclude("apisync's v3 export: lint, and Postman's runner vs newman", started, &rows);
 }
 
+/// The entry of `dir` (a file, or a directory with a `.resources/definition.yaml`) whose YAML
+/// has the top-level line `id: ID`.
+fn find_by_id(dir: &Path, id: &str) -> Option<PathBuf> {
+    let line = format!("id: {id}");
+    sorted_dir(dir).into_iter().find(|p| {
+        let file = if p.is_dir() { p.join(".resources/definition.yaml") } else { p.clone() };
+        std::fs::read_to_string(file).is_ok_and(|text| text.lines().any(|l| l == line))
+    })
+}
+
+/// A fixture's id as written in v3: a collection's `info._postman_id`, an environment's `id`.
+fn fixture_id(file: &Path) -> String {
+    let v: Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+    let id = if v["info"].is_object() { &v["info"]["_postman_id"] } else { &v["id"] };
+    id.as_str().unwrap_or_else(|| panic!("{} has no id", file.display())).to_string()
+}
+
 #[test]
-fn apisync_v3_export_all_lints_every_collection_clean() {
+fn apisync_v3_export_all_lints_clean_and_runs_with_its_environment_and_globals() {
     if !oracle_ready() {
         return;
     }
     let started = Instant::now();
     let device = Device::new("workspace");
-    // Collections from every source format (v2.1, v2.0, v1), an environment and globals.
+    let fixture = |rel: &str| postman_fixtures().join(rel);
+    // Collections from every source format (v2.1, v2.0, v1), environments and globals.
     let files: Vec<PathBuf> = [
         "newman/globals-env-data-files.postman_collection.json",
         "newman/globals-env-data-files.postman_environment.json",
         "newman/globals-env-data-files.postman_globals.json",
         "newman/disabled-and-duplicates.postman_collection.json",
+        "newman/disabled-and-duplicates.postman_environment.json",
         "postman-collection-rs/swagger-petstore-v1.0.0.json",
         "postman-collection-rs/swagger-petstore-v2.0.0.json",
         "schemas/nestedEntities.json",
     ]
     .iter()
-    .map(|rel| postman_fixtures().join(rel))
+    .map(|rel| fixture(rel))
     .chain([v3_fixtures().join("apisync/names.postman_collection.json")])
     .collect();
     let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
@@ -591,7 +616,37 @@ fn apisync_v3_export_all_lints_every_collection_clean() {
     device.run(&["export", "--all", "--format", "v3", "-o", out.to_str().unwrap()]);
     let collections: Vec<PathBuf> = sorted_dir(&out.join("collections")).into_iter().filter(|p| p.is_dir()).collect();
     assert_eq!(collections.len(), ids.len(), "one directory per collection under {}: {collections:?}", out.display());
-    let rows: Vec<_> =
+    let mut rows: Vec<Row> =
         collections.iter().map(|dir| (dir.file_name().unwrap().to_string_lossy().into_owned(), vec![("lint", lint_cell(dir))])).collect();
-    conclude("apisync export --all --format v3: collections lint", started, &rows);
+
+    // Postman's linter has no environment or globals command, but its runner reads the v3 files:
+    // the collection whose URL is made of environment and global variables is run with the
+    // exported environment and globals, newman with the originals. (disabled-and-duplicates reads
+    // its environment only in test scripts, whose outcomes the oracle cannot compare.)
+    let name = "globals-env-data-files";
+    let source = fixture(&format!("newman/{name}.postman_collection.json"));
+    let (environment, globals) =
+        (fixture(&format!("newman/{name}.postman_environment.json")), fixture(&format!("newman/{name}.postman_globals.json")));
+    let exported_globals = out.join("globals/workspace.globals.yaml");
+    let dir = find_by_id(&out.join("collections"), &fixture_id(&source));
+    let exported_env = find_by_id(&out.join("environments"), &fixture_id(&environment));
+    let (Some(dir), Some(exported_env), true) = (dir, exported_env, exported_globals.is_file()) else {
+        panic!("{name}: its collection, environment or globals is not among the exported files under {}", out.display());
+    };
+    let args: Vec<OsString> = vec![
+        "compare-run".into(),
+        source.into(),
+        dir.into(),
+        "--environment".into(),
+        environment.into(),
+        "--globals".into(),
+        globals.into(),
+        "--runner-environment".into(),
+        exported_env.into(),
+        "--runner-globals".into(),
+        exported_globals.into(),
+    ];
+    let cell = outcome_cell(judge(name, &verdict(&args), &[]));
+    rows.push((format!("{name}, run with the exported environment and globals"), vec![("run", cell)]));
+    conclude("apisync export --all --format v3: collections lint, and runs with the exported environments and globals", started, &rows);
 }
