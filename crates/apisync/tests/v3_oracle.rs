@@ -61,7 +61,7 @@ fn missing() -> Option<String> {
         }
     }
     // A migrated fixture as kept must lint clean: this also proves the binary runs, confined.
-    let probe = oracle(&["lint".into(), v3_fixtures().join("schemas/helpers").into()]);
+    let probe = run_oracle(&["lint".into(), v3_fixtures().join("schemas/helpers").into()]);
     match probe.code {
         Some(0) => None,
         Some(3) => Some(probe.stderr.trim().to_string()),
@@ -103,13 +103,19 @@ impl Call {
     }
 }
 
-fn oracle(args: &[OsString]) -> Call {
+/// Runs tests/node/v3_oracle.js, whatever it answers.
+fn run_oracle(args: &[OsString]) -> Call {
     let out = Command::new("node").arg(root().join("tests/node/v3_oracle.js")).args(args).output().expect("cannot run node");
-    let call = Call {
+    Call {
         code: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
+    }
+}
+
+/// Runs tests/node/v3_oracle.js once the oracle is known to run here: it must answer yes or no.
+fn oracle(args: &[OsString]) -> Call {
+    let call = run_oracle(args);
     assert_ne!(call.code, Some(2), "v3_oracle.js failed: {call:?}");
     assert_ne!(call.code, Some(3), "the oracle stopped being able to run: {call:?}");
     call
