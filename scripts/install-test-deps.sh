@@ -27,12 +27,13 @@ fi
 # Debian's Chromium for the app's browser test (never a browser downloaded by playwright),
 # openssl for the recording server's one-run certificate (tests/node/newman_harness.js), and
 # unshare and ip, which confine the Postman CLI to a loopback-only network namespace
-# (tests/node/v3_oracle.js).
+# (tests/node/v3_oracle.js), and git for the mirror's repository test (crates/apisync/tests/mirror.rs).
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v unshare >/dev/null || missing+=(util-linux)
 command -v ip >/dev/null || missing+=(iproute2)
+command -v git >/dev/null || missing+=(git)
 if (( ${#missing[@]} )); then
     if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
         echo "install-test-deps: apt-get install ${missing[*]}" >&2

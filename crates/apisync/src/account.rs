@@ -212,10 +212,20 @@ pub struct StatusArgs {
 pub async fn status(g: &Globals, a: StatusArgs) -> anyhow::Result<()> {
     let device = g.open()?;
     let s = if a.cached { device.local_status()? } else { device.status().await? };
+    let mirrors = crate::mirror::mirrors(device.dir());
     if g.json {
-        output::json(&s)
+        let mut v = serde_json::to_value(&s)?;
+        v["mirrors"] = mirrors.iter().map(|(dir, last, error)| serde_json::json!({ "dir": dir, "last": last, "error": error })).collect();
+        output::json(&v)
     } else {
         print_status(&s);
+        for (dir, last, error) in &mirrors {
+            let when = last.map_or_else(|| "never".to_string(), client::readable_time);
+            match error {
+                Some(e) => println!("mirror {}: stopped, fix the file: {e}", dir.display()),
+                None => println!("mirror {}: in step ({when})", dir.display()),
+            }
+        }
         Ok(())
     }
 }
@@ -240,12 +250,16 @@ fn print_event(j: bool, e: &WatchEvent) {
 /// (sign-out, revocation, a deleted account) is waited out, not fatal.
 async fn watch(g: &Globals, device: &client::Device, duration: Option<Duration>) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stop_tx = std::sync::Arc::new(stop_tx);
+    let ctrl_c = stop_tx.clone();
     tokio::spawn(async move {
         let _ = tokio::signal::ctrl_c().await;
-        let _ = stop_tx.send(true);
+        let _ = ctrl_c.send(true);
     });
+    // The mirrors marked `--background` run beside the sync.
+    let mirrors = tokio::spawn(crate::mirror::background::supervise(device.dir().to_path_buf(), stop_rx.clone()));
     let j = g.json;
-    keep_synced(
+    let result = keep_synced(
         device,
         duration,
         stop_rx,
@@ -256,7 +270,10 @@ async fn watch(g: &Globals, device: &client::Device, duration: Option<Duration>)
             }
         },
     )
-    .await
+    .await;
+    let _ = stop_tx.send(true);
+    let _ = mirrors.await;
+    result
 }
 
 /// Keeps `device` synced live until `stop` turns true or `duration` passes:

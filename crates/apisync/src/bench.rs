@@ -6,6 +6,7 @@
 //! (`pg_latency`).
 
 mod app;
+mod mirror;
 mod pg_latency;
 mod run_vs_newman;
 
@@ -70,6 +71,13 @@ pub struct BenchArgs {
     /// with test scripts against a local server, throughput and memory.
     #[arg(long, conflicts_with_all = ["pg_latency_only", "app"])]
     run: bool,
+    /// Measure only `apisync mirror`: --requests requests into an empty v3 directory, a
+    /// reconciliation with nothing changed, and an edit reaching another device's mirrored file.
+    #[arg(long, conflicts_with_all = ["pg_latency_only", "app", "run"])]
+    mirror: bool,
+    /// Edits timed from one device to the other's mirrored file (--mirror).
+    #[arg(long, default_value_t = 50)]
+    mirror_edits: usize,
     /// Requests in the collection --run runs.
     #[arg(long, default_value_t = 1000)]
     run_requests: usize,
@@ -319,6 +327,13 @@ pub fn run(mut args: BenchArgs) -> anyhow::Result<()> {
         };
         let mut report = Report { rows: Vec::new() };
         run_vs_newman::run_vs_newman(&opts, &mut report)?;
+        return report.summary();
+    }
+    if args.mirror {
+        let opts =
+            mirror::MirrorBench { requests: args.requests, edits: if args.quick { args.mirror_edits.min(10) } else { args.mirror_edits } };
+        let mut report = Report { rows: Vec::new() };
+        mirror::run_mirror(&opts, &mut report)?;
         return report.summary();
     }
     if args.app {

@@ -8,7 +8,7 @@
 //! | 2 | usage: wrong arguments or an invalid value; nothing was changed |
 //! | 3 | this device is not signed in, or its session ended |
 //! | 4 | offline, or the server could not be reached |
-//! | 5 | conflicts or unsynced changes stand in the way |
+//! | 5 | conflicts, unsynced changes or a mirrored file that cannot be read stand in the way |
 //! | 6 | the server refused (wrong password, not allowed, a limit) |
 //! | 7 | no such document, workspace, team or conflict |
 
@@ -25,6 +25,9 @@ pub enum CliError {
     /// Nothing has the id or name given.
     #[error("{0}")]
     NotFound(String),
+    /// A mirrored file cannot be read (invalid YAML, merge-conflict markers); nothing was applied.
+    #[error("{0}")]
+    Unreadable(String),
 }
 
 /// A usage error: `return Err(usage(...))`.
@@ -44,6 +47,7 @@ fn verdict(err: &anyhow::Error) -> Verdict {
         return match e {
             CliError::Usage(_) => v(2, "usage"),
             CliError::NotFound(_) => v(7, "not_found"),
+            CliError::Unreadable(_) => v(5, "unreadable_file"),
         };
     }
     if err.downcast_ref::<crate::sending::run_cli::RunFailed>().is_some() {

@@ -10,6 +10,7 @@ mod exit;
 mod files;
 mod lifecycle;
 mod migrate;
+mod mirror;
 mod output;
 mod resolve;
 mod sending;
@@ -117,6 +118,8 @@ enum Command {
     Import(files::ImportArgs),
     /// Export a collection, an environment, the globals, or everything, as Postman files.
     Export(files::ExportArgs),
+    /// Keep a workspace and a v3 `postman/` folder (e.g. in a git repository) the same, both ways; --watch keeps at it.
+    Mirror(mirror::MirrorArgs),
     /// The local-only scratch pad: save it to a file, or move it into a workspace.
     #[command(subcommand)]
     Scratchpad(files::ScratchpadCmd),
@@ -272,5 +275,6 @@ async fn run(g: &Globals, cmd: Command) -> anyhow::Result<()> {
         Command::Import(a) => files::import(g, a).await,
         Command::Export(a) => files::export(g, a),
         Command::Scratchpad(c) => files::scratchpad(g, c).await,
+        Command::Mirror(a) => mirror::run(g, a).await,
     }
 }

@@ -131,6 +131,20 @@ pub fn write(dir: &Path, files: &Files, workspace: bool, force: bool) -> anyhow:
             if workspace { "workspace (postman/)" } else { "collection" }
         );
     }
+    // A collection directory holds one collection: writing another over it
+    // would remove every file of the one there.
+    let def = ".resources/definition.yaml";
+    let (old, new) = (existing.get(def).and_then(|b| id_of(b)), files.get(def).and_then(|b| id_of(b)));
+    if let (Some(old), Some(new)) = (old, new)
+        && old != new
+        && !force
+    {
+        bail!("{} holds another collection (id {old}, not {new}); choose another directory, or add --force to replace it", dir.display());
+    }
+    // Checked for every file before any is written.
+    for rel in files.keys() {
+        refuse_links(dir, &dir.join(rel))?;
+    }
     let mut wrote = Wrote { written: 0, unchanged: 0, removed: 0 };
     for (rel, bytes) in files {
         if existing.get(rel) == Some(bytes) {
@@ -154,6 +168,25 @@ pub fn write(dir: &Path, files: &Files, workspace: bool, force: bool) -> anyhow:
         remove_empty_parents(dir, &path);
     }
     Ok(wrote)
+}
+
+/// The top-level `id:` of a v3 file, if any.
+fn id_of(bytes: &[u8]) -> Option<String> {
+    String::from_utf8_lossy(bytes).lines().find_map(|l| l.strip_prefix("id: ").map(|v| v.trim().to_string()))
+}
+
+/// Refuses to write through a symbolic link below `dir`: it could lead out of it.
+fn refuse_links(dir: &Path, target: &Path) -> anyhow::Result<()> {
+    let mut cur = target.to_path_buf();
+    while cur != dir && cur.starts_with(dir) {
+        if std::fs::symlink_metadata(&cur).is_ok_and(|m| m.file_type().is_symlink()) {
+            bail!("{} is a symbolic link; apisync does not write through links (it could leave {})", cur.display(), dir.display());
+        }
+        if !cur.pop() {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// Removes the directories above `path` that are empty now, up to `dir`.
@@ -198,6 +231,31 @@ mod tests {
         assert!(write(&other, &second, false, true).is_ok());
         // A collection directory is not a workspace folder.
         assert!(write(&dir, &files(&[("collections/C/.resources/definition.yaml", "a")]), true, false).is_err());
+    }
+
+    #[test]
+    fn another_collection_is_not_written_over() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("c");
+        write(&dir, &files(&[(".resources/definition.yaml", "$kind: collection\nid: one\n")]), false, false).unwrap();
+        let other = files(&[(".resources/definition.yaml", "$kind: collection\nid: two\n")]);
+        assert!(write(&dir, &other, false, false).unwrap_err().to_string().contains("another collection"));
+        assert!(write(&dir, &other, false, true).is_ok());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn writing_does_not_follow_links() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (dir, elsewhere) = (tmp.path().join("c"), tmp.path().join("elsewhere"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        std::fs::write(dir.join("notes"), "x").unwrap();
+        std::os::unix::fs::symlink(&elsewhere, dir.join("F")).unwrap();
+        let err = write(&dir, &files(&[(".resources/definition.yaml", "a"), ("F/R.request.yaml", "b")]), false, true).unwrap_err();
+        assert!(err.to_string().contains("symbolic link"), "{err}");
+        assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+        assert!(!dir.join(".resources").exists(), "nothing is written when one file cannot be");
     }
 
     #[cfg(unix)]

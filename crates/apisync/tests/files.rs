@@ -439,3 +439,26 @@ fn v3_writing_and_reading_refuse_what_they_should() {
     assert!(msg.contains("Dup.request.yaml, line ") && msg.contains("nothing was imported"), "{msg}");
     assert!(of_kind(&fresh.docs(), "collection").is_empty(), "something was imported");
 }
+
+#[test]
+fn a_collection_through_v3_exports_as_the_original_json() {
+    for rel in [
+        "schemas/nestedEntities.json",
+        "postman2openapi/postman-api.postman.json",
+        "schemas/formdata-body.json",
+        "postman-collection-rs/graphql-query-v2.1.0.json",
+    ] {
+        let (a, b) = (Device::new("a"), Device::new("b"));
+        let original = fixture(rel);
+        let report = import(&a, &[&original], &[]);
+        let id = report["files"][0]["top_level"][0]["id"].as_str().unwrap().to_string();
+        let dir = a.dir.path().join("v3");
+        a.run(&["export", "--collection", &id, "--format", "v3", "-o", dir.to_str().unwrap()]);
+        let report = import(&b, &[&dir], &[]);
+        let id = report["files"][0]["top_level"][0]["id"].as_str().unwrap().to_string();
+        let out = b.dir.path().join("back.json");
+        b.run(&["export", "--collection", &id, "-o", out.to_str().unwrap()]);
+        let (back, original) = (without_item_ids(read_json(&out)), without_item_ids(read_json(&original)));
+        assert!(back == original, "{rel} changed on its way through v3:\n{back}\nvs\n{original}");
+    }
+}

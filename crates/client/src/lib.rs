@@ -24,6 +24,7 @@ mod conflicts;
 mod edit;
 mod erase;
 mod error;
+mod external;
 mod import;
 mod lifecycle;
 mod live;
@@ -44,6 +45,7 @@ pub use account::{Discarded, LoginOptions, SignupOptions};
 pub use conflicts::{Conflict, ConflictField, Keep};
 pub use edit::{CURRENT, Position};
 pub use error::ClientError;
+pub use external::External;
 pub use live::{WatchEvent, WatchOptions};
 pub use local_files::{BODIES, COOKIE_JAR};
 pub use profile::{default_device_name, default_dir};
@@ -227,6 +229,21 @@ impl Device {
             let docs = import::scratchpad_docs(tx)?;
             import::insert_all(tx, &ws, &docs, false)
         })
+    }
+
+    /// Writes changes made outside apisync (a mirrored directory) into
+    /// workspace `ws` in one transaction, each merged by the server from the
+    /// version it was made from; returns how many changed anything.
+    pub fn apply_external(&self, ws: Id, changes: &[External]) -> Result<usize, ClientError> {
+        self.store.write(|tx| {
+            let ws = store::workspace(tx, ws)?.ok_or_else(|| ClientError::NotFound(format!("workspace {ws} is not on this device")))?;
+            external::apply(tx, &ws, changes)
+        })
+    }
+
+    /// The live documents of workspace `ws` (by id), unordered.
+    pub fn live_documents(&self, ws: Id) -> Result<Vec<Document>, ClientError> {
+        self.store.read(|c| store::live_docs(c, ws))
     }
 
     /// Sets fields of a document (`current` on a variable: the device-local value).

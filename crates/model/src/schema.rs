@@ -26,7 +26,8 @@ impl Types {
         Types(self.0 | other.0)
     }
 
-    fn admits(self, v: &Value) -> bool {
+    /// Whether `v` is of one of these types.
+    pub fn admits(self, v: &Value) -> bool {
         let bit = match v {
             Value::Null => Self::NULL,
             Value::Bool(_) => Self::BOOL,

@@ -3,9 +3,8 @@
 //! Each function rebuilds, from one file's keys alone, the v2.1 object that
 //! Postman's own v2.1 export would hold for it: the same names, the same
 //! defaults (`header: []`, `response: []`, `cookie: []`), auth parameters
-//! typed as Postman types them, and a URL object only where the file has
-//! query parameters or path variables (its parts split as Postman's SDK
-//! splits them). What apisync kept beside (`x-apisync`) is applied later.
+//! typed as Postman types them, and URL objects with the parts Postman's SDK
+//! splits the text into. What apisync kept beside (`x-apisync`) is applied later.
 //! Pure and deterministic: the writer calls these too, to learn what the
 //! reader will rebuild and so what it must keep beside.
 
@@ -119,21 +118,12 @@ pub(crate) fn body(n: &Node) -> Option<Value> {
     })
 }
 
-/// A URL's text as the v2.1 object Postman's SDK parses it into (with `raw`).
-pub(crate) fn url_object(raw: &str) -> Value {
-    let mut out = crate::collection_v1::url_parts(raw);
-    out.insert("raw".into(), Value::String(raw.to_string()));
-    Value::Object(out)
-}
-
 /// `url` (+ `queryParams`, `pathVariables`) of a request or an example's request.
 pub(crate) fn url(file: &Node) -> Option<Value> {
     let raw = text(file.get("url"))?;
     let (query, vars) = (file.get("queryParams"), file.get("pathVariables"));
-    if query.is_none() && vars.is_none() {
-        return Some(raw);
-    }
-    // Postman's SDK reads a URL object's parts, not its `raw`: rebuild them.
+    // Postman's SDK reads a URL object's parts, not its `raw`: rebuild them,
+    // as Postman's own v2.1 export writes them.
     let mut out = match &raw {
         Value::String(s) => crate::collection_v1::url_parts(s),
         _ => Map::new(),

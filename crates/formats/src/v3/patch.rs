@@ -13,19 +13,21 @@
 //! Postman since, the stale details are dropped (with a note) instead of
 //! overriding the edit.
 //!
-//! A URL kept as an object in v2.1 but only as text in v3 is named by an
-//! entry `url-object: /request/url`: the reader rebuilds the object from the
-//! text as Postman's SDK parses it, so the object is not repeated.
+//! The reader rebuilds a URL as the object Postman's SDK parses its text
+//! into (as Postman's own exports write it); a URL that was text in v2.1 is
+//! named by an entry `url-text: /request/url`, so the text is not repeated.
 //!
 //! ```yaml
 //! x-apisync:
-//!   - url-object: /request/url
-//!   - at: /request/url
-//!     was: 5f1d3c0a9b8e7d62
-//!     ops:
-//!       - op: add
-//!         path: /request/url/protocol
-//!         value: https
+//!   version: 1
+//!   changes:
+//!     - url-text: /request/url
+//!     - at: /request/header
+//!       was: 5f1d3c0a9b8e7d62
+//!       ops:
+//!         - op: add
+//!           path: /request/header/0/type
+//!           value: text
 //! ```
 
 use super::node::Node;
@@ -33,11 +35,13 @@ use serde_json::{Map, Value};
 
 /// The key in every v3 file apisync writes that holds what Postman's keys cannot.
 pub const KEY: &str = "x-apisync";
+/// The layout of [`KEY`] this apisync writes and reads.
+const VERSION: u64 = 1;
 
-/// An entry naming a URL that was an object: rebuild it from its text as
-/// Postman's SDK parses it (then any group refines it), instead of keeping
-/// a copy of the object.
-const URL_OBJECT: &str = "url-object";
+/// An entry naming a URL that was text in v2.1: keep the text the reader
+/// rebuilds an object from (then any group refines it), instead of keeping
+/// a copy of it.
+const URL_TEXT: &str = "url-text";
 /// Where a v2.1 object a file rebuilds holds a URL.
 const URL_PLACES: [[&str; 2]; 2] = [["request", "url"], ["originalRequest", "url"]];
 
@@ -120,16 +124,16 @@ fn fingerprint(v: Option<&Value>) -> String {
 /// `x-apisync` for an object whose rebuild from the v3 keys is `rebuilt`;
 /// `None` when the rebuild already equals the original.
 pub(crate) fn make(original: &Value, rebuilt: &Value) -> Option<Node> {
-    // A URL object whose text v3 keeps: say "parse it" rather than repeat it.
+    // A URL that was text, where the reader rebuilds an object: say so rather than repeat it.
     let mut rebuilt = rebuilt.clone();
     let mut entries = Vec::new();
     for at in URL_PLACES {
         let path: Vec<String> = at.iter().map(|s| s.to_string()).collect();
-        if get(original, &path).is_some_and(Value::is_object)
-            && let Some(Value::String(raw)) = get(&rebuilt, &path).cloned()
+        if let (Some(Value::String(_)), Some(Value::Object(url))) = (get(original, &path), get(&rebuilt, &path))
+            && let Some(raw) = url.get("raw").cloned()
         {
-            set(&mut rebuilt, &path, super::from_v3::url_object(&raw));
-            entries.push(Node::Map(vec![(URL_OBJECT.to_string(), Node::Str(pointer(&path)))]));
+            set(&mut rebuilt, &path, raw);
+            entries.push(Node::Map(vec![(URL_TEXT.to_string(), Node::Str(pointer(&path)))]));
         }
     }
     let rebuilt = &rebuilt;
@@ -168,7 +172,7 @@ pub(crate) fn make(original: &Value, rebuilt: &Value) -> Option<Node> {
             ("ops".to_string(), Node::Seq(ops)),
         ])
     }));
-    Some(Node::Seq(entries))
+    Some(Node::Map(vec![("version".into(), Node::Num(VERSION.into())), ("changes".into(), Node::Seq(entries))]))
 }
 
 fn set(v: &mut Value, path: &[String], new: Value) {
@@ -226,23 +230,32 @@ fn remove(v: &mut Value, path: &[String]) {
 /// for a part that has been edited since).
 pub(crate) fn apply(ext: &Node, rebuilt: &mut Value) -> Vec<String> {
     let mut notes = Vec::new();
-    let Node::Seq(groups) = ext else {
-        return vec![format!("'{KEY}' is {}, not a list; ignored", ext.type_name())];
+    match ext.get("version") {
+        Some(Node::Num(v)) if v.as_u64() == Some(VERSION) => {}
+        Some(Node::Num(v)) if v.as_u64().is_some_and(|v| v > VERSION) => {
+            return vec![format!(
+                "'{KEY}' was written by a newer apisync (version {v}); its details are ignored — upgrade apisync to read them"
+            )];
+        }
+        _ => return vec![format!("'{KEY}' has no version {VERSION}; its details are ignored")],
+    }
+    let Some(Node::Seq(groups)) = ext.get("changes") else {
+        return vec![format!("'{KEY}' has no list of changes; its details are ignored")];
     };
-    for at in groups.iter().filter_map(|g| g.get(URL_OBJECT)) {
+    for at in groups.iter().filter_map(|g| g.get(URL_TEXT)) {
         let path = at.as_str().and_then(unpointer).filter(|p| URL_PLACES.iter().any(|u| u.iter().eq(p.iter())));
         match path {
             Some(path) => {
-                if let Some(Value::String(raw)) = get(rebuilt, &path).cloned() {
-                    set(rebuilt, &path, super::from_v3::url_object(&raw));
+                if let Some(raw) = get(rebuilt, &path).and_then(|u| u.get("raw")).cloned() {
+                    set(rebuilt, &path, raw);
                 }
             }
-            None => notes.push(format!("'{KEY}' names no URL with its '{URL_OBJECT}'; ignored")),
+            None => notes.push(format!("'{KEY}' names no URL with its '{URL_TEXT}'; ignored")),
         }
     }
     // Fingerprints are checked against the rebuild before any group changes it.
     let base = rebuilt.clone();
-    for g in groups.iter().filter(|g| g.get(URL_OBJECT).is_none()) {
+    for g in groups.iter().filter(|g| g.get(URL_TEXT).is_none()) {
         let (Some(at), Some(was), Some(Node::Seq(ops))) =
             (g.get("at").and_then(Node::as_str).and_then(unpointer), g.get("was").and_then(Node::as_str), g.get("ops"))
         else {
@@ -295,16 +308,38 @@ mod tests {
     #[test]
     fn edited_parts_drop_their_details() {
         let orig = json!({"request": {"url": {"raw": "x", "host": ["h"]}, "body": {"mode": "raw", "raw": "b", "disabled": true}}});
-        let rebuilt = json!({"request": {"url": "x", "body": {"mode": "raw", "raw": "b"}}});
+        let rebuilt = json!({"request": {"url": {"raw": "x", "host": ["x"]}, "body": {"mode": "raw", "raw": "b"}}});
         let ext = make(&orig, &rebuilt).unwrap();
         // Someone changed the URL in Postman; the body is as written.
-        let mut edited = json!({"request": {"url": "y", "body": {"mode": "raw", "raw": "b"}}});
+        let mut edited = json!({"request": {"url": {"raw": "y", "host": ["y"]}, "body": {"mode": "raw", "raw": "b"}}});
         let notes = apply(&ext, &mut edited);
         assert_eq!(notes.len(), 1, "{notes:?}");
         assert!(notes[0].contains("/request/url"), "{notes:?}");
-        // The new text is still read as the object it was, parsed as Postman parses it.
         let url = json!({"raw": "y", "host": ["y"]});
         assert_eq!(edited, json!({"request": {"url": url, "body": {"mode": "raw", "raw": "b", "disabled": true}}}));
+    }
+
+    #[test]
+    fn a_newer_layout_is_left_alone_with_a_note() {
+        let ext = Node::Map(vec![("version".into(), Node::Num(2.into())), ("changes".into(), Node::Seq(Vec::new()))]);
+        let mut v = json!({"a": 1});
+        let notes = apply(&ext, &mut v);
+        assert!(notes[0].contains("newer apisync"), "{notes:?}");
+        assert_eq!(v, json!({"a": 1}));
+        assert!(apply(&Node::Seq(Vec::new()), &mut v)[0].contains("no version"));
+    }
+
+    #[test]
+    fn a_url_that_was_text_is_named_not_repeated() {
+        let orig = json!({"request": {"url": "http://example.com/a"}});
+        let rebuilt =
+            json!({"request": {"url": {"raw": "http://example.com/a", "protocol": "http", "host": ["example", "com"], "path": ["a"]}}});
+        let ext = make(&orig, &rebuilt).unwrap();
+        let text = super::super::yaml_out::document(&[(KEY.into(), ext.clone())]);
+        assert_eq!(text, "x-apisync:\n  version: 1\n  changes:\n    - url-text: /request/url\n");
+        let mut back = rebuilt.clone();
+        assert!(apply(&ext, &mut back).is_empty());
+        assert_eq!(back, orig);
     }
 
     fn value() -> impl Strategy<Value = Value> {

@@ -1,0 +1,323 @@
+//! One reconciliation of a workspace with its v3 directory, in two halves:
+//! [`take_files`] turns what changed in the files since the mirror's base
+//! into ordinary edits (create, set, move, delete), each made from the
+//! version the file last agreed with, so the server merges them like any
+//! offline edit; [`write_files`] then writes the workspace back, touching
+//! only the files whose bytes change.
+
+use super::files::{self, Seen};
+use super::state::{Base, State, field_hashes, hash_bytes, view_hash};
+use client::{Device, External};
+use formats::v3::{self, Files, WriteOptions};
+use model::{Document, Fields, Id, Kind};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+/// The kinds a mirror writes: what the v3 format has a place for.
+pub const MIRRORED: [Kind; 7] =
+    [Kind::Collection, Kind::Folder, Kind::Request, Kind::Response, Kind::Environment, Kind::Variable, Kind::Global];
+
+/// Where the globals live in a `postman/` folder.
+const GLOBALS: &str = "globals/workspace.globals.yaml";
+
+/// What taking the files did.
+#[derive(Debug, Default)]
+pub struct Taken {
+    /// Edits made from the files.
+    pub applied: usize,
+    /// What the person should know (documents created from files, first-run choices).
+    pub notes: Vec<String>,
+}
+
+/// Why the files were not taken: a file that cannot be read; nothing of the
+/// directory was applied, and nothing will be written until it is fixed.
+#[derive(Debug)]
+pub struct Unreadable(pub String);
+
+/// The live mirrored documents of the workspace, by id.
+pub fn view(device: &Device, ws: Id) -> anyhow::Result<HashMap<Id, Document>> {
+    Ok(device.live_documents(ws)?.into_iter().filter(|d| MIRRORED.contains(&d.kind)).map(|d| (d.id, d)).collect())
+}
+
+/// Whether any mirrored document changed on a device since the base.
+pub fn view_changed(state: &State, view: &HashMap<Id, Document>) -> bool {
+    view.len() != state.docs.len() || view.values().any(|d| state.docs.get(&d.id).is_none_or(|b| b.view != view_hash(d)))
+}
+
+/// Whether a file was added, removed, or has another size or time than the base says.
+pub fn files_changed(state: &State, scanned: &BTreeMap<String, Seen>) -> bool {
+    scanned.len() != state.files.len() || scanned.iter().any(|(p, s)| state.files.get(p).is_none_or(|st| !s.matches(st)))
+}
+
+/// How a document is known in the files: its kind, and its `id:` — or, for a
+/// variable, its environment and key; for a global, its key.
+type Ident = (Kind, Option<Id>, String);
+
+fn ident(kind: Kind, parent: Option<Id>, file_id: &str) -> Ident {
+    match kind {
+        Kind::Variable => (kind, parent, file_id.to_string()),
+        _ => (kind, None, file_id.to_string()),
+    }
+}
+
+/// The id a document's file carries.
+fn file_id(d: &Document) -> String {
+    let field = if d.kind.is_variable() { "key" } else { "postman_id" };
+    d.fields.get(field).and_then(Value::as_str).map_or_else(|| d.id.to_string(), str::to_string)
+}
+
+/// Turns the file changes since the base into edits of workspace `ws`.
+/// Reads nothing when no file's size or time moved; applies nothing when a
+/// file cannot be read (`Err(Unreadable)`, with its path and line).
+pub fn take_files(device: &Device, ws: Id, root: &Path, state: &mut State) -> anyhow::Result<Result<Taken, Unreadable>> {
+    let scanned = files::scan(root)?;
+    if !files_changed(state, &scanned) {
+        return Ok(Ok(Taken::default()));
+    }
+    let mut all = Files::new();
+    let mut stamps = BTreeMap::new();
+    for p in scanned.keys() {
+        let (bytes, stamp) = files::read(root, p)?;
+        stamps.insert(p.clone(), stamp);
+        all.insert(p.clone(), bytes);
+    }
+    let edited: HashSet<&String> =
+        stamps.iter().filter(|(p, st)| state.files.get(*p).is_none_or(|o| o.hash != st.hash)).map(|(p, _)| p).collect();
+    let gone = state.files.keys().any(|p| !stamps.contains_key(p));
+    if edited.is_empty() && !gone {
+        // Touched (a checkout, an editor's save without change): nothing to take.
+        state.files = stamps;
+        return Ok(Ok(Taken::default()));
+    }
+    if all.is_empty() && !state.docs.is_empty() {
+        return Ok(Err(Unreadable(format!(
+            "{} holds none of the {} files the mirror wrote; if the directory moved, point the mirror at its new place; \
+             to empty the workspace, delete its collections in apisync",
+            root.display(),
+            state.files.len()
+        ))));
+    }
+    let read = match v3::import_v3(&all, ws, &mut Id::now_v7) {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(Unreadable(e.to_string()))),
+    };
+    let view = view(device, ws)?;
+    let plan = plan(state, &view, &read, &edited);
+    let applied = device.apply_external(ws, &plan.changes)?;
+    state.files = stamps;
+    // The files' order numbers are the ones to keep when writing back.
+    for (id, order) in plan.orders {
+        if let Some(b) = state.docs.get_mut(&id) {
+            b.order = order;
+        }
+    }
+    Ok(Ok(Taken { applied, notes: plan.notes }))
+}
+
+/// A file entry among its siblings: its `order:`, its place in the read, its document.
+type Entry = (Option<i64>, usize, Id);
+
+struct Plan {
+    changes: Vec<External>,
+    notes: Vec<String>,
+    /// Each file entry's document and its `order:`.
+    orders: Vec<(Id, Option<i64>)>,
+}
+
+/// The edits that make the workspace say what the files say, where the files
+/// changed since the base.
+fn plan(state: &State, view: &HashMap<Id, Document>, read: &v3::ReadV3, edited: &HashSet<&String>) -> Plan {
+    let docs = &read.import.documents;
+    let base_index: HashMap<Ident, Id> = state.docs.iter().map(|(id, b)| (ident(b.kind, b.parent, &b.file_id), *id)).collect();
+    let view_index: HashMap<Ident, Id> = view.values().map(|d| (ident(d.kind, d.parent_id, &file_id(d)), d.id)).collect();
+
+    // Which document each file entry is: the base's, else the view's, else new.
+    let mut mapped: HashMap<Id, Id> = HashMap::new();
+    let mut used: HashSet<Id> = HashSet::new();
+    let mut ids: Vec<Id> = Vec::with_capacity(docs.len());
+    for d in docs {
+        let parent = d.parent_id.and_then(|p| mapped.get(&p).copied());
+        let fid = d.fields.get(if d.kind.is_variable() { "key" } else { "postman_id" }).and_then(Value::as_str).unwrap_or("");
+        let key = ident(d.kind, parent, fid);
+        let found = (!fid.is_empty())
+            .then(|| base_index.get(&key).or_else(|| view_index.get(&key)).copied())
+            .flatten()
+            .filter(|id| !used.contains(id));
+        let id = found.unwrap_or_else(|| {
+            // A file's own UUID becomes the document's id when free, so the
+            // same file seen by two mirrors names one document.
+            fid.parse::<Id>()
+                .ok()
+                .filter(|u| !used.contains(u) && !view.contains_key(u) && !state.docs.contains_key(u))
+                .unwrap_or_else(Id::now_v7)
+        });
+        used.insert(id);
+        mapped.insert(d.id, id);
+        ids.push(id);
+    }
+
+    let mut creates = Vec::new();
+    let mut moves = Vec::new();
+    let mut sets = Vec::new();
+    let mut notes = Vec::new();
+    // Children in file order, per (new) parent, to place creates and moves.
+    let mut file_children: HashMap<Option<Id>, Vec<Entry>> = HashMap::new();
+    for (i, d) in docs.iter().enumerate() {
+        let parent = d.parent_id.and_then(|p| mapped.get(&p).copied());
+        file_children.entry(parent).or_default().push((read.sources.get(i).and_then(|s| s.order), i, ids[i]));
+    }
+    for kids in file_children.values_mut() {
+        kids.sort_by_key(|(order, i, _)| (order.unwrap_or(i64::MAX), *i));
+    }
+    let previous = |parent: Option<Id>, id: Id| -> Option<Id> {
+        let kids = file_children.get(&parent)?;
+        let at = kids.iter().position(|(_, _, k)| *k == id)?;
+        at.checked_sub(1).map(|j| kids[j].2)
+    };
+
+    for (i, d) in docs.iter().enumerate() {
+        let id = ids[i];
+        let parent = d.parent_id.and_then(|p| mapped.get(&p).copied());
+        let path = read.sources.get(i).map(|s| &s.path);
+        let file_edited = path.is_none_or(|p| edited.contains(p));
+        match (state.docs.get(&id), view.get(&id)) {
+            (Some(base), _) if file_edited => {
+                let mut fields = Fields::new();
+                for (k, v) in &d.fields {
+                    if base.fields.get(k) != Some(&super::state::hash_value(v)) {
+                        fields.insert(k.clone(), v.clone());
+                    }
+                }
+                for k in base.fields.keys().filter(|k| !d.fields.contains_key(*k)) {
+                    fields.insert(k.clone(), cleared(d.kind, k));
+                }
+                if !fields.is_empty() {
+                    sets.push(External::Set { id, base_version: base.version, fields });
+                }
+                let order = read.sources.get(i).and_then(|s| s.order);
+                if base.parent != parent || (order.is_some() && order != base.order) {
+                    moves.push(External::Move { id, base_version: base.version, parent, after: previous(parent, id) });
+                }
+            }
+            (Some(_), _) => {}
+            (None, Some(_)) => {
+                // Known to the workspace but not yet to this mirror (a first
+                // run, or a document another mirror made): the workspace's
+                // version stands, and the file is rewritten from it.
+            }
+            (None, None) => {
+                let mut fields = d.fields.clone();
+                // A file without an id keeps none: the next write gives it the document's.
+                if fields.get("postman_id").and_then(Value::as_str).is_some_and(|s| s.parse::<Id>().ok() == Some(id)) {
+                    fields.remove("postman_id");
+                }
+                if let Some(p) = path {
+                    notes.push(format!("created a {} from {p}", d.kind));
+                }
+                creates.push(External::Create { id, kind: d.kind, parent, after: previous(parent, id), fields });
+            }
+        }
+    }
+
+    // A document in the base but in no file was deleted there; its
+    // descendants go with it, so only the top-most is deleted.
+    let kept: HashSet<Id> = ids.iter().copied().collect();
+    let deleted: HashSet<Id> = state.docs.keys().filter(|id| !kept.contains(id) && view.contains_key(id)).copied().collect();
+    let mut deletes: Vec<External> = deleted
+        .iter()
+        .filter(|id| state.docs.get(id).and_then(|b| b.parent).is_none_or(|p| !deleted.contains(&p)))
+        .map(|id| External::Delete { id: *id, base_version: state.docs.get(id).map_or(0, |b| b.version) })
+        .collect();
+    deletes.sort_by_key(|c| match c {
+        External::Delete { id, .. } => *id,
+        _ => Id::nil(),
+    });
+
+    // Moves before deletes, so a request moved out of a deleted folder survives it.
+    let mut changes = creates;
+    changes.extend(moves);
+    changes.extend(sets);
+    changes.extend(deletes);
+    let orders = ids.iter().enumerate().map(|(i, id)| (*id, read.sources.get(i).and_then(|s| s.order))).collect();
+    Plan { changes, notes, orders }
+}
+
+/// The value that clears a field a file no longer has: `null` where the
+/// schema admits it, else the empty value of the field's type.
+fn cleared(kind: Kind, field: &str) -> Value {
+    let spec = kind.fields().iter().find(|s| s.name == field);
+    let admits = |v: &Value| spec.is_some_and(|s| s.types.admits(v));
+    [Value::Null, Value::String(String::new()), Value::Array(Vec::new()), Value::Object(serde_json::Map::new())]
+        .into_iter()
+        .find(|v| admits(v))
+        .unwrap_or(Value::Null)
+}
+
+/// What writing the files did.
+#[derive(Debug, Default)]
+pub struct Wrote {
+    /// Files written (new or changed), relative to the directory.
+    pub written: Vec<String>,
+    /// Files removed.
+    pub removed: Vec<String>,
+}
+
+/// Writes the workspace into the directory: files whose bytes change are
+/// rewritten, files of documents no longer there are removed; then the base
+/// becomes what the files now say.
+pub fn write_files(device: &Device, ws: Id, root: &Path, state: &mut State) -> anyhow::Result<Wrote> {
+    let docs: Vec<Document> = device.live_documents(ws)?.into_iter().filter(|d| MIRRORED.contains(&d.kind)).collect();
+    let order_hints = state.docs.iter().filter_map(|(id, b)| b.order.map(|o| (*id, o))).collect();
+    let out = v3::export_v3_workspace(&docs, &WriteOptions { order_hints })?;
+    let on_disk = files::scan(root)?;
+    let mut wrote = Wrote::default();
+    let mut stamps = BTreeMap::new();
+    for (path, bytes) in &out.files {
+        let same = state.files.get(path).filter(|s| s.hash == hash_bytes(bytes) && on_disk.get(path).is_some_and(|d| d.matches(s)));
+        let stamp = match same {
+            Some(s) => s.clone(),
+            None => {
+                wrote.written.push(path.clone());
+                files::write(root, path, bytes)?
+            }
+        };
+        stamps.insert(path.clone(), stamp);
+    }
+    for path in on_disk.keys().chain(state.files.keys()) {
+        if !out.files.contains_key(path) && !wrote.removed.contains(path) {
+            files::remove(root, path)?;
+            wrote.removed.push(path.clone());
+        }
+    }
+    state.files = stamps;
+    state.docs = bases(&docs, &out);
+    Ok(wrote)
+}
+
+/// Each written document's base: as the file now has it.
+fn bases(docs: &[Document], out: &v3::Written) -> HashMap<Id, Base> {
+    let mut bases = HashMap::new();
+    for d in docs {
+        let path = match d.kind {
+            Kind::Variable => d.parent_id.and_then(|p| out.paths.get(&p)).cloned(),
+            Kind::Global => out.files.contains_key(GLOBALS).then(|| GLOBALS.to_string()),
+            _ => out.paths.get(&d.id).cloned(),
+        };
+        let Some(path) = path else { continue };
+        bases.insert(
+            d.id,
+            Base {
+                kind: d.kind,
+                parent: d.parent_id,
+                version: d.version,
+                file_id: file_id(d),
+                path,
+                order: out.orders.get(&d.id).copied(),
+                fields: field_hashes(d),
+                view: view_hash(d),
+            },
+        );
+    }
+    bases
+}
