@@ -25,7 +25,7 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
 fi
 
 # Debian's Chromium for the app's browser test (never a browser downloaded by playwright),
-# openssl for the recording server's one-run certificate (tests/node/newman_harness.js), and
+# openssl for the recording server's one-run certificate (tests/node/newman_harness.js),
 # unshare and ip, which confine the Postman CLI to a loopback-only network namespace
 # (tests/node/v3_oracle.js), and git for the mirror's repository test (crates/apisync/tests/mirror.rs).
 missing=()
