@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 # Node packages for crates/formats/tests/postman_tools.rs (tests/node: ajv, postman-collection,
 # postman-collection-transformer, newman) and for the app's browser test in
 # crates/apisync/tests/app*.rs (playwright-core, driving Debian's chromium below; axe-core,
-# which app_a11y.js injects into the pages; also `apisync bench --app`), exactly as
-# package-lock.json pins them. Reinstalled only when node_modules is missing or
+# which app_a11y.js injects into the pages; also `apisync bench --app`) and for
+# crates/apisync/tests/v3_oracle.rs (@postman/pm-bin-linux-x64, the Postman CLI's binary: an
+# optional dependency, installed on linux x64 only, 237 MB), exactly as package-lock.json pins them. Reinstalled only when node_modules is missing or
 # package-lock.json changed since the last install.
 node_dir=tests/node
 stamp="$node_dir/node_modules/.apisync-package-lock.sha256"
@@ -24,11 +25,14 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
 fi
 
 # Debian's Chromium for the app's browser test (never a browser downloaded by playwright),
-# openssl for the recording server's one-run certificate (tests/node/newman_harness.js), and
-# git for the mirror's repository test (crates/apisync/tests/mirror.rs).
+# openssl for the recording server's one-run certificate (tests/node/newman_harness.js),
+# unshare and ip, which confine the Postman CLI to a loopback-only network namespace
+# (tests/node/v3_oracle.js), and git for the mirror's repository test (crates/apisync/tests/mirror.rs).
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v openssl >/dev/null || missing+=(openssl)
+command -v unshare >/dev/null || missing+=(util-linux)
+command -v ip >/dev/null || missing+=(iproute2)
 command -v git >/dev/null || missing+=(git)
 if (( ${#missing[@]} )); then
     if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then

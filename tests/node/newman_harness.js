@@ -21,7 +21,7 @@ const dns = require('dns');
 const http = require('http');
 const https = require('https');
 const os = require('os');
-const { execFileSync } = require('child_process');
+const { execFileSync, spawn } = require('child_process');
 
 // ---------------------------------------------------------------------------------------------
 // Network guard: only loopback. Installed before newman is loaded.
@@ -347,7 +347,10 @@ function withoutProxies (collection) {
     return { collection: copy, removed: n };
 }
 
-/** Runs `collection` with newman; `servers` (from startServers) receive its requests. */
+/**
+ * Runs `collection` with newman; `servers` (from startServers) receive its requests. `c` may name
+ * an `environment`, `globals` and `data` file and give `envVar` ([{key, value}], as --env-var).
+ */
 async function runNewman (collection, c, workingDir, servers) {
     const own = !servers;
     if (own) { servers = await startServers(); }
@@ -357,6 +360,7 @@ async function runNewman (collection, c, workingDir, servers) {
                 collection,
                 environment: c.environment ? readJson(c.environment) : undefined,
                 globals: c.globals ? readJson(c.globals) : undefined,
+                envVar: c.envVar,
                 iterationData: c.data,
                 reporters: [],
                 insecure: true,
@@ -395,7 +399,45 @@ function runView (result) {
 }
 
 
+/** A host still holding an unresolved {{variable}}: only newman's local agents, which ignore the host, reach a server with it. */
+const UNRESOLVED_HOST = /\{\{|\}\}/;
+
+/**
+ * Records made comparable between two clients: headers by lower-case name, in name order (HTTP/1
+ * names have no case; clients order them differently), and the query parameters in `clock`
+ * (CLOCK_DEPENDENT_QUERY) masked.
+ */
+function comparable (records, clock = []) {
+    return records.map((r) => {
+        let url = r.url;
+        for (const q of clock) { url = url.replace(new RegExp(`([?&]${q}=)[^&#]*`, 'g'), '$1<volatile>'); }
+        const headers = r.headers.map(([k, v]) => [k.toLowerCase(), v])
+            .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+        return { method: r.method, scheme: r.scheme, host: r.host, url, headers, body: r.body };
+    });
+}
+
+/**
+ * Runs a program to its end, or kills it after `timeoutMs`; resolves with its exit code, signal and
+ * output (never rejects on a non-zero exit). `env` is its whole environment.
+ */
+function runProcess (bin, args, { env = process.env, cwd, timeoutMs }) {
+    return new Promise((resolve, reject) => {
+        const child = spawn(bin, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+        const out = [];
+        const err = [];
+        child.stdout.on('data', (c) => out.push(c));
+        child.stderr.on('data', (c) => err.push(c));
+        const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+        child.on('error', (e) => { clearTimeout(timer); reject(e); });
+        child.on('close', (code, signal) => {
+            clearTimeout(timer);
+            resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+        });
+    });
+}
+
 module.exports = {
-    PINNED, CLOCK_DEPENDENT_QUERY,
-    readJson, originalFormat, toV21, diff, short, startServers, withoutProxies, runNewman, runView
+    PINNED, CLOCK_DEPENDENT_QUERY, UNRESOLVED_HOST, RUN_TIMEOUT_MS, REQUEST_TIMEOUT_MS, SCRIPT_TIMEOUT_MS,
+    readJson, originalFormat, toV21, diff, short, startServers, withoutProxies, runNewman, runView, comparable, runProcess
 };

@@ -26,10 +26,10 @@
 const fs = require('fs');
 const path = require('path');
 const os = require('os');
-const { spawn } = require('child_process');
 // First: it guards the network and pins dynamic variables before newman loads.
 const {
-    CLOCK_DEPENDENT_QUERY, readJson, originalFormat, toV21, diff, startServers, withoutProxies, runNewman, runView
+    CLOCK_DEPENDENT_QUERY, UNRESOLVED_HOST, readJson, originalFormat, toV21, diff, startServers, withoutProxies, runNewman,
+    runView, comparable, runProcess
 } = require('./newman_harness');
 
 /*
@@ -108,33 +108,8 @@ function cases (root, only) {
 
 /** Runs the binary; resolves with its exit code and output (never rejects on a non-zero exit). */
 function apisync (bin, args, env) {
-    return new Promise((resolve, reject) => {
-        const child = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-        const out = [];
-        const err = [];
-        child.stdout.on('data', (c) => out.push(c));
-        child.stderr.on('data', (c) => err.push(c));
-        const timer = setTimeout(() => child.kill('SIGKILL'), APISYNC_TIMEOUT_MS);
-        child.on('error', reject);
-        child.on('close', (code, signal) => {
-            clearTimeout(timer);
-            resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-        });
-    });
+    return runProcess(bin, args, { env: { ...process.env, ...env }, timeoutMs: APISYNC_TIMEOUT_MS });
 }
-
-/** Headers by lower-case name, in name order (HTTP/1 names have no case; clients order them differently). */
-function comparable (records, clock) {
-    return records.map((r) => {
-        let url = r.url;
-        for (const q of clock) { url = url.replace(new RegExp(`([?&]${q}=)[^&#]*`, 'g'), '$1<volatile>'); }
-        const headers = r.headers.map(([k, v]) => [k.toLowerCase(), v])
-            .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-        return { method: r.method, scheme: r.scheme, host: r.host, url, headers, body: r.body };
-    });
-}
-
-const UNRESOLVED_HOST = /\{\{|\}\}/;
 
 /** The host a newman execution's request named, as newman resolved it. */
 function newmanHost (execution) {
