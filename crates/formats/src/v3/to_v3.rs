@@ -71,8 +71,10 @@ fn kv(list: Option<&Value>, style: ListStyle) -> Option<Node> {
         .iter()
         .map(|e| {
             let mut p = Pairs::new();
-            push(&mut p, "key", e.get("key").map(Node::from_json));
-            push(&mut p, "value", e.get("value").filter(|v| !v.is_null()).map(Node::from_json));
+            // Postman's linter refuses an entry without a key or a value (`- {}`);
+            // empty ones are valid, and x-apisync says the original had none.
+            push(&mut p, "key", Some(e.get("key").map_or_else(|| Node::Str(String::new()), Node::from_json)));
+            push(&mut p, "value", Some(e.get("value").filter(|v| !v.is_null()).map_or_else(|| Node::Str(String::new()), Node::from_json)));
             match style {
                 ListStyle::Variables => p.push(("disabled".into(), Node::Bool(is_true(e.get("disabled"))))),
                 ListStyle::Params => {
