@@ -21,6 +21,8 @@
  *       --globals, unless --runner-environment / --runner-globals give the runner other files
  *       (v3 YAML ones: `collection run -e/-g` reads them). --records writes both lists of
  *       requests, as compared, to OUT.json.
+ *       When V3DIR is a `.json` file (a v2.1 collection: apisync's export of a v3 import), newman
+ *       runs it too, in place of Postman's runner; the verdict's `postman` side is then newman's.
  *   Every subcommand takes `--postman BIN` (default: the binary in this directory's node_modules).
  *
  * Exit codes: 0 yes (migrated, clean, same), 1 no, 2 usage or harness failure, 3 the oracle cannot
@@ -244,17 +246,27 @@ async function compareRun (bin, [originalFile, v3dir], args) {
         const a = await h.runNewman(h.withoutProxies(original).collection, c, workingDir, servers);
         const view = h.runView(a);
 
-        const runArgs = ['collection', 'run', v3dir, '-k', '--ignore-redirects', '--disable-unicode',
-            '--timeout', String(h.RUN_TIMEOUT_MS), '--timeout-request', String(h.REQUEST_TIMEOUT_MS),
-            '--working-dir', workingDir, '--no-insecure-file-read'];
-        const [environment, globals] = [args.runnerEnvironment || args.environment, args.runnerGlobals || args.globals];
-        if (environment) { runArgs.push('-e', environment); }
-        if (globals) { runArgs.push('-g', globals); }
-        for (const { key, value } of args.envVar) { runArgs.push('--env-var', `${key}=${value}`); }
-        const proxy = { HTTP_PROXY: servers.proxy, HTTPS_PROXY: servers.proxy, http_proxy: servers.proxy,
-            https_proxy: servers.proxy, NO_PROXY: '', no_proxy: '' };
-        const r = await postman(bin, runArgs, { env: proxy, cwd: workingDir, timeoutMs: h.RUN_TIMEOUT_MS + 30000 });
-        const theirs = servers.take();
+        let r;
+        let theirs;
+        if (v3dir.endsWith('.json')) {
+            // A v2.1 file on the other side (apisync's export of a v3 import): newman runs both.
+            const b = await h.runNewman(h.withoutProxies(h.readJson(v3dir)).collection, c, workingDir, servers);
+            r = { code: 0, signal: null, stdout: '', stderr: h.runView(b).error || '' };
+            theirs = b.records;
+        }
+        else {
+            const runArgs = ['collection', 'run', v3dir, '-k', '--ignore-redirects', '--disable-unicode',
+                '--timeout', String(h.RUN_TIMEOUT_MS), '--timeout-request', String(h.REQUEST_TIMEOUT_MS),
+                '--working-dir', workingDir, '--no-insecure-file-read'];
+            const [environment, globals] = [args.runnerEnvironment || args.environment, args.runnerGlobals || args.globals];
+            if (environment) { runArgs.push('-e', environment); }
+            if (globals) { runArgs.push('-g', globals); }
+            for (const { key, value } of args.envVar) { runArgs.push('--env-var', `${key}=${value}`); }
+            const proxy = { HTTP_PROXY: servers.proxy, HTTPS_PROXY: servers.proxy, http_proxy: servers.proxy,
+                https_proxy: servers.proxy, NO_PROXY: '', no_proxy: '' };
+            r = await postman(bin, runArgs, { env: proxy, cwd: workingDir, timeoutMs: h.RUN_TIMEOUT_MS + 30000 });
+            theirs = servers.take();
+        }
 
         // Only newman's agents reach a server with an unresolved host; a real client fails to resolve it.
         const reached = (records) => records.filter((x) => !h.UNRESOLVED_HOST.test(x.host || ''));
