@@ -9,7 +9,7 @@
  * the backup (a data dump); Import takes a
  * collection (its notes shown, then its rows in the tree in order) and refuses a broken file;
  * axe-core finds nothing serious on the Environments page, the account dialog, the team page or
- * the export dialog and the import report. Signed out, recovery asks for no server. Driven by crates/apisync/tests/web.rs.
+ * the export dialog and the import report; no "Mirror to a folder…" and no mirror list. Signed out, recovery asks for no server. Driven by crates/apisync/tests/web.rs.
  *
  * Usage: node web_pages.js --url URL --user NAME --password-env VAR --new-password-env VAR --shots DIR
  */
@@ -64,6 +64,9 @@ async function main() {
     // The tab strip is offered; the active environment picker is not (a device's choice).
     check(await page.locator("#side-tabs").isVisible(), "the tab strip shows on the web");
     check(!(await page.locator(".env-picker").isVisible()), "no active environment picker on the web");
+    // No mirroring to a folder: the server never writes to a typed path.
+    check((await page.locator("#mirror-open").count()) === 1 && !(await page.locator("#mirror-open").isVisible()), "Mirror to a folder… is offered on the web");
+    check(!(await page.locator("#mirrors").isVisible()), "the mirrors' place shows on the web");
 
     // Export: each file alone (no device backup); a link downloads the file.
     check(await page.locator("#import-open").isVisible(), "Import… is offered on the web");

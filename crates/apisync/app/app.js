@@ -15,6 +15,7 @@ import { initScratchPad, updateScratchPad } from "./scratchpad.js";
 import { initAccountPages } from "./account_pages.js";
 import { showResponse } from "./response_view.js";
 import { openRunner } from "./runner_panel.js";
+import { initMirrors, updateMirrors } from "./mirrors.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { workspace: null, selected: null, docs: [], list: [], signedIn: false, readOnly: false, web: false };
@@ -50,6 +51,9 @@ async function loadWorkspaces() {
   // in a workspace the tree is not showing yet.
   $("tree-new").hidden = state.readOnly || !state.workspace;
   $("workspace-note").textContent = ws && ws.local_only ? "Scratch Pad: kept on this device only" : "";
+  // Shown whole on hover when the header has no room for it.
+  $("workspace-note").title = $("workspace-note").textContent;
+  updateMirrors();
 }
 
 // `fetched`: the workspace's documents when the caller already has them.
@@ -185,6 +189,7 @@ async function main() {
   initAccount(() => { if (state.web) { location.reload(); return; } state.workspace = null; state.selected = null; closeEditor(); $("detail").replaceChildren(); refresh(); });
   initConflicts($("conflicts-open"), refresh);
   initPages({ workspace: () => state.workspace, readOnly: () => state.readOnly, web: () => state.web, showError });
+  initMirrors({ workspace: () => state.workspace, workspaceName: wsName, readOnly: () => state.readOnly, web: () => state.web, showError });
   $("workspace").addEventListener("change", (e) => {
     state.workspace = e.target.value;
     state.selected = null;
@@ -193,6 +198,7 @@ async function main() {
     state.readOnly = showWorkspace(state.list.find((w) => w.id === state.workspace));
     tree.setReadOnly(state.readOnly);
     $("tree-new").hidden = state.readOnly || !state.workspace;
+    updateMirrors();
     loadTree().catch(showError);
     refreshPages();
   });
@@ -205,11 +211,12 @@ async function main() {
     showBanner(s);
     renderAccount(s);
     updateConflicts($("conflicts-open"), s);
+    updateMirrors(s);
     offerSignIn(s);
   } catch (e) { renderLost($("sync"), state.web); showError(e); }
   // The live channel opens first: a change made while the first look is
   // still being drawn is then heard, never lost in between.
-  live((s) => { state.signedIn = !s.scratch_pad; renderSync($("sync"), s); showBanner(s); renderAccount(s); updateConflicts($("conflicts-open"), s); }, refresh, () => renderLost($("sync"), state.web));
+  live((s) => { state.signedIn = !s.scratch_pad; renderSync($("sync"), s); showBanner(s); renderAccount(s); updateConflicts($("conflicts-open"), s); updateMirrors(s); }, refresh, () => renderLost($("sync"), state.web));
   await refresh();
 }
 

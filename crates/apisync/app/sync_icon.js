@@ -1,6 +1,7 @@
 // The sync icon: five states, each with its own shape and a text label (never
-// colour alone), the pending count, a conflicts badge, and a tooltip on hover
-// or keyboard focus with the reason and the last sync time.
+// colour alone), the pending count, a conflicts badge, a badge for a mirrored
+// folder that stopped on a file, and a tooltip on hover or keyboard focus
+// with the reason, what stops each mirror and the last sync time.
 
 const STATES = {
   offline: { label: "Offline", shape: "cross" },
@@ -54,6 +55,11 @@ export function renderSync(root, status) {
   const badge = root.querySelector(".sync-conflicts");
   badge.hidden = !(status.conflicts > 0);
   badge.textContent = `${status.conflicts} conflict${status.conflicts === 1 ? "" : "s"}`;
+  // Mirrors that cannot go on (a file with merge-conflict markers), as `apisync status` lists them.
+  const stopped = (status.mirrors || []).filter((m) => m.error);
+  const mirrorBadge = root.querySelector(".sync-mirrors");
+  mirrorBadge.hidden = stopped.length === 0;
+  mirrorBadge.textContent = stopped.length === 1 ? "Mirror stopped" : `${stopped.length} mirrors stopped`;
 
   const lines = [];
   if (status.reason) lines.push(status.reason);
@@ -65,6 +71,7 @@ export function renderSync(root, status) {
   else if (!status.scratch_pad && status.user) lines.push(`Signed in as ${status.user} on ${status.server || "the server"}.`);
   if (status.pending > 0) lines.push(`${status.pending} change(s) wait to be sent.`);
   if (status.conflicts > 0) lines.push(`${status.conflicts} conflict(s) wait: \`apisync conflicts\` lists them.`);
+  for (const m of stopped) lines.push(`Mirror ${m.dir} stopped: ${m.error}`);
   lines.push(`Last synced: ${when(status.last_synced_at)}.`);
   const detail = root.querySelector(".sync-detail");
   detail.replaceChildren(...lines.map((l) => {
@@ -72,7 +79,7 @@ export function renderSync(root, status) {
     p.textContent = l;
     return p;
   }));
-  root.setAttribute("aria-label", `Sync: ${st.label}`);
+  root.setAttribute("aria-label", `Sync: ${st.label}${stopped.length ? `; ${mirrorBadge.textContent}` : ""}`);
 }
 
 // Shown while the app itself cannot be reached: the `apisync app` process

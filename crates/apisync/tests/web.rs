@@ -103,6 +103,11 @@ fn the_web_version_is_the_app_api_over_the_server() {
     assert!(!set.contains("Secure"), "{set}");
     assert!(!r.body.contains(set.split(';').next().unwrap().split('=').nth(1).unwrap()), "the token never reaches the page: {r:?}");
     assert_eq!(web.ok("GET", "/api/status", None)["state"], "in_sync");
+    // Mirroring to a folder is the desktop app's: the server never writes to a typed path.
+    assert_eq!(web.call("GET", "/api/mirrors", None).status, 404);
+    assert_eq!(web.call("POST", "/api/mirrors", Some(&json!({"workspace": "My Workspace", "dir": "/tmp/x"}))).status, 404);
+    assert_eq!(web.call("POST", "/api/mirrors/stop", Some(&json!({"dir": "/tmp/x"}))).status, 404);
+    assert!(web.ok("GET", "/api/status", None).get("mirrors").is_none(), "the web status has no mirrors");
 
     // Edits are pushes: a CLI device of the account sees them, and the web
     // sees the CLI's, secrets masked.

@@ -42,10 +42,13 @@ pub(super) fn parse_id(s: &str) -> Result<Id, AppError> {
     s.trim().parse::<Id>().map_err(|_| AppError::invalid(format!("'{s}' is not an id (a UUID)")))
 }
 
-/// `GET /api/status`: what `apisync status --cached --json` prints; the
-/// app's watcher keeps it current, so this never waits for the network.
-pub async fn status(State(state): State<Arc<AppState>>) -> Result<Json<client::Status>, AppError> {
-    Ok(Json(on_device(&state, |d| d.local_status()).await?))
+/// `GET /api/status`: what `apisync status --cached --json` prints, the
+/// mirrors included; the app's watcher keeps it current, so this never
+/// waits for the network.
+pub async fn status(State(state): State<Arc<AppState>>) -> Result<Json<Value>, AppError> {
+    let mirrors = Arc::clone(&state.mirrors);
+    let (status, views) = on_device(&state, move |d| Ok((d.local_status()?, mirrors.views()))).await?;
+    Ok(Json(super::mirrors::status_json(&status, &views)))
 }
 
 /// `GET /api/workspaces`: every workspace on the device. Signed out, the

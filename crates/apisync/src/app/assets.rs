@@ -45,6 +45,7 @@ const ASSETS: &[Asset] = &[
     asset!("response.css"),
     asset!("send_pane.js"),
     asset!("runner_panel.js"),
+    asset!("mirrors.js"),
 ];
 
 /// A file's type, from its name.

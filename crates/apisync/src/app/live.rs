@@ -4,6 +4,7 @@
 //! process's writes, by a cheap poll for other processes').
 
 use super::AppState;
+use super::mirrors::{MirrorView, Mirrors, status_json};
 use crate::account;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -29,18 +30,20 @@ pub struct Snapshot {
     pub status: Option<Status>,
     /// Moves whenever a document or workspace changes (`Device::change_marker`).
     pub marker: u64,
+    /// The profile's mirrors, sent with the status (as `apisync status` prints them).
+    pub mirrors: Vec<MirrorView>,
 }
 
-fn look(device: &Device) -> Snapshot {
-    Snapshot { status: device.local_status().ok(), marker: device.change_marker().unwrap_or(0) }
+fn look(device: &Device, mirrors: &Mirrors) -> Snapshot {
+    Snapshot { status: device.local_status().ok(), marker: device.change_marker().unwrap_or(0), mirrors: mirrors.views() }
 }
 
 /// Starts watching the profile; the receiver always holds the latest look.
 /// A look (two small queries) runs at once after a write of this process,
 /// within [`CROSS_PROCESS`] of one by another process, and at least every
-/// [`FULL_LOOK`].
-pub fn spawn_looker(device: Arc<Device>, mut stop: watch::Receiver<bool>) -> watch::Receiver<Snapshot> {
-    let (tx, rx) = watch::channel(look(&device));
+/// [`FULL_LOOK`]; and at once when one of the app's mirrors starts, stops or passes.
+pub fn spawn_looker(device: Arc<Device>, mirrors: Arc<Mirrors>, mut stop: watch::Receiver<bool>) -> watch::Receiver<Snapshot> {
+    let (tx, rx) = watch::channel(look(&device, &mirrors));
     let mut writes = device.local_writes();
     tokio::spawn(async move {
         let mut version = device.data_version().ok();
@@ -49,15 +52,17 @@ pub fn spawn_looker(device: Arc<Device>, mut stop: watch::Receiver<bool>) -> wat
             let ours = tokio::select! {
                 _ = tokio::time::sleep(CROSS_PROCESS) => false,
                 Ok(()) = writes.changed() => true,
+                _ = mirrors.changed() => true,
                 _ = stop.wait_for(|s| *s) => return,
             };
             let d = Arc::clone(&device);
+            let m = Arc::clone(&mirrors);
             let due = last_full.elapsed() >= FULL_LOOK;
             // SQLite may wait on a CLI write: keep it off the async workers.
             let Ok((now, seen)) = tokio::task::spawn_blocking(move || {
                 let seen = d.data_version().ok();
                 let theirs = seen.is_none() || seen != version;
-                ((ours || theirs || due).then(|| look(&d)), seen)
+                ((ours || theirs || due).then(|| look(&d, &m)), seen)
             })
             .await
             else {
@@ -90,11 +95,11 @@ pub fn spawn_sync(device: Arc<Device>, stop: watch::Receiver<bool>) -> tokio::ta
 
 fn status_event(s: &Snapshot) -> Option<Event> {
     let status = s.status.as_ref()?;
-    Event::default().event("status").json_data(status).ok()
+    Event::default().event("status").json_data(status_json(status, &s.mirrors)).ok()
 }
 
-/// `GET /api/events`: a `status` event at once and whenever the status
-/// changes; a `changed` event whenever documents or workspaces change.
+/// `GET /api/events`: a `status` event (with the mirrors) at once and
+/// whenever the status or a mirror changes; a `changed` event whenever documents or workspaces change.
 pub async fn events(State(state): State<Arc<AppState>>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let mut rx = state.snapshots.clone();
     let first = rx.borrow_and_update().clone();
@@ -109,7 +114,7 @@ pub async fn events(State(state): State<Arc<AppState>>) -> Sse<impl Stream<Item 
             // A status change and a document change in one look: send the
             // status now and the `changed` on the next turn.
             let changed = (now.marker != last.marker).then(|| Event::default().event("changed").data(now.marker.to_string()));
-            let status = if now.status != last.status { status_event(&now) } else { None };
+            let status = if now.status != last.status || now.mirrors != last.mirrors { status_event(&now) } else { None };
             match (status, changed) {
                 (Some(s), c) => return Some((Ok(s), (rx, now, c))),
                 (None, Some(c)) => return Some((Ok(c), (rx, now, None))),

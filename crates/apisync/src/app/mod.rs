@@ -12,6 +12,8 @@ pub(crate) mod files_api;
 mod guard;
 mod lists_api;
 mod live;
+mod mirror_api;
+mod mirrors;
 mod profile_api;
 mod send_api;
 mod teams_api;
@@ -51,6 +53,8 @@ pub struct AppState {
     snapshots: watch::Receiver<live::Snapshot>,
     /// The last few answers sent from the app, for Save as example.
     recent: send_api::Recent,
+    /// The workspaces this app mirrors to folders.
+    mirrors: Arc<mirrors::Mirrors>,
 }
 
 /// Runs the app until Ctrl-C, on its own multi-threaded runtime.
@@ -72,9 +76,13 @@ async fn serve(g: &Globals, a: AppArgs) -> anyhow::Result<()> {
     let port = listener.local_addr()?.port();
     let guard = Arc::new(guard::Guard::new(port)?);
     let (stop_tx, stop_rx) = watch::channel(false);
-    let snapshots = live::spawn_looker(Arc::clone(&device), stop_rx.clone());
+    let mirrors = mirrors::Mirrors::new(Arc::clone(&device), stop_rx.clone());
+    let snapshots = live::spawn_looker(Arc::clone(&device), Arc::clone(&mirrors), stop_rx.clone());
     let sync = (!device.is_offline()).then(|| live::spawn_sync(Arc::clone(&device), stop_rx.clone()));
-    let state = Arc::new(AppState { device, snapshots, recent: send_api::Recent::default() });
+    // The mirrors running when the app last stopped start again, beside the server.
+    let resumed = Arc::clone(&mirrors);
+    tokio::spawn(async move { resumed.resume().await });
+    let state = Arc::new(AppState { device, snapshots, recent: send_api::Recent::default(), mirrors });
     let app = router(state, Arc::clone(&guard));
 
     let url = format!("http://127.0.0.1:{port}/?secret={}", guard.secret());
@@ -127,6 +135,7 @@ fn router(state: Arc<AppState>, guard: Arc<guard::Guard>) -> Router {
         .route("/api/export", get(account_api::export))
         .merge(files_routes())
         .merge(send_routes())
+        .merge(mirror_routes())
         .merge(account_pages_routes())
         .route("/api/{*rest}", axum::routing::any(api::not_found))
         .with_state(state);
@@ -161,6 +170,13 @@ fn send_routes() -> Router<Arc<AppState>> {
         .route("/api/history/{id}/save-response", post(send_api::save_response))
         .route("/api/cookies", get(send_api::cookies).delete(send_api::clear_cookies))
         .route("/api/run", post(send_api::run))
+}
+
+/// Mirroring workspaces to folders (`mirror_api.rs`): only the desktop app
+/// has these routes; the web version's server never writes to a typed path.
+fn mirror_routes() -> Router<Arc<AppState>> {
+    use axum::routing::post;
+    Router::new().route("/api/mirrors", get(mirror_api::list).post(mirror_api::start)).route("/api/mirrors/stop", post(mirror_api::stop))
 }
 
 /// The account pages: devices, password, recovery, deletion, teams

@@ -102,6 +102,11 @@ impl Mirror {
         &self.root
     }
 
+    /// The mirrored workspace.
+    pub fn workspace(&self) -> Id {
+        self.ws
+    }
+
     /// One reconciliation: the files' changes become edits, then the
     /// workspace is written back. A file that cannot be read stops the pass
     /// before anything is applied or written, and is remembered for `status`.
@@ -214,7 +219,7 @@ fn now_ms() -> i64 {
 /// Every mirror of this profile, for `apisync status`: its directory, when
 /// it last ran (milliseconds since the epoch), and the file that stops it.
 pub fn mirrors(profile: &Path) -> Vec<(PathBuf, Option<i64>, Option<String>)> {
-    state::all(profile).into_iter().map(|s| (s.dir, s.last, s.error)).collect()
+    state::summaries(profile).into_iter().map(|s| (s.dir, s.last, s.error)).collect()
 }
 
 /// `mirror --watch` on the command line: the live channel beside the mirror,

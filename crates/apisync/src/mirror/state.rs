@@ -149,16 +149,39 @@ impl Place {
     }
 }
 
-/// Every mirror state saved in `profile`.
-pub fn all(profile: &Path) -> Vec<State> {
+/// What a listing shows of a mirror: its state without the files and
+/// bases (which a large workspace makes megabytes long).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Summary {
+    /// The layout version.
+    format: u32,
+    /// The mirrored directory.
+    pub dir: PathBuf,
+    /// The mirrored workspace, once a pass wrote it.
+    pub workspace: Option<Id>,
+    /// Why the last reconciliation applied nothing, until fixed.
+    pub error: Option<String>,
+    /// When the last reconciliation ended, milliseconds since the epoch.
+    pub last: Option<i64>,
+}
+
+/// The state file of every mirror saved in `profile`.
+pub fn state_files(profile: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(profile.join("mirrors")) else { return Vec::new() };
-    entries
-        .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
-        .filter_map(|e| std::fs::read(e.path()).ok())
-        .filter_map(|b| serde_json::from_slice::<State>(&b).ok())
-        .filter(|s| s.format == FORMAT)
-        .collect()
+    let mut files: Vec<PathBuf> = entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
+    files.sort();
+    files
+}
+
+/// The summary of one state file; `None` for a file that is not one (gone, another layout).
+pub fn summary(file: &Path) -> Option<Summary> {
+    let bytes = std::fs::read(file).ok()?;
+    serde_json::from_slice::<Summary>(&bytes).ok().filter(|s| s.format == FORMAT)
+}
+
+/// Every mirror saved in `profile`, summarised.
+pub fn summaries(profile: &Path) -> Vec<Summary> {
+    state_files(profile).iter().filter_map(|f| summary(f)).collect()
 }
 
 /// Every mirror marked for the background sync in `profile`.

@@ -25,15 +25,27 @@ pub async fn keep(mut mirror: Mirror, stop: impl Future<Output = ()>, mut on_pas
     let mut data_version = device.data_version().unwrap_or(0);
     tokio::pin!(stop);
     loop {
-        let pass = mirror.pass().unwrap_or_else(|e| Pass { error: Some(format!("{e:#}")), ..Pass::default() });
+        // A pass reads files and SQLite: off the async workers, so the app's
+        // handlers (and its other mirrors) never wait behind a large workspace.
+        let (back, result) = tokio::task::spawn_blocking(move || {
+            let r = mirror.pass();
+            (mirror, r)
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("a mirror pass ended abnormally: {e}"))?;
+        mirror = back;
+        let pass = result.unwrap_or_else(|e| Pass { error: Some(format!("{e:#}")), ..Pass::default() });
         on_pass(&pass);
+        // `biased`: once stopped, no further pass starts, whatever else is ready.
         if pass.error.is_some() {
             tokio::select! {
+                biased;
                 _ = &mut stop => return Ok(()),
                 _ = tokio::time::sleep(RETRY) => {}
             }
         }
         tokio::select! {
+            biased;
             _ = &mut stop => return Ok(()),
             _ = wake.notified() => tokio::time::sleep(SETTLE).await,
             Ok(()) = writes.changed() => {}
@@ -54,10 +66,37 @@ async fn other_process(device: &client::Device, seen: &mut i64) {
     }
 }
 
-/// Watches the directory tree; every event wakes the loop.
+/// Watches the directory tree; every event but a read wakes the loop.
 fn fs_watcher(root: &std::path::Path, wake: Arc<Notify>) -> anyhow::Result<notify::RecommendedWatcher> {
     use notify::Watcher;
-    let mut w = notify::recommended_watcher(move |_res: notify::Result<notify::Event>| wake.notify_one())?;
+    let mut w = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        if !res.as_ref().is_ok_and(|e| is_read(&e.kind)) {
+            wake.notify_one();
+        }
+    })?;
     w.watch(root, notify::RecursiveMode::Recursive)?;
     Ok(w)
+}
+
+/// Whether an event only says a file or directory was opened or read: a
+/// pass's own scan causes those (inotify reports opens), and a pass woken
+/// by them would wake the next one, for ever.
+fn is_read(kind: &notify::EventKind) -> bool {
+    use notify::event::{AccessKind, AccessMode, EventKind};
+    matches!(kind, EventKind::Access(AccessKind::Open(_) | AccessKind::Read | AccessKind::Close(AccessMode::Read)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_read;
+    use notify::event::{AccessKind, AccessMode, CreateKind, EventKind, ModifyKind};
+
+    #[test]
+    fn opening_and_reading_wake_nothing_and_writing_does() {
+        assert!(is_read(&EventKind::Access(AccessKind::Open(AccessMode::Any))));
+        assert!(is_read(&EventKind::Access(AccessKind::Close(AccessMode::Read))));
+        assert!(!is_read(&EventKind::Access(AccessKind::Close(AccessMode::Write))));
+        assert!(!is_read(&EventKind::Modify(ModifyKind::Any)));
+        assert!(!is_read(&EventKind::Create(CreateKind::File)));
+    }
 }
