@@ -577,7 +577,28 @@ fn apisync_v3_export_lints_clean_and_sends_what_newman_sends() {
 
 /// Where the v2.1 export of an import of Postman's own migration knowingly sends other requests
 /// than the original under newman: what `migrate` dropped is not in the directory to import.
-const V3_IMPORT_KNOWN: &[Known] = &[];
+const V3_IMPORT_KNOWN: &[Known] = &[
+    Known {
+        fixture: "schemas/reqBodyGraphQL",
+        why: &["migrate drops a GraphQL body's `operationName`, so the body newman sends lacks it"],
+        marks: &["operationName"],
+        output: None,
+    },
+    Known {
+        fixture: "schemas/httpMethods",
+        why: &["migrate drops `protocolProfileBehavior.disableBodyPruning` (it keeps strictSSL and followRedirects), so newman \
+              prunes the GET's form body again"],
+        marks: &["requests[1].headers.content-type: only in newman", "requests[1].body:"],
+        output: None,
+    },
+    Known {
+        fixture: "schemas/formdata-body",
+        why: &["the original's URL object has `raw: https://…` but no `protocol`, so newman sends it over http; v3 keeps only the \
+              text, which says https"],
+        marks: &["requests[0].scheme: \"http\" ≠ \"https\""],
+        output: None,
+    },
+];
 
 /// The issue's third round trip: `apisync import` of the directory `postman collection migrate`
 /// made, exported as v2.1, sends under newman the same requests as the original.
