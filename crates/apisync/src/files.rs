@@ -239,12 +239,6 @@ pub fn convert(name: &str, bytes: &[u8], ws: Id) -> Result<(Vec<Document>, Value
     Ok(report(name, imported))
 }
 
-/// A v3 directory through `formats::v3::import_v3`, reported as [`convert`] reports a file.
-pub fn convert_v3(name: &str, files: &formats::v3::Files, ws: Id) -> Result<(Vec<Document>, Value), formats::FormatError> {
-    let read = formats::v3::import_v3(files, ws, &mut Id::now_v7)?;
-    Ok(report(name, read.import))
-}
-
 fn report(name: &str, imported: formats::Import) -> (Vec<Document>, Value) {
     let entry = json!({
         "file": name,
@@ -268,6 +262,8 @@ pub async fn import(g: &Globals, a: ImportArgs) -> anyhow::Result<()> {
         s
     });
     let mut all: Vec<Document> = Vec::new();
+    let mut changes: Vec<client::External> = Vec::new();
+    let mut view: Option<anyhow::Result<std::collections::HashMap<Id, Document>>> = None;
     let mut report = Vec::new();
     for input in a.files.iter().map(|p| inputs(p)).collect::<anyhow::Result<Vec<_>>>()?.into_iter().flatten() {
         let (docs, entry) = match input {
@@ -279,8 +275,19 @@ pub async fn import(g: &Globals, a: ImportArgs) -> anyhow::Result<()> {
                 convert(&path.display().to_string(), &bytes, ws.id)
                     .map_err(|e| anyhow::anyhow!("{}: {e}; nothing was imported", path.display()))?
             }
-            Input::V3 { shown, files } => convert_v3(&shown.display().to_string(), &files, ws.id)
-                .map_err(|e| anyhow::anyhow!("{}: {e}; nothing was imported", shown.display()))?,
+            Input::V3 { shown, files } => {
+                let read = formats::v3::import_v3(&files, ws.id, &mut Id::now_v7)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}; nothing was imported", shown.display()))?;
+                // A collection or environment the workspace already has (same `id:`) is
+                // updated in place, as a mirror would; the rest is new.
+                let view = view.get_or_insert_with(|| crate::mirror::reconcile::view(&device, ws.id));
+                let view = view.as_ref().map_err(|e| anyhow::anyhow!("cannot read the workspace: {e}"))?;
+                let update = crate::mirror::reconcile::update_from(view, &read);
+                changes.extend(update.changes);
+                let (_, mut entry) = self::report(&shown.display().to_string(), read.import);
+                entry["updated"] = json!(update.updated);
+                (update.new_docs, entry)
+            }
         };
         report.push(entry);
         all.extend(docs);
@@ -288,12 +295,12 @@ pub async fn import(g: &Globals, a: ImportArgs) -> anyhow::Result<()> {
     if let Some(s) = &spinner {
         s.set_message(format!("writing {} documents", all.len()));
     }
-    let written = device.import_documents(Some(&ws.id.to_string()), &all, a.replace)?;
+    let (written, applied) = device.import_and_apply(ws.id, &all, a.replace, &changes)?;
     if let Some(s) = spinner {
         s.finish_and_clear();
     }
     if g.json {
-        output::json(&json!({ "workspace": ws.id, "written": written, "files": report }))?;
+        output::json(&json!({ "workspace": ws.id, "written": written, "updated": applied, "files": report }))?;
     } else {
         for r in &report {
             println!(
@@ -305,8 +312,14 @@ pub async fn import(g: &Globals, a: ImportArgs) -> anyhow::Result<()> {
             for note in r["notes"].as_array().into_iter().flatten() {
                 eprintln!("  note: {}", note.as_str().unwrap_or_default());
             }
+            for name in r["updated"].as_array().into_iter().flatten() {
+                println!("  updated in place: {} (the workspace has its id)", name.as_str().unwrap_or_default());
+            }
         }
         println!("{written} documents written to workspace '{}'", ws.name);
+        if applied > 0 {
+            println!("{applied} edits made to documents it already had");
+        }
     }
     autosync(&mut device).await;
     Ok(())

@@ -3,7 +3,7 @@
 
 mod support;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use support::{Device, Server, stderr};
@@ -379,6 +379,49 @@ fn a_v3_collection_directory_imports_exports_and_updates_in_place() {
     // Importing again with --replace replaces instead of copying.
     import(&other, &[&out], &["--replace"]);
     assert_eq!(of_kind(&other.docs(), "collection").len(), 1);
+}
+
+/// The ids in a v3 directory make a later import an update: the same
+/// documents change in place (their ids stay, so other devices see edits, not
+/// a delete and a copy), a file removed is a document deleted, a new file a
+/// new document, and a collection the workspace does not have is imported.
+#[test]
+fn importing_a_v3_directory_again_updates_the_same_documents() {
+    let device = Device::new("solo");
+    let report = import(&device, &[&v3_fixture("schemas/httpbin")], &[]);
+    let id = report["files"][0]["top_level"][0]["id"].as_str().unwrap().to_string();
+    let out = device.dir.path().join("httpbin-v3");
+    device.run(&["export", "--collection", &id, "--format", "v3", "-o", out.to_str().unwrap()]);
+    let before = device.docs();
+    let requests: Vec<Value> = of_kind(&before, "request");
+    assert!(requests.len() >= 3, "{before}");
+
+    // Nothing changed: nothing written, nothing edited.
+    let again = device.json(&["import", out.to_str().unwrap()]);
+    assert_eq!((again["written"].as_u64(), again["updated"].as_u64()), (Some(0), Some(0)), "{again}");
+    assert_eq!(again["files"][0]["updated"], json!(["httpbin"]));
+
+    // Edit one file, remove another, add a third by hand.
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).filter(|p| p.to_string_lossy().ends_with(".request.yaml")).collect();
+    files.sort();
+    let edited = std::fs::read_to_string(&files[0]).unwrap();
+    let url_line = edited.lines().find(|l| l.starts_with("url: ")).unwrap().to_string();
+    std::fs::write(&files[0], edited.replace(&url_line, "url: https://example.test/changed")).unwrap();
+    std::fs::remove_file(&files[1]).unwrap();
+    std::fs::write(out.join("Hand made.request.yaml"), "$kind: http-request\nurl: https://example.test/new\nmethod: GET\norder: 99000\n")
+        .unwrap();
+    let third = device.json(&["import", out.to_str().unwrap()]);
+    assert_eq!(third["written"], 0, "{third}");
+    assert_eq!(third["updated"], 3, "a set, a delete, a create: {third}");
+
+    let after = device.docs();
+    assert_eq!(of_kind(&after, "collection").len(), 1, "no copy: {after}");
+    let by_url = |u: &str| of_kind(&after, "request").into_iter().find(|d| d["fields"]["url"].to_string().contains(u));
+    let changed = by_url("example.test/changed").expect("the edited request");
+    assert!(requests.iter().any(|r| r["id"] == changed["id"]), "edited in place, same id: {changed}");
+    assert!(by_url("example.test/new").is_some(), "the hand-made file became a request");
+    assert_eq!(of_kind(&after, "request").len(), requests.len(), "one removed, one added");
 }
 
 #[test]

@@ -241,6 +241,18 @@ impl Device {
         })
     }
 
+    /// Writes new documents (as [`Device::import_documents`]) and changes to
+    /// existing ones (as [`Device::apply_external`]) into workspace `ws` in ONE
+    /// transaction; returns how many of each were written.
+    pub fn import_and_apply(&self, ws: Id, docs: &[Document], replace: bool, changes: &[External]) -> Result<(usize, usize), ClientError> {
+        self.store.write(|tx| {
+            let ws = store::workspace(tx, ws)?.ok_or_else(|| ClientError::NotFound(format!("workspace {ws} is not on this device")))?;
+            let written = import::insert_all(tx, &ws, docs, replace)?;
+            let applied = external::apply(tx, &ws, changes)?;
+            Ok((written, applied))
+        })
+    }
+
     /// The live documents of workspace `ws` (by id), unordered.
     pub fn live_documents(&self, ws: Id) -> Result<Vec<Document>, ClientError> {
         self.store.read(|c| store::live_docs(c, ws))

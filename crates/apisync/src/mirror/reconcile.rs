@@ -103,7 +103,8 @@ pub fn take_files(device: &Device, ws: Id, root: &Path, state: &mut State) -> an
         Err(e) => return Ok(Err(Unreadable(e.to_string()))),
     };
     let view = view(device, ws)?;
-    let plan = plan(state, &view, &read, &edited);
+    let taken: HashSet<Id> = view.keys().chain(state.docs.keys()).copied().collect();
+    let plan = plan(state, &view, &read, &edited, &taken);
     let applied = device.apply_external(ws, &plan.changes)?;
     state.files = stamps;
     // The files' order numbers are the ones to keep when writing back.
@@ -127,7 +128,7 @@ struct Plan {
 
 /// The edits that make the workspace say what the files say, where the files
 /// changed since the base.
-fn plan(state: &State, view: &HashMap<Id, Document>, read: &v3::ReadV3, edited: &HashSet<&String>) -> Plan {
+fn plan(state: &State, view: &HashMap<Id, Document>, read: &v3::ReadV3, edited: &HashSet<&String>, taken: &HashSet<Id>) -> Plan {
     let docs = &read.import.documents;
     let base_index: HashMap<Ident, Id> = state.docs.iter().map(|(id, b)| (ident(b.kind, b.parent, &b.file_id), *id)).collect();
     let view_index: HashMap<Ident, Id> = view.values().map(|d| (ident(d.kind, d.parent_id, &file_id(d)), d.id)).collect();
@@ -147,10 +148,7 @@ fn plan(state: &State, view: &HashMap<Id, Document>, read: &v3::ReadV3, edited: 
         let id = found.unwrap_or_else(|| {
             // A file's own UUID becomes the document's id when free, so the
             // same file seen by two mirrors names one document.
-            fid.parse::<Id>()
-                .ok()
-                .filter(|u| !used.contains(u) && !view.contains_key(u) && !state.docs.contains_key(u))
-                .unwrap_or_else(Id::now_v7)
+            fid.parse::<Id>().ok().filter(|u| !used.contains(u) && !taken.contains(u)).unwrap_or_else(Id::now_v7)
         });
         used.insert(id);
         mapped.insert(d.id, id);
@@ -176,6 +174,23 @@ fn plan(state: &State, view: &HashMap<Id, Document>, read: &v3::ReadV3, edited: 
         at.checked_sub(1).map(|j| kids[j].2)
     };
 
+    // A document in the base but in no file was deleted there.
+    let kept: HashSet<Id> = ids.iter().copied().collect();
+    let deleted: HashSet<Id> = state.docs.keys().filter(|id| !kept.contains(id) && view.contains_key(id)).copied().collect();
+    // The sibling a document follows in the workspace, passing over those the files delete.
+    let mut view_siblings: HashMap<Option<Id>, Vec<&Document>> = HashMap::new();
+    for d in view.values().filter(|d| !deleted.contains(&d.id)) {
+        view_siblings.entry(d.parent_id).or_default().push(d);
+    }
+    for v in view_siblings.values_mut() {
+        v.sort_by(|a, b| a.sibling_order().cmp(&b.sibling_order()));
+    }
+    let view_predecessor = |id: Id| -> Option<Id> {
+        let parent = view.get(&id)?.parent_id;
+        let sibs = view_siblings.get(&parent)?;
+        let at = sibs.iter().position(|d| d.id == id)?;
+        at.checked_sub(1).map(|j| sibs[j].id)
+    };
     for (i, d) in docs.iter().enumerate() {
         let id = ids[i];
         let parent = d.parent_id.and_then(|p| mapped.get(&p).copied());
@@ -196,8 +211,13 @@ fn plan(state: &State, view: &HashMap<Id, Document>, read: &v3::ReadV3, edited: 
                     sets.push(External::Set { id, base_version: base.version, fields });
                 }
                 let order = read.sources.get(i).and_then(|s| s.order);
-                if base.parent != parent || (order.is_some() && order != base.order) {
-                    moves.push(External::Move { id, base_version: base.version, parent, after: previous(parent, id) });
+                let after = previous(parent, id);
+                // A new order number alone is no move when the document already
+                // follows the same sibling in the workspace (the files may have
+                // been renumbered, or a sibling between them removed).
+                let in_place = base.parent == parent && view_predecessor(id) == after;
+                if base.parent != parent || (order.is_some() && order != base.order && !in_place) {
+                    moves.push(External::Move { id, base_version: base.version, parent, after });
                 }
             }
             (Some(_), _) => {}
@@ -217,10 +237,7 @@ fn plan(state: &State, view: &HashMap<Id, Document>, read: &v3::ReadV3, edited: 
         }
     }
 
-    // A document in the base but in no file was deleted there; its
-    // descendants go with it, so only the top-most is deleted.
-    let kept: HashSet<Id> = ids.iter().copied().collect();
-    let deleted: HashSet<Id> = state.docs.keys().filter(|id| !kept.contains(id) && view.contains_key(id)).copied().collect();
+    // Descendants go with a deleted document, so only the top-most is deleted.
     let mut deletes: Vec<External> = deleted
         .iter()
         .filter(|id| state.docs.get(id).and_then(|b| b.parent).is_none_or(|p| !deleted.contains(&p)))
@@ -323,4 +340,94 @@ fn bases(docs: &[Document], out: &v3::Written) -> HashMap<Id, Base> {
         );
     }
     bases
+}
+
+/// What importing a v3 directory does to a workspace that already holds some
+/// of its collections and environments (the same `id:`): those are updated
+/// in place, as a mirror would, and the rest is new.
+pub struct Update {
+    /// Edits that make the matched documents say what the files say.
+    pub changes: Vec<External>,
+    /// Top-level documents updated in place, by title.
+    pub updated: Vec<String>,
+    /// The documents of everything else, to import as new.
+    pub new_docs: Vec<Document>,
+}
+
+/// Splits a v3 read into in-place updates of the workspace's documents with
+/// the same top-level `id:` and new documents for the rest. Each update is
+/// made from the document's current version: the directory is what the
+/// person asked for, so it is no conflict with anything.
+pub fn update_from(view: &HashMap<Id, Document>, read: &v3::ReadV3) -> Update {
+    let docs = &read.import.documents;
+    let top_ident = |d: &Document| {
+        let fid = d.fields.get(if d.kind.is_variable() { "key" } else { "postman_id" }).and_then(Value::as_str).unwrap_or("");
+        (!fid.is_empty() && d.kind != Kind::Global).then(|| ident(d.kind, None, fid))
+    };
+    let existing: HashMap<Ident, Id> = view
+        .values()
+        .filter(|d| d.parent_id.is_none() && d.kind != Kind::Global)
+        .map(|d| (ident(d.kind, None, &file_id(d)), d.id))
+        .collect();
+    // Which read documents fall under a matched top-level document.
+    let mut under: HashMap<Id, Id> = HashMap::new();
+    let mut updated = Vec::new();
+    for d in docs {
+        let top = match d.parent_id {
+            None => top_ident(d).and_then(|k| existing.get(&k).copied()).inspect(|_| updated.push(d.title().to_string())),
+            Some(p) => under.get(&p).copied(),
+        };
+        if let Some(t) = top {
+            under.insert(d.id, t);
+        }
+    }
+    let matched: HashSet<Id> = under.values().copied().collect();
+    let (mine, new_docs): (Vec<usize>, Vec<usize>) = (0..docs.len()).partition(|i| under.contains_key(&docs[*i].id));
+    // The matched trees in the workspace are the base: what the files are compared with.
+    let mut subtree: HashMap<Id, Document> = HashMap::new();
+    let mut todo: Vec<Id> = matched.iter().copied().collect();
+    let mut children: HashMap<Id, Vec<&Document>> = HashMap::new();
+    for d in view.values() {
+        if let Some(p) = d.parent_id {
+            children.entry(p).or_default().push(d);
+        }
+    }
+    while let Some(id) = todo.pop() {
+        if let Some(d) = view.get(&id) {
+            subtree.insert(id, d.clone());
+            todo.extend(children.get(&id).into_iter().flatten().map(|c| c.id));
+        }
+    }
+    let state = State {
+        docs: subtree
+            .values()
+            .map(|d| {
+                let base = Base {
+                    kind: d.kind,
+                    parent: d.parent_id,
+                    version: d.version,
+                    file_id: file_id(d),
+                    path: String::new(),
+                    order: None,
+                    fields: field_hashes(d),
+                    view: view_hash(d),
+                };
+                (d.id, base)
+            })
+            .collect(),
+        ..State::default()
+    };
+    let part = v3::ReadV3 {
+        import: formats::Import {
+            format: read.import.format,
+            documents: mine.iter().map(|i| docs[*i].clone()).collect(),
+            notes: Vec::new(),
+        },
+        sources: mine.iter().map(|i| read.sources.get(*i).cloned().unwrap_or(v3::Source { path: String::new(), order: None })).collect(),
+    };
+    let paths: HashSet<String> = part.sources.iter().map(|s| s.path.clone()).collect();
+    let edited: HashSet<&String> = paths.iter().collect();
+    let taken: HashSet<Id> = view.keys().copied().collect();
+    let plan = plan(&state, &subtree, &part, &edited, &taken);
+    Update { changes: plan.changes, updated, new_docs: new_docs.into_iter().map(|i| docs[i].clone()).collect() }
 }
