@@ -39,8 +39,18 @@ async function waitState(page, state) {
 // label is read once the icon shows that state again.
 async function readIcon(page, state) {
   const detail = page.locator("#sync-detail");
-  if (state) await waitState(page, state);
-  const label = (await page.locator("#sync .sync-label").textContent()).trim();
+  // The label (and below, the aria-label) is read in the same task as the
+  // state it belongs to, so a sync passing through in between cannot mix them.
+  const readWith = async (what) => {
+    if (!state) return page.evaluate((w) => (w === "label" ? document.querySelector("#sync .sync-label").textContent.trim() : document.querySelector("#sync").getAttribute("aria-label")), what);
+    const handle = await page.waitForFunction(([s, w]) => {
+      const el = document.querySelector("#sync");
+      if (!el || el.dataset.state !== s) return false;
+      return w === "label" ? el.querySelector(".sync-label").textContent.trim() : el.getAttribute("aria-label");
+    }, [state, what], { timeout: LONG });
+    return handle.jsonValue();
+  };
+  const label = await readWith("label");
   await page.mouse.move(1, 300);
   await page.locator("body").focus().catch(() => {});
   await page.hover("#sync");
@@ -52,7 +62,7 @@ async function readIcon(page, state) {
   await page.locator("#sync").focus();
   await detail.waitFor({ state: "visible", timeout: 5000 });
   const focus = (await detail.innerText()).trim();
-  const aria = await page.locator("#sync").getAttribute("aria-label");
+  const aria = await readWith("aria");
   return { label, hover, focus, aria };
 }
 
