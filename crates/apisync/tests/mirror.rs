@@ -25,6 +25,32 @@ fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Ann's two devices, both synced, and one collection holding one request.
+struct Shared {
+    a: Device,
+    b: Device,
+    ws: String,
+    req: String,
+}
+
+fn shared(server: &Server, collection: &str, request: &str, url: &str) -> Shared {
+    let (a, b) = two_devices(server);
+    let ws = personal(&a);
+    let col = a.create("collection", &["--set", &format!("name={collection}")]);
+    let req = a.create("request", &["--parent", &col, "--set", &format!("name={request}"), "--set", &format!("url={url}")]);
+    a.run(&["sync"]);
+    b.run(&["sync"]);
+    Shared { a, b, ws, req }
+}
+
+/// An empty bare repository `origin.git` in `dir`.
+fn origin(dir: &Path) -> PathBuf {
+    let origin = dir.join("origin.git");
+    std::fs::create_dir(&origin).unwrap();
+    git(&origin, &["init", "--bare", "-q", "-b", "main"]);
+    origin
+}
+
 fn personal(d: &Device) -> String {
     let ws = d.json(&["workspaces"]);
     let all = ws.as_array().expect("workspaces list");
@@ -77,9 +103,7 @@ fn a_repository_round_trip_reaches_every_device_with_moves_conflicts_and_refusal
     a.run(&["sync"]);
 
     let tmp = tempfile::tempdir().unwrap();
-    let origin = tmp.path().join("origin.git");
-    std::fs::create_dir(&origin).unwrap();
-    git(&origin, &["init", "--bare", "-q", "-b", "main"]);
+    let origin = origin(tmp.path());
     git(tmp.path(), &["clone", "-q", origin.to_str().unwrap(), "repo-a"]);
     let repo_a = tmp.path().join("repo-a");
     let dir_a = repo_a.join("postman");
@@ -220,16 +244,9 @@ fn secrets_and_current_values_never_reach_the_directory() {
 #[test]
 fn two_mirrors_of_one_repository_converge() {
     let server = Server::start();
-    let (a, b) = two_devices(&server);
-    let ws = personal(&a);
-    let col = a.create("collection", &["--set", "name=Orders"]);
-    let req = a.create("request", &["--parent", &col, "--set", "name=List orders", "--set", "url=http://127.0.0.1:9/orders"]);
-    a.run(&["sync"]);
-    b.run(&["sync"]);
+    let Shared { a, b, ws, req } = shared(&server, "Orders", "List orders", "http://127.0.0.1:9/orders");
     let tmp = tempfile::tempdir().unwrap();
-    let origin = tmp.path().join("origin.git");
-    std::fs::create_dir(&origin).unwrap();
-    git(&origin, &["init", "--bare", "-q", "-b", "main"]);
+    let origin = origin(tmp.path());
     git(tmp.path(), &["clone", "-q", origin.to_str().unwrap(), "a"]);
     git(tmp.path(), &["clone", "-q", origin.to_str().unwrap(), "b"]);
     let (repo_a, repo_b) = (tmp.path().join("a"), tmp.path().join("b"));
@@ -269,12 +286,7 @@ fn two_mirrors_of_one_repository_converge() {
 #[test]
 fn watch_carries_changes_both_ways() {
     let server = Server::start();
-    let (a, b) = two_devices(&server);
-    let ws = personal(&a);
-    let col = a.create("collection", &["--set", "name=Live"]);
-    let req = a.create("request", &["--parent", &col, "--set", "name=Ping", "--set", "url=http://127.0.0.1:9/ping"]);
-    a.run(&["sync"]);
-    b.run(&["sync"]);
+    let Shared { a, b, ws, req } = shared(&server, "Live", "Ping", "http://127.0.0.1:9/ping");
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("postman");
     let mut watcher = a.cmd(&["mirror", &ws, dir.to_str().unwrap(), "--watch", "--for", "60"]).spawn().expect("start the watcher");
@@ -306,12 +318,7 @@ fn watch_carries_changes_both_ways() {
 #[test]
 fn the_background_sync_keeps_marked_mirrors() {
     let server = Server::start();
-    let (a, b) = two_devices(&server);
-    let ws = personal(&a);
-    let col = a.create("collection", &["--set", "name=Kept"]);
-    let req = a.create("request", &["--parent", &col, "--set", "name=Ping", "--set", "url=http://127.0.0.1:9/ping"]);
-    a.run(&["sync"]);
-    b.run(&["sync"]);
+    let Shared { a, b, ws, req } = shared(&server, "Kept", "Ping", "http://127.0.0.1:9/ping");
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("postman");
     let out = a.run(&["mirror", &ws, dir.to_str().unwrap(), "--background"]);

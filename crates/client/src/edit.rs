@@ -211,7 +211,7 @@ pub fn set(conn: &Connection, id: Id, mut fields: Fields) -> Result<(), ClientEr
 }
 
 /// Every live descendant of `id` in the view.
-fn descendants(conn: &Connection, ws: Id, id: Id) -> Result<Vec<Document>, ClientError> {
+pub(crate) fn descendants(conn: &Connection, ws: Id, id: Id) -> Result<Vec<Document>, ClientError> {
     let mut out = Vec::new();
     let mut todo = vec![id];
     while let Some(p) = todo.pop() {
@@ -295,17 +295,7 @@ mod tests {
     }
 
     fn synced_ws(s: &Store) -> Workspace {
-        let ws = Workspace {
-            id: Id::now_v7(),
-            name: "W".into(),
-            role: Some("owner".into()),
-            cursor: 0,
-            head: 0,
-            personal: true,
-            local_only: false,
-        };
-        s.write(|tx| store::upsert_workspace(tx, &ws)).unwrap();
-        ws
+        store::test_workspace(s)
     }
 
     #[test]

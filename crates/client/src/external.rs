@@ -173,13 +173,9 @@ fn apply_one(conn: &Connection, ws: &Workspace, change: &External) -> Result<boo
             };
             let m = Mutation { mutation_id: Id::now_v7(), doc_id: *id, base_version: *base_version, op: Op::Delete };
             let base = doc.fields.clone();
-            let mut todo = vec![*id];
-            while let Some(p) = todo.pop() {
-                for mut c in store::children(conn, ws.id, Some(p))? {
-                    todo.push(c.id);
-                    c.deleted = true;
-                    store::put_doc(conn, &c)?;
-                }
+            for mut c in edit::descendants(conn, ws.id, *id)? {
+                c.deleted = true;
+                store::put_doc(conn, &c)?;
             }
             doc.deleted = true;
             store::put_doc(conn, &doc)?;
@@ -201,17 +197,7 @@ mod tests {
     }
 
     fn synced(s: &Store) -> Workspace {
-        let ws = Workspace {
-            id: Id::now_v7(),
-            name: "W".into(),
-            role: Some("owner".into()),
-            cursor: 0,
-            head: 0,
-            personal: true,
-            local_only: false,
-        };
-        s.write(|tx| store::upsert_workspace(tx, &ws)).unwrap();
-        ws
+        store::test_workspace(s)
     }
 
     fn order(s: &Store, ws: &Workspace, parent: Id) -> Vec<Id> {

@@ -382,6 +382,17 @@ pub fn set_current_value(conn: &Connection, id: Id, value: &serde_json::Value) -
     Ok(())
 }
 
+/// A signed-in workspace the tests can edit in (role owner, synced).
+#[cfg(test)]
+pub(crate) fn test_workspace(s: &Store) -> Workspace {
+    let ws =
+        Workspace { id: Id::now_v7(), name: "W".into(), role: Some("owner".into()), cursor: 0, head: 0, personal: true, local_only: false };
+    if let Err(e) = s.write(|tx| upsert_workspace(tx, &ws)) {
+        panic!("cannot store the test workspace: {e}");
+    }
+    ws
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -361,16 +361,7 @@ mod tests {
     fn setup() -> (tempfile::TempDir, Store, Workspace) {
         let dir = tempfile::tempdir().unwrap();
         let s = Store::open(&dir.path().join("apisync.db")).unwrap();
-        let ws = Workspace {
-            id: Id::now_v7(),
-            name: "W".into(),
-            role: Some("owner".into()),
-            cursor: 0,
-            head: 0,
-            personal: true,
-            local_only: false,
-        };
-        s.write(|tx| store::upsert_workspace(tx, &ws)).unwrap();
+        let ws = store::test_workspace(&s);
         (dir, s, ws)
     }
 
