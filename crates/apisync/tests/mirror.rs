@@ -62,19 +62,25 @@ fn doc(d: &Device, id: &str) -> Value {
     d.json(&["show", id])
 }
 
-fn find(dir: &Path, suffix: &str) -> PathBuf {
+/// Every file under `dir`, sorted.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
     let mut todo = vec![dir.to_path_buf()];
     while let Some(d) = todo.pop() {
         for e in std::fs::read_dir(&d).unwrap().flatten() {
             let p = e.path();
-            if p.is_dir() {
-                todo.push(p);
-            } else if p.to_string_lossy().ends_with(suffix) {
-                return p;
-            }
+            if p.is_dir() { todo.push(p) } else { out.push(p) }
         }
     }
-    panic!("no file ending {suffix} under {}", dir.display());
+    out.sort();
+    out
+}
+
+fn find(dir: &Path, suffix: &str) -> PathBuf {
+    files_under(dir)
+        .into_iter()
+        .find(|p| p.to_string_lossy().ends_with(suffix))
+        .unwrap_or_else(|| panic!("no file ending {suffix} under {}", dir.display()))
 }
 
 fn rel(root: &Path, p: &Path) -> String {
@@ -194,19 +200,7 @@ fn a_repository_round_trip_reaches_every_device_with_moves_conflicts_and_refusal
 }
 
 fn all_text(dir: &Path) -> String {
-    let mut out = String::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                todo.push(p);
-            } else {
-                out.push_str(&std::fs::read_to_string(&p).unwrap());
-            }
-        }
-    }
-    out
+    files_under(dir).iter().map(|p| std::fs::read_to_string(p).unwrap()).collect()
 }
 
 /// Environment files hold initial values only: a secret is written empty,
