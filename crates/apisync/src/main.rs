@@ -190,6 +190,7 @@ pub fn colour() -> bool {
 /// Lets a closed pipe end a device verb quietly, as it ends `cat`: Rust
 /// ignores SIGPIPE, so `apisync ls | head -1` would otherwise panic on the
 /// next write. Network sockets are unaffected (they send with MSG_NOSIGNAL).
+#[allow(unsafe_code)]
 fn default_sigpipe() {
     // SAFETY: called before any thread starts; SIG_DFL is a valid disposition.
     unsafe {

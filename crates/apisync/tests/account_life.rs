@@ -1,6 +1,7 @@
 //! The account's life cycle through the real binary: a password reset from
 //! the mail outbox, username recovery, a password change, and deleting the
 //! account, which its other device notices at its next sync.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod support;
 use std::path::{Path, PathBuf};

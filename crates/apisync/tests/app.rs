@@ -2,6 +2,7 @@
 //! the Host, Origin and cookie checks, the app API over the same profile the
 //! CLI uses, the live channel, and bounded bodies. Requests are written by
 //! hand so each test controls every header (Host, Origin, Cookie).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod support;
 

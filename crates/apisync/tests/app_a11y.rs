@@ -5,6 +5,7 @@
 //! the workspace dialogs); and the keyboard alone creates a collection and a
 //! request, opens it, edits its URL and saves it, focus always visible and
 //! never trapped.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod support;
 

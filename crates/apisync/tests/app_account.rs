@@ -7,6 +7,7 @@
 //! forgot / reset / username recovery, account deletion refused in a team,
 //! teams (create, invite, accept, role, share, remove); and in Chromium the
 //! same from the page (`tests/node/app_account.js`).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod support;
 

@@ -4,6 +4,7 @@
 //! through the dialog), and the server ends up with the chosen values.
 //! The harness (`App`, `raw`) is the one of `app.rs`, repeated so the two
 //! test files can change independently.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod support;
 

@@ -5,6 +5,7 @@
 //! Ctrl+S as one PATCH, checked through the CLI in Postman v2.1 shape, and a
 //! change made by the CLI on the same profile meets an unsaved edit without
 //! overwriting it.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod support;
 

@@ -4,6 +4,7 @@
 //! environment kept on the device across app restarts, history and runs
 //! newest first with their per-request outcomes; and in Chromium
 //! (`tests/node/app_envs.js`) every page used by keyboard and mouse.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod support;
 

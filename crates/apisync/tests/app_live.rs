@@ -3,6 +3,7 @@
 //! app (`tests/node/app_live.js`). An edit saved in one shows in the other's
 //! open editor and tree without a reload, both ways; then the CLI on each
 //! profile agrees.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod support;
 

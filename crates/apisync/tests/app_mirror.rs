@@ -3,6 +3,7 @@
 //! Stop), and in Chromium (`tests/node/app_mirror.js`) the dialog, the
 //! list, a file edited on disk reaching the editor, merge-conflict markers
 //! stopping the mirror in the list and the status bar, the fix, and Stop.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod support;
 

@@ -4,6 +4,7 @@
 //! the editor's Send by keyboard, the response pane's tabs, an example saved
 //! into the tree, the Runner from a collection's actions and its run on the
 //! Runs page, with axe-core on each new state.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod support;
 

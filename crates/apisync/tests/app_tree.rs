@@ -6,6 +6,7 @@
 //! workspace of 10,000 requests that opens with only the visible rows built.
 //! The harness (`App`, `raw`) is the one of `app.rs`, repeated so the test
 //! files can change independently.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod support;
 

@@ -3,6 +3,7 @@
 //! a closed pipe, honest states, fresh reads, paths, `edit`, one way to
 //! resolve, sign-out that keeps no conflict silently, ended sessions that say
 //! why and keep the work, and background sync that waits out a sign-out.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod support;
 

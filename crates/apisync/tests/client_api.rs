@@ -1,6 +1,7 @@
 //! The device library (`client::Device`) against a real in-process server on
 //! a free loopback port: sign-in and restore, two-way sync, the live channel,
 //! revoked sessions and sign-out.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use client::{ClientError, Device, LoginOptions, SignupOptions, SyncState, WatchOptions, fields};
 use model::Kind;

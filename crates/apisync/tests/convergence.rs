@@ -13,6 +13,7 @@
 //! Each case is one seed; a failure prints it. Replay one with
 //! `APISYNC_CONVERGENCE_SEED=N cargo test -p apisync --test convergence`;
 //! run more with `APISYNC_CONVERGENCE_CASES=N`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod support;
 

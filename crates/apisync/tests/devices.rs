@@ -1,5 +1,6 @@
 //! End to end: the real `apisync serve` on a free port and several device
 //! profiles driven through the real binary.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod support;
 

@@ -1,5 +1,6 @@
 //! End to end: Postman files in and out through the real binary, the
 //! scratch pad, and working without an account.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod support;
 

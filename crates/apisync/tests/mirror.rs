@@ -1,6 +1,7 @@
 //! `apisync mirror`: a workspace kept in a git repository as a v3 `postman/`
 //! folder, driven end to end with the real binary, a real server and
 //! Debian's `git`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod support;
 

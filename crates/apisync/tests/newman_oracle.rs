@@ -8,6 +8,7 @@
 //!
 //! Needs Node, tests/node's packages and openssl (`scripts/install-test-deps.sh`).
 //! Without them the test fails when `CI=true` and is skipped, loudly, otherwise.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod support;
 

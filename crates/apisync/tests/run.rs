@@ -4,6 +4,7 @@
 //! reporters and exit codes, data files, scripts that loop or allocate
 //! without end are stopped, scripts cannot reach files or the network, and
 //! what a script sets becomes this device's current value, never synced.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod support;
 

@@ -1,5 +1,6 @@
 //! Two `apisync serve` processes on one PostgreSQL database, devices on
 //! each, behave as one server. Needs APISYNC_TEST_DATABASE_URL.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod support;
 

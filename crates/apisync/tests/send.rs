@@ -1,5 +1,6 @@
 //! `apisync send`, `cookies` and `body` driven through the real binary
 //! against a local server that records every request it receives.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod support;
 

@@ -1,6 +1,7 @@
 //! The embedded database through the real binary: `apisync serve` refuses a
 //! data directory it cannot write, a stopped server leaves a complete
 //! `apisync.db`, and `apisync backup` copies a running server's data.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod support;
 

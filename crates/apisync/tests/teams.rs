@@ -1,5 +1,6 @@
 //! Two people and three devices on the real server: a team, a shared
 //! workspace, conflicts a person resolves, and a member removed.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod support;
 use serde_json::Value;

@@ -18,6 +18,7 @@
 //! packages (`scripts/install-test-deps.sh`) and a network namespace to run
 //! the binary in; on linux x64 a missing piece fails the test when `CI=true`
 //! and skips it, loudly, otherwise. Elsewhere there is no binary: skipped, loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod support;
 

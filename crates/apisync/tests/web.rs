@@ -3,6 +3,7 @@
 //! its cookie and CSRF rules; the account, team and export pages; import
 //! (the CLI's importer, written as pushes); the device limit; two server
 //! processes on PostgreSQL; and, in Chromium, two browsers of one account.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod support;
 

@@ -1,6 +1,7 @@
 //! Workspaces managed from the command line on the real server: renamed
 //! (seen live by a watching device), deleted by their owner (members'
 //! devices drop them), and names the account already has refused.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod support;
 use serde_json::Value;

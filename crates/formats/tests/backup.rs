@@ -1,6 +1,7 @@
 //! A full backup (the data dump `export --all` writes) keeps every kind of
 //! document: exported and imported again, it is the same documents, in the
 //! same tree, with the same fields.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use formats::{EXTENSION_KEY, SCHEMA_V21, export_dump, import_value};
 use model::{Document, Fields, Id, Kind};

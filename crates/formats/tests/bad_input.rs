@@ -1,4 +1,5 @@
 //! Broken and hostile input: clear errors, or lenient reading with notes.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use formats::{Format, Import, MAX_FOLDER_DEPTH, export_collection, import, import_value};
 use model::{Id, Kind};

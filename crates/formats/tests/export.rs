@@ -1,4 +1,5 @@
 //! Export of documents made or edited in apisync, not only imported ones.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use formats::{SCHEMA_V21, export_collection, export_dump, export_environment, export_globals, import_value};
 use model::{Document, Fields, Id, Kind};

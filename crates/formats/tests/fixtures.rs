@@ -1,6 +1,7 @@
 //! Every Postman file under `tests/fixtures/postman` imports, passes the
 //! schema, and exports back: exactly for v2.1 collections and environments,
 //! as a fixed point for older formats.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use formats::{Format, Import, export_collection, export_dump, export_environment, export_globals, import};
 use model::schema::check_document;

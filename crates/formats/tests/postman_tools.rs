@@ -19,6 +19,7 @@
 //! Without them the test fails when `CI=true` and is skipped, loudly, otherwise.
 //! Set `APISYNC_POSTMAN_TOOLS_DIR` to write the cases to that directory and keep
 //! them (to rerun `node tests/node/check.js --schema … --manifest DIR/manifest.json`).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use formats::{Format, export_collection, export_dump, import};
 use model::{Document, Id, Kind};

@@ -1,6 +1,7 @@
 //! Real exports, mangled at random (bytes flipped, cut short, spliced): the
 //! importers never panic, and whatever they accept is valid and exports.
 //! The cargo-fuzz target in fuzz/ explores further; this bounded run is CI's.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use model::{Id, Kind};
 use proptest::prelude::*;

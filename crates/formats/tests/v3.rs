@@ -2,6 +2,7 @@
 //! Postman's own `collection migrate` wrote (`tests/fixtures/postman-v3`),
 //! written back byte for byte where possible, and apisync's own round trip
 //! lossless.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use formats::v3::{Files, WriteOptions, export_v3_collection, export_v3_workspace, import_v3};
 use formats::{Import, import};

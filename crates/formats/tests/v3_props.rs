@@ -1,6 +1,7 @@
 //! v3 directories at random: collections with awkward names and contents
 //! round-trip through v3 files losslessly, and mangled v3 files never make
 //! the reader panic.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use formats::v3::{Files, WriteOptions, export_v3_collection, import_v3};
 use model::{Document, Id, Kind};

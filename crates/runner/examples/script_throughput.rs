@@ -1,5 +1,6 @@
 //! How long 1,000 small test scripts take on one Sandbox (the figure the
 //! README's Scripts section quotes): `cargo run --release -p runner --example script_throughput`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use runner::script::{Host, Info, Phase, Sandbox, ScriptJob, ScriptLimits};
 use runner::{Received, Scopes};

@@ -1,5 +1,6 @@
 //! The sender against local servers bound to 127.0.0.1:0: digest auth's
 //! challenge, redirects, the cookie jar, decoding, limits and failures.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};

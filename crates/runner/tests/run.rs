@@ -1,6 +1,7 @@
 //! The run loop against a local server bound to 127.0.0.1:0: order, scripts
 //! and variables flowing between requests, setNextRequest, iterations over
 //! data, --bail, pm.sendRequest, and a request that cannot be sent.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use axum::Router;
 use axum::extract::Path as UrlPath;

@@ -1,6 +1,7 @@
 //! Test support shared by this crate's tests and the end-to-end tests:
 //! a uniquely named PostgreSQL database per test, dropped after, and other
 //! tenants' data to fill it with ([`crowd`]).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test support: a failure is a failed test
 
 pub mod crowd;
 

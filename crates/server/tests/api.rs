@@ -1,5 +1,6 @@
 //! The server's HTTP API and live channel, driven over real sockets against
 //! a server on a free port with its embedded SQLite store.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use futures_util::StreamExt;
 use model::{Document, Id, Kind, Mutation, Op};

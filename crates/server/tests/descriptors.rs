@@ -6,6 +6,7 @@
 //! Its own test binary because it lowers this process's RLIMIT_NOFILE. The
 //! flood comes from a child process (this binary again, running the ignored
 //! `attacker` test), so its sockets do not count against the server's limit.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 #![cfg(target_os = "linux")]
 
 use std::io::{BufRead, BufReader};

@@ -1,6 +1,7 @@
 //! The account's life cycle on both backends: password reset and username
 //! recovery through the mail outbox, password change, account deletion, and
 //! the reset-mail limit. Sign-in limits are in the adversarial suite.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use model::Id;
 use protocol::ErrorCode;

@@ -1,6 +1,7 @@
 //! PostgreSQL only: two server instances on one database behave as one
 //! server, a database outage answers 503 and heals by itself, and an SQLite
 //! installation migrates with nothing lost.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 #[macro_use]
 mod support;

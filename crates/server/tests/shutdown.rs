@@ -1,5 +1,6 @@
 //! Graceful shutdown through the server's own accept loop: a request in
 //! flight finishes, live connections close, nothing new is accepted.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use futures_util::StreamExt;
 use std::net::SocketAddr;

@@ -2,6 +2,7 @@
 //! at start and, met while running, answered 503 with writes refused and
 //! `/healthz` saying why; the WAL stays bounded under pushes and readers;
 //! a graceful stop leaves `apisync.db` complete on its own.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use model::{Id, Kind};
 use serde_json::json;

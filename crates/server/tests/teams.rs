@@ -1,5 +1,6 @@
 //! Teams and authorization, on both backends: roles on a shared workspace,
 //! and every endpoint tried as a stranger, a viewer and a removed member.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use futures_util::StreamExt;
 use model::{Id, Kind, Mutation, Op};

@@ -1,5 +1,6 @@
 //! PostgreSQL only: a team change made on one server process reaches a
 //! member's live channel held by another process.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 #[macro_use]
 mod support;

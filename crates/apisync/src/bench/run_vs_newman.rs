@@ -72,6 +72,7 @@ fn newman() -> anyhow::Result<PathBuf> {
 }
 
 /// Runs `cmd` to its end: wall time and the process's peak resident memory (KiB).
+#[allow(unsafe_code)] // wait4: the one way to read a child's own peak memory
 fn measure(mut cmd: Command) -> anyhow::Result<(Duration, u64)> {
     let start = Instant::now();
     let child = cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().context("cannot start the client")?;

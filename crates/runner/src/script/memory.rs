@@ -2,6 +2,10 @@
 //! so the sandbox enforces the memory limit itself and knows when a script
 //! hit it. QuickJS's own limit can't say so: past it, the engine may not even
 //! have room for its "out of memory" error and throws `null`.
+//!
+//! The one place in the runner that needs `unsafe`: rquickjs's `Allocator`
+//! trait is unsafe to implement; every block is passed to `RustAllocator`.
+#![allow(unsafe_code)]
 
 use rquickjs::allocator::{Allocator, RustAllocator};
 use std::cell::Cell;

@@ -17,6 +17,7 @@
 //!
 //! Descriptor exhaustion under a lowered `RLIMIT_NOFILE` is its own test
 //! binary (`tests/descriptors.rs`): the limit is the whole process's.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 #[path = "../support/mod.rs"]
 #[macro_use]
