@@ -119,10 +119,6 @@ struct Entry {
     dir: PathBuf,
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
-}
-
 fn refused(code: &'static str, message: impl Into<String>) -> AppError {
     AppError { status: StatusCode::CONFLICT, code, message: message.into() }
 }
@@ -422,7 +418,7 @@ impl Mirrors {
 
 /// Notes what a pass did.
 fn record(live: &Mutex<Live>, pass: &Pass) {
-    let now = now_ms();
+    let now = mirror::now_ms();
     let mut l = lock(live);
     l.last = Some(now);
     l.error.clone_from(&pass.error);

@@ -17,6 +17,7 @@ use model::Id;
 use reconcile::{Taken, Unreadable, Wrote};
 use serde_json::json;
 use state::{Place, State};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -112,7 +113,9 @@ impl Mirror {
     /// before anything is applied or written, and is remembered for `status`.
     pub fn pass(&mut self) -> anyhow::Result<Pass> {
         let mut pass = Pass::default();
-        match reconcile::take_files(&self.device, self.ws, &self.root, &mut self.state)? {
+        // One scan serves both halves: taking the files only reads them.
+        let scanned = files::scan(&self.root)?;
+        match reconcile::take_files(&self.device, self.ws, &self.root, &scanned, &mut self.state)? {
             Ok(taken) => pass.taken = taken,
             Err(Unreadable(why)) => {
                 let changed = self.state.error.as_deref() != Some(why.as_str());
@@ -124,18 +127,19 @@ impl Mirror {
                 return Ok(pass);
             }
         }
-        self.write(&mut pass)?;
+        self.write(&mut pass, &scanned)?;
         Ok(pass)
     }
 
     /// Writes the workspace back and saves the base.
-    fn write(&mut self, pass: &mut Pass) -> anyhow::Result<()> {
+    fn write(&mut self, pass: &mut Pass, on_disk: &BTreeMap<String, files::Seen>) -> anyhow::Result<()> {
         let view = reconcile::view(&self.device, self.ws)?;
         let unchanged = !reconcile::view_changed(&self.state, &view) && pass.taken.applied == 0;
         if unchanged && self.state.error.is_none() && self.state.workspace.is_some() {
             return Ok(());
         }
-        pass.wrote = reconcile::write_files(&self.device, self.ws, &self.root, &mut self.state)?;
+        let docs: Vec<model::Document> = view.into_values().collect();
+        pass.wrote = reconcile::write_files(&docs, &self.root, on_disk, &mut self.state)?;
         self.state.error = None;
         self.state.workspace = Some(self.ws);
         self.save()
@@ -212,7 +216,8 @@ fn report(g: &Globals, mirror: &Mirror, pass: &Pass) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn now_ms() -> i64 {
+/// Milliseconds since the epoch, as the mirror's state and the app record a pass.
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 

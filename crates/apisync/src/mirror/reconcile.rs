@@ -61,18 +61,28 @@ fn ident(kind: Kind, parent: Option<Id>, file_id: &str) -> Ident {
     }
 }
 
-/// The id a document's file carries.
+/// What names a document in its file: a variable's or global's key, else the
+/// file's `id:` (read into `postman_id`); `None` when the file gave none.
+fn named(d: &Document) -> Option<&str> {
+    d.fields.get(if d.kind.is_variable() { "key" } else { "postman_id" }).and_then(Value::as_str)
+}
+
+/// The id a document's file carries (its own id when it has no other).
 fn file_id(d: &Document) -> String {
-    let field = if d.kind.is_variable() { "key" } else { "postman_id" };
-    d.fields.get(field).and_then(Value::as_str).map_or_else(|| d.id.to_string(), str::to_string)
+    named(d).map_or_else(|| d.id.to_string(), str::to_string)
 }
 
 /// Turns the file changes since the base into edits of workspace `ws`.
 /// Reads nothing when no file's size or time moved; applies nothing when a
 /// file cannot be read (`Err(Unreadable)`, with its path and line).
-pub fn take_files(device: &Device, ws: Id, root: &Path, state: &mut State) -> anyhow::Result<Result<Taken, Unreadable>> {
-    let scanned = files::scan(root)?;
-    if !files_changed(state, &scanned) {
+pub fn take_files(
+    device: &Device,
+    ws: Id,
+    root: &Path,
+    scanned: &BTreeMap<String, Seen>,
+    state: &mut State,
+) -> anyhow::Result<Result<Taken, Unreadable>> {
+    if !files_changed(state, scanned) {
         return Ok(Ok(Taken::default()));
     }
     let mut all = Files::new();
@@ -139,7 +149,7 @@ fn plan(state: &State, view: &HashMap<Id, Document>, read: &v3::ReadV3, edited: 
     let mut ids: Vec<Id> = Vec::with_capacity(docs.len());
     for d in docs {
         let parent = d.parent_id.and_then(|p| mapped.get(&p).copied());
-        let fid = d.fields.get(if d.kind.is_variable() { "key" } else { "postman_id" }).and_then(Value::as_str).unwrap_or("");
+        let fid = named(d).unwrap_or("");
         let key = ident(d.kind, parent, fid);
         let found = (!fid.is_empty())
             .then(|| base_index.get(&key).or_else(|| view_index.get(&key)).copied())
@@ -286,11 +296,9 @@ pub struct Wrote {
 /// Writes the workspace into the directory: files whose bytes change are
 /// rewritten, files of documents no longer there are removed; then the base
 /// becomes what the files now say.
-pub fn write_files(device: &Device, ws: Id, root: &Path, state: &mut State) -> anyhow::Result<Wrote> {
-    let docs: Vec<Document> = device.live_documents(ws)?.into_iter().filter(|d| MIRRORED.contains(&d.kind)).collect();
+pub fn write_files(docs: &[Document], root: &Path, on_disk: &BTreeMap<String, Seen>, state: &mut State) -> anyhow::Result<Wrote> {
     let order_hints = state.docs.iter().filter_map(|(id, b)| b.order.map(|o| (*id, o))).collect();
-    let out = v3::export_v3_workspace(&docs, &WriteOptions { order_hints })?;
-    let on_disk = files::scan(root)?;
+    let out = v3::export_v3_workspace(docs, &WriteOptions { order_hints })?;
     let mut wrote = Wrote::default();
     let mut stamps = BTreeMap::new();
     for (path, bytes) in &out.files {
@@ -311,7 +319,7 @@ pub fn write_files(device: &Device, ws: Id, root: &Path, state: &mut State) -> a
         }
     }
     state.files = stamps;
-    state.docs = bases(&docs, &out);
+    state.docs = bases(docs, &out);
     Ok(wrote)
 }
 
@@ -361,7 +369,7 @@ pub struct Update {
 pub fn update_from(view: &HashMap<Id, Document>, read: &v3::ReadV3) -> Update {
     let docs = &read.import.documents;
     let top_ident = |d: &Document| {
-        let fid = d.fields.get(if d.kind.is_variable() { "key" } else { "postman_id" }).and_then(Value::as_str).unwrap_or("");
+        let fid = named(d).unwrap_or("");
         (!fid.is_empty() && d.kind != Kind::Global).then(|| ident(d.kind, None, fid))
     };
     let existing: HashMap<Ident, Id> = view
