@@ -207,6 +207,12 @@ pub struct PushRequest {
 /// The answer to a push: one result per mutation, in order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PushResponse {
+    /// The workspace's sequence number before the push's changes: a device
+    /// whose cursor is here has, with this answer, everything up to `seq`
+    /// and moves its cursor there, as for a live `changes` frame. (Absent
+    /// from servers older than this field: the device then pulls.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<u64>,
     /// The workspace's sequence number after the push.
     pub seq: u64,
     pub results: Vec<MutationResult>,

@@ -5,6 +5,7 @@
 use crate::AppState;
 use crate::auth::{authenticate, bearer, check_session};
 use crate::error::{Failure, QueryArg};
+use crate::notify::{DeviceRef, Notice};
 use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -18,6 +19,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
+/// Largest live frame that carries documents inline; past it, devices pull.
+const INLINE_BYTES: usize = 64 * 1024;
 /// Frames queued per connection before a slow device is cut off (it
 /// reconnects and pulls, so nothing is lost).
 const QUEUE: usize = 64;
@@ -118,15 +121,34 @@ impl Hub {
         }
     }
 
-    /// Sends one frame to every connection of these users.
-    pub fn publish(&self, users: &[Id], frame: String) {
-        let frame = Utf8Bytes::from(frame);
+    /// Tells this process's connections of `notice`.
+    pub fn deliver(&self, notice: &Notice) {
+        match notice {
+            Notice::Pushed { workspace, after, seq, members, pusher, docs } => {
+                // The frame is built only when somebody here will read it.
+                let mut frame = None;
+                let build = || Utf8Bytes::from(push_frame(*workspace, *after, *seq, docs.as_deref(), INLINE_BYTES));
+                self.send(members, pusher.as_ref(), || frame.get_or_insert_with(build).clone());
+            }
+            Notice::Workspaces { users } => {
+                let frame = Utf8Bytes::from(serde_json::to_string(&LiveMessage::Workspaces).unwrap_or_default());
+                self.send(users, None, || frame.clone());
+            }
+            Notice::SignedOut { device, reason } => self.sign_out(device.user, device.num, reason.clone()),
+        }
+    }
+
+    /// Sends a frame to every connection of these users but `skip`'s.
+    fn send(&self, users: &[Id], skip: Option<&DeviceRef>, mut frame: impl FnMut() -> Utf8Bytes) {
         let conns = self.lock();
         for user in users {
             for c in conns.get(user).into_iter().flatten() {
+                if skip.is_some_and(|d| d.user == *user && d.num == c.device_num) {
+                    continue;
+                }
                 // A full queue means the device is not keeping up: close it;
                 // it reconnects and pulls what it missed.
-                if c.tx.try_send(frame.clone()).is_err() {
+                if c.tx.try_send(frame()).is_err() {
                     c.end(Ending::Close);
                 }
             }
@@ -134,7 +156,7 @@ impl Hub {
     }
 
     /// Tells a device's connections it was signed out, and closes them.
-    pub fn sign_out(&self, user: Id, device_num: u64, reason: String) {
+    fn sign_out(&self, user: Id, device_num: u64, reason: String) {
         let ending = signed_out(reason);
         for c in self.lock().get(&user).into_iter().flatten().filter(|c| c.device_num == device_num) {
             c.end(ending.clone());

@@ -396,7 +396,52 @@ async fn live_channel_delivers_changes_and_sign_out(b: Backend) {
     assert!(tokio_tungstenite::connect_async(bad).await.is_err(), "no token, no channel");
 }
 
+/// The push answer is the pusher's frame: it says where the push began and
+/// ended, and the pushing device's live connection is not told again; the
+/// account's other device is.
+async fn a_pusher_is_answered_not_echoed(b: Backend) {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let h = Harness::start(b).await;
+    let a = h.signup("ann").await;
+    let (_, other) = h.login("ann", "ann-2").await;
+    let other: Session = serde_json::from_value(other).unwrap();
+    let ws = a.workspaces[0].id;
+    let listen = |token: String| {
+        let url = format!("{}/v1/live", h.base.replace("http", "ws"));
+        async move {
+            let mut req = url.into_client_request().unwrap();
+            req.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+            let (mut sock, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+            assert!(matches!(next_message(&mut sock).await, LiveMessage::Hello { .. }));
+            sock
+        }
+    };
+    let mut mine = listen(a.token.clone()).await;
+    let mut theirs = listen(other.token.clone()).await;
+
+    let head = a.workspaces[0].seq;
+    let col = create(Kind::Collection, None, json!({"name": "Mine"}));
+    let r = h.push(&a.token, ws, std::slice::from_ref(&col)).await;
+    assert_eq!((r.after, r.seq), (Some(head), head + 1), "the answer spans exactly the push");
+    match next_message(&mut theirs).await {
+        LiveMessage::Changes { after, seq, .. } => assert_eq!((after, seq), (head, head + 1)),
+        other => panic!("the other device hears the push: {other:?}"),
+    }
+    // The other device pushes next; the first frame the pusher hears is that one.
+    let set = set(col.doc_id, r.seq, json!({"name": "Theirs"}));
+    let r2 = h.push(&other.token, ws, std::slice::from_ref(&set)).await;
+    assert_eq!(r2.after, Some(r.seq));
+    match next_message(&mut mine).await {
+        LiveMessage::Changes { after, seq, docs, .. } => {
+            assert_eq!((after, seq), (r.seq, r2.seq), "the first frame is the other device's push, not an echo of its own");
+            assert_eq!(docs[0].title(), "Theirs");
+        }
+        other => panic!("expected the other device's changes, got {other:?}"),
+    }
+}
+
 on_both_backends!(
+    a_pusher_is_answered_not_echoed,
     a_large_batch_and_its_cascading_delete_are_written_whole,
     signup_gives_a_personal_workspace_and_health_answers,
     login_by_email_or_username_and_wrong_password_is_refused,

@@ -5,17 +5,13 @@
 //! Methods are `async` so that PostgreSQL can await its connection; SQLite
 //! runs them synchronously on a blocking thread (see [`super::ready`]).
 
-use super::{DeviceRecord, InvitationRecord, Notice, Page, PageDoc, SessionRecord, StoreError, UserRecord, WorkspaceRecord};
+use super::{DeviceRecord, InvitationRecord, Page, PageDoc, SessionRecord, StoreError, UserRecord, WorkspaceRecord};
 use crate::push::BatchOutput;
 use model::{Id, Mutation};
 use protocol::{DeviceInfo, Role, TeamMember, User, WorkspaceInfo};
 
 /// One transaction (or, for reads, one connection) of a backend.
 pub(crate) trait Tx: Send {
-    /// Whether another server process may need to hear of changes
-    /// ([`Tx::notify`] does something).
-    fn fans_out(&self) -> bool;
-
     // Accounts.
 
     /// Inserts an account: `EmailTaken` or `UsernameTaken` when either is
@@ -166,9 +162,4 @@ pub(crate) trait Tx: Send {
     async fn set_counter(&mut self, key: &str, entry: Option<crate::limit::Entry>) -> Result<(), StoreError>;
     /// Forgets counters that expired before `now`.
     async fn sweep_counters(&mut self, now: i64) -> Result<(), StoreError>;
-
-    // Other processes.
-
-    /// Tells other server processes, once the transaction commits.
-    async fn notify(&mut self, notice: &Notice) -> Result<(), StoreError>;
 }

@@ -4,7 +4,7 @@
 use super::batch;
 use crate::limit::Entry;
 use crate::push::BatchOutput;
-use crate::store::{DeviceRecord, InvitationRecord, Notice, Page, PageDoc, SessionRecord, StoreError, Tx, UserRecord, WorkspaceRecord};
+use crate::store::{DeviceRecord, InvitationRecord, Page, PageDoc, SessionRecord, StoreError, Tx, UserRecord, WorkspaceRecord};
 use model::{Id, Mutation};
 use protocol::{DeviceInfo, Role, TeamMember, User, WorkspaceInfo};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -72,10 +72,6 @@ fn invitation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<InvitationRe
 }
 
 impl Tx for SqliteTx<'_> {
-    fn fans_out(&self) -> bool {
-        false
-    }
-
     async fn insert_user(&mut self, user: &User, password_hash: &str, now: i64) -> Result<(), StoreError> {
         // The columns compare without case (COLLATE NOCASE).
         if exists(self.conn, "SELECT 1 FROM users WHERE email = ?1", &user.email)? {
@@ -561,11 +557,6 @@ impl Tx for SqliteTx<'_> {
 
     async fn sweep_counters(&mut self, now: i64) -> Result<(), StoreError> {
         self.conn.execute("DELETE FROM rate_limits WHERE until < ?1", [now])?;
-        Ok(())
-    }
-
-    async fn notify(&mut self, _notice: &Notice) -> Result<(), StoreError> {
-        // One process: its own hub is all there is.
         Ok(())
     }
 }
