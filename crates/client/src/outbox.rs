@@ -61,7 +61,7 @@ pub fn for_workspace(conn: &Connection, ws: Id, limit: usize) -> Result<Vec<Pend
 
 /// The waiting mutations of one document, in order.
 pub fn for_doc(conn: &Connection, doc: Id) -> Result<Vec<Pending>, ClientError> {
-    let mut st = conn.prepare("SELECT seq, workspace_id, mutation, base_fields FROM outbox WHERE doc_id = ?1 ORDER BY seq")?;
+    let mut st = conn.prepare_cached("SELECT seq, workspace_id, mutation, base_fields FROM outbox WHERE doc_id = ?1 ORDER BY seq")?;
     let rows = st.query_map([doc.to_string()], row)?.collect::<Result<Vec<_>, _>>()?;
     decode(rows)
 }
