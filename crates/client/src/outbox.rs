@@ -66,6 +66,15 @@ pub fn for_doc(conn: &Connection, doc: Id) -> Result<Vec<Pending>, ClientError> 
     decode(rows)
 }
 
+/// The oldest mutation id waiting for a workspace: every mutation this
+/// device minted before it has its answer stored (ids are UUID v7; text
+/// order is time order).
+pub fn oldest_id(conn: &Connection, ws: Id) -> Result<Option<Id>, ClientError> {
+    let mut st = conn.prepare_cached("SELECT min(json_extract(mutation, '$.mutation_id')) FROM outbox WHERE workspace_id = ?1")?;
+    let oldest: Option<String> = st.query_row([ws.to_string()], |r| r.get(0))?;
+    Ok(oldest.and_then(|s| s.parse().ok()))
+}
+
 /// One waiting mutation by position, if it is still there.
 pub fn get(conn: &Connection, seq: i64) -> Result<Option<Pending>, ClientError> {
     let mut st = conn.prepare("SELECT seq, workspace_id, mutation, base_fields FROM outbox WHERE seq = ?1")?;

@@ -91,13 +91,16 @@ async fn answer_docs(t: &Transport, ws: Id, resp: &PushResponse) -> Result<HashM
 pub(crate) async fn push_all(store: &Store, t: &Transport, report: &mut SyncReport) -> Result<Vec<Id>, ClientError> {
     let mut behind = Vec::new();
     for ws in store.read(outbox::workspaces_with_pending)? {
+        // Read once: rows only leave the outbox as their answers are stored,
+        // so this stays true for every batch below.
+        let answered_before = store.read(|c| outbox::oldest_id(c, ws))?;
         let mut size = PUSH_BATCH;
         loop {
             let batch = store.read(|c| outbox::for_workspace(c, ws, size))?;
             if batch.is_empty() {
                 break;
             }
-            let req = PushRequest { mutations: batch.iter().map(|p| p.mutation.clone()).collect() };
+            let req = PushRequest { mutations: batch.iter().map(|p| p.mutation.clone()).collect(), answered_before };
             match t.push(ws, &req).await {
                 Ok(resp) => {
                     let docs = answer_docs(t, ws, &resp).await?;
@@ -255,10 +258,6 @@ fn apply_result(
     Ok(())
 }
 
-fn role_name(info: &WorkspaceInfo) -> String {
-    serde_json::to_value(info.role).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-}
-
 /// Stores the workspace list the server sent; drops the local data of
 /// workspaces it no longer lists (unless changes for them still wait).
 pub(crate) fn store_workspaces(conn: &rusqlite::Connection, list: &[WorkspaceInfo]) -> Result<(), ClientError> {
@@ -268,7 +267,7 @@ pub(crate) fn store_workspaces(conn: &rusqlite::Connection, list: &[WorkspaceInf
             &Workspace {
                 id: w.id,
                 name: w.name.clone(),
-                role: Some(role_name(w)),
+                role: Some(w.role.as_str().to_string()),
                 cursor: 0,
                 head: w.seq,
                 personal: w.personal,

@@ -82,8 +82,9 @@ pub struct User {
 }
 
 /// What a person may do in a workspace.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr, strum::EnumString)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Role {
     Owner,
     Admin,
@@ -114,17 +115,18 @@ impl Role {
 
     /// A role from its wire name.
     pub fn parse(s: &str) -> Option<Role> {
-        [Role::Owner, Role::Admin, Role::Editor, Role::Viewer].into_iter().find(|r| r.as_str() == s)
+        s.parse().ok()
     }
 
     /// The role as sent on the wire.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Owner => "owner",
-            Role::Admin => "admin",
-            Role::Editor => "editor",
-            Role::Viewer => "viewer",
-        }
+        self.into()
+    }
+
+    /// A role someone may hold in a team (`admin`, `editor` or `viewer`,
+    /// any case): a team has no owner.
+    pub fn parse_team_role(s: &str) -> Option<Role> {
+        Role::parse(&s.trim().to_ascii_lowercase()).filter(|r| *r != Role::Owner)
     }
 }
 
@@ -202,6 +204,12 @@ pub struct Workspaces {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PushRequest {
     pub mutations: Vec<Mutation>,
+    /// Every mutation this device minted before this id (ids are UUID v7,
+    /// so they sort by time) has its answer stored on the device, which
+    /// will never send it again: the server forgets those results. The
+    /// oldest mutation still waiting in the workspace's outbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_before: Option<Id>,
 }
 
 /// The answer to a push: one result per mutation, in order.

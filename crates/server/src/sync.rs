@@ -85,8 +85,8 @@ pub async fn push(
         ));
     }
     let (user, device, now) = (caller.user.id, caller.device.num, now_ms());
-    let mutations = req.mutations;
-    let commit = match transact!(state.store, |tx| workspaces::push(tx, ws, user, device, &mutations, now))? {
+    let (mutations, answered) = (req.mutations, req.answered_before);
+    let commit = match transact!(state.store, |tx| workspaces::push(tx, ws, user, device, &mutations, answered, now))? {
         Ok(c) => c,
         Err(PushRefused::NotFound) => return Err(not_found(ws)),
         Err(PushRefused::Invalid(why)) => return Err(Failure::new(ErrorCode::BadRequest, why)),

@@ -7,6 +7,10 @@ use crate::store::{StoreError, Tx, WorkspaceRecord};
 use model::{Document, Id, Kind, Mutation, Op, Stored};
 use protocol::{MutationResult, PushResponse, Role};
 
+/// Stored results one push may forget (so the first push after an upgrade
+/// does not delete a long history in one transaction).
+const FORGET_PER_PUSH: usize = 10_000;
+
 /// The outcome of a committed push.
 #[derive(Debug)]
 pub(crate) struct PushCommit {
@@ -99,6 +103,7 @@ pub(crate) async fn push<T: Tx>(
     user: Id,
     device: u64,
     mutations: &[Mutation],
+    answered_before: Option<Id>,
     now: i64,
 ) -> Result<Result<PushCommit, PushRefused>, StoreError> {
     let role = match tx.role(user, ws).await? {
@@ -119,6 +124,10 @@ pub(crate) async fn push<T: Tx>(
     }
     let out = tx.run_batch(ws, after, device, mutations).await?;
     tx.write_batch(ws, device, &out, now).await?;
+    if let Some(before) = answered_before {
+        // Bounded per push; the device's next pushes forget the rest.
+        tx.forget_results(ws, device, before, FORGET_PER_PUSH).await?;
+    }
     tx.set_head(ws, out.head).await?;
     if let Some(name) = out.writes.iter().filter(|s| s.doc.kind == Kind::Workspace).find_map(|s| s.doc.fields.get("name")?.as_str()) {
         tx.rename_workspace(ws, name).await?;

@@ -104,6 +104,9 @@ pub(crate) trait Tx: Send {
 
     /// Runs [`crate::push::apply_batch`] over this workspace's stored documents.
     async fn run_batch(&mut self, ws: Id, head: u64, device: u64, mutations: &[Mutation]) -> Result<BatchOutput, StoreError>;
+    /// Forgets up to `limit` stored results of `device`'s mutations in `ws`
+    /// minted before `before` (the device will never send them again).
+    async fn forget_results(&mut self, ws: Id, device: u64, before: Id, limit: usize) -> Result<(), StoreError>;
     /// Writes what a batch produced: documents, change log, results.
     async fn write_batch(&mut self, ws: Id, device: u64, out: &BatchOutput, now: i64) -> Result<(), StoreError>;
     /// One page of the documents changed after `after`, read from one

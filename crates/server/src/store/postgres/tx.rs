@@ -301,6 +301,20 @@ impl Tx for PgTx<'_> {
         Ok(seq as u64)
     }
 
+    async fn forget_results(&mut self, ws: Id, device: u64, before: Id, limit: usize) -> Result<(), StoreError> {
+        sqlx::query(
+            "DELETE FROM mutations WHERE workspace_id = $1 AND device_num = $2 AND mutation_id IN
+             (SELECT mutation_id FROM mutations WHERE workspace_id = $1 AND device_num = $2 AND mutation_id < $3 LIMIT $4)",
+        )
+        .bind(ws)
+        .bind(device as i64)
+        .bind(before)
+        .bind(limit as i64)
+        .execute(&mut *self.conn)
+        .await?;
+        Ok(())
+    }
+
     async fn set_head(&mut self, ws: Id, seq: u64) -> Result<(), StoreError> {
         sqlx::query("UPDATE workspaces SET seq = $2 WHERE id = $1").bind(ws).bind(seq as i64).execute(&mut *self.conn).await?;
         Ok(())

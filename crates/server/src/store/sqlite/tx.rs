@@ -273,6 +273,17 @@ impl Tx for SqliteTx<'_> {
         Ok(seq as u64)
     }
 
+    async fn forget_results(&mut self, ws: Id, device: u64, before: Id, limit: usize) -> Result<(), StoreError> {
+        // Hyphenated UUIDs sort as text in the order of their bytes.
+        self.conn
+            .prepare_cached(
+                "DELETE FROM mutations WHERE workspace_id = ?1 AND device_num = ?2 AND mutation_id IN
+                 (SELECT mutation_id FROM mutations WHERE workspace_id = ?1 AND device_num = ?2 AND mutation_id < ?3 LIMIT ?4)",
+            )?
+            .execute(params![ws.to_string(), device as i64, before.to_string(), limit as i64])?;
+        Ok(())
+    }
+
     async fn set_head(&mut self, ws: Id, seq: u64) -> Result<(), StoreError> {
         self.conn.prepare_cached("UPDATE workspaces SET seq = ?2 WHERE id = ?1")?.execute(params![ws.to_string(), seq as i64])?;
         Ok(())
