@@ -303,8 +303,17 @@ impl Device {
         if self.offline {
             return Err(ClientError::Unreachable("offline mode: --offline or APISYNC_OFFLINE=1".into()));
         }
-        self.set_state(SyncState::Syncing, None)?;
-        self.finish_sync(sync::cycle(&self.store, &t, progress).await)
+        self.set_state(SyncState::Connecting, None)?;
+        let run = async {
+            let mut report = SyncReport::default();
+            sync::push_all(&self.store, &t, &mut report).await?;
+            sync::refresh_workspaces(&self.store, &t).await?;
+            // The server answered: what is left is the pull.
+            self.set_state(SyncState::Syncing, None)?;
+            sync::pull_all(&self.store, &t, progress, &mut report).await?;
+            Ok(report)
+        };
+        self.finish_sync(run.await)
     }
 
     /// Sends the changes that wait, pulling only workspaces whose answers

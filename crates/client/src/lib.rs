@@ -318,11 +318,6 @@ impl Device {
         self.store.read(conflicts::list)
     }
 
-    /// Removes an entry of the conflicts inbox; false when there was none.
-    pub fn dismiss_conflict(&self, id: i64) -> Result<bool, ClientError> {
-        self.store.write(|tx| conflicts::dismiss(tx, id))
-    }
-
     /// Resolves a conflict: [`Keep::Mine`] makes the change again (only the
     /// fields in `only`, when given); [`Keep::Theirs`] dismisses it.
     pub fn resolve_conflict(&self, id: i64, keep: Keep, only: &[String]) -> Result<(), ClientError> {
