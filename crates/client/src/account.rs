@@ -217,7 +217,7 @@ impl Device {
         let mut report = SyncReport::default();
         let restore = async {
             sync::pull_all(&self.store, &t, progress, &mut report).await?;
-            sync::push_all(&self.store, &t, &mut report).await.map(drop)
+            sync::push_all(&self.store, &t, None, &mut report).await.map(drop)
         };
         match restore.await {
             Ok(()) => self.set_state(SyncState::InSync, None)?,
@@ -306,7 +306,7 @@ impl Device {
         self.set_state(SyncState::Connecting, None)?;
         let run = async {
             let mut report = SyncReport::default();
-            sync::push_all(&self.store, &t, &mut report).await?;
+            sync::push_all(&self.store, &t, None, &mut report).await?;
             sync::refresh_workspaces(&self.store, &t).await?;
             // The server answered: what is left is the pull.
             self.set_state(SyncState::Syncing, None)?;

@@ -88,7 +88,14 @@ async fn answer_docs(t: &Transport, ws: Id, resp: &PushResponse) -> Result<HashM
 /// the push began moves it to where the push ended, so it never downloads
 /// back what it sent. Returns the workspaces whose answers showed changes
 /// by others that this device has not pulled yet.
-pub(crate) async fn push_all(store: &Store, t: &Transport, report: &mut SyncReport) -> Result<Vec<Id>, ClientError> {
+/// `connection` is this process's live connection, which is then not sent
+/// these pushes back.
+pub(crate) async fn push_all(
+    store: &Store,
+    t: &Transport,
+    connection: Option<Id>,
+    report: &mut SyncReport,
+) -> Result<Vec<Id>, ClientError> {
     let mut behind = Vec::new();
     for ws in store.read(outbox::workspaces_with_pending)? {
         // Read once: rows only leave the outbox as their answers are stored,
@@ -100,7 +107,7 @@ pub(crate) async fn push_all(store: &Store, t: &Transport, report: &mut SyncRepo
             if batch.is_empty() {
                 break;
             }
-            let req = PushRequest { mutations: batch.iter().map(|p| p.mutation.clone()).collect(), answered_before };
+            let req = PushRequest { mutations: batch.iter().map(|p| p.mutation.clone()).collect(), answered_before, connection };
             match t.push(ws, &req).await {
                 Ok(resp) => {
                     let docs = answer_docs(t, ws, &resp).await?;
@@ -404,11 +411,11 @@ pub(crate) async fn pull_all(
 
 /// One full cycle: push, one workspace list, and a pull of each workspace
 /// that moved on. Nothing to push and nothing new costs one request.
-pub(crate) async fn cycle(store: &Store, t: &Transport, progress: Option<ProgressFn<'_>>) -> Result<SyncReport, ClientError> {
+pub(crate) async fn cycle(store: &Store, t: &Transport, connection: Option<Id>) -> Result<SyncReport, ClientError> {
     let mut report = SyncReport::default();
-    push_all(store, t, &mut report).await?;
+    push_all(store, t, connection, &mut report).await?;
     refresh_workspaces(store, t).await?;
-    pull_all(store, t, progress, &mut report).await?;
+    pull_all(store, t, None, &mut report).await?;
     Ok(report)
 }
 
@@ -417,7 +424,7 @@ pub(crate) async fn cycle(store: &Store, t: &Transport, progress: Option<Progres
 /// one request.
 pub(crate) async fn deliver(store: &Store, t: &Transport) -> Result<SyncReport, ClientError> {
     let mut report = SyncReport::default();
-    for ws in push_all(store, t, &mut report).await? {
+    for ws in push_all(store, t, None, &mut report).await? {
         if let Some(w) = store.read(|c| store::workspace(c, ws))? {
             pull(store, t, &w, None, &mut report).await?;
         }

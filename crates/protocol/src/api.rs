@@ -210,6 +210,11 @@ pub struct PushRequest {
     /// oldest mutation still waiting in the workspace's outbox.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answered_before: Option<Id>,
+    /// The pusher's own live connection (its `hello`), which has the answer
+    /// and is not sent the push again; the device's other connections (another
+    /// process of it, another browser tab) are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<Id>,
 }
 
 /// The answer to a push: one result per mutation, in order.

@@ -8,8 +8,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LiveMessage {
-    /// Sent once the channel is open.
-    Hello { device_id: Id },
+    /// Sent once the channel is open. `connection` names this connection:
+    /// a push that gives it (`PushRequest::connection`) is not sent back on it.
+    Hello {
+        device_id: Id,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        connection: Option<Id>,
+    },
     /// A workspace moved from `after` to `seq`, and these are the documents
     /// that changed. A device whose cursor is at least `after` applies them
     /// and moves its cursor to `seq`; otherwise it pulls.

@@ -5,7 +5,7 @@
 use crate::AppState;
 use crate::auth::{authenticate, bearer, check_session};
 use crate::error::{Failure, QueryArg};
-use crate::notify::{DeviceRef, Notice};
+use crate::notify::{ConnRef, Notice};
 use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -44,6 +44,8 @@ pub(crate) enum Ending {
 
 struct Conn {
     id: u64,
+    /// Names the connection to its device (`hello`), unique across processes.
+    tag: Id,
     device_num: u64,
     tx: mpsc::Sender<Utf8Bytes>,
     end: watch::Sender<Option<Ending>>,
@@ -65,6 +67,7 @@ impl Conn {
 /// One connection's side of the hub.
 pub(crate) struct Handle {
     pub(crate) id: u64,
+    pub(crate) tag: Id,
     pub(crate) frames: mpsc::Receiver<Utf8Bytes>,
     pub(crate) end: watch::Receiver<Option<Ending>>,
 }
@@ -91,7 +94,8 @@ impl Hub {
         let (tx, frames) = mpsc::channel(QUEUE);
         let (end_tx, end) = watch::channel(None);
         let id = self.next.fetch_add(1, Ordering::Relaxed);
-        let conn = Conn { id, device_num, tx, end: end_tx };
+        let tag = Id::now_v7();
+        let conn = Conn { id, tag, device_num, tx, end: end_tx };
         let mut conns = self.lock();
         if self.closed.load(Ordering::Relaxed) {
             conn.end(Ending::Close);
@@ -108,7 +112,7 @@ impl Hub {
             false
         });
         list.push(conn);
-        Handle { id, frames, end }
+        Handle { id, tag, frames, end }
     }
 
     pub(crate) fn remove(&self, user: Id, conn: u64) {
@@ -138,12 +142,12 @@ impl Hub {
         }
     }
 
-    /// Sends a frame to every connection of these users but `skip`'s.
-    fn send(&self, users: &[Id], skip: Option<&DeviceRef>, mut frame: impl FnMut() -> Utf8Bytes) {
+    /// Sends a frame to every connection of these users but `skip`.
+    fn send(&self, users: &[Id], skip: Option<&ConnRef>, mut frame: impl FnMut() -> Utf8Bytes) {
         let conns = self.lock();
         for user in users {
             for c in conns.get(user).into_iter().flatten() {
-                if skip.is_some_and(|d| d.user == *user && d.num == c.device_num) {
+                if skip.is_some_and(|s| s.user == *user && s.connection == c.tag) {
                     continue;
                 }
                 // A full queue means the device is not keeping up: close it;
@@ -314,8 +318,8 @@ async fn finish(socket: &mut WebSocket, ending: Option<Ending>) {
 }
 
 async fn serve(mut socket: WebSocket, handle: Handle, device_id: Id, mut session: Session) {
-    let Handle { mut frames, mut end, .. } = handle;
-    let hello = serde_json::to_string(&LiveMessage::Hello { device_id }).unwrap_or_default();
+    let Handle { mut frames, mut end, tag, .. } = handle;
+    let hello = serde_json::to_string(&LiveMessage::Hello { device_id, connection: Some(tag) }).unwrap_or_default();
     if !send(&mut socket, Message::Text(hello.into())).await {
         return;
     }

@@ -22,9 +22,9 @@ pub enum Notice {
         seq: u64,
         /// The workspace's members: who hears it.
         members: Vec<Id>,
-        /// The device that pushed: it has the push's answer already, so it
-        /// is not told again.
-        pusher: Option<DeviceRef>,
+        /// The pusher's live connection, named in its push: it has the
+        /// answer already, so it is not told again.
+        pusher: Option<ConnRef>,
         /// The documents the push changed, when it deleted none (a
         /// deletion's tombstones make devices pull); `None` makes devices pull.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -41,6 +41,13 @@ impl Notice {
     pub fn signed_out(user: Id, num: u64, reason: impl Into<String>) -> Notice {
         Notice::SignedOut { device: DeviceRef { user, num }, reason: reason.into() }
     }
+}
+
+/// One live connection of one account (its id is unique across processes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ConnRef {
+    pub user: Id,
+    pub connection: Id,
 }
 
 /// One signed-in device of one account.

@@ -3,7 +3,7 @@
 
 use crate::auth::Caller;
 use crate::error::{Body, Failure, PathArg, QueryArg};
-use crate::notify::{DeviceRef, Notice};
+use crate::notify::{ConnRef, Notice};
 use crate::rules::workspaces::{self, DeleteRefused, PushRefused};
 use crate::store::{Tx, read, transact};
 use crate::{AppState, now_ms};
@@ -85,7 +85,7 @@ pub async fn push(
         ));
     }
     let (user, device, now) = (caller.user.id, caller.device.num, now_ms());
-    let (mutations, answered) = (req.mutations, req.answered_before);
+    let (mutations, answered, connection) = (req.mutations, req.answered_before, req.connection);
     let commit = match transact!(state.store, |tx| workspaces::push(tx, ws, user, device, &mutations, answered, now))? {
         Ok(c) => c,
         Err(PushRefused::NotFound) => return Err(not_found(ws)),
@@ -99,8 +99,8 @@ pub async fn push(
     };
     let (after, seq) = (commit.after, commit.response.seq);
     if seq > after {
-        // The pusher has the answer; everyone else hears the same change.
-        let pusher = Some(DeviceRef { user, num: device });
+        // The pusher's connection has the answer; every other one hears the change.
+        let pusher = connection.map(|connection| ConnRef { user, connection });
         let docs = commit.changed;
         state.notifier.publish(Notice::Pushed { workspace: ws, after, seq, members: commit.members, pusher, docs });
     }

@@ -130,7 +130,7 @@ impl Web {
                 ctx,
                 Method::POST,
                 &format!("/v1/workspaces/{ws}/push"),
-                &PushRequest { answered_before: mutations.first().map(|m| m.mutation_id), mutations },
+                &PushRequest { answered_before: mutations.first().map(|m| m.mutation_id), connection: None, mutations },
             )
             .await?;
         for r in answer.results {
