@@ -148,6 +148,9 @@ pub enum StartError {
     Corrupt { file: PathBuf, reason: String },
     #[error("cannot connect to PostgreSQL: {0} (check the URL, that the server runs, and that the database exists)")]
     Postgres(store::StoreError),
+    /// A newer apisync's schema: this build must not touch it.
+    #[error("{database}: {source}")]
+    SchemaTooNew { database: String, source: store::StoreError },
     #[error("cannot listen on {addr}: {source} (is another server running there? choose another with --addr)")]
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("cannot set up mail: {0}")]
@@ -308,7 +311,10 @@ fn api(state: AppState) -> Router {
 
 async fn open_store(config: &Config, hub: &Arc<live::Hub>) -> Result<Store, StartError> {
     if let Some(url) = &config.database_url {
-        let (pg, mut remote) = store::postgres::PgStore::open(url).await.map_err(StartError::Postgres)?;
+        let (pg, mut remote) = store::postgres::PgStore::open(url).await.map_err(|e| match e {
+            e @ store::StoreError::SchemaTooNew { .. } => StartError::SchemaTooNew { database: "the PostgreSQL database".into(), source: e },
+            e => StartError::Postgres(e),
+        })?;
         let hub = hub.clone();
         // Other processes' pushes and sign-outs reach this process's devices.
         tokio::spawn(async move {
@@ -335,6 +341,9 @@ async fn open_store(config: &Config, hub: &Arc<live::Hub>) -> Result<Store, Star
             Err(StartError::NotWritable { dir, user, owner, reason })
         }
         Err(store::StoreError::Corrupt(reason)) => Err(StartError::Corrupt { file: dir.join("apisync.db"), reason }),
+        Err(source @ store::StoreError::SchemaTooNew { .. }) => {
+            Err(StartError::SchemaTooNew { database: dir.join("apisync.db").display().to_string(), source })
+        }
         Err(source) => Err(StartError::Storage { dir, source }),
     }
 }
