@@ -89,9 +89,7 @@ pub enum ClientError {
     #[error("{0}")]
     Io(String),
     /// The profile's schema is newer than this build knows: a newer apisync wrote it.
-    #[error(
-        "this profile was written by a newer apisync (schema {found}, this build knows {known}); upgrade apisync or restore a backup"
-    )]
+    #[error("this profile was written by a newer apisync (schema {found}, this build knows {known}); upgrade apisync or restore a backup")]
     SchemaTooNew {
         /// The profile's schema version.
         found: usize,

@@ -312,7 +312,9 @@ fn api(state: AppState) -> Router {
 async fn open_store(config: &Config, hub: &Arc<live::Hub>) -> Result<Store, StartError> {
     if let Some(url) = &config.database_url {
         let (pg, mut remote) = store::postgres::PgStore::open(url).await.map_err(|e| match e {
-            e @ store::StoreError::SchemaTooNew { .. } => StartError::SchemaTooNew { database: "the PostgreSQL database".into(), source: e },
+            e @ store::StoreError::SchemaTooNew { .. } => {
+                StartError::SchemaTooNew { database: "the PostgreSQL database".into(), source: e }
+            }
             e => StartError::Postgres(e),
         })?;
         let hub = hub.clone();

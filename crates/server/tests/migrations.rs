@@ -84,7 +84,7 @@ async fn a_second_run_changes_nothing(b: Backend) {
     open(&db.url).await.unwrap();
     let mut conn = PgConnection::connect(&db.url).await.unwrap();
     let first = recorded(&mut conn).await;
-    let want: Vec<_> = files().into_iter().map(|(v, d, c)| (v, d, c)).collect();
+    let want = files();
     assert_eq!(first.iter().map(|(v, d, c, _)| (*v, d.clone(), c.clone())).collect::<Vec<_>>(), want);
     assert_eq!(legacy_count(&mut conn).await as usize, want.len(), "the count older releases read is kept");
     let schema = pg_schema(&mut conn).await;
@@ -127,10 +127,12 @@ async fn a_database_of_the_older_bookkeeping_is_baselined_not_migrated_again(b: 
         sqlx::raw_sql(sqlx::AssertSqlSafe(std::fs::read_to_string(path).unwrap())).execute(&mut conn2).await.unwrap();
         count += 1;
     }
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE TABLE apisync_schema (version int NOT NULL); INSERT INTO apisync_schema VALUES ({count})")))
-        .execute(&mut conn2)
-        .await
-        .unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "CREATE TABLE apisync_schema (version int NOT NULL); INSERT INTO apisync_schema VALUES ({count})"
+    )))
+    .execute(&mut conn2)
+    .await
+    .unwrap();
     open(&db2.url).await.unwrap();
     assert_eq!(recorded(&mut conn2).await.len(), files().len());
     assert_eq!(pg_schema(&mut conn2).await, schema, "migrations 5.. were not applied as on a fresh database");
@@ -192,7 +194,7 @@ async fn a_newer_schema_is_refused_at_start(b: Backend) {
             .execute(&mut conn)
             .await
             .unwrap();
-            let err = open(&old.url).await.err().expect("a newer count was migrated");
+            let err = open(&old.url).await.expect_err("a newer count was migrated");
             assert_too_new(&err.to_string(), known + 5, known);
         }
     }

@@ -73,7 +73,8 @@ mod tests {
     fn the_migrations_are_valid_and_every_file_is_listed() {
         migrations().validate().unwrap();
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
-        let on_disk = std::fs::read_dir(dir).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "sql")).count();
+        let on_disk =
+            std::fs::read_dir(dir).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "sql")).count();
         assert_eq!(on_disk, KNOWN, "a file in migrations/sqlite is missing from FILES");
     }
 
