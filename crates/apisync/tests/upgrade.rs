@@ -234,3 +234,36 @@ fn a_device_profile_of_the_release_opens_keeps_its_work_and_syncs() {
     assert!(names.contains(&"Unsent"), "the unsent request did not reach the server: {names:?}");
     assert!(on_server.values().any(|d| d["fields"]["url"] == "https://api.example.com/v2/orders"), "the unsent edit was lost");
 }
+
+/// What `apisync serve` and the CLI say on a database a newer apisync wrote: they stop, say
+/// so, and leave it as it was.
+#[test]
+fn a_newer_schema_is_refused_by_the_server_and_the_device() {
+    let want = "was written by a newer apisync (schema 99, this build knows";
+    let device = Device::new("laptop");
+    device.run(&["--offline", "workspaces"]);
+    let profile = device.dir.path().join("apisync.db");
+    rusqlite::Connection::open(&profile).unwrap().pragma_update(None, "user_version", 99).unwrap();
+    let out = device.try_run(&["--json", "status", "--cached"]);
+    assert_eq!(out.status.code(), Some(1), "{}", support::stderr(&out));
+    let err: Value = serde_json::from_str(support::stderr(&out).lines().last().unwrap()).unwrap();
+    assert_eq!(err["error"]["code"], "schema_too_new", "{err}");
+    assert!(err["error"]["message"].as_str().unwrap().contains(want), "{err}");
+    assert_eq!(user_version(&profile), 99);
+
+    let dir = tempfile::tempdir().unwrap();
+    drop(server::store::sqlite::SqliteStore::open(dir.path()).unwrap());
+    let file = dir.path().join("apisync.db");
+    rusqlite::Connection::open(&file).unwrap().pragma_update(None, "user_version", 99).unwrap();
+    let out = std::process::Command::new(support::bin())
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("APISYNC_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "a server started on a newer schema");
+    let said = support::stderr(&out);
+    assert!(said.contains(want) && said.contains(&file.display().to_string()), "{said}");
+    assert_eq!(said.matches(want).count(), 1, "said twice: {said}");
+    assert_eq!(user_version(&file), 99);
+}

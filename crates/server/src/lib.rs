@@ -149,8 +149,9 @@ pub enum StartError {
     #[error("cannot connect to PostgreSQL: {0} (check the URL, that the server runs, and that the database exists)")]
     Postgres(store::StoreError),
     /// A newer apisync's schema: this build must not touch it.
-    #[error("{database}: {source}")]
-    SchemaTooNew { database: String, source: store::StoreError },
+    // `refusal`, not `source`: the message is whole, and a chain printed with `{:#}` would repeat it.
+    #[error("{database}: {refusal}")]
+    SchemaTooNew { database: String, refusal: store::StoreError },
     #[error("cannot listen on {addr}: {source} (is another server running there? choose another with --addr)")]
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("cannot set up mail: {0}")]
@@ -313,7 +314,7 @@ async fn open_store(config: &Config, hub: &Arc<live::Hub>) -> Result<Store, Star
     if let Some(url) = &config.database_url {
         let (pg, mut remote) = store::postgres::PgStore::open(url).await.map_err(|e| match e {
             e @ store::StoreError::SchemaTooNew { .. } => {
-                StartError::SchemaTooNew { database: "the PostgreSQL database".into(), source: e }
+                StartError::SchemaTooNew { database: "the PostgreSQL database".into(), refusal: e }
             }
             e => StartError::Postgres(e),
         })?;
@@ -343,8 +344,8 @@ async fn open_store(config: &Config, hub: &Arc<live::Hub>) -> Result<Store, Star
             Err(StartError::NotWritable { dir, user, owner, reason })
         }
         Err(store::StoreError::Corrupt(reason)) => Err(StartError::Corrupt { file: dir.join("apisync.db"), reason }),
-        Err(source @ store::StoreError::SchemaTooNew { .. }) => {
-            Err(StartError::SchemaTooNew { database: dir.join("apisync.db").display().to_string(), source })
+        Err(refusal @ store::StoreError::SchemaTooNew { .. }) => {
+            Err(StartError::SchemaTooNew { database: dir.join("apisync.db").display().to_string(), refusal })
         }
         Err(source) => Err(StartError::Storage { dir, source }),
     }
