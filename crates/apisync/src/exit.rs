@@ -83,6 +83,7 @@ fn verdict(err: &anyhow::Error) -> Verdict {
         },
         ClientError::Protocol(_) => v(1, "protocol"),
         ClientError::Store(_) | ClientError::Io(_) => v(1, "local"),
+        ClientError::SchemaTooNew { .. } => v(1, "schema_too_new"),
     }
 }
 

@@ -88,6 +88,14 @@ pub enum ClientError {
     /// A file or directory of the profile could not be used.
     #[error("{0}")]
     Io(String),
+    /// The profile's schema is newer than this build knows: a newer apisync wrote it.
+    #[error("this profile was written by a newer apisync (schema {found}, this build knows {known}); upgrade apisync or restore a backup")]
+    SchemaTooNew {
+        /// The profile's schema version.
+        found: usize,
+        /// The newest this build knows.
+        known: usize,
+    },
 }
 
 fn revoked_message(reason: &str, pending: u64) -> String {

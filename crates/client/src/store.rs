@@ -11,58 +11,10 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-/// Schema migrations, applied in order; `user_version` counts those applied.
-const MIGRATIONS: &[&str] = &[
-    r#"
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE workspaces (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    role TEXT,
-    cursor INTEGER NOT NULL DEFAULT 0,
-    head INTEGER NOT NULL DEFAULT 0,
-    personal INTEGER NOT NULL DEFAULT 0,
-    local_only INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE docs (
-    id TEXT PRIMARY KEY,
-    workspace_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    parent_id TEXT,
-    order_key TEXT,
-    fields TEXT NOT NULL,
-    deleted INTEGER NOT NULL DEFAULT 0,
-    version INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX docs_by_parent ON docs (workspace_id, parent_id);
-CREATE TABLE outbox (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    workspace_id TEXT NOT NULL,
-    doc_id TEXT NOT NULL,
-    mutation TEXT NOT NULL,
-    base_fields TEXT NOT NULL
-);
-CREATE INDEX outbox_by_doc ON outbox (doc_id, seq);
-CREATE INDEX outbox_by_workspace ON outbox (workspace_id, seq);
-CREATE TABLE conflicts (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    workspace_id TEXT NOT NULL,
-    doc_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    title TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    fields TEXT NOT NULL,
-    created_at INTEGER NOT NULL
-);
-CREATE TABLE current_values (doc_id TEXT PRIMARY KEY, value TEXT NOT NULL);
-"#,
-    // Profiles of earlier versions deleted without `secure_delete`, so a
-    // signed-out account's bytes may still sit in free space: erase them once
-    // (`erase.rs`). A new profile has no `meta` row yet and nothing to erase.
-    // The number also keeps an older apisync, which would ignore a pending
-    // erase, from opening the profile.
-    "INSERT OR REPLACE INTO meta (key, value) SELECT 'erase_pending', '1' WHERE EXISTS (SELECT 1 FROM meta);",
-];
+/// Schema migrations (`crates/client/migrations`), applied in order by
+/// `rusqlite_migration`; `user_version` counts those applied. A released
+/// file never changes: a new one is added instead.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql"), include_str!("../migrations/0002_erase_pending.sql")];
 
 /// The open database. The connection sits behind a mutex so a [`crate::Device`]
 /// can be shared between tasks; no lock is ever held across an `.await`.
@@ -129,21 +81,42 @@ impl Store {
     }
 }
 
+fn migrations() -> rusqlite_migration::Migrations<'static> {
+    rusqlite_migration::Migrations::new(MIGRATIONS.iter().map(|sql| rusqlite_migration::M::up(sql)).collect())
+}
+
+fn schema_version(conn: &Connection) -> Result<usize, ClientError> {
+    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))?.max(0) as usize)
+}
+
+/// Applies the migrations this profile has not had yet; refuses a schema
+/// newer than this build knows (its data may mean what this build cannot read).
 fn migrate(conn: &mut Connection) -> Result<(), ClientError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let applied = tx.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))?.max(0) as usize;
-    if applied > MIGRATIONS.len() {
-        return Err(ClientError::Io(format!(
-            "this profile was written by a newer apisync (schema {applied}, this one knows {}); upgrade apisync",
-            MIGRATIONS.len()
-        )));
+    // A migration's transaction takes the write lock at once, waiting for
+    // another process of the profile instead of failing at its first write.
+    conn.set_transaction_behavior(TransactionBehavior::Immediate);
+    let result = to_latest(conn);
+    conn.set_transaction_behavior(TransactionBehavior::Deferred);
+    result
+}
+
+fn to_latest(conn: &mut Connection) -> Result<(), ClientError> {
+    // The migrator reads the version before its transaction, so a process
+    // opening the profile beside another may find its migrations applied
+    // meanwhile: then it looks again, once.
+    let mut retries = 1;
+    loop {
+        let before = schema_version(conn)?;
+        if before > MIGRATIONS.len() {
+            return Err(ClientError::SchemaTooNew { found: before, known: MIGRATIONS.len() });
+        }
+        match migrations().to_latest(conn) {
+            Ok(()) => return Ok(()),
+            Err(_) if retries > 0 && schema_version(conn)? != before => retries -= 1,
+            Err(rusqlite_migration::Error::RusqliteError { err, .. }) => return Err(err.into()),
+            Err(e) => return Err(ClientError::Io(format!("cannot bring the profile's database up to date: {e}"))),
+        }
     }
-    for sql in &MIGRATIONS[applied..] {
-        tx.execute_batch(sql)?;
-    }
-    tx.pragma_update(None, "user_version", MIGRATIONS.len() as i64)?;
-    tx.commit()?;
-    Ok(())
 }
 
 // ---- meta ----
@@ -418,6 +391,49 @@ mod tests {
         assert_eq!(s.read(|c| meta_get(c, "k")).unwrap().as_deref(), Some("v"));
         let v: i64 = s.read(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?)).unwrap();
         assert_eq!(v, MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn every_migration_file_is_listed_and_a_second_run_changes_nothing() {
+        migrations().validate().unwrap();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let files = std::fs::read_dir(dir).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "sql")).count();
+        assert_eq!(files, MIGRATIONS.len(), "a file in crates/client/migrations is missing from MIGRATIONS");
+
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        let schema = |c: &Connection| -> Vec<String> {
+            let mut st = c.prepare("SELECT coalesce(sql, name) FROM sqlite_schema ORDER BY name").unwrap();
+            st.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+        };
+        let first = schema(&conn);
+        let changes = conn.total_changes();
+        migrate(&mut conn).unwrap();
+        assert_eq!(schema(&conn), first);
+        assert_eq!(conn.total_changes(), changes, "a second migration wrote rows");
+        assert_eq!(schema_version(&conn).unwrap(), MIGRATIONS.len());
+    }
+
+    #[test]
+    fn a_profile_of_a_newer_schema_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("apisync.db");
+        let s = Store::open(&path).unwrap();
+        s.write(|tx| meta_set(tx, "k", "v")).unwrap();
+        drop(s);
+        let newer = MIGRATIONS.len() + 2;
+        Connection::open(&path).unwrap().pragma_update(None, "user_version", newer as i64).unwrap();
+
+        let err = Store::open(&path).err().expect("a newer schema was opened");
+        assert!(matches!(err, ClientError::SchemaTooNew { found, known } if found == newer && known == MIGRATIONS.len()), "{err:?}");
+        let message = err.to_string();
+        assert!(
+            message.contains(&format!("schema {newer}, this build knows {}", MIGRATIONS.len())) && message.contains("upgrade apisync"),
+            "{message}"
+        );
+        let conn = Connection::open(&path).unwrap();
+        assert_eq!(schema_version(&conn).unwrap(), newer);
+        assert_eq!(meta_get(&conn, "k").unwrap().as_deref(), Some("v"));
     }
 
     #[test]

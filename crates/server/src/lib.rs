@@ -149,6 +149,10 @@ pub enum StartError {
     Corrupt { file: PathBuf, reason: String },
     #[error("cannot connect to PostgreSQL: {0} (check the URL, that the server runs, and that the database exists)")]
     Postgres(store::StoreError),
+    /// A newer apisync's schema: this build must not touch it.
+    // `refusal`, not `source`: the message is whole, and a chain printed with `{:#}` would repeat it.
+    #[error("{database}: {refusal}")]
+    SchemaTooNew { database: String, refusal: store::StoreError },
     #[error("cannot listen on {addr}: {source} (is another server running there? choose another with --addr)")]
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("cannot set up mail: {0}")]
@@ -311,7 +315,12 @@ fn api(state: AppState) -> Router {
 
 async fn open_store(config: &Config, hub: &Arc<live::Hub>) -> Result<(Store, Arc<dyn notify::Notifier>), StartError> {
     if let Some(url) = &config.database_url {
-        let pg = store::postgres::PgStore::open(url).await.map_err(StartError::Postgres)?;
+        let pg = store::postgres::PgStore::open(url).await.map_err(|e| match e {
+            e @ store::StoreError::SchemaTooNew { .. } => {
+                StartError::SchemaTooNew { database: "the PostgreSQL database".into(), refusal: e }
+            }
+            e => StartError::Postgres(e),
+        })?;
         // Other processes' pushes and sign-outs reach this process's devices.
         let notifier = notify::PgNotifier::start(pg.pool().clone(), hub.clone())
             .await
@@ -332,6 +341,9 @@ async fn open_store(config: &Config, hub: &Arc<live::Hub>) -> Result<(Store, Arc
             Err(StartError::NotWritable { dir, user, owner, reason })
         }
         Err(store::StoreError::Corrupt(reason)) => Err(StartError::Corrupt { file: dir.join("apisync.db"), reason }),
+        Err(refusal @ store::StoreError::SchemaTooNew { .. }) => {
+            Err(StartError::SchemaTooNew { database: dir.join("apisync.db").display().to_string(), refusal })
+        }
         Err(source) => Err(StartError::Storage { dir, source }),
     }
 }

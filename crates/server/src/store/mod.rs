@@ -176,6 +176,9 @@ pub enum StoreError {
     Backend(String),
     #[error("storage task failed: {0}")]
     Task(String),
+    /// The database's schema is newer than this build knows: a newer apisync wrote it.
+    #[error("this database was written by a newer apisync (schema {found}, this build knows {known}); upgrade apisync or restore a backup")]
+    SchemaTooNew { found: usize, known: usize },
     /// A document the batch needs is not loaded yet (PostgreSQL loads in
     /// bulk and runs the batch again).
     #[error("internal: document not preloaded")]

@@ -1,189 +1,115 @@
-//! The SQLite schema: migrations applied in order, `user_version` counting
-//! those applied.
+//! The SQLite schema: the `.sql` files in `crates/server/migrations/sqlite`,
+//! applied in order by `rusqlite_migration`; `PRAGMA user_version` counts
+//! those applied, as it always has, so a database at version N has had
+//! files 1..=N.
 
 use crate::store::StoreError;
 use rusqlite::{Connection, TransactionBehavior};
+use rusqlite_migration::{M, Migrations};
 
-pub(super) const MIGRATIONS: &[&str] = &[
-    r#"
-CREATE TABLE users (
-    id TEXT PRIMARY KEY,
-    email TEXT NOT NULL UNIQUE COLLATE NOCASE,
-    username TEXT NOT NULL UNIQUE COLLATE NOCASE,
-    password_hash TEXT NOT NULL,
-    created_at INTEGER NOT NULL
-);
-CREATE TABLE devices (
-    num INTEGER PRIMARY KEY AUTOINCREMENT,
-    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-    device_id TEXT NOT NULL,
-    name TEXT NOT NULL,
-    signed_in_at INTEGER NOT NULL,
-    last_seen_at INTEGER NOT NULL,
-    signed_in INTEGER NOT NULL,
-    UNIQUE (user_id, device_id)
-);
-CREATE TABLE sessions (
-    token_hash TEXT PRIMARY KEY,
-    device_num INTEGER NOT NULL REFERENCES devices(num) ON DELETE CASCADE,
-    created_at INTEGER NOT NULL,
-    revoked_at INTEGER,
-    revoked_reason TEXT
-);
-CREATE TABLE workspaces (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    owner_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-    personal INTEGER NOT NULL DEFAULT 0,
-    seq INTEGER NOT NULL DEFAULT 0,
-    created_at INTEGER NOT NULL
-);
-CREATE TABLE members (
-    workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
-    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-    role TEXT NOT NULL,
-    PRIMARY KEY (workspace_id, user_id)
-) WITHOUT ROWID;
-CREATE INDEX members_user ON members(user_id);
-CREATE TABLE docs (
-    id TEXT PRIMARY KEY,
-    workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
-    kind TEXT NOT NULL,
-    parent_id TEXT,
-    order_key TEXT,
-    fields TEXT NOT NULL,
-    clocks TEXT NOT NULL,
-    deleted_seq INTEGER,
-    deleted_dev INTEGER,
-    version INTEGER NOT NULL
-);
-CREATE INDEX docs_changes ON docs(workspace_id, version);
-CREATE INDEX docs_parent ON docs(parent_id) WHERE parent_id IS NOT NULL;
-CREATE TABLE change_log (
-    workspace_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    doc_id TEXT NOT NULL,
-    mutation_id TEXT NOT NULL,
-    device_num INTEGER NOT NULL,
-    op TEXT NOT NULL,
-    payload TEXT,
-    at INTEGER NOT NULL,
-    PRIMARY KEY (workspace_id, seq)
-) WITHOUT ROWID;
-CREATE TABLE mutations (
-    mutation_id TEXT PRIMARY KEY,
-    workspace_id TEXT NOT NULL,
-    result TEXT NOT NULL
-) WITHOUT ROWID;
-"#,
-    r#"
-CREATE TABLE teams (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    created_by TEXT NOT NULL,
-    created_at INTEGER NOT NULL
-);
-CREATE TABLE team_members (
-    team_id TEXT NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
-    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-    role TEXT NOT NULL,
-    PRIMARY KEY (team_id, user_id)
-) WITHOUT ROWID;
-CREATE INDEX team_members_user ON team_members(user_id);
-CREATE TABLE team_workspaces (
-    team_id TEXT NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
-    workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
-    PRIMARY KEY (team_id, workspace_id)
-) WITHOUT ROWID;
-CREATE INDEX team_workspaces_ws ON team_workspaces(workspace_id);
-"#,
-    r#"
-CREATE TABLE tokens (
-    token_hash TEXT PRIMARY KEY,
-    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-    purpose TEXT NOT NULL,
-    expires_at INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE gone_sessions (
-    token_hash TEXT PRIMARY KEY,
-    at INTEGER NOT NULL
-) WITHOUT ROWID;
-"#,
-    r#"
-CREATE TABLE gone_workspaces (
-    id TEXT PRIMARY KEY,
-    at INTEGER NOT NULL
-) WITHOUT ROWID;
-"#,
-    // Stored results belong to the device that sent the mutation, in its
-    // workspace, and carry no copy of a document.
-    r#"
-CREATE INDEX change_log_mutation ON change_log (workspace_id, mutation_id);
-CREATE TABLE mutations_v2 (
-    workspace_id TEXT NOT NULL,
-    device_num INTEGER NOT NULL,
-    mutation_id TEXT NOT NULL,
-    result TEXT NOT NULL,
-    PRIMARY KEY (workspace_id, device_num, mutation_id)
-) WITHOUT ROWID;
-INSERT OR IGNORE INTO mutations_v2 (workspace_id, device_num, mutation_id, result)
-SELECT m.workspace_id,
-       COALESCE((SELECT c.device_num FROM change_log c WHERE c.workspace_id = m.workspace_id AND c.mutation_id = m.mutation_id LIMIT 1), 0),
-       m.mutation_id, json_remove(m.result, '$.doc')
-FROM mutations m;
-DROP TABLE mutations;
-ALTER TABLE mutations_v2 RENAME TO mutations;
-DROP INDEX change_log_mutation;
-"#,
-    r#"
-CREATE TABLE rate_limits (
-    key TEXT PRIMARY KEY,
-    count INTEGER NOT NULL,
-    since INTEGER NOT NULL,
-    next_at INTEGER NOT NULL,
-    until INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX rate_limits_until ON rate_limits (until);
-"#,
-    r#"
-CREATE TABLE team_invitations (
-    id TEXT PRIMARY KEY,
-    team_id TEXT NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
-    login TEXT NOT NULL,
-    shown TEXT NOT NULL,
-    role TEXT NOT NULL,
-    invited_by TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL,
-    UNIQUE (team_id, login)
-);
-CREATE INDEX team_invitations_login ON team_invitations (login);
-"#,
-    // Every sign-in ends the device's earlier sessions, and deleting an
-    // account ends its devices' sessions, drops the workspaces it owns and
-    // voids its tokens (foreign keys cascade): each by index, not by reading
-    // every row of the table.
-    r#"
-CREATE INDEX sessions_device ON sessions (device_num);
-CREATE INDEX workspaces_owner ON workspaces (owner_id);
-CREATE INDEX tokens_user ON tokens (user_id);
-"#,
+/// Every migration, in order; a released file never changes (a new one is added instead).
+const FILES: &[&str] = &[
+    include_str!("../../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../../migrations/sqlite/0002_teams.sql"),
+    include_str!("../../../migrations/sqlite/0003_tokens.sql"),
+    include_str!("../../../migrations/sqlite/0004_gone_workspaces.sql"),
+    include_str!("../../../migrations/sqlite/0005_mutations_per_device.sql"),
+    include_str!("../../../migrations/sqlite/0006_rate_limits.sql"),
+    include_str!("../../../migrations/sqlite/0007_team_invitations.sql"),
+    include_str!("../../../migrations/sqlite/0008_cascade_indexes.sql"),
 ];
 
-/// Applies the migrations this database has not had yet.
+/// The schema version this build writes.
+pub(super) const KNOWN: usize = FILES.len();
+
+fn migrations() -> Migrations<'static> {
+    Migrations::new(FILES.iter().map(|sql| M::up(sql)).collect())
+}
+
+fn version(conn: &Connection) -> Result<usize, StoreError> {
+    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))?.max(0) as usize)
+}
+
+/// Applies the migrations this database has not had yet; refuses a schema
+/// newer than this build knows.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if version as usize > MIGRATIONS.len() {
-        return Err(StoreError::Task(format!(
-            "this database has schema version {version}, newer than this apisync knows ({}): run the newer apisync that wrote it",
-            MIGRATIONS.len()
-        )));
+    // A migration's transaction takes the write lock at once, waiting for
+    // other writers instead of failing at its first write.
+    conn.set_transaction_behavior(TransactionBehavior::Immediate);
+    let result = to_latest(conn);
+    conn.set_transaction_behavior(TransactionBehavior::Deferred);
+    result
+}
+
+fn to_latest(conn: &mut Connection) -> Result<(), StoreError> {
+    // The migrator reads the version before its transaction, so a process
+    // starting beside another may find its migrations applied meanwhile:
+    // then it looks again, once.
+    let mut retries = 1;
+    loop {
+        let before = version(conn)?;
+        if before > KNOWN {
+            return Err(StoreError::SchemaTooNew { found: before, known: KNOWN });
+        }
+        match migrations().to_latest(conn) {
+            Ok(()) => return Ok(()),
+            Err(_) if retries > 0 && version(conn)? != before => retries -= 1,
+            Err(rusqlite_migration::Error::RusqliteError { err, .. }) => return Err(err.into()),
+            Err(e) => return Err(StoreError::Backend(format!("schema migration failed: {e}"))),
+        }
     }
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-        tx.execute_batch(sql)?;
-        tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema(conn: &Connection) -> Vec<(String, String)> {
+        let mut st = conn.prepare("SELECT name, coalesce(sql, '') FROM sqlite_schema ORDER BY name").unwrap();
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().collect::<Result<_, _>>().unwrap()
     }
-    tx.commit()?;
-    Ok(())
+
+    #[test]
+    fn the_migrations_are_valid_and_every_file_is_listed() {
+        migrations().validate().unwrap();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+        let on_disk =
+            std::fs::read_dir(dir).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "sql")).count();
+        assert_eq!(on_disk, KNOWN, "a file in migrations/sqlite is missing from FILES");
+    }
+
+    #[test]
+    fn a_second_run_changes_nothing() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(version(&conn).unwrap(), KNOWN);
+        let first = schema(&conn);
+        migrate(&mut conn).unwrap();
+        assert_eq!(version(&conn).unwrap(), KNOWN);
+        assert_eq!(schema(&conn), first);
+    }
+
+    #[test]
+    fn a_database_at_an_older_version_gets_only_the_rest() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        Migrations::new(FILES[..4].iter().map(|sql| M::up(sql)).collect()).to_latest(&mut conn).unwrap();
+        assert_eq!(version(&conn).unwrap(), 4);
+        migrate(&mut conn).unwrap();
+        assert_eq!(version(&conn).unwrap(), KNOWN);
+        let mut fresh = Connection::open_in_memory().unwrap();
+        migrate(&mut fresh).unwrap();
+        assert_eq!(schema(&conn), schema(&fresh));
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused_and_left_alone() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        conn.execute_batch(&format!("CREATE TABLE from_the_future (x); PRAGMA user_version = {};", KNOWN + 3)).unwrap();
+        let err = migrate(&mut conn).unwrap_err();
+        assert!(matches!(err, StoreError::SchemaTooNew { found, known } if found == KNOWN + 3 && known == KNOWN), "{err:?}");
+        let message = err.to_string();
+        assert!(message.contains("newer apisync") && message.contains("upgrade apisync or restore a backup"), "{message}");
+        assert_eq!(version(&conn).unwrap(), KNOWN + 3);
+    }
 }

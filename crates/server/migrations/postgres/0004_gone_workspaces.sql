@@ -1,0 +1,4 @@
+CREATE TABLE gone_workspaces (
+    id uuid PRIMARY KEY,
+    at bigint NOT NULL
+);

@@ -1,0 +1,4 @@
+CREATE TABLE gone_workspaces (
+    id TEXT PRIMARY KEY,
+    at INTEGER NOT NULL
+) WITHOUT ROWID;
