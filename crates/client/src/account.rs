@@ -6,6 +6,7 @@ use crate::state::{self, Status, SyncState};
 use crate::store::{self, Store};
 use crate::sync::{self, ProgressFn, SyncReport};
 use crate::transport::{Transport, normalize_url};
+use crate::trust::CaCert;
 use crate::{ClientError, Device, conflicts, erase, outbox, scratchpad, time};
 use model::Id;
 use protocol::{DeviceInfo, DeviceView, ErrorCode, LoginRequest, Session, SignupRequest, User};
@@ -58,7 +59,7 @@ pub(crate) fn forget_account(conn: &rusqlite::Connection) -> Result<(), ClientEr
     conn.execute("DELETE FROM outbox WHERE workspace_id != ?1", [&local])?;
     conn.execute("DELETE FROM conflicts WHERE workspace_id != ?1", [&local])?;
     conn.execute("DELETE FROM current_values WHERE doc_id NOT IN (SELECT id FROM docs WHERE workspace_id = ?1)", [&local])?;
-    for k in [keys::TOKEN, keys::USER, keys::SERVER] {
+    for k in [keys::TOKEN, keys::USER, keys::SERVER, keys::CA_CERT] {
         store::meta_delete(conn, k)?;
     }
     state::set(conn, SyncState::Offline, Some("signed out"))
@@ -90,9 +91,19 @@ impl Device {
     pub(crate) fn transport(&self) -> Result<Transport, ClientError> {
         let (server, token) = self.store.read(|c| Ok((store::meta_get(c, keys::SERVER)?, store::meta_get(c, keys::TOKEN)?)))?;
         match (server, token) {
-            (Some(s), Some(t)) => Transport::new(&s, Some(t), self.timeouts),
+            (Some(s), Some(t)) => Transport::new(&s, Some(t), self.timeouts, self.ca()?),
             _ => Err(ClientError::NotSignedIn),
         }
+    }
+
+    /// The private CA to trust: the one given to this process, else the one
+    /// the profile signed in with.
+    pub(crate) fn ca(&self) -> Result<Option<CaCert>, ClientError> {
+        if let Some(ca) = &self.ca {
+            return Ok(Some(ca.clone()));
+        }
+        let pem = self.store.read(|c| store::meta_get(c, keys::CA_CERT))?;
+        pem.map(|p| CaCert::from_pem(&p, "the CA certificate kept in this profile")).transpose()
     }
 
     /// Records what a failed network call means for the sync state, and
@@ -178,7 +189,7 @@ impl Device {
         let other = match self.check_other_account(|u| u.id == session.user.id, force) {
             Ok(o) => o,
             Err(e) => {
-                let t = Transport::new(t.base(), Some(session.token.clone()), self.timeouts)?;
+                let t = Transport::new(t.base(), Some(session.token.clone()), self.timeouts, t.ca().cloned())?;
                 let _ = t.logout().await;
                 return Err(e);
             }
@@ -188,6 +199,11 @@ impl Device {
                 forget_account(tx)?;
             }
             store::meta_set(tx, keys::SERVER, t.base())?;
+            // Later syncs trust what this sign-in trusted.
+            match t.ca() {
+                Some(ca) => store::meta_set(tx, keys::CA_CERT, ca.pem())?,
+                None => store::meta_delete(tx, keys::CA_CERT)?,
+            }
             store::meta_set(tx, keys::TOKEN, &session.token)?;
             store::meta_set(tx, keys::USER, &serde_json::to_string(&session.user)?)?;
             store::meta_set(tx, keys::DEVICE_NAME, device_name)?;
@@ -219,7 +235,7 @@ impl Device {
         self.check_other_account(|u| u.email.eq_ignore_ascii_case(&o.email), o.force)?;
         let device = self.device_info(o.device_name.as_deref())?;
         let name = device.name.clone();
-        let t = Transport::new(&server, None, self.timeouts)?;
+        let t = Transport::new(&server, None, self.timeouts, self.ca()?)?;
         let body = SignupRequest { email: o.email, username: o.username, password: o.password, device };
         let session = t.signup(&body).await?;
         self.start_session(t, session, &name, o.force, progress).await
@@ -233,7 +249,7 @@ impl Device {
         self.check_other_account(|u| u.email.eq_ignore_ascii_case(&who) || u.username.eq_ignore_ascii_case(&who), o.force)?;
         let device = self.device_info(o.device_name.as_deref())?;
         let name = device.name.clone();
-        let t = Transport::new(&server, None, self.timeouts)?;
+        let t = Transport::new(&server, None, self.timeouts, self.ca()?)?;
         let body = LoginRequest { user: o.user, password: o.password, device, replace_device: o.replace };
         let session = t.login(&body).await?;
         self.start_session(t, session, &name, o.force, progress).await

@@ -2,6 +2,7 @@
 //! `protocol::api`, errors mapped to [`ClientError`].
 
 use crate::ClientError;
+use crate::trust::{self, CaCert};
 use model::Id;
 use protocol::{
     ApiError, Changes, DeviceLimitDetails, Devices, ErrorBody, ErrorCode, LoginRequest, PushRequest, PushResponse, Session, SignupRequest,
@@ -41,9 +42,13 @@ pub(crate) struct Transport {
     http: reqwest::Client,
     base: String,
     token: Option<String>,
+    ca: Option<CaCert>,
 }
 
 fn unreachable(e: reqwest::Error) -> ClientError {
+    if let Some(why) = trust::untrusted(&e) {
+        return ClientError::Untrusted(why);
+    }
     let mut msg = e.to_string();
     let mut src = std::error::Error::source(&e);
     while let Some(s) = src {
@@ -55,16 +60,24 @@ fn unreachable(e: reqwest::Error) -> ClientError {
 }
 
 impl Transport {
-    pub fn new(base: &str, token: Option<String>, t: Timeouts) -> Result<Transport, ClientError> {
+    /// A transport to `base` that trusts `ca` besides the system's roots.
+    pub fn new(base: &str, token: Option<String>, t: Timeouts, ca: Option<CaCert>) -> Result<Transport, ClientError> {
         // reqwest is built without a bundled crypto provider; use ring's.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
+        let mut b = reqwest::Client::builder()
             .connect_timeout(t.connect)
             .timeout(t.request)
-            .user_agent(concat!("apisync/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| ClientError::Io(format!("cannot set up HTTP: {e}")))?;
-        Ok(Transport { http, base: normalize_url(base)?, token })
+            .user_agent(concat!("apisync/", env!("CARGO_PKG_VERSION")));
+        if let Some(ca) = &ca {
+            b = b.tls_certs_merge(ca.for_reqwest()?);
+        }
+        let http = b.build().map_err(|e| ClientError::Io(format!("cannot set up HTTP: {e}")))?;
+        Ok(Transport { http, base: normalize_url(base)?, token, ca })
+    }
+
+    /// The private CA this transport trusts, if any.
+    pub fn ca(&self) -> Option<&CaCert> {
+        self.ca.as_ref()
     }
 
     pub fn base(&self) -> &str {

@@ -1,5 +1,6 @@
 //! HTTPS in the server itself, with certificates made in the test: a CA of
 //! its own and a leaf for 127.0.0.1 and localhost.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use std::path::{Path, PathBuf};
