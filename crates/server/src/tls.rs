@@ -136,7 +136,7 @@ async fn reload(
             _ = stop.wait_for(|s| *s) => return,
             _ = tokio::time::sleep(RELOAD_EVERY) => {}
         }
-        let now = match (std::fs::read(&files.cert), std::fs::read(&files.key)) {
+        let now = match (tokio::fs::read(&files.cert).await, tokio::fs::read(&files.key).await) {
             (Ok(cert), Ok(key)) => (cert, key),
             // Mid-replacement, or gone for good: keep serving the pair in hand.
             _ => continue,
