@@ -6,6 +6,7 @@ use client::{LoginOptions, PullProgress, SignupOptions, Status, WatchEvent, Watc
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 use uuid::Uuid;
@@ -28,6 +29,10 @@ pub struct SignupArgs {
     /// Discard another account's unsynced changes kept in this profile.
     #[arg(long)]
     force: bool,
+    /// The server's certificate comes from this private CA (PEM): trust it
+    /// besides the system's, now and in later syncs of this profile.
+    #[arg(long, env = "APISYNC_CA_CERT", value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
 }
 
 /// `apisync login`
@@ -48,6 +53,10 @@ pub struct LoginArgs {
     /// Discard another account's unsynced changes kept in this profile.
     #[arg(long)]
     force: bool,
+    /// The server's certificate comes from this private CA (PEM): trust it
+    /// besides the system's, now and in later syncs of this profile.
+    #[arg(long, env = "APISYNC_CA_CERT", value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
 }
 
 /// `apisync logout`
@@ -148,8 +157,17 @@ fn signed_in(user: &protocol::User, device: &client::Device, j: bool) -> anyhow:
     Ok(())
 }
 
+/// Opens the profile, trusting the `--ca-cert` given (over APISYNC_CA_CERT).
+fn open_trusting(g: &Globals, ca_cert: Option<PathBuf>) -> anyhow::Result<client::Device> {
+    let mut device = g.open()?;
+    if let Some(file) = ca_cert.filter(|f| !f.as_os_str().is_empty()) {
+        device.set_ca_cert(Some(crate::ca_cert(&file)?));
+    }
+    Ok(device)
+}
+
 pub async fn signup(g: &Globals, a: SignupArgs) -> anyhow::Result<()> {
-    let device = g.open()?;
+    let device = open_trusting(g, a.ca_cert)?;
     let password = password()?;
     let bars = Bars::new();
     let f = |p: &PullProgress| bars.update(p);
@@ -159,7 +177,7 @@ pub async fn signup(g: &Globals, a: SignupArgs) -> anyhow::Result<()> {
 }
 
 pub async fn login(g: &Globals, a: LoginArgs) -> anyhow::Result<()> {
-    let device = g.open()?;
+    let device = open_trusting(g, a.ca_cert)?;
     let password = password()?;
     let bars = Bars::new();
     let f = |p: &PullProgress| bars.update(p);

@@ -7,7 +7,7 @@
 //! | 1 | any other failure (a file, the local database, a bug) |
 //! | 2 | usage: wrong arguments or an invalid value; nothing was changed |
 //! | 3 | this device is not signed in, or its session ended |
-//! | 4 | offline, or the server could not be reached |
+//! | 4 | offline, or the server could not be reached (or its certificate is not trusted) |
 //! | 5 | conflicts, unsynced changes or a mirrored file that cannot be read stand in the way |
 //! | 6 | the server refused (wrong password, not allowed, a limit) |
 //! | 7 | no such document, workspace, team or conflict |
@@ -69,6 +69,7 @@ fn verdict(err: &anyhow::Error) -> Verdict {
         ClientError::SessionEnded => v(3, "session_ended"),
         ClientError::EraseUnfinished => v(1, "erase_unfinished"),
         ClientError::Unreachable(_) => v(4, "unreachable"),
+        ClientError::Untrusted(_) => v(4, "untrusted_certificate"),
         ClientError::UnsyncedChanges(_) | ClientError::OtherAccount { .. } => v(5, "unsynced_changes"),
         ClientError::UnresolvedConflicts(_) => v(5, "unresolved_conflicts"),
         ClientError::DeviceLimit { .. } => v(6, "device_limit"),

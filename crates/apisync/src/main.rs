@@ -152,8 +152,18 @@ impl Globals {
         };
         let mut device = client::Device::open(dir)?;
         device.set_offline(self.offline);
+        // Every verb that reaches the server (the app's sign-in too) trusts it.
+        if let Some(file) = std::env::var_os("APISYNC_CA_CERT").filter(|f| !f.is_empty()) {
+            device.set_ca_cert(Some(ca_cert(std::path::Path::new(&file))?));
+        }
         Ok(device)
     }
+}
+
+/// The private CA in `file` (`--ca-cert`, APISYNC_CA_CERT); a file that
+/// cannot be used is a usage error naming it.
+pub fn ca_cert(file: &std::path::Path) -> anyhow::Result<client::CaCert> {
+    client::CaCert::from_file(file).map_err(|e| exit::usage(e.to_string()))
 }
 
 /// Parses a document id with a helpful message.

@@ -12,7 +12,8 @@ use std::time::Duration;
 #[derive(Args, Debug)]
 pub struct ServeArgs {
     /// Address and port to listen on. Use 0.0.0.0:PORT to accept other
-    /// machines (put TLS in front: see the README), port 0 for any free port.
+    /// machines (with --tls-cert and --tls-key, or TLS in front: see the
+    /// README), port 0 for any free port.
     #[arg(long, env = "APISYNC_ADDR", default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
 
@@ -101,6 +102,31 @@ pub struct ServeArgs {
     /// Serve only the API, not the web version of the app at `/`.
     #[arg(long, env = "APISYNC_NO_WEB")]
     no_web: bool,
+
+    /// Serve HTTPS with this certificate chain (PEM, the server's own
+    /// certificate first) and --tls-key. Both files are read again when they
+    /// change: a renewed certificate needs no restart.
+    #[arg(long, env = "APISYNC_TLS_CERT", value_name = "FILE")]
+    tls_cert: Option<PathBuf>,
+
+    /// The private key of --tls-cert (PEM: PKCS#8, RSA or EC).
+    #[arg(long, env = "APISYNC_TLS_KEY", value_name = "FILE")]
+    tls_key: Option<PathBuf>,
+}
+
+/// The certificate and key files, given both or neither.
+fn tls_files(cert: Option<PathBuf>, key: Option<PathBuf>) -> anyhow::Result<Option<server::TlsFiles>> {
+    // An empty variable names no file.
+    let given = |p: Option<PathBuf>| p.filter(|p| !p.as_os_str().is_empty());
+    match (given(cert), given(key)) {
+        (Some(cert), Some(key)) => Ok(Some(server::TlsFiles { cert, key })),
+        (None, None) => Ok(None),
+        (cert, _) => anyhow::bail!(
+            "--tls-cert and --tls-key go together, and only --tls-{} was given: pass the certificate chain and its private key \
+             (PEM files), or neither to serve plain HTTP",
+            if cert.is_some() { "cert" } else { "key" }
+        ),
+    }
 }
 
 /// An address or CIDR range: `10.0.0.5`, `10.0.0.0/8`, `fd00::/8`.
@@ -188,6 +214,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
         config.max_connections = Some(max);
     }
+    config.tls = tls_files(args.tls_cert, args.tls_key)?;
+    let scheme = if config.tls.is_some() { "https" } else { "http" };
     if !args.no_web {
         config.web_pages = Some(crate::app::assets::page);
         config.web_export = Some(crate::app::files_api::web_export);
@@ -197,10 +225,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     runtime.block_on(async move {
         let running = server::start(config).await?;
         // The first line of stdout says where to connect; scripts and tests read it.
-        println!("apisync server listening on http://{} ({storage})", running.addr());
+        println!("apisync server listening on {scheme}://{} ({storage})", running.addr());
         if !args.no_web {
             // On stderr: scripts read only the first line of stdout, and may close it.
-            tracing::info!("the web version of the app is at http://{}/", running.addr());
+            tracing::info!("the web version of the app is at {scheme}://{}/", running.addr());
         }
         std::io::stdout().flush().ok();
         shutdown_signal().await;
@@ -270,6 +298,20 @@ mod tests {
         assert_eq!(cli.serve.wal_limit_mib, 64);
         let cli = Cli::try_parse_from(["serve", "--max-connections", "100", "--idle-timeout", "90"]).unwrap();
         assert_eq!((cli.serve.max_connections, cli.serve.idle_timeout), (Some(100), 90));
+    }
+
+    #[test]
+    fn tls_files_come_both_or_neither() {
+        use std::path::PathBuf;
+        let p = |s: &str| Some(PathBuf::from(s));
+        assert!(super::tls_files(None, None).unwrap().is_none());
+        assert!(super::tls_files(p(""), p("")).unwrap().is_none());
+        let both = super::tls_files(p("c.pem"), p("k.pem")).unwrap().unwrap();
+        assert_eq!((both.cert, both.key), (PathBuf::from("c.pem"), PathBuf::from("k.pem")));
+        let err = super::tls_files(p("c.pem"), None).unwrap_err().to_string();
+        assert!(err.contains("only --tls-cert was given"), "{err}");
+        let err = super::tls_files(p(""), p("k.pem")).unwrap_err().to_string();
+        assert!(err.contains("only --tls-key was given"), "{err}");
     }
 
     #[test]

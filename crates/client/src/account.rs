@@ -6,6 +6,7 @@ use crate::state::{self, Status, SyncState};
 use crate::store::{self, Store};
 use crate::sync::{self, ProgressFn, SyncReport};
 use crate::transport::{Transport, normalize_url};
+use crate::trust::CaCert;
 use crate::{ClientError, Device, conflicts, erase, outbox, scratchpad, time};
 use model::Id;
 use protocol::{DeviceInfo, DeviceView, ErrorCode, LoginRequest, Session, SignupRequest, User};
@@ -58,7 +59,7 @@ pub(crate) fn forget_account(conn: &rusqlite::Connection) -> Result<(), ClientEr
     conn.execute("DELETE FROM outbox WHERE workspace_id != ?1", [&local])?;
     conn.execute("DELETE FROM conflicts WHERE workspace_id != ?1", [&local])?;
     conn.execute("DELETE FROM current_values WHERE doc_id NOT IN (SELECT id FROM docs WHERE workspace_id = ?1)", [&local])?;
-    for k in [keys::TOKEN, keys::USER, keys::SERVER] {
+    for k in [keys::TOKEN, keys::USER, keys::SERVER, keys::CA_CERT] {
         store::meta_delete(conn, k)?;
     }
     state::set(conn, SyncState::Offline, Some("signed out"))
@@ -86,16 +87,17 @@ impl Device {
         self.erase_local_files()
     }
 
-    /// This device's HTTP client for its current timeouts.
-    fn http(&self) -> Result<reqwest::Client, ClientError> {
+    /// This device's HTTP client for its current timeouts and CA.
+    fn http(&self, ca: Option<&CaCert>) -> Result<reqwest::Client, ClientError> {
         let mut cached = self.http.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((t, c)) = cached.as_ref()
-            && *t == self.timeouts
+        let key = (self.timeouts, ca.map(|c| c.pem().to_string()));
+        if let Some((k, c)) = cached.as_ref()
+            && *k == key
         {
             return Ok(c.clone());
         }
-        let client = crate::transport::http_client(self.timeouts)?;
-        *cached = Some((self.timeouts, client.clone()));
+        let client = crate::transport::http_client(self.timeouts, ca)?;
+        *cached = Some((key, client.clone()));
         Ok(client)
     }
 
@@ -103,9 +105,22 @@ impl Device {
     pub(crate) fn transport(&self) -> Result<Transport, ClientError> {
         let (server, token) = self.store.read(|c| Ok((store::meta_get(c, keys::SERVER)?, store::meta_get(c, keys::TOKEN)?)))?;
         match (server, token) {
-            (Some(s), Some(t)) => Ok(Transport::with_client(self.http()?, &s, Some(t))?.counted(self.sent.clone())),
+            (Some(s), Some(t)) => {
+                let ca = self.ca()?;
+                Ok(Transport::with_client(self.http(ca.as_ref())?, &s, Some(t), ca)?.counted(self.sent.clone()))
+            }
             _ => Err(ClientError::NotSignedIn),
         }
+    }
+
+    /// The private CA to trust: the one given to this process, else the one
+    /// the profile signed in with.
+    pub(crate) fn ca(&self) -> Result<Option<CaCert>, ClientError> {
+        if let Some(ca) = &self.ca {
+            return Ok(Some(ca.clone()));
+        }
+        let pem = self.store.read(|c| store::meta_get(c, keys::CA_CERT))?;
+        pem.map(|p| CaCert::from_pem(&p, "the CA certificate kept in this profile")).transpose()
     }
 
     /// Records what a failed network call means for the sync state, and
@@ -191,7 +206,7 @@ impl Device {
         let other = match self.check_other_account(|u| u.id == session.user.id, force) {
             Ok(o) => o,
             Err(e) => {
-                let t = Transport::new(t.base(), Some(session.token.clone()), self.timeouts)?;
+                let t = Transport::new(t.base(), Some(session.token.clone()), self.timeouts, t.ca().cloned())?;
                 let _ = t.logout().await;
                 return Err(e);
             }
@@ -201,6 +216,11 @@ impl Device {
                 forget_account(tx)?;
             }
             store::meta_set(tx, keys::SERVER, t.base())?;
+            // Later syncs trust what this sign-in trusted.
+            match t.ca() {
+                Some(ca) => store::meta_set(tx, keys::CA_CERT, ca.pem())?,
+                None => store::meta_delete(tx, keys::CA_CERT)?,
+            }
             store::meta_set(tx, keys::TOKEN, &session.token)?;
             store::meta_set(tx, keys::USER, &serde_json::to_string(&session.user)?)?;
             store::meta_set(tx, keys::DEVICE_NAME, device_name)?;
@@ -232,7 +252,7 @@ impl Device {
         self.check_other_account(|u| u.email.eq_ignore_ascii_case(&o.email), o.force)?;
         let device = self.device_info(o.device_name.as_deref())?;
         let name = device.name.clone();
-        let t = Transport::new(&server, None, self.timeouts)?;
+        let t = Transport::new(&server, None, self.timeouts, self.ca()?)?;
         let body = SignupRequest { email: o.email, username: o.username, password: o.password, device };
         let session = t.signup(&body).await?;
         self.start_session(t, session, &name, o.force, progress).await
@@ -246,7 +266,7 @@ impl Device {
         self.check_other_account(|u| u.email.eq_ignore_ascii_case(&who) || u.username.eq_ignore_ascii_case(&who), o.force)?;
         let device = self.device_info(o.device_name.as_deref())?;
         let name = device.name.clone();
-        let t = Transport::new(&server, None, self.timeouts)?;
+        let t = Transport::new(&server, None, self.timeouts, self.ca()?)?;
         let body = LoginRequest { user: o.user, password: o.password, device, replace_device: o.replace };
         let session = t.login(&body).await?;
         self.start_session(t, session, &name, o.force, progress).await

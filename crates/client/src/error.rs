@@ -18,6 +18,9 @@ pub enum ClientError {
     /// The server could not be reached (network, DNS, timeout).
     #[error("server unreachable ({0})")]
     Unreachable(String),
+    /// The server's TLS certificate is not trusted: a private CA not given, another name, expired.
+    #[error("the server's certificate is not trusted ({0}); if the server uses a private CA, pass --ca-cert FILE (or set APISYNC_CA_CERT)")]
+    Untrusted(String),
     /// This device's session was ended: signed out from another device, or
     /// a password reset or change.
     #[error("{}", revoked_message(reason, *.pending))]

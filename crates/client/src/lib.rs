@@ -39,6 +39,7 @@ mod sync;
 mod teams;
 mod time;
 mod transport;
+mod trust;
 mod workspaces;
 
 pub use account::{Discarded, LoginOptions, SignupOptions};
@@ -55,6 +56,7 @@ pub use sync::{PullProgress, SyncReport};
 pub use teams::parse_team_role;
 pub use time::readable as readable_time;
 pub use transport::Timeouts;
+pub use trust::CaCert;
 
 use model::{Document, Fields, Id, Kind};
 use profile::keys;
@@ -72,13 +74,16 @@ pub struct Device {
     dir: PathBuf,
     offline: bool,
     timeouts: Timeouts,
+    /// The private CA this process was told to trust (`--ca-cert`); a
+    /// sign-in stores it in the profile for later processes.
+    ca: Option<CaCert>,
     /// Whether this process has reached the server: only then is the stored
     /// state this process's own news rather than an old one's.
     talked: std::sync::atomic::AtomicBool,
     /// Requests this process sent for this profile.
     sent: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// One HTTP client (its connections and TLS set-up) per set of timeouts.
-    http: std::sync::Mutex<Option<(Timeouts, reqwest::Client)>>,
+    http: std::sync::Mutex<Option<((Timeouts, Option<String>), reqwest::Client)>>,
 }
 
 impl Device {
@@ -94,6 +99,7 @@ impl Device {
             dir,
             offline: false,
             timeouts: Timeouts::NORMAL,
+            ca: None,
             talked: Default::default(),
             sent: Default::default(),
             http: Default::default(),
@@ -114,6 +120,13 @@ impl Device {
     /// Whether the device was told to stay off the network.
     pub fn is_offline(&self) -> bool {
         self.offline
+    }
+
+    /// Trusts `ca` for the server's certificate, besides the system's roots,
+    /// in this process; the next sign-in keeps it in the profile for later
+    /// syncs (until sign-out). Without it, the one kept in the profile is used.
+    pub fn set_ca_cert(&mut self, ca: Option<CaCert>) {
+        self.ca = ca;
     }
 
     /// Sets how long network calls may take.

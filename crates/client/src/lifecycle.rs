@@ -7,7 +7,7 @@ use protocol::{ChangePassword, ForgotPassword, RecoverUsername, ResetPassword};
 
 impl Device {
     fn anonymous(&self, server: &str) -> Result<Transport, ClientError> {
-        Transport::new(&normalize_url(server)?, None, self.timeouts)
+        Transport::new(&normalize_url(server)?, None, self.timeouts, self.ca()?)
     }
 
     /// Asks `server` to mail a password-reset token to the account's email;

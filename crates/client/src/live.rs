@@ -164,8 +164,8 @@ impl Device {
             req.headers_mut().insert("authorization", v);
         }
         let connector = if t.live_url().starts_with("wss://") {
-            match tls_config() {
-                Ok(c) => Some(c),
+            match crate::trust::rustls_config(t.ca()) {
+                Ok(c) => Some(tokio_tungstenite::Connector::Rustls(std::sync::Arc::new(c))),
                 Err(e) => return Ended::Lost(w.failed(e)),
             }
         } else {
@@ -277,16 +277,6 @@ impl Device {
     }
 }
 
-/// TLS for wss://: rustls with ring and the platform's certificate verifier,
-/// as for HTTPS.
-fn tls_config() -> Result<tokio_tungstenite::Connector, ClientError> {
-    use rustls_platform_verifier::ConfigVerifierExt;
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let config = rustls::ClientConfig::with_platform_verifier()
-        .map_err(|e| ClientError::Io(format!("cannot set up TLS for the live channel: {e}")))?;
-    Ok(tokio_tungstenite::Connector::Rustls(std::sync::Arc::new(config)))
-}
-
 fn handshake_error(e: tungstenite::Error) -> ClientError {
     match e {
         tungstenite::Error::Http(resp) => {
@@ -305,6 +295,9 @@ fn handshake_error(e: tungstenite::Error) -> ClientError {
             }
         }
         tungstenite::Error::Url(u) => ClientError::Invalid(format!("live channel: {u}")),
-        other => ClientError::Unreachable(format!("live channel: {other}")),
+        other => match crate::trust::untrusted(&other) {
+            Some(why) => ClientError::Untrusted(why),
+            None => ClientError::Unreachable(format!("live channel: {other}")),
+        },
     }
 }

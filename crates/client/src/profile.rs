@@ -10,6 +10,8 @@ pub(crate) mod keys {
     pub const DEVICE_ID: &str = "device_id";
     pub const DEVICE_NAME: &str = "device_name";
     pub const SERVER: &str = "server";
+    /// The private CA (PEM) the device signed in with, trusted for the server's certificate.
+    pub const CA_CERT: &str = "ca_cert";
     pub const TOKEN: &str = "token";
     pub const USER: &str = "user";
     pub const STATE: &str = "state";

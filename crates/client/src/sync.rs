@@ -470,7 +470,7 @@ mod tests {
     fn answers_to_a_session_that_ended_are_not_stored() {
         let (_dir, s, ws) = setup();
         s.write(|tx| store::meta_set(tx, keys::TOKEN, "aps_now")).unwrap();
-        let old = Transport::new("http://127.0.0.1:1", Some("aps_before".into()), crate::Timeouts::NORMAL).unwrap();
+        let old = Transport::new("http://127.0.0.1:1", Some("aps_before".into()), crate::Timeouts::NORMAL, None).unwrap();
         let doc = Document {
             id: Id::now_v7(),
             kind: Kind::Collection,
@@ -484,7 +484,7 @@ mod tests {
         let e = write_for(&s, &old, |tx| store_docs(tx, ws.id, std::slice::from_ref(&doc))).unwrap_err();
         assert!(matches!(e, ClientError::SessionEnded), "{e}");
         assert!(s.read(|c| store::doc(c, doc.id)).unwrap().is_none());
-        let now = Transport::new("http://127.0.0.1:1", Some("aps_now".into()), crate::Timeouts::NORMAL).unwrap();
+        let now = Transport::new("http://127.0.0.1:1", Some("aps_now".into()), crate::Timeouts::NORMAL, None).unwrap();
         write_for(&s, &now, |tx| store_docs(tx, ws.id, std::slice::from_ref(&doc))).unwrap();
         assert!(s.read(|c| store::doc(c, doc.id)).unwrap().is_some());
     }

@@ -2,6 +2,7 @@
 //! `protocol::api`, errors mapped to [`ClientError`].
 
 use crate::ClientError;
+use crate::trust::{self, CaCert};
 use model::Id;
 use protocol::{
     ApiError, Changes, DeviceLimitDetails, Devices, ErrorBody, ErrorCode, LoginRequest, PushRequest, PushResponse, Session, SignupRequest,
@@ -46,9 +47,13 @@ pub(crate) struct Transport {
     token: Option<String>,
     /// Counts the requests sent, for [`crate::Device::requests_sent`].
     sent: Option<Arc<AtomicU64>>,
+    ca: Option<CaCert>,
 }
 
 fn unreachable(e: reqwest::Error) -> ClientError {
+    if let Some(why) = trust::untrusted(&e) {
+        return ClientError::Untrusted(why);
+    }
     let mut msg = e.to_string();
     let mut src = std::error::Error::source(&e);
     while let Some(s) = src {
@@ -61,31 +66,40 @@ fn unreachable(e: reqwest::Error) -> ClientError {
 
 /// An HTTP client with these timeouts. Building one sets up TLS, so a
 /// device keeps one ([`crate::Device`]) rather than one per call.
-pub(crate) fn http_client(t: Timeouts) -> Result<reqwest::Client, ClientError> {
+pub(crate) fn http_client(t: Timeouts, ca: Option<&CaCert>) -> Result<reqwest::Client, ClientError> {
     // reqwest is built without a bundled crypto provider; use ring's.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
+    let mut b = reqwest::Client::builder()
         .connect_timeout(t.connect)
         .timeout(t.request)
-        .user_agent(concat!("apisync/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| ClientError::Io(format!("cannot set up HTTP: {e}")))
+        .user_agent(concat!("apisync/", env!("CARGO_PKG_VERSION")));
+    if let Some(ca) = ca {
+        b = b.tls_certs_merge(ca.for_reqwest()?);
+    }
+    b.build().map_err(|e| ClientError::Io(format!("cannot set up HTTP: {e}")))
 }
 
 impl Transport {
-    pub fn new(base: &str, token: Option<String>, t: Timeouts) -> Result<Transport, ClientError> {
-        Transport::with_client(http_client(t)?, base, token)
+    /// A transport to `base` that trusts `ca` besides the system's roots.
+    pub fn new(base: &str, token: Option<String>, t: Timeouts, ca: Option<CaCert>) -> Result<Transport, ClientError> {
+        Transport::with_client(http_client(t, ca.as_ref())?, base, token, ca)
     }
 
-    /// A transport over an existing client (which keeps its connections).
-    pub fn with_client(http: reqwest::Client, base: &str, token: Option<String>) -> Result<Transport, ClientError> {
-        Ok(Transport { http, base: normalize_url(base)?, token, sent: None })
+    /// A transport over an existing client (which keeps its connections),
+    /// built by [`http_client`] with the same `ca`.
+    pub fn with_client(http: reqwest::Client, base: &str, token: Option<String>, ca: Option<CaCert>) -> Result<Transport, ClientError> {
+        Ok(Transport { http, base: normalize_url(base)?, token, sent: None, ca })
     }
 
     /// Counts each request it sends in `sent`.
     pub fn counted(mut self, sent: Arc<AtomicU64>) -> Transport {
         self.sent = Some(sent);
         self
+    }
+
+    /// The private CA this transport trusts, if any.
+    pub fn ca(&self) -> Option<&CaCert> {
+        self.ca.as_ref()
     }
 
     pub fn base(&self) -> &str {

@@ -27,6 +27,7 @@ pub mod store;
 mod sync;
 mod teams;
 pub mod testing;
+mod tls;
 mod validate;
 pub mod web;
 
@@ -40,6 +41,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use store::Store;
 pub use store::sqlite::DEFAULT_WAL_LIMIT;
+pub use tls::{TlsError, TlsFiles};
 use tower_http::compression::CompressionLayer;
 
 /// How a server runs.
@@ -83,6 +85,9 @@ pub struct Config {
     pub max_connections_per_address: usize,
     /// Reverse proxies whose `X-Forwarded-For`/`Forwarded` headers name the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Serve HTTPS with this certificate and key (reloaded when the files
+    /// change); without, plain HTTP.
+    pub tls: Option<TlsFiles>,
     /// Bytes the SQLite write-ahead log may reach before it is checkpointed
     /// and truncated, holding writers back if readers keep it busy.
     pub wal_limit: u64,
@@ -123,6 +128,7 @@ impl Config {
             max_connections: None,
             max_connections_per_address: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
             trusted_proxies: Vec::new(),
+            tls: None,
             wal_limit: store::sqlite::DEFAULT_WAL_LIMIT,
             web_pages: None,
             web_export: None,
@@ -157,6 +163,8 @@ pub enum StartError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("cannot set up mail: {0}")]
     Mail(mail::MailError),
+    #[error("cannot serve HTTPS: {0}")]
+    Tls(TlsError),
 }
 
 /// Shared by every request.
@@ -350,6 +358,9 @@ async fn open_store(config: &Config, hub: &Arc<live::Hub>) -> Result<(Store, Arc
 
 /// Opens storage, binds, and starts serving in the background.
 pub async fn start(config: Config) -> Result<RunningServer, StartError> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    // Before storage: a bad certificate should not wait for a migration.
+    let tls = config.tls.clone().map(|files| tls::start(files, stopped.clone())).transpose().map_err(StartError::Tls)?;
     let hub = Arc::new(live::Hub::default());
     let (store, notifier) = open_store(&config, &hub).await?;
     let listener = tokio::net::TcpListener::bind(config.addr).await.map_err(|source| StartError::Bind { addr: config.addr, source })?;
@@ -391,14 +402,15 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         max_connections: state.config.max_connections.unwrap_or_else(descriptors::default_max_connections),
         max_connections_per_address: state.config.max_connections_per_address,
         trusted_proxies: state.config.trusted_proxies.clone().into(),
+        tls,
     };
     tracing::info!(
         %addr,
         max_connections = bounds.max_connections,
         per_address = bounds.max_connections_per_address,
+        tls = bounds.tls.is_some(),
         "apisync server listening"
     );
-    let (stop, stopped) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(listener::serve(listener, router(state), bounds, stopped));
     Ok(RunningServer { addr, stop, task, hub, store })
 }

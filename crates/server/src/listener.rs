@@ -1,6 +1,7 @@
 //! Accepting connections: at most `max_connections` open at once and
 //! `max_connections_per_address` from one client address, each with a
-//! header-read and an idle timeout; graceful shutdown with a bound.
+//! header-read and an idle timeout, and over TLS a handshake bounded by the
+//! header timeout; graceful shutdown with a bound.
 
 use crate::client_addr::is_trusted;
 use crate::conn_caps::{ConnCaps, Refused};
@@ -41,6 +42,8 @@ pub(crate) struct Bounds {
     pub max_connections: usize,
     pub max_connections_per_address: usize,
     pub trusted_proxies: Arc<[IpNet]>,
+    /// Serve HTTPS: each connection's handshake must finish within the header timeout.
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 /// Logs a kind of warning at most once per [`WARN_EVERY`].
@@ -122,25 +125,29 @@ pub(crate) async fn serve(listener: TcpListener, app: Router, bounds: Bounds, mu
             }
         };
         let _ = stream.set_nodelay(true);
-        let io = TokioIo::new(IdleStream::new(stream, bounds.idle_timeout, slot));
+        let idle = IdleStream::new(stream, bounds.idle_timeout, slot);
         let app = app.clone();
         let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
             req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
             tower_service::Service::call(&mut app.clone(), req)
         });
-        let conn = http.serve_connection(io, service).with_upgrades();
-        let mut draining = draining.clone();
+        let (http, mut draining) = (http.clone(), draining.clone());
+        let Some(tls) = bounds.tls.clone() else {
+            conns.spawn(serve_connection(http, idle, service, draining, peer));
+            continue;
+        };
+        let handshake_timeout = bounds.header_timeout;
         conns.spawn(async move {
-            tokio::pin!(conn);
-            let result = tokio::select! {
-                result = conn.as_mut() => result,
-                _ = turned_true(&mut draining) => {
-                    conn.as_mut().graceful_shutdown();
-                    conn.await
-                }
+            // The slot is held from the accept: a stranger who never finishes
+            // the handshake counts against the caps until the bound closes it.
+            let shaken = tokio::select! {
+                shaken = tokio::time::timeout(handshake_timeout, tls.accept(idle)) => shaken,
+                _ = turned_true(&mut draining) => return,
             };
-            if let Err(e) = result {
-                tracing::debug!(error = %e, client = %peer, "connection ended");
+            match shaken {
+                Ok(Ok(stream)) => serve_connection(http, stream, service, draining, peer).await,
+                Ok(Err(e)) => tracing::debug!(error = %e, client = %peer, "TLS handshake failed"),
+                Err(_) => tracing::debug!(client = %peer, "TLS handshake not finished within the header timeout; closed"),
             }
         });
     }
@@ -152,4 +159,34 @@ pub(crate) async fn serve(listener: TcpListener, app: Router, bounds: Bounds, mu
         conns.shutdown().await;
     }
     Ok(())
+}
+
+/// Serves HTTP/1.1 (with upgrades, for the live channel) on one connection
+/// until it ends, or, once `draining`, until its request in flight is done.
+async fn serve_connection<I, S>(
+    http: hyper::server::conn::http1::Builder,
+    io: I,
+    service: S,
+    mut draining: watch::Receiver<bool>,
+    peer: SocketAddr,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    S: hyper::service::HttpService<Incoming> + Send,
+    S::Future: Send,
+    S::ResBody: Send + 'static,
+    <S::ResBody as hyper::body::Body>::Data: Send,
+    <S::ResBody as hyper::body::Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let conn = http.serve_connection(TokioIo::new(io), service).with_upgrades();
+    tokio::pin!(conn);
+    let result = tokio::select! {
+        result = conn.as_mut() => result,
+        _ = turned_true(&mut draining) => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(e) = result {
+        tracing::debug!(error = %e, client = %peer, "connection ended");
+    }
 }

@@ -39,6 +39,7 @@ impl From<client::ClientError> for AppError {
             E::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             E::NotSignedIn => (StatusCode::CONFLICT, "not_signed_in"),
             E::Unreachable(_) => (StatusCode::BAD_GATEWAY, "unreachable"),
+            E::Untrusted(_) => (StatusCode::BAD_GATEWAY, "untrusted_certificate"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
         AppError { status, code, message: e.to_string() }

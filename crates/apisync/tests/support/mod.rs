@@ -4,8 +4,10 @@
 #![allow(dead_code)]
 
 pub mod app;
+pub mod certs;
 
 use serde_json::Value;
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -25,6 +27,11 @@ pub struct Server {
     pub url: String,
     pub addr: String,
     pub data: PathBuf,
+    /// The private CA its certificate comes from, when it serves HTTPS:
+    /// devices sign in with `--ca-cert` it.
+    pub ca: Option<PathBuf>,
+    /// Options beyond address and data (kept for a restart).
+    extra: Vec<OsString>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -34,6 +41,23 @@ impl Server {
         let data = dir.path().join("server");
         let mut s = Server::start_at(&data, "127.0.0.1:0");
         s._dir = Some(dir);
+        s
+    }
+
+    /// Starts serving HTTPS with a certificate from a CA made for the test.
+    pub fn start_tls() -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let files = certs::Ca::new("apisync test CA").write(dir.path());
+        let mut s = Server::start_with(&dir.path().join("server"), "127.0.0.1:0", &files);
+        s._dir = Some(dir);
+        s
+    }
+
+    /// Starts serving HTTPS with the given files, data in `data`.
+    pub fn start_with(data: &Path, addr: &str, files: &certs::TlsFiles) -> Server {
+        let extra = vec!["--tls-cert".into(), files.cert.clone().into(), "--tls-key".into(), files.key.clone().into()];
+        let mut s = Server::spawn_with(data, addr, None, extra);
+        s.ca = Some(files.ca.clone());
         s
     }
 
@@ -59,8 +83,12 @@ impl Server {
     }
 
     fn spawn(data: &Path, addr: &str, database_url: Option<&str>) -> Server {
+        Server::spawn_with(data, addr, database_url, Vec::new())
+    }
+
+    fn spawn_with(data: &Path, addr: &str, database_url: Option<&str>, extra: Vec<OsString>) -> Server {
         let mut cmd = Command::new(bin());
-        cmd.args(["serve", "--addr", addr, "--data-dir"]).arg(data);
+        cmd.args(["serve", "--addr", addr, "--data-dir"]).arg(data).args(&extra);
         if let Some(url) = database_url {
             cmd.args(["--database-url", url]);
         }
@@ -68,10 +96,13 @@ impl Server {
             cmd.env("APISYNC_LOG", "warn").stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("start apisync serve");
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let url =
-            line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("no address in {line:?}")).to_string();
-        let addr = url.trim_start_matches("http://").to_string();
-        Server { child: Some(child), url, addr, data: data.to_path_buf(), _dir: None }
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://") || w.starts_with("https://"))
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .to_string();
+        let addr = url.split_once("://").map_or("", |(_, a)| a).to_string();
+        Server { child: Some(child), url, addr, data: data.to_path_buf(), ca: None, extra, _dir: None }
     }
 
     /// Kills the server (as a crash would) and keeps its data.
@@ -87,7 +118,7 @@ impl Server {
         self.kill();
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let next = std::panic::catch_unwind(|| Server::start_at(&self.data, &self.addr));
+            let next = std::panic::catch_unwind(|| Server::spawn_with(&self.data, &self.addr, None, self.extra.clone()));
             match next {
                 Ok(mut s) => {
                     self.child = s.child.take();
@@ -146,6 +177,7 @@ impl Device {
             .env("APISYNC_PASSWORD", PASSWORD)
             .env_remove("APISYNC_HOME")
             .env_remove("APISYNC_OFFLINE")
+            .env_remove("APISYNC_CA_CERT")
             .stdin(Stdio::null());
         c
     }
@@ -179,11 +211,17 @@ impl Device {
 
     pub fn signup(&self, server: &Server, user: &str) {
         let email = format!("{user}@example.com");
-        self.run(&["signup", "--server", &server.url, "--email", &email, "--username", user, "--device-name", &self.name]);
+        let mut args = vec!["signup", "--server", &server.url, "--email", &email, "--username", user, "--device-name", &self.name];
+        let ca = server.ca.as_ref().map(|c| c.to_str().unwrap());
+        args.extend(ca.iter().flat_map(|c| ["--ca-cert", c]));
+        self.run(&args);
     }
 
     pub fn login(&self, server: &Server, user: &str) -> Output {
-        self.try_run(&["login", "--server", &server.url, "--user", user, "--device-name", &self.name])
+        let mut args = vec!["login", "--server", &server.url, "--user", user, "--device-name", &self.name];
+        let ca = server.ca.as_ref().map(|c| c.to_str().unwrap());
+        args.extend(ca.iter().flat_map(|c| ["--ca-cert", c]));
+        self.try_run(&args)
     }
 
     /// Creates a document and returns its id.
