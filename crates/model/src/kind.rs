@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 /// What a document is. The serialized names are the CLI's KIND names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
     /// A workspace's own name and description; its id is the workspace id.

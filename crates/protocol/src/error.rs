@@ -6,6 +6,7 @@ use std::fmt;
 /// What went wrong, for a program to match on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ErrorCode {
     /// The request is malformed or a value is invalid.
     BadRequest,
@@ -109,6 +110,7 @@ impl fmt::Display for ErrorCode {
 
 /// The error itself: a code and a message a person can act on.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     /// For programs.
     pub code: ErrorCode,
@@ -121,6 +123,7 @@ pub struct ApiError {
 
 /// The JSON body of every error answer: `{ "error": { "code", "message" } }`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// The error.
     pub error: ApiError,

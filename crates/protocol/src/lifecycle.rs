@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 /// `POST /v1/auth/password/forgot`: mails a single-use reset token.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ForgotPassword {
     /// Username or email.
     pub user: String,
@@ -21,6 +22,7 @@ pub struct ForgotPassword {
 /// `POST /v1/auth/password/reset`: sets a new password with a mailed token
 /// and signs every device of the account out.
 #[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResetPassword {
     pub token: String,
     pub password: String,
@@ -28,12 +30,14 @@ pub struct ResetPassword {
 
 /// `POST /v1/auth/username/recover`: mails the username of an email.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecoverUsername {
     pub email: String,
 }
 
 /// `POST /v1/account/password`.
 #[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangePassword {
     pub current: String,
     pub new: String,
@@ -41,6 +45,7 @@ pub struct ChangePassword {
 
 /// The answer to requests whose outcome is sent by mail.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Accepted {
     pub message: String,
 }
