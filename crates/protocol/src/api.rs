@@ -36,6 +36,7 @@ pub struct DeviceInfo {
     #[cfg_attr(feature = "openapi", schema(value_type = Uuid))]
     pub id: Id,
     /// A name the person recognises ("work laptop").
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 254))]
     pub name: String,
 }
 
@@ -43,8 +44,12 @@ pub struct DeviceInfo {
 #[derive(Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignupRequest {
+    #[cfg_attr(feature = "openapi", schema(format = Email, max_length = 254))]
     pub email: String,
+    /// Letters, digits, `.`, `_` and `-`.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9._-]{1,64}$"))]
     pub username: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 1024))]
     pub password: String,
     pub device: DeviceInfo,
 }
@@ -54,7 +59,9 @@ pub struct SignupRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     /// Email or username.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 254))]
     pub user: String,
+    #[cfg_attr(feature = "openapi", schema(max_length = 1024))]
     pub password: String,
     pub device: DeviceInfo,
     /// Sign this device of the account out to make room, when at the limit.
@@ -220,6 +227,7 @@ pub struct Workspaces {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushRequest {
+    #[cfg_attr(feature = "openapi", schema(max_items = 5000))]
     pub mutations: Vec<Mutation>,
 }
 
@@ -299,6 +307,7 @@ pub enum Outcome {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DocsRequest {
+    #[cfg_attr(feature = "openapi", schema(max_items = 1000))]
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<Uuid>))]
     pub ids: Vec<Id>,
 }

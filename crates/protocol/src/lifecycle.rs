@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ForgotPassword {
     /// Username or email.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 254))]
     pub user: String,
 }
 
@@ -25,6 +26,7 @@ pub struct ForgotPassword {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResetPassword {
     pub token: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 1024))]
     pub password: String,
 }
 
@@ -32,6 +34,7 @@ pub struct ResetPassword {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecoverUsername {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 254))]
     pub email: String,
 }
 
@@ -39,7 +42,9 @@ pub struct RecoverUsername {
 #[derive(Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangePassword {
+    #[cfg_attr(feature = "openapi", schema(max_length = 1024))]
     pub current: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 1024))]
     pub new: String,
 }
 

@@ -50,6 +50,7 @@ pub struct Teams {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateTeam {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 254))]
     pub name: String,
 }
 
@@ -145,6 +146,7 @@ impl TeamMembers {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Invite {
     /// Username or email.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 254))]
     pub user: String,
     /// `admin`, `editor` or `viewer`.
     pub role: Role,

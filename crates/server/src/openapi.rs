@@ -12,6 +12,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use protocol::*;
 use std::sync::OnceLock;
+use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
@@ -25,8 +26,27 @@ use utoipa::{IntoParams, ToSchema};
 /// `GET /openapi.json`: the document, built on first use.
 pub async fn serve() -> axum::response::Response {
     static JSON: OnceLock<String> = OnceLock::new();
-    let json = JSON.get_or_init(|| document().to_json().unwrap_or_default());
+    let json = JSON.get_or_init(|| serde_json::to_string(&document_json()).unwrap_or_default());
     ([(CONTENT_TYPE, "application/json")], json.as_str()).into_response()
+}
+
+/// The document as JSON, its link objects' fields spelled as OpenAPI spells
+/// them (utoipa 5 writes `operation_id`, which no tool reads).
+pub fn document_json() -> serde_json::Value {
+    let mut doc = serde_json::to_value(document()).unwrap_or_default();
+    let operations = doc.get_mut("paths").and_then(|p| p.as_object_mut()).into_iter().flat_map(|p| p.values_mut());
+    let responses = operations.filter_map(|item| item.as_object_mut()).flat_map(|item| item.values_mut());
+    let responses = responses.filter_map(|op| op.get_mut("responses")?.as_object_mut()).flat_map(|r| r.values_mut());
+    for links in responses.filter_map(|r| r.get_mut("links")?.as_object_mut()) {
+        for link in links.values_mut().filter_map(|l| l.as_object_mut()) {
+            for (wrong, right) in [("operation_id", "operationId"), ("operation_ref", "operationRef"), ("request_body", "requestBody")] {
+                if let Some(v) = link.remove(wrong) {
+                    link.insert(right.into(), v);
+                }
+            }
+        }
+    }
+    doc
 }
 
 /// Who may call a route.
@@ -54,6 +74,8 @@ struct Route {
     query: Vec<utoipa::openapi::path::Parameter>,
     ok: (u16, &'static str, Option<RefOr<Schema>>),
     errors: &'static [u16],
+    /// Operations (by id) whose parameters the answer supplies, and how.
+    links: Vec<(&'static str, &'static [(&'static str, &'static str)])>,
 }
 
 fn route(method: HttpMethod, path: &'static str, id: &'static str, tag: &'static str, summary: &'static str) -> Route {
@@ -69,6 +91,7 @@ fn route(method: HttpMethod, path: &'static str, id: &'static str, tag: &'static
         query: Vec::new(),
         ok: (204, "Done.", None),
         errors: &[],
+        links: Vec::new(),
     }
 }
 
@@ -89,6 +112,11 @@ impl Route {
         self.storage = false;
         self
     }
+    /// The answer gives `operation` its parameters: (name, runtime expression).
+    fn link(mut self, operation: &'static str, parameters: &'static [(&'static str, &'static str)]) -> Route {
+        self.links.push((operation, parameters));
+        self
+    }
     fn refuses(mut self, statuses: &'static [u16]) -> Route {
         self.errors = statuses;
         self
@@ -107,6 +135,10 @@ impl Shapes {
         Ref::from_schema_name(T::name()).into()
     }
 }
+
+const FIRST_WORKSPACE: &[(&str, &str)] = &[("id", "$response.body#/workspaces/0/id")];
+const FIRST_TEAM: &[(&str, &str)] = &[("id", "$response.body#/teams/0/id")];
+const THE_TEAM: &[(&str, &str)] = &[("id", "$response.body#/id")];
 
 /// Every route of the API. Keep it in step with `api()` in lib.rs.
 fn routes(s: &mut Shapes) -> Vec<Route> {
@@ -156,13 +188,18 @@ fn routes(s: &mut Shapes) -> Vec<Route> {
             .refuses(&[429]),
         route(Delete, "/v1/account", "delete_account", "account", "Delete the account and all its data").refuses(&[409]),
         route(Get, "/v1/me", "me", "account", "The account and this device").answers(200, "Who is asking.", s.of::<Me>()),
-        route(Get, "/v1/devices", "devices", "account", "The account's signed-in devices").answers(200, "The devices.", s.of::<Devices>()),
+        route(Get, "/v1/devices", "devices", "account", "The account's signed-in devices")
+            .answers(200, "The devices.", s.of::<Devices>())
+            .link("sign_out_device", &[("id", "$response.body#/devices/0/id")]),
         route(Delete, "/v1/devices/{id}", "sign_out_device", "account", "Sign a device of the account out").refuses(&[404]),
-        route(Get, "/v1/workspaces", "workspaces", "workspaces", "The workspaces the caller is in").answers(
-            200,
-            "The workspaces, each with its head sequence number.",
-            s.of::<Workspaces>(),
-        ),
+        route(Get, "/v1/workspaces", "workspaces", "workspaces", "The workspaces the caller is in")
+            .answers(200, "The workspaces, each with its head sequence number.", s.of::<Workspaces>())
+            .link("push", FIRST_WORKSPACE)
+            .link("changes", FIRST_WORKSPACE)
+            .link("fetch", FIRST_WORKSPACE)
+            .link("share", FIRST_WORKSPACE)
+            .link("shares", FIRST_WORKSPACE)
+            .link("delete_workspace", FIRST_WORKSPACE),
         route(Delete, "/v1/workspaces/{id}", "delete_workspace", "workspaces", "Delete a workspace (its owner)").refuses(&[403, 404]),
         route(Post, "/v1/workspaces/{id}/push", "push", "sync", "Apply a batch of mutations in one transaction")
             .body(s.of::<PushRequest>())
@@ -184,14 +221,26 @@ fn routes(s: &mut Shapes) -> Vec<Route> {
             .refuses(&[403, 404]),
         route(Get, "/v1/workspaces/{id}/shares", "shares", "teams", "The teams a workspace is shared with (its owner)")
             .answers(200, "The shares.", s.of::<Shares>())
+            .link("unshare", &[("id", "$request.path.id"), ("team", "$response.body#/shares/0/team_id")])
             .refuses(&[403, 404]),
         route(Delete, "/v1/workspaces/{id}/shares/{team}", "unshare", "teams", "Stop sharing a workspace with a team").refuses(&[403, 404]),
-        route(Get, "/v1/teams", "teams", "teams", "The caller's teams").answers(200, "The teams.", s.of::<Teams>()),
+        route(Get, "/v1/teams", "teams", "teams", "The caller's teams")
+            .answers(200, "The teams.", s.of::<Teams>())
+            .link("members", FIRST_TEAM)
+            .link("set_role", FIRST_TEAM)
+            .link("invite", FIRST_TEAM)
+            .link("leave", FIRST_TEAM),
         route(Post, "/v1/teams", "create_team", "teams", "Create a team; the caller is its first admin")
             .body(s.of::<CreateTeam>())
-            .answers(200, "The team.", s.of::<TeamInfo>()),
+            .answers(200, "The team.", s.of::<TeamInfo>())
+            .link("members", THE_TEAM)
+            .link("set_role", THE_TEAM)
+            .link("invite", THE_TEAM)
+            .link("leave", THE_TEAM),
         route(Get, "/v1/teams/{id}/members", "members", "teams", "A team's members (and, to admins, its invitations)")
             .answers(200, "The members.", s.of::<TeamMembers>())
+            .link("remove_member", &[("id", "$request.path.id"), ("user", "$response.body#/members/0/user/id")])
+            .link("cancel_invitation", &[("id", "$request.path.id"), ("invitation", "$response.body#/invitations/0/id")])
             .refuses(&[404]),
         route(Post, "/v1/teams/{id}/members", "set_role", "teams", "Change a member's role (admins)")
             .body(s.of::<Invite>())
@@ -205,11 +254,10 @@ fn routes(s: &mut Shapes) -> Vec<Route> {
             .refuses(&[403, 404]),
         route(Delete, "/v1/teams/{id}/invitations/{invitation}", "cancel_invitation", "teams", "Withdraw an invitation (admins)")
             .refuses(&[403, 404]),
-        route(Get, "/v1/invitations", "invitations", "teams", "The invitations waiting for the caller").answers(
-            200,
-            "The invitations.",
-            s.of::<Invitations>(),
-        ),
+        route(Get, "/v1/invitations", "invitations", "teams", "The invitations waiting for the caller")
+            .answers(200, "The invitations.", s.of::<Invitations>())
+            .link("accept", &[("id", "$response.body#/invitations/0/id")])
+            .link("decline", &[("id", "$response.body#/invitations/0/id")]),
         route(Post, "/v1/invitations/{id}/accept", "accept", "teams", "Join the team of an invitation")
             .answers(200, "The team joined.", s.of::<TeamInfo>())
             .refuses(&[404]),
@@ -334,6 +382,10 @@ pub fn document() -> OpenApi {
         }
         let (status, description, schema) = &r.ok;
         let mut ok = ResponseBuilder::new().description(*description);
+        for (operation, parameters) in &r.links {
+            let link = parameters.iter().fold(LinkBuilder::new().operation_id(*operation), |l, (name, value)| l.parameter(*name, *value));
+            ok = ok.link(*operation, link.build());
+        }
         if let Some(schema) = schema {
             ok = ok.content("application/json", json(schema.clone()));
         }
@@ -393,4 +445,51 @@ pub fn document() -> OpenApi {
         tag
     });
     OpenApiBuilder::new().info(info).paths(paths).components(Some(components.build())).tags(Some(tags)).build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::limits::{MAX_BATCH, MAX_FETCH_IDS, MAX_NAME_CHARS, MAX_PASSWORD_CHARS, MAX_USERNAME_CHARS, MIN_PASSWORD_CHARS};
+
+    /// The bounds written as literals in the protocol types' schema
+    /// attributes (utoipa takes no constants) are the limits the server keeps.
+    #[test]
+    fn schema_bounds_are_the_protocol_limits() {
+        let doc = document_json();
+        let field = |schema: &str, field: &str, bound: &str| {
+            doc["components"]["schemas"][schema]["properties"][field][bound].as_u64().map(|n| n as usize)
+        };
+        for (schema, name) in [("SignupRequest", "password"), ("ResetPassword", "password"), ("ChangePassword", "new")] {
+            assert_eq!(field(schema, name, "minLength"), Some(MIN_PASSWORD_CHARS), "{schema}.{name}");
+            assert_eq!(field(schema, name, "maxLength"), Some(MAX_PASSWORD_CHARS), "{schema}.{name}");
+        }
+        for (schema, name) in [("LoginRequest", "password"), ("ChangePassword", "current")] {
+            assert_eq!(field(schema, name, "maxLength"), Some(MAX_PASSWORD_CHARS), "{schema}.{name}");
+        }
+        let names = [
+            ("DeviceInfo", "name"),
+            ("SignupRequest", "email"),
+            ("LoginRequest", "user"),
+            ("ForgotPassword", "user"),
+            ("RecoverUsername", "email"),
+            ("CreateTeam", "name"),
+            ("Invite", "user"),
+        ];
+        for (schema, name) in names {
+            assert_eq!(field(schema, name, "maxLength"), Some(MAX_NAME_CHARS), "{schema}.{name}");
+        }
+        let username = doc["components"]["schemas"]["SignupRequest"]["properties"]["username"]["pattern"].as_str();
+        assert_eq!(username, Some(format!("^[A-Za-z0-9._-]{{1,{MAX_USERNAME_CHARS}}}$").as_str()));
+        assert_eq!(field("PushRequest", "mutations", "maxItems"), Some(MAX_BATCH));
+        assert_eq!(field("DocsRequest", "ids", "maxItems"), Some(MAX_FETCH_IDS));
+    }
+
+    #[test]
+    fn links_are_spelled_as_openapi_spells_them() {
+        let doc = document_json();
+        let link = &doc["paths"]["/v1/workspaces"]["get"]["responses"]["200"]["links"]["push"];
+        assert_eq!(link["operationId"], "push", "{link}");
+        assert!(!doc.to_string().contains("operation_id"), "a link with utoipa's field name");
+    }
 }

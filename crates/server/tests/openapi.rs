@@ -154,6 +154,31 @@ async fn the_document_is_openapi_3_1_and_every_reference_resolves() {
         }
     }
 
+    // Every link names an operation that exists, and parameters that operation takes.
+    let mut links = 0;
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            for response in op["responses"].as_object().unwrap().values() {
+                for (name, link) in response["links"].as_object().into_iter().flatten() {
+                    links += 1;
+                    let target = link["operationId"].as_str().unwrap_or_else(|| panic!("link {name} names no operationId: {link}"));
+                    let target = doc["paths"]
+                        .as_object()
+                        .unwrap()
+                        .values()
+                        .flat_map(|i| i.as_object().unwrap().values())
+                        .find(|o| o["operationId"] == target)
+                        .unwrap_or_else(|| panic!("link {name}: no operation {target}"));
+                    for parameter in link["parameters"].as_object().unwrap().keys() {
+                        let takes = target["parameters"].as_array().unwrap().iter().any(|p| p["name"] == parameter.as_str());
+                        assert!(takes, "link {name}: {} takes no {parameter}", target["operationId"]);
+                    }
+                }
+            }
+        }
+    }
+    assert!(links >= 10, "only {links} links");
+
     // The shapes are the protocol types', field for field.
     let session = &doc["components"]["schemas"]["Session"];
     let fields: BTreeSet<&str> = session["properties"].as_object().unwrap().keys().map(String::as_str).collect();
