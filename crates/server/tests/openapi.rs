@@ -76,8 +76,11 @@ async fn every_route_is_in_the_document_with_exactly_its_methods() {
         .iter()
         .map(|(path, item)| (path.clone(), item.as_object().unwrap().keys().map(|m| m.to_uppercase()).collect()))
         .collect();
-    let mut candidates: BTreeSet<String> = documented.keys().cloned().collect();
-    path_literals(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut candidates);
+    let mut literals = BTreeSet::new();
+    path_literals(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut literals);
+    // The scan reads the router's own paths.
+    assert!(literals.contains("/v1/workspaces/{id}/push") && literals.contains("/healthz"), "{literals:?}");
+    let candidates: BTreeSet<String> = literals.into_iter().chain(documented.keys().cloned()).collect();
 
     let mut problems = Vec::new();
     let mut served = 0;
@@ -97,7 +100,6 @@ async fn every_route_is_in_the_document_with_exactly_its_methods() {
     assert!(problems.is_empty(), "the document and the router differ:\n{}", problems.join("\n"));
     // The probe itself works: it found the API's routes (34 when this was written).
     assert!(served >= 34, "only {served} routes answered");
-    assert!(candidates.len() > documented.len(), "the source scan found no path of its own");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
