@@ -154,13 +154,14 @@ pub fn assignments(kind: Kind, pairs: &[String]) -> anyhow::Result<Fields> {
     Ok(out)
 }
 
-/// One quick sync after an edit; reports failure on stderr only.
+/// Delivers an edit at once (one request when nothing else changed);
+/// reports failure on stderr only.
 pub async fn autosync(device: &mut Device) {
     if device.is_offline() || !device.is_signed_in().unwrap_or(false) {
         return;
     }
     device.set_timeouts(Timeouts::QUICK);
-    if let Err(e) = device.sync().await {
+    if let Err(e) = device.deliver().await {
         eprintln!("saved locally; not synced yet: {e}");
     }
 }

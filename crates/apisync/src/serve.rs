@@ -112,14 +112,11 @@ fn parse_proxy(text: &str) -> Result<ipnet::IpNet, String> {
         .map_err(|_| format!("'{text}' is not an address or CIDR range like 10.0.0.0/8"))
 }
 
-/// Where `serve` keeps its data without --data-dir.
+/// Where `serve` keeps its data without --data-dir: `apisync-server` in the
+/// platform's data directory (`$XDG_DATA_HOME` or `~/.local/share` on Linux).
 pub fn default_data_dir() -> anyhow::Result<PathBuf> {
-    if let Some(d) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
-        return Ok(PathBuf::from(d).join("apisync-server"));
-    }
-    let home =
-        std::env::var_os("HOME").filter(|h| !h.is_empty()).context("cannot find a home directory for the data: pass --data-dir DIR")?;
-    Ok(PathBuf::from(home).join(".local/share/apisync-server"))
+    let dirs = directories::BaseDirs::new().context("cannot find a home directory for the data: pass --data-dir DIR")?;
+    Ok(dirs.data_dir().join("apisync-server"))
 }
 
 /// Runs the server until interrupted.

@@ -26,11 +26,8 @@ const UNIT: &str = "apisync-sync.service";
 
 /// Where systemd looks for the user's own units.
 fn unit_path() -> anyhow::Result<PathBuf> {
-    let config = match std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
-        Some(c) => PathBuf::from(c),
-        None => PathBuf::from(std::env::var_os("HOME").context("cannot find a home directory for the unit: set HOME")?).join(".config"),
-    };
-    Ok(config.join("systemd/user").join(UNIT))
+    let dirs = directories::BaseDirs::new().context("cannot find a home directory for the unit: set HOME")?;
+    Ok(dirs.config_dir().join("systemd/user").join(UNIT))
 }
 
 /// A systemd argument: quoted, with `\`, `"`, `%` and `$` escaped.

@@ -250,3 +250,104 @@ async fn a_push_too_large_for_the_server_is_sent_in_smaller_batches() {
     login(&b, &url, "ann").await.unwrap();
     assert!(ids.iter().all(|id| b.get(*id).unwrap().fields["name"] == "renamed"));
 }
+
+/// The push answer moves the pusher's cursor over its own changes: the
+/// next sync downloads nothing, an idle sync is one request, and an edit
+/// made while nothing else changed is delivered in one request.
+#[tokio::test]
+async fn a_device_never_downloads_back_what_it_pushed() {
+    let (dir, _srv, url) = server().await;
+    let a = device(&dir, "a");
+    signup(&a, &url, "ann").await;
+    let col = a.create(Kind::Collection, None, None, fields([("name", json!("Big"))])).unwrap();
+    // More than one push batch.
+    for i in 0..1_200 {
+        a.create(Kind::Request, Some(col), None, fields([("name", json!(format!("r{i}")))])).unwrap();
+    }
+    let report = a.sync().await.unwrap();
+    assert_eq!(report.pushed, 1_201, "more than one push batch (1,000)");
+    assert_eq!(report.pulled, 0, "its own pushes do not come back");
+    let personal = a.workspaces().unwrap().into_iter().find(|w| w.personal).unwrap();
+    assert_eq!(personal.cursor, personal.head, "the cursor is at the pushed sequence");
+
+    let before = a.requests_sent();
+    let idle = a.sync().await.unwrap();
+    assert_eq!((idle.pushed, idle.pulled), (0, 0));
+    assert_eq!(a.requests_sent() - before, 1, "an idle sync is one request: the workspace list");
+
+    let before = a.requests_sent();
+    a.set(col, fields([("description", json!("one edit"))])).unwrap();
+    let r = a.deliver().await.unwrap();
+    assert_eq!((r.pushed, r.pulled), (1, 0));
+    assert_eq!(a.requests_sent() - before, 1, "an edit while nothing else changed is one request");
+    let before = a.requests_sent();
+    assert_eq!(a.sync().await.unwrap().pulled, 0);
+    assert_eq!(a.requests_sent() - before, 1);
+}
+
+/// When somebody else changed the workspace first, delivering an edit
+/// notices from the answer and pulls that workspace (and only it).
+#[tokio::test]
+async fn delivering_an_edit_catches_up_with_others_changes() {
+    let (dir, _srv, url) = server().await;
+    let a = device(&dir, "a");
+    signup(&a, &url, "ann").await;
+    let col = a.create(Kind::Collection, None, None, fields([("name", json!("Shared"))])).unwrap();
+    a.sync().await.unwrap();
+    let b = device(&dir, "b");
+    login(&b, &url, "ann").await.unwrap();
+    b.set(col, fields([("description", json!("from b"))])).unwrap();
+    b.deliver().await.unwrap();
+
+    let before = a.requests_sent();
+    a.set(col, fields([("name", json!("Renamed by a"))])).unwrap();
+    let r = a.deliver().await.unwrap();
+    assert_eq!(r.pushed, 1);
+    assert_eq!(a.requests_sent() - before, 2, "the push, then one pull of the workspace that moved");
+    let doc = a.get(col).unwrap();
+    assert_eq!((doc.fields["name"].as_str(), doc.fields["description"].as_str()), (Some("Renamed by a"), Some("from b")));
+    let w = a.workspaces().unwrap().into_iter().find(|w| w.personal).unwrap();
+    assert_eq!(w.cursor, w.head);
+    // B hears A's edit on its next sync, and A's next sync brings nothing.
+    b.sync().await.unwrap();
+    assert_eq!(b.get(col).unwrap().fields["name"], "Renamed by a");
+    assert_eq!(a.sync().await.unwrap().pulled, 0);
+}
+
+/// A watching device pushes its own edits and is not sent them back; the
+/// other device's watcher hears them.
+#[tokio::test]
+async fn a_watching_device_is_not_sent_its_own_edits() {
+    let (dir, _srv, url) = server().await;
+    let a = std::sync::Arc::new(device(&dir, "a"));
+    signup(&a, &url, "ann").await;
+    let col = a.create(Kind::Collection, None, None, fields([("name", json!("Live"))])).unwrap();
+    a.sync().await.unwrap();
+    let b = std::sync::Arc::new(device(&dir, "b"));
+    login(&b, &url, "ann").await.unwrap();
+    let watch = |d: std::sync::Arc<Device>| {
+        tokio::spawn(async move { d.watch(WatchOptions { duration: Some(Duration::from_secs(20)) }, std::future::pending(), |_| {}).await })
+    };
+    let (wa, wb) = (watch(a.clone()), watch(b.clone()));
+    let in_sync = |d: &Device| d.local_status().is_ok_and(|s| s.state == SyncState::InSync);
+    let started = std::time::Instant::now();
+    while !(in_sync(&a) && in_sync(&b)) && started.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let before = a.requests_sent();
+    for i in 0..5 {
+        a.set(col, fields([("description", json!(format!("edit {i}")))])).unwrap();
+        let started = std::time::Instant::now();
+        while b.get(col).unwrap().fields.get("description") != Some(&json!(format!("edit {i}"))) {
+            assert!(started.elapsed() < Duration::from_secs(10), "B never heard edit {i}");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    // Let any echo arrive, then count: five pushes and nothing else.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(a.requests_sent() - before, 5, "one request per edit, no pull after an echo");
+    let w = a.workspaces().unwrap().into_iter().find(|w| w.personal).unwrap();
+    assert_eq!(w.cursor, w.head);
+    wa.abort();
+    wb.abort();
+}

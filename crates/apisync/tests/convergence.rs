@@ -10,6 +10,9 @@
 //! an ancestor (nothing acknowledged is lost); no mutation is ever refused,
 //! which a push applied twice would cause (nothing is applied twice).
 //!
+//! Every case runs on the embedded SQLite server and again on PostgreSQL
+//! (when `APISYNC_TEST_DATABASE_URL` is set; skipped loudly otherwise).
+//!
 //! Each case is one seed; a failure prints it. Replay one with
 //! `APISYNC_CONVERGENCE_SEED=N cargo test -p apisync --test convergence`;
 //! run more with `APISYNC_CONVERGENCE_CASES=N`.
@@ -52,6 +55,8 @@ impl Rng {
 
 struct World {
     data: PathBuf,
+    /// The PostgreSQL database the server stores in, else the embedded SQLite.
+    database_url: Option<String>,
     addr: SocketAddr,
     server: Option<server::RunningServer>,
     proxy: support::LossyProxy,
@@ -67,9 +72,10 @@ struct World {
     stats: [u32; 3],
 }
 
-async fn start(data: &std::path::Path, addr: SocketAddr) -> server::RunningServer {
+async fn start(data: &std::path::Path, database_url: Option<&str>, addr: SocketAddr) -> server::RunningServer {
     let mut config = server::Config::new(data.to_path_buf());
     config.addr = addr;
+    config.database_url = database_url.map(str::to_string);
     // The old socket may linger for a moment after a restart.
     for _ in 0..50 {
         match server::start(config.clone()).await {
@@ -81,9 +87,9 @@ async fn start(data: &std::path::Path, addr: SocketAddr) -> server::RunningServe
 }
 
 impl World {
-    async fn new(dir: &tempfile::TempDir) -> World {
+    async fn new(dir: &tempfile::TempDir, database_url: Option<String>) -> World {
         let data = dir.path().join("server");
-        let server = start(&data, "127.0.0.1:0".parse().unwrap()).await;
+        let server = start(&data, database_url.as_deref(), "127.0.0.1:0".parse().unwrap()).await;
         let addr = server.addr();
         let proxy = support::LossyProxy::start(&addr.to_string());
         let devices: Vec<Device> = (0..3).map(|i| Device::open(dir.path().join(format!("device-{i}"))).unwrap()).collect();
@@ -113,6 +119,7 @@ impl World {
         devices[0].share_workspace(&ws, "Team").await.unwrap();
         let mut w = World {
             data,
+            database_url,
             addr,
             server: Some(server),
             proxy,
@@ -193,7 +200,7 @@ impl World {
                 if let Some(s) = self.server.take() {
                     s.shutdown().await.unwrap();
                 }
-                self.server = Some(start(&self.data, self.addr).await);
+                self.server = Some(start(&self.data, self.database_url.as_deref(), self.addr).await);
                 self.stats[0] += 1;
             }
             _ => {
@@ -266,9 +273,9 @@ fn keyed(docs: Vec<Document>) -> BTreeMap<Id, Shape> {
         .collect()
 }
 
-async fn run(seed: u64) {
+async fn run(seed: u64, database_url: Option<String>) {
     let dir = tempfile::tempdir().unwrap();
-    let mut w = World::new(&dir).await;
+    let mut w = World::new(&dir, database_url).await;
     let mut rng = Rng(seed);
     for n in 0..STEPS {
         w.step(&mut rng, n).await;
@@ -278,7 +285,7 @@ async fn run(seed: u64) {
         d.set_offline(false);
     }
     if w.server.is_none() {
-        w.server = Some(start(&w.data, w.addr).await);
+        w.server = Some(start(&w.data, w.database_url.as_deref(), w.addr).await);
     }
     w.settle(seed).await;
     for _ in 0..10 {
@@ -346,12 +353,45 @@ async fn run(seed: u64) {
     }
 }
 
-fn run_blocking(seed: u64) {
+/// Where a run's server stores.
+#[derive(Clone, Copy)]
+enum Backend {
+    Sqlite,
+    /// A database of its own on `APISYNC_TEST_DATABASE_URL`'s server.
+    Postgres,
+}
+
+fn run_blocking(seed: u64, backend: Backend) {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rt.block_on(run(seed))));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rt.block_on(async {
+            match backend {
+                Backend::Sqlite => run(seed, None).await,
+                Backend::Postgres => {
+                    let Some(admin) = postgres_url() else { return };
+                    let db = server::testing::TestDb::create(&admin).await;
+                    run(seed, Some(db.url.clone())).await;
+                }
+            }
+        })
+    }));
     if let Err(e) = outcome {
-        eprintln!("convergence failed with seed {seed}; replay with APISYNC_CONVERGENCE_SEED={seed}");
+        let on = if matches!(backend, Backend::Postgres) { " on PostgreSQL" } else { "" };
+        eprintln!("convergence{on} failed with seed {seed}; replay with APISYNC_CONVERGENCE_SEED={seed}");
         std::panic::resume_unwind(e);
+    }
+}
+
+/// `APISYNC_TEST_DATABASE_URL`, or `None`, said loudly.
+fn postgres_url() -> Option<String> {
+    match std::env::var("APISYNC_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            eprintln!(
+                "SKIPPED: convergence on PostgreSQL — set APISYNC_TEST_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test) to run it"
+            );
+            None
+        }
     }
 }
 
@@ -364,12 +404,17 @@ proptest! {
 
     #[test]
     fn devices_converge_whatever_happens(seed in any::<u64>()) {
-        if let Some(fixed) = std::env::var("APISYNC_CONVERGENCE_SEED").ok().and_then(|v| v.parse::<u64>().ok()) {
-            run_blocking(fixed);
-        } else {
-            run_blocking(seed);
-        }
+        run_blocking(fixed_seed().unwrap_or(seed), Backend::Sqlite);
     }
+
+    #[test]
+    fn devices_converge_whatever_happens_on_postgres(seed in any::<u64>()) {
+        run_blocking(fixed_seed().unwrap_or(seed), Backend::Postgres);
+    }
+}
+
+fn fixed_seed() -> Option<u64> {
+    std::env::var("APISYNC_CONVERGENCE_SEED").ok().and_then(|v| v.parse::<u64>().ok())
 }
 
 /// Seeds that once failed, replayed on every run. 17196409239523649388: two
@@ -380,6 +425,7 @@ const ONCE_FAILED: &[u64] = &[17_196_409_239_523_649_388];
 #[test]
 fn seeds_that_once_failed_converge() {
     for &seed in ONCE_FAILED {
-        run_blocking(seed);
+        run_blocking(seed, Backend::Sqlite);
+        run_blocking(seed, Backend::Postgres);
     }
 }

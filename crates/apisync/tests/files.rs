@@ -102,7 +102,7 @@ fn everything_imports_and_a_full_backup_keeps_it() {
     let other = Device::new("restored");
     import(&other, &[&backup], &[]);
     let restored = other.docs();
-    for kind in model::Kind::NAMES {
+    for &kind in model::Kind::NAMES {
         assert_eq!(of_kind(&restored, kind).len(), of_kind(&docs, kind).len(), "{kind}s lost in the backup");
     }
 }
@@ -147,7 +147,7 @@ fn a_backup_keeps_every_kind_run_results_and_history_too() {
     let docs = device.docs();
     let want = per_kind(&docs);
     // `ls` leaves workspace documents out; every other kind is here.
-    for kind in model::Kind::NAMES.into_iter().filter(|k| *k != "workspace") {
+    for kind in model::Kind::NAMES.iter().copied().filter(|k| *k != "workspace") {
         assert!(want.contains_key(kind), "the test device has no {kind}: {want:?}");
     }
 

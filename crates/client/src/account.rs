@@ -86,11 +86,24 @@ impl Device {
         self.erase_local_files()
     }
 
+    /// This device's HTTP client for its current timeouts.
+    fn http(&self) -> Result<reqwest::Client, ClientError> {
+        let mut cached = self.http.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((t, c)) = cached.as_ref()
+            && *t == self.timeouts
+        {
+            return Ok(c.clone());
+        }
+        let client = crate::transport::http_client(self.timeouts)?;
+        *cached = Some((self.timeouts, client.clone()));
+        Ok(client)
+    }
+
     /// The transport of the stored session.
     pub(crate) fn transport(&self) -> Result<Transport, ClientError> {
         let (server, token) = self.store.read(|c| Ok((store::meta_get(c, keys::SERVER)?, store::meta_get(c, keys::TOKEN)?)))?;
         match (server, token) {
-            (Some(s), Some(t)) => Transport::new(&s, Some(t), self.timeouts),
+            (Some(s), Some(t)) => Ok(Transport::with_client(self.http()?, &s, Some(t))?.counted(self.sent.clone())),
             _ => Err(ClientError::NotSignedIn),
         }
     }
@@ -204,7 +217,7 @@ impl Device {
         let mut report = SyncReport::default();
         let restore = async {
             sync::pull_all(&self.store, &t, progress, &mut report).await?;
-            sync::push_all(&self.store, &t, &mut report).await
+            sync::push_all(&self.store, &t, None, &mut report).await.map(drop)
         };
         match restore.await {
             Ok(()) => self.set_state(SyncState::InSync, None)?,
@@ -292,11 +305,32 @@ impl Device {
         }
         self.set_state(SyncState::Connecting, None)?;
         let run = async {
+            let mut report = SyncReport::default();
+            sync::push_all(&self.store, &t, None, &mut report).await?;
             sync::refresh_workspaces(&self.store, &t).await?;
+            // The server answered: what is left is the pull.
             self.set_state(SyncState::Syncing, None)?;
-            sync::cycle(&self.store, &t, progress).await
+            sync::pull_all(&self.store, &t, progress, &mut report).await?;
+            Ok(report)
         };
-        match run.await {
+        self.finish_sync(run.await)
+    }
+
+    /// Sends the changes that wait, pulling only workspaces whose answers
+    /// show others' changes: what an edit needs, one request when nothing
+    /// else changed. [`Device::sync`] also learns of other workspaces.
+    pub async fn deliver(&self) -> Result<SyncReport, ClientError> {
+        let t = self.transport()?;
+        if self.offline {
+            return Err(ClientError::Unreachable("offline mode: --offline or APISYNC_OFFLINE=1".into()));
+        }
+        self.set_state(SyncState::Syncing, None)?;
+        self.finish_sync(sync::deliver(&self.store, &t).await)
+    }
+
+    /// Records how a sync ended.
+    fn finish_sync(&self, result: Result<SyncReport, ClientError>) -> Result<SyncReport, ClientError> {
+        match result {
             Ok(r) => {
                 self.talked.store(true, std::sync::atomic::Ordering::Relaxed);
                 self.set_state(SyncState::InSync, None)?;

@@ -75,6 +75,10 @@ pub struct Device {
     /// Whether this process has reached the server: only then is the stored
     /// state this process's own news rather than an old one's.
     talked: std::sync::atomic::AtomicBool,
+    /// Requests this process sent for this profile.
+    sent: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// One HTTP client (its connections and TLS set-up) per set of timeouts.
+    http: std::sync::Mutex<Option<(Timeouts, reqwest::Client)>>,
 }
 
 impl Device {
@@ -85,7 +89,21 @@ impl Device {
             .map_err(|e| ClientError::Io(format!("cannot create the profile directory {}: {e}", dir.display())))?;
         let store = Store::open(&dir.join("apisync.db"))?;
         store.write(|tx| profile::device_id(tx).map(|_| ()))?;
-        Ok(Device { store, dir, offline: false, timeouts: Timeouts::NORMAL, talked: Default::default() })
+        Ok(Device {
+            store,
+            dir,
+            offline: false,
+            timeouts: Timeouts::NORMAL,
+            talked: Default::default(),
+            sent: Default::default(),
+            http: Default::default(),
+        })
+    }
+
+    /// HTTP requests this `Device` has sent to the server (the live
+    /// channel's frames are not requests), for tests and `apisync bench`.
+    pub fn requests_sent(&self) -> u64 {
+        self.sent.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Never touch the network (edits stay in the outbox).
@@ -298,11 +316,6 @@ impl Device {
     /// The conflicts inbox.
     pub fn conflicts(&self) -> Result<Vec<Conflict>, ClientError> {
         self.store.read(conflicts::list)
-    }
-
-    /// Removes an entry of the conflicts inbox; false when there was none.
-    pub fn dismiss_conflict(&self, id: i64) -> Result<bool, ClientError> {
-        self.store.write(|tx| conflicts::dismiss(tx, id))
     }
 
     /// Resolves a conflict: [`Keep::Mine`] makes the change again (only the

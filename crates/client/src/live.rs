@@ -181,9 +181,21 @@ impl Device {
                 Err(_) => return Ended::Lost(w.failed(ClientError::Unreachable("live channel: connect timed out".into()))),
             },
         };
+        // The hello names this connection; pushes that give it are not sent back on it.
+        let connection = match tokio::time::timeout(self.timeouts.connect * 2, ws.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => match serde_json::from_str::<LiveMessage>(t.as_str()) {
+                Ok(LiveMessage::Hello { connection, .. }) => connection,
+                _ => None,
+            },
+            Ok(Some(Err(e))) => return Ended::Lost(w.failed(ClientError::Unreachable(format!("live channel: {e}")))),
+            Ok(None) | Ok(Some(Ok(Message::Close(_)))) => {
+                return Ended::Lost(w.failed(ClientError::Unreachable("live channel closed".into())));
+            }
+            _ => None,
+        };
         // Catch up on whatever happened while disconnected.
         w.state(SyncState::Syncing, None);
-        if let Err(e) = sync::cycle(self.store(), &t, None).await {
+        if let Err(e) = sync::cycle(self.store(), &t, connection).await {
             return Ended::Lost(w.failed(e));
         }
         w.state(SyncState::InSync, None);
@@ -203,7 +215,7 @@ impl Device {
                     if self.pending().unwrap_or(0) > 0 {
                         w.state(SyncState::Syncing, None);
                         let mut r = SyncReport::default();
-                        if let Err(e) = sync::push_all(self.store(), &t, &mut r).await {
+                        if let Err(e) = sync::push_all(self.store(), &t, connection, &mut r).await {
                             return Ended::Lost(w.failed(e));
                         }
                         w.state(SyncState::InSync, None);

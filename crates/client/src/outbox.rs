@@ -61,9 +61,18 @@ pub fn for_workspace(conn: &Connection, ws: Id, limit: usize) -> Result<Vec<Pend
 
 /// The waiting mutations of one document, in order.
 pub fn for_doc(conn: &Connection, doc: Id) -> Result<Vec<Pending>, ClientError> {
-    let mut st = conn.prepare("SELECT seq, workspace_id, mutation, base_fields FROM outbox WHERE doc_id = ?1 ORDER BY seq")?;
+    let mut st = conn.prepare_cached("SELECT seq, workspace_id, mutation, base_fields FROM outbox WHERE doc_id = ?1 ORDER BY seq")?;
     let rows = st.query_map([doc.to_string()], row)?.collect::<Result<Vec<_>, _>>()?;
     decode(rows)
+}
+
+/// The oldest mutation id waiting for a workspace: every mutation this
+/// device minted before it has its answer stored (ids are UUID v7; text
+/// order is time order).
+pub fn oldest_id(conn: &Connection, ws: Id) -> Result<Option<Id>, ClientError> {
+    let mut st = conn.prepare_cached("SELECT min(json_extract(mutation, '$.mutation_id')) FROM outbox WHERE workspace_id = ?1")?;
+    let oldest: Option<String> = st.query_row([ws.to_string()], |r| r.get(0))?;
+    Ok(oldest.and_then(|s| s.parse().ok()))
 }
 
 /// One waiting mutation by position, if it is still there.

@@ -29,19 +29,17 @@ pub(crate) mod keys {
 }
 
 /// The profile directory when none is given: `$APISYNC_HOME`, else
-/// `$XDG_DATA_HOME/apisync`, else `~/.local/share/apisync`.
+/// `apisync` in the platform's data directory (`$XDG_DATA_HOME` or
+/// `~/.local/share` on Linux, `~/Library/Application Support` on macOS,
+/// `%APPDATA%` on Windows).
 pub fn default_dir() -> Result<PathBuf, ClientError> {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
-    if let Some(home) = env("APISYNC_HOME") {
-        return Ok(home);
+    if let Some(home) = std::env::var_os("APISYNC_HOME").filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(home));
     }
-    if let Some(data) = env("XDG_DATA_HOME") {
-        return Ok(data.join("apisync"));
+    match directories::BaseDirs::new() {
+        Some(dirs) => Ok(dirs.data_dir().join("apisync")),
+        None => Err(ClientError::Io("cannot tell where to keep apisync's data: set APISYNC_HOME or pass --profile DIR".into())),
     }
-    if let Some(home) = env("HOME") {
-        return Ok(home.join(".local").join("share").join("apisync"));
-    }
-    Err(ClientError::Io("cannot tell where to keep apisync's data: set APISYNC_HOME or pass --profile DIR".into()))
 }
 
 /// A default device name: the host's name, else "apisync device".

@@ -83,19 +83,41 @@ async fn answer_docs(t: &Transport, ws: Id, resp: &PushResponse) -> Result<HashM
 
 /// Pushes every workspace's outbox, in outbox order, in batches. A batch
 /// the server finds too large to take at once is sent in halves.
-pub(crate) async fn push_all(store: &Store, t: &Transport, report: &mut SyncReport) -> Result<(), ClientError> {
+///
+/// Each answer is the pusher's own frame: a device whose cursor was where
+/// the push began moves it to where the push ended, so it never downloads
+/// back what it sent. Returns the workspaces whose answers showed changes
+/// by others that this device has not pulled yet.
+/// `connection` is this process's live connection, which is then not sent
+/// these pushes back.
+pub(crate) async fn push_all(
+    store: &Store,
+    t: &Transport,
+    connection: Option<Id>,
+    report: &mut SyncReport,
+) -> Result<Vec<Id>, ClientError> {
+    let mut behind = Vec::new();
     for ws in store.read(outbox::workspaces_with_pending)? {
+        // Read once: rows only leave the outbox as their answers are stored,
+        // so this stays true for every batch below.
+        let answered_before = store.read(|c| outbox::oldest_id(c, ws))?;
         let mut size = PUSH_BATCH;
         loop {
             let batch = store.read(|c| outbox::for_workspace(c, ws, size))?;
             if batch.is_empty() {
                 break;
             }
-            let req = PushRequest { mutations: batch.iter().map(|p| p.mutation.clone()).collect() };
+            let req = PushRequest { mutations: batch.iter().map(|p| p.mutation.clone()).collect(), answered_before, connection };
             match t.push(ws, &req).await {
                 Ok(resp) => {
                     let docs = answer_docs(t, ws, &resp).await?;
-                    write_for(store, t, |tx| apply_push(tx, &batch, &resp, &docs, report))?;
+                    let current = write_for(store, t, |tx| {
+                        apply_push(tx, &batch, &resp, &docs, report)?;
+                        caught_up(tx, ws, &resp)
+                    })?;
+                    if !current && !behind.contains(&ws) {
+                        behind.push(ws);
+                    }
                     size = PUSH_BATCH;
                 }
                 Err(ClientError::Api(e)) if e.code == ErrorCode::PayloadTooLarge && size > 1 => size = (batch.len() / 2).max(1),
@@ -122,7 +144,24 @@ pub(crate) async fn push_all(store: &Store, t: &Transport, report: &mut SyncRepo
             }
         }
     }
-    Ok(())
+    Ok(behind)
+}
+
+/// Moves the cursor over a push's own changes when the device had
+/// everything before them (the live frame's rule); whether the device is
+/// now at the server's head.
+fn caught_up(conn: &rusqlite::Connection, ws: Id, resp: &PushResponse) -> Result<bool, ClientError> {
+    let Some(cursor) = store::workspace(conn, ws)?.map(|w| w.cursor) else { return Ok(true) };
+    match resp.after {
+        Some(after) if cursor >= after => {
+            store::advance_cursor(conn, ws, resp.seq, resp.seq)?;
+            Ok(true)
+        }
+        _ => {
+            store::advance_cursor(conn, ws, cursor, resp.seq)?;
+            Ok(cursor >= resp.seq)
+        }
+    }
 }
 
 fn drop_keeping_conflicts(conn: &rusqlite::Connection, ws: Id) -> Result<(), ClientError> {
@@ -226,10 +265,6 @@ fn apply_result(
     Ok(())
 }
 
-fn role_name(info: &WorkspaceInfo) -> String {
-    serde_json::to_value(info.role).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-}
-
 /// Stores the workspace list the server sent; drops the local data of
 /// workspaces it no longer lists (unless changes for them still wait).
 pub(crate) fn store_workspaces(conn: &rusqlite::Connection, list: &[WorkspaceInfo]) -> Result<(), ClientError> {
@@ -239,7 +274,7 @@ pub(crate) fn store_workspaces(conn: &rusqlite::Connection, list: &[WorkspaceInf
             &Workspace {
                 id: w.id,
                 name: w.name.clone(),
-                role: Some(role_name(w)),
+                role: Some(w.role.as_str().to_string()),
                 cursor: 0,
                 head: w.seq,
                 personal: w.personal,
@@ -265,14 +300,20 @@ pub(crate) async fn refresh_workspaces(store: &Store, t: &Transport) -> Result<(
 /// Stores pulled documents: each replaces the view (with waiting mutations
 /// replayed) unless the view is already based on a newer version.
 pub(crate) fn store_docs(conn: &rusqlite::Connection, ws: Id, docs: &[Document]) -> Result<u64, ClientError> {
+    // Nothing waits in this workspace (a restore, mostly): nothing to replay.
+    let pending = outbox::workspaces_with_pending(conn)?.contains(&ws);
     let mut n = 0;
     for d in docs {
         if d.workspace_id != ws {
             continue;
         }
-        let newer = store::doc(conn, d.id)?.is_none_or(|v| d.version >= v.version);
+        let newer = store::doc_version(conn, d.id)?.is_none_or(|v| d.version >= v);
         if newer {
-            outbox::install(conn, Some(d.clone()), d.id, ws)?;
+            if pending {
+                outbox::install(conn, Some(d.clone()), d.id, ws)?;
+            } else {
+                store::put_doc(conn, d)?;
+            }
             n += 1;
         }
     }
@@ -280,6 +321,9 @@ pub(crate) fn store_docs(conn: &rusqlite::Connection, ws: Id, docs: &[Document])
 }
 
 /// Pulls one workspace from its cursor until the server has nothing more.
+/// The next page is asked for before this one is written, so the server
+/// prepares it while the device writes (a restore is bound by the slower
+/// of the two, not their sum).
 pub(crate) async fn pull(
     store: &Store,
     t: &Transport,
@@ -289,9 +333,10 @@ pub(crate) async fn pull(
 ) -> Result<(), ClientError> {
     let mut done = 0;
     let mut total = None;
+    let cursor = store.read(|c| store::workspace(c, ws.id))?.map_or(0, |w| w.cursor);
+    let mut next = Prefetch::start(t, ws.id, cursor).await;
     loop {
-        let cursor = store.read(|c| store::workspace(c, ws.id))?.map_or(0, |w| w.cursor);
-        let page = match t.changes(ws.id, cursor, PULL_PAGE).await {
+        let page = match next.page().await {
             Ok(p) => p,
             Err(ClientError::Api(e)) if e.code == ErrorCode::NotFound => {
                 // No longer ours: drop it, unless changes for it still wait.
@@ -305,6 +350,9 @@ pub(crate) async fn pull(
             }
             Err(e) => return Err(e),
         };
+        if page.more {
+            next = Prefetch::start(t, ws.id, page.next).await;
+        }
         total = total.or(page.total);
         let n = write_for(store, t, |tx| {
             let n = store_docs(tx, ws.id, &page.docs)?;
@@ -322,7 +370,31 @@ pub(crate) async fn pull(
     }
 }
 
-/// Pulls every synced workspace.
+/// A page of changes asked for and on its way; dropped, it is abandoned.
+struct Prefetch(tokio::task::JoinHandle<Result<protocol::Changes, ClientError>>);
+
+impl Prefetch {
+    async fn start(t: &Transport, ws: Id, after: u64) -> Prefetch {
+        let t = t.clone();
+        let task = tokio::spawn(async move { t.changes(ws, after, PULL_PAGE).await });
+        // Let the request go out before the caller's synchronous write.
+        tokio::task::yield_now().await;
+        Prefetch(task)
+    }
+
+    async fn page(&mut self) -> Result<protocol::Changes, ClientError> {
+        (&mut self.0).await.unwrap_or_else(|e| Err(ClientError::Io(format!("the pull stopped: {e}"))))
+    }
+}
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Pulls every synced workspace the server's list showed to be past this
+/// device's cursor.
 pub(crate) async fn pull_all(
     store: &Store,
     t: &Transport,
@@ -330,19 +402,33 @@ pub(crate) async fn pull_all(
     report: &mut SyncReport,
 ) -> Result<(), ClientError> {
     for ws in store.read(store::workspaces)? {
-        if !ws.local_only {
+        if !ws.local_only && ws.head > ws.cursor {
             pull(store, t, &ws, progress, report).await?;
         }
     }
     Ok(())
 }
 
-/// One full cycle: push, workspace list, pull.
-pub(crate) async fn cycle(store: &Store, t: &Transport, progress: Option<ProgressFn<'_>>) -> Result<SyncReport, ClientError> {
+/// One full cycle: push, one workspace list, and a pull of each workspace
+/// that moved on. Nothing to push and nothing new costs one request.
+pub(crate) async fn cycle(store: &Store, t: &Transport, connection: Option<Id>) -> Result<SyncReport, ClientError> {
     let mut report = SyncReport::default();
-    push_all(store, t, &mut report).await?;
+    push_all(store, t, connection, &mut report).await?;
     refresh_workspaces(store, t).await?;
-    pull_all(store, t, progress, &mut report).await?;
+    pull_all(store, t, None, &mut report).await?;
+    Ok(report)
+}
+
+/// Delivers what waits, and pulls only the workspaces whose push answers
+/// showed changes by others: an edit made while nothing else changed costs
+/// one request.
+pub(crate) async fn deliver(store: &Store, t: &Transport) -> Result<SyncReport, ClientError> {
+    let mut report = SyncReport::default();
+    for ws in push_all(store, t, None, &mut report).await? {
+        if let Some(w) = store.read(|c| store::workspace(c, ws))? {
+            pull(store, t, &w, None, &mut report).await?;
+        }
+    }
     Ok(report)
 }
 
@@ -375,7 +461,7 @@ mod tests {
             batch.iter().zip(outcomes).map(|(p, outcome)| MutationResult { mutation_id: p.mutation.mutation_id, outcome }).collect();
         let mut report = SyncReport::default();
         let by_id = docs.iter().map(|d| (d.id, d.clone())).collect();
-        let resp = PushResponse { seq: 9, results, docs, stale: vec![] };
+        let resp = PushResponse { after: None, seq: 9, results, docs, stale: vec![] };
         s.write(|tx| apply_push(tx, &batch, &resp, &by_id, &mut report)).unwrap();
         report
     }

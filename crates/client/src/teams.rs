@@ -10,12 +10,7 @@ use protocol::{Accepted, CreateTeam, Invitation, Invite, Role, Share, ShareInfo,
 
 /// Parses `admin`, `editor` or `viewer`.
 pub fn parse_team_role(s: &str) -> Result<Role, ClientError> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "admin" => Ok(Role::Admin),
-        "editor" => Ok(Role::Editor),
-        "viewer" => Ok(Role::Viewer),
-        other => Err(ClientError::Invalid(format!("'{other}' is not a team role; use admin, editor or viewer"))),
-    }
+    Role::parse_team_role(s).ok_or_else(|| ClientError::Invalid(format!("'{}' is not a team role; use admin, editor or viewer", s.trim())))
 }
 
 impl Device {

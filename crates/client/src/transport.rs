@@ -8,6 +8,8 @@ use protocol::{
     Workspaces,
 };
 use serde::de::DeserializeOwned;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// How long network calls may take.
@@ -37,10 +39,13 @@ pub fn normalize_url(url: &str) -> Result<String, ClientError> {
     Ok(url.to_string())
 }
 
+#[derive(Clone)]
 pub(crate) struct Transport {
     http: reqwest::Client,
     base: String,
     token: Option<String>,
+    /// Counts the requests sent, for [`crate::Device::requests_sent`].
+    sent: Option<Arc<AtomicU64>>,
 }
 
 fn unreachable(e: reqwest::Error) -> ClientError {
@@ -54,17 +59,33 @@ fn unreachable(e: reqwest::Error) -> ClientError {
     ClientError::Unreachable(msg)
 }
 
+/// An HTTP client with these timeouts. Building one sets up TLS, so a
+/// device keeps one ([`crate::Device`]) rather than one per call.
+pub(crate) fn http_client(t: Timeouts) -> Result<reqwest::Client, ClientError> {
+    // reqwest is built without a bundled crypto provider; use ring's.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .connect_timeout(t.connect)
+        .timeout(t.request)
+        .user_agent(concat!("apisync/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| ClientError::Io(format!("cannot set up HTTP: {e}")))
+}
+
 impl Transport {
     pub fn new(base: &str, token: Option<String>, t: Timeouts) -> Result<Transport, ClientError> {
-        // reqwest is built without a bundled crypto provider; use ring's.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .connect_timeout(t.connect)
-            .timeout(t.request)
-            .user_agent(concat!("apisync/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| ClientError::Io(format!("cannot set up HTTP: {e}")))?;
-        Ok(Transport { http, base: normalize_url(base)?, token })
+        Transport::with_client(http_client(t)?, base, token)
+    }
+
+    /// A transport over an existing client (which keeps its connections).
+    pub fn with_client(http: reqwest::Client, base: &str, token: Option<String>) -> Result<Transport, ClientError> {
+        Ok(Transport { http, base: normalize_url(base)?, token, sent: None })
+    }
+
+    /// Counts each request it sends in `sent`.
+    pub fn counted(mut self, sent: Arc<AtomicU64>) -> Transport {
+        self.sent = Some(sent);
+        self
     }
 
     pub fn base(&self) -> &str {
@@ -84,6 +105,9 @@ impl Transport {
     }
 
     async fn send(&self, r: reqwest::RequestBuilder) -> Result<reqwest::Response, ClientError> {
+        if let Some(n) = &self.sent {
+            n.fetch_add(1, Ordering::Relaxed);
+        }
         let resp = r.send().await.map_err(unreachable)?;
         let status = resp.status();
         if status.is_success() {

@@ -68,7 +68,7 @@ pub(crate) fn place(kind: Kind) -> Place {
 /// The extension's sections and their kinds, in [`Kind::ALL`] order: runs
 /// come before the history entries that name them.
 fn sections() -> impl Iterator<Item = (&'static str, Kind)> {
-    Kind::ALL.into_iter().filter_map(|k| match place(k) {
+    Kind::ALL.iter().copied().filter_map(|k| match place(k) {
         Place::Extension(name) => Some((name, k)),
         Place::Postman => None,
     })

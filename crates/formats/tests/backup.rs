@@ -221,7 +221,7 @@ fn per_kind(docs: &[Document]) -> BTreeMap<Kind, usize> {
 fn the_test_workspace_has_every_kind() {
     // Guards the round trip below: a new kind must be added to it.
     let kinds: HashSet<Kind> = workspace().iter().map(|d| d.kind).collect();
-    for k in Kind::ALL {
+    for &k in Kind::ALL {
         assert!(kinds.contains(&k), "workspace() has no {k}: add one so backups are tested with it");
     }
 }

@@ -5,9 +5,24 @@ use std::fmt;
 use std::str::FromStr;
 
 /// What a document is. The serialized names are the CLI's KIND names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::VariantNames,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum Kind {
     /// A workspace's own name and description; its id is the workspace id.
     Workspace,
@@ -40,38 +55,14 @@ pub struct UnknownKind(pub String);
 
 impl Kind {
     /// Every kind, in the order the CLI lists them.
-    pub const ALL: [Kind; 11] = [
-        Kind::Workspace,
-        Kind::Collection,
-        Kind::Folder,
-        Kind::Request,
-        Kind::Response,
-        Kind::HeaderPreset,
-        Kind::Environment,
-        Kind::Variable,
-        Kind::Global,
-        Kind::Run,
-        Kind::History,
-    ];
+    pub const ALL: &'static [Kind] = <Kind as strum::VariantArray>::VARIANTS;
 
     /// The names of [`Kind::ALL`], as typed on the command line.
-    pub const NAMES: [&'static str; 11] = [
-        "workspace",
-        "collection",
-        "folder",
-        "request",
-        "response",
-        "header-preset",
-        "environment",
-        "variable",
-        "global",
-        "run",
-        "history",
-    ];
+    pub const NAMES: &'static [&'static str] = <Kind as strum::VariantNames>::VARIANTS;
 
     /// The kind's name, as typed on the command line and sent on the wire.
     pub fn as_str(self) -> &'static str {
-        Self::NAMES[self as usize]
+        self.into()
     }
 
     /// Kinds a document of this kind may have as its parent; empty means it
@@ -126,7 +117,7 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for k in Kind::ALL {
+        for &k in Kind::ALL {
             assert_eq!(k.as_str().parse::<Kind>(), Ok(k));
             let json = serde_json::to_string(&k).unwrap();
             assert_eq!(json, format!("\"{}\"", k.as_str()));

@@ -97,9 +97,10 @@ pub struct User {
 }
 
 /// What a person may do in a workspace.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr, strum::EnumString)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[strum(serialize_all = "snake_case")]
 pub enum Role {
     Owner,
     Admin,
@@ -130,17 +131,18 @@ impl Role {
 
     /// A role from its wire name.
     pub fn parse(s: &str) -> Option<Role> {
-        [Role::Owner, Role::Admin, Role::Editor, Role::Viewer].into_iter().find(|r| r.as_str() == s)
+        s.parse().ok()
     }
 
     /// The role as sent on the wire.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Owner => "owner",
-            Role::Admin => "admin",
-            Role::Editor => "editor",
-            Role::Viewer => "viewer",
-        }
+        self.into()
+    }
+
+    /// A role someone may hold in a team (`admin`, `editor` or `viewer`,
+    /// any case): a team has no owner.
+    pub fn parse_team_role(s: &str) -> Option<Role> {
+        Role::parse(&s.trim().to_ascii_lowercase()).filter(|r| *r != Role::Owner)
     }
 }
 
@@ -229,12 +231,31 @@ pub struct Workspaces {
 pub struct PushRequest {
     #[cfg_attr(feature = "openapi", schema(max_items = 5000))]
     pub mutations: Vec<Mutation>,
+    /// Every mutation this device minted before this id (ids are UUID v7,
+    /// so they sort by time) has its answer stored on the device, which
+    /// will never send it again: the server forgets those results. The
+    /// oldest mutation still waiting in the workspace's outbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Uuid>))]
+    pub answered_before: Option<Id>,
+    /// The pusher's own live connection (its `hello`), which has the answer
+    /// and is not sent the push again; the device's other connections (another
+    /// process of it, another browser tab) are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Uuid>))]
+    pub connection: Option<Id>,
 }
 
 /// The answer to a push: one result per mutation, in order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushResponse {
+    /// The workspace's sequence number before the push's changes: a device
+    /// whose cursor is here has, with this answer, everything up to `seq`
+    /// and moves its cursor there, as for a live `changes` frame. (Absent
+    /// from servers older than this field: the device then pulls.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<u64>,
     /// The workspace's sequence number after the push.
     pub seq: u64,
     pub results: Vec<MutationResult>,

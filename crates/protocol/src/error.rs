@@ -4,9 +4,10 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// What went wrong, for a program to match on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[strum(serialize_all = "snake_case")]
 pub enum ErrorCode {
     /// The request is malformed or a value is invalid.
     BadRequest,
@@ -76,29 +77,7 @@ impl ErrorCode {
 
     /// The code as sent on the wire.
     pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::BadRequest => "bad_request",
-            ErrorCode::InvalidJson => "invalid_json",
-            ErrorCode::PayloadTooLarge => "payload_too_large",
-            ErrorCode::Unauthorized => "unauthorized",
-            ErrorCode::SessionExpired => "session_expired",
-            ErrorCode::SessionRevoked => "session_revoked",
-            ErrorCode::InvalidCredentials => "invalid_credentials",
-            ErrorCode::EmailTaken => "email_taken",
-            ErrorCode::UsernameTaken => "username_taken",
-            ErrorCode::DeviceLimit => "device_limit",
-            ErrorCode::NotFound => "not_found",
-            ErrorCode::Forbidden => "forbidden",
-            ErrorCode::MethodNotAllowed => "method_not_allowed",
-            ErrorCode::RateLimited => "rate_limited",
-            ErrorCode::AccountDeleted => "account_deleted",
-            ErrorCode::InvalidToken => "invalid_token",
-            ErrorCode::TeamMember => "team_member",
-            ErrorCode::Conflict => "conflict",
-            ErrorCode::Unavailable => "unavailable",
-            ErrorCode::Internal => "internal",
-            ErrorCode::Unknown => "unknown",
-        }
+        self.into()
     }
 }
 

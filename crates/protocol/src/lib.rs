@@ -21,9 +21,6 @@ pub use lifecycle::{Accepted, ChangePassword, ForgotPassword, RecoverUsername, R
 pub use live::LiveMessage;
 pub use teams::{CreateTeam, Invitation, Invitations, Invite, Share, ShareInfo, Shares, TeamInfo, TeamMember, TeamMembers, Teams};
 
-/// The protocol version; it is the `/v1` in every path.
-pub const VERSION: u32 = 1;
-
 /// Explicit limits the server enforces (documented in docs/PROTOCOL.md).
 pub mod limits {
     /// Largest push body the server reads.

@@ -9,10 +9,14 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "type", rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum LiveMessage {
-    /// Sent once the channel is open.
+    /// Sent once the channel is open. `connection` names this connection:
+    /// a push that gives it (`PushRequest::connection`) is not sent back on it.
     Hello {
         #[cfg_attr(feature = "openapi", schema(value_type = Uuid))]
         device_id: Id,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<Uuid>))]
+        connection: Option<Id>,
     },
     /// A workspace moved from `after` to `seq`, and these are the documents
     /// that changed. A device whose cursor is at least `after` applies them

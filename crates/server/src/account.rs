@@ -6,6 +6,7 @@ use crate::client_addr::ClientAddr;
 use crate::error::{Body, Failure, PathArg};
 use crate::guard::{self, Target};
 use crate::limit::{Policy, Verdict};
+use crate::notify::Notice;
 use crate::rules::accounts::{self, SignIn};
 use crate::store::{Tx, read, transact};
 use crate::{AppState, now_ms, validate};
@@ -99,7 +100,7 @@ async fn session(state: &AppState, user: User, token: String, signed: SignIn) ->
     match signed {
         SignIn::Done { device, replaced } => {
             if let Some(num) = replaced {
-                state.hub.sign_out(user.id, num, format!("replaced by the sign-in of '{}'", device.name));
+                state.notifier.publish(Notice::signed_out(user.id, num, format!("replaced by the sign-in of '{}'", device.name)));
             }
             tracing::info!(user = %user.username, device = %device.name, "signed in");
             let workspaces = crate::sync::workspaces_of(state, user.id).await?;
@@ -125,7 +126,7 @@ async fn session(state: &AppState, user: User, token: String, signed: SignIn) ->
 pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<StatusCode, Failure> {
     let (user, device, now) = (caller.user.id, caller.device.id, now_ms());
     transact!(state.store, |tx| accounts::sign_out(tx, user, device, "signed out", now))?;
-    state.hub.sign_out(caller.user.id, caller.device.num, "signed out".into());
+    state.notifier.publish(Notice::signed_out(caller.user.id, caller.device.num, "signed out"));
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -147,7 +148,7 @@ pub async fn sign_out_device(State(state): State<AppState>, caller: Caller, Path
     let (user, r, now) = (caller.user.id, reason.clone(), now_ms());
     match transact!(state.store, |tx| accounts::sign_out(tx, user, device, &r, now))? {
         Some(num) => {
-            state.hub.sign_out(caller.user.id, num, reason);
+            state.notifier.publish(Notice::signed_out(caller.user.id, num, reason));
             Ok(StatusCode::NO_CONTENT)
         }
         None => {

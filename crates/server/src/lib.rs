@@ -19,6 +19,7 @@ mod live;
 pub mod mail;
 mod mail_outbox;
 mod mail_queue;
+pub mod notify;
 mod openapi;
 mod purge;
 pub mod push;
@@ -160,6 +161,8 @@ pub enum StartError {
 pub struct AppState {
     store: Store,
     hub: Arc<live::Hub>,
+    /// Every notice devices must hear goes through here.
+    notifier: Arc<dyn notify::Notifier>,
     config: Arc<Config>,
     /// Verified against for unknown users so timing hides who exists.
     dummy_hash: Arc<str>,
@@ -309,20 +312,14 @@ fn api(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn open_store(config: &Config, hub: &Arc<live::Hub>) -> Result<Store, StartError> {
+async fn open_store(config: &Config, hub: &Arc<live::Hub>) -> Result<(Store, Arc<dyn notify::Notifier>), StartError> {
     if let Some(url) = &config.database_url {
-        let (pg, mut remote) = store::postgres::PgStore::open(url).await.map_err(StartError::Postgres)?;
-        let hub = hub.clone();
+        let pg = store::postgres::PgStore::open(url).await.map_err(StartError::Postgres)?;
         // Other processes' pushes and sign-outs reach this process's devices.
-        tokio::spawn(async move {
-            while let Some(notice) = remote.recv().await {
-                match notice {
-                    store::Notice::Frame { users, frame } => hub.publish(&users, frame),
-                    store::Notice::SignOut { user, device_num, reason } => hub.sign_out(user, device_num, reason),
-                }
-            }
-        });
-        return Ok(Store::Postgres(Arc::new(pg)));
+        let notifier = notify::PgNotifier::start(pg.pool().clone(), hub.clone())
+            .await
+            .map_err(|e| StartError::Postgres(store::StoreError::from(e)))?;
+        return Ok((Store::Postgres(Arc::new(pg)), Arc::new(notifier)));
     }
     let dir = config.data_dir.clone();
     let options = store::sqlite::SqliteOptions { wal_limit: config.wal_limit };
@@ -331,7 +328,7 @@ async fn open_store(config: &Config, hub: &Arc<live::Hub>) -> Result<Store, Star
         .unwrap_or_else(|e| Err(store::StoreError::Task(e.to_string())));
     let dir = config.data_dir.clone();
     match opened {
-        Ok(sqlite) => Ok(Store::Sqlite(Arc::new(sqlite))),
+        Ok(sqlite) => Ok((Store::Sqlite(Arc::new(sqlite)), Arc::new(notify::InProcess::new(hub.clone())))),
         Err(store::StoreError::ReadOnly(reason)) => {
             let user = store::sqlite::current_user();
             let owner = user.split(' ').next().unwrap_or("USER").to_string();
@@ -345,7 +342,7 @@ async fn open_store(config: &Config, hub: &Arc<live::Hub>) -> Result<Store, Star
 /// Opens storage, binds, and starts serving in the background.
 pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let hub = Arc::new(live::Hub::default());
-    let store = open_store(&config, &hub).await?;
+    let (store, notifier) = open_store(&config, &hub).await?;
     let listener = tokio::net::TcpListener::bind(config.addr).await.map_err(|source| StartError::Bind { addr: config.addr, source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.addr, source })?;
     let dummy_hash: Arc<str> = tokio::task::spawn_blocking(|| auth::hash_password("not a real password").map_err(|f| f.error.message))
@@ -370,6 +367,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let state = AppState {
         store: store.clone(),
         hub: hub.clone(),
+        notifier,
         config: Arc::new(config),
         dummy_hash,
         mail_queue,

@@ -7,6 +7,7 @@ use crate::error::{Body, Failure};
 use crate::guard::{self, Target};
 use crate::limit::{Verdict, readable};
 use crate::mail_queue::{self, MailJob};
+use crate::notify::Notice;
 use crate::rules::accounts::{self, AccountDeletion};
 use crate::store::{Tx, read, transact};
 use crate::{AppState, now_ms, validate};
@@ -14,7 +15,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use protocol::limits::MAX_PASSWORD_CHARS;
-use protocol::{Accepted, ChangePassword, ErrorCode, ForgotPassword, LiveMessage, RecoverUsername, ResetPassword};
+use protocol::{Accepted, ChangePassword, ErrorCode, ForgotPassword, RecoverUsername, ResetPassword};
 
 fn accepted(message: &str) -> (StatusCode, Json<Accepted>) {
     (StatusCode::ACCEPTED, Json(Accepted { message: message.into() }))
@@ -61,7 +62,7 @@ pub async fn reset_password(State(state): State<AppState>, Body(req): Body<Reset
     let reason = "the password was reset".to_string();
     let r = reason.clone();
     for num in transact!(state.store, |tx| accounts::set_password(tx, user, &hash, None, &r, now))? {
-        state.hub.sign_out(user, num, reason.clone());
+        state.notifier.publish(Notice::signed_out(user, num, reason.clone()));
     }
     tracing::info!(%user, "password reset");
     Ok(StatusCode::NO_CONTENT)
@@ -102,7 +103,7 @@ pub async fn change_password(
     let reason = format!("the password was changed on '{}'", caller.device.name);
     let (r, keep, now) = (reason.clone(), caller.device.num, now_ms());
     for num in transact!(state.store, |tx| accounts::set_password(tx, uid, &hash, Some(keep), &r, now))? {
-        state.hub.sign_out(caller.user.id, num, reason.clone());
+        state.notifier.publish(Notice::signed_out(caller.user.id, num, reason.clone()));
     }
     tracing::info!(user = %caller.user.username, "password changed");
     Ok(StatusCode::NO_CONTENT)
@@ -125,11 +126,10 @@ pub async fn delete_account(State(state): State<AppState>, caller: Caller) -> Re
         }
         AccountDeletion::Deleted { devices, others } => {
             for num in devices {
-                state.hub.sign_out(caller.user.id, num, "the account was deleted".into());
+                state.notifier.publish(Notice::signed_out(caller.user.id, num, "the account was deleted"));
             }
             if !others.is_empty() {
-                let frame = serde_json::to_string(&LiveMessage::Workspaces).unwrap_or_default();
-                state.hub.publish(&others, frame);
+                state.notifier.publish(Notice::Workspaces { users: others });
             }
             tracing::info!(user = %caller.user.username, "account deleted");
             Ok(StatusCode::NO_CONTENT)

@@ -5,6 +5,7 @@
 use crate::AppState;
 use crate::auth::{authenticate, bearer, check_session};
 use crate::error::{Failure, QueryArg};
+use crate::notify::{ConnRef, Notice};
 use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -18,6 +19,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
+/// Largest live frame that carries documents inline; past it, devices pull.
+const INLINE_BYTES: usize = 64 * 1024;
 /// Frames queued per connection before a slow device is cut off (it
 /// reconnects and pulls, so nothing is lost).
 const QUEUE: usize = 64;
@@ -41,6 +44,8 @@ pub(crate) enum Ending {
 
 struct Conn {
     id: u64,
+    /// Names the connection to its device (`hello`), unique across processes.
+    tag: Id,
     device_num: u64,
     tx: mpsc::Sender<Utf8Bytes>,
     end: watch::Sender<Option<Ending>>,
@@ -62,6 +67,7 @@ impl Conn {
 /// One connection's side of the hub.
 pub(crate) struct Handle {
     pub(crate) id: u64,
+    pub(crate) tag: Id,
     pub(crate) frames: mpsc::Receiver<Utf8Bytes>,
     pub(crate) end: watch::Receiver<Option<Ending>>,
 }
@@ -88,7 +94,8 @@ impl Hub {
         let (tx, frames) = mpsc::channel(QUEUE);
         let (end_tx, end) = watch::channel(None);
         let id = self.next.fetch_add(1, Ordering::Relaxed);
-        let conn = Conn { id, device_num, tx, end: end_tx };
+        let tag = Id::now_v7();
+        let conn = Conn { id, tag, device_num, tx, end: end_tx };
         let mut conns = self.lock();
         if self.closed.load(Ordering::Relaxed) {
             conn.end(Ending::Close);
@@ -105,7 +112,7 @@ impl Hub {
             false
         });
         list.push(conn);
-        Handle { id, frames, end }
+        Handle { id, tag, frames, end }
     }
 
     pub(crate) fn remove(&self, user: Id, conn: u64) {
@@ -118,15 +125,34 @@ impl Hub {
         }
     }
 
-    /// Sends one frame to every connection of these users.
-    pub fn publish(&self, users: &[Id], frame: String) {
-        let frame = Utf8Bytes::from(frame);
+    /// Tells this process's connections of `notice`.
+    pub fn deliver(&self, notice: &Notice) {
+        match notice {
+            Notice::Pushed { workspace, after, seq, members, pusher, docs } => {
+                // The frame is built only when somebody here will read it.
+                let mut frame = None;
+                let build = || Utf8Bytes::from(push_frame(*workspace, *after, *seq, docs.as_deref(), INLINE_BYTES));
+                self.send(members, pusher.as_ref(), || frame.get_or_insert_with(build).clone());
+            }
+            Notice::Workspaces { users } => {
+                let frame = Utf8Bytes::from(serde_json::to_string(&LiveMessage::Workspaces).unwrap_or_default());
+                self.send(users, None, || frame.clone());
+            }
+            Notice::SignedOut { device, reason } => self.sign_out(device.user, device.num, reason.clone()),
+        }
+    }
+
+    /// Sends a frame to every connection of these users but `skip`.
+    fn send(&self, users: &[Id], skip: Option<&ConnRef>, mut frame: impl FnMut() -> Utf8Bytes) {
         let conns = self.lock();
         for user in users {
             for c in conns.get(user).into_iter().flatten() {
+                if skip.is_some_and(|s| s.user == *user && s.connection == c.tag) {
+                    continue;
+                }
                 // A full queue means the device is not keeping up: close it;
                 // it reconnects and pulls what it missed.
-                if c.tx.try_send(frame.clone()).is_err() {
+                if c.tx.try_send(frame()).is_err() {
                     c.end(Ending::Close);
                 }
             }
@@ -134,7 +160,7 @@ impl Hub {
     }
 
     /// Tells a device's connections it was signed out, and closes them.
-    pub fn sign_out(&self, user: Id, device_num: u64, reason: String) {
+    fn sign_out(&self, user: Id, device_num: u64, reason: String) {
         let ending = signed_out(reason);
         for c in self.lock().get(&user).into_iter().flatten().filter(|c| c.device_num == device_num) {
             c.end(ending.clone());
@@ -292,8 +318,8 @@ async fn finish(socket: &mut WebSocket, ending: Option<Ending>) {
 }
 
 async fn serve(mut socket: WebSocket, handle: Handle, device_id: Id, mut session: Session) {
-    let Handle { mut frames, mut end, .. } = handle;
-    let hello = serde_json::to_string(&LiveMessage::Hello { device_id }).unwrap_or_default();
+    let Handle { mut frames, mut end, tag, .. } = handle;
+    let hello = serde_json::to_string(&LiveMessage::Hello { device_id, connection: Some(tag) }).unwrap_or_default();
     if !send(&mut socket, Message::Text(hello.into())).await {
         return;
     }

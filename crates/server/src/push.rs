@@ -100,6 +100,7 @@ struct Batch<'s, S: DocSource> {
     walked: usize,
     /// Documents the answer must carry, in order.
     needed: Vec<Id>,
+    needed_set: HashSet<Id>,
 }
 
 /// Applies `mutations` to workspace `workspace` whose sequence is at `head`,
@@ -125,6 +126,7 @@ pub fn apply_batch<S: DocSource>(
         first: true,
         walked: 0,
         needed: Vec::new(),
+        needed_set: HashSet::new(),
     };
     let mut out = BatchOutput::default();
     let mut seen: HashMap<Id, MutationResult> = HashMap::new();
@@ -275,6 +277,11 @@ impl<S: DocSource> Batch<'_, S> {
         let seq = self.working.get(&id).map_or(self.head, |s| s.doc.version);
         self.log.push(LogEntry { seq, doc_id: id, mutation_id: m.mutation_id, op, payload });
         self.dirty.push(id);
+        // The pusher works out what its own mutation did to its target;
+        // what it did to others (a cascade, restored ancestors) it is told.
+        if id != m.doc_id {
+            self.need(id);
+        }
     }
 
     /// Changes a document the batch holds, in place.
@@ -286,7 +293,7 @@ impl<S: DocSource> Batch<'_, S> {
 
     /// The answer will carry this document's state.
     fn need(&mut self, id: Id) {
-        if !self.needed.contains(&id) {
+        if self.needed_set.insert(id) {
             self.needed.push(id);
         }
     }

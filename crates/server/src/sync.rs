@@ -3,6 +3,7 @@
 
 use crate::auth::Caller;
 use crate::error::{Body, Failure, PathArg, QueryArg};
+use crate::notify::{ConnRef, Notice};
 use crate::rules::workspaces::{self, DeleteRefused, PushRefused};
 use crate::store::{Tx, read, transact};
 use crate::{AppState, now_ms};
@@ -11,7 +12,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use model::Id;
 use protocol::limits::{DEFAULT_PAGE, MAX_BATCH, MAX_FETCH_IDS, MAX_PAGE, PAGE_BYTES};
-use protocol::{ChangesQuery, DocsRequest, ErrorCode, LiveMessage, PushRequest, PushResponse, WorkspaceInfo, Workspaces};
+use protocol::{ChangesQuery, DocsRequest, ErrorCode, PushRequest, PushResponse, WorkspaceInfo, Workspaces};
 
 fn not_found(ws: Id) -> Failure {
     Failure::new(ErrorCode::NotFound, format!("no workspace {ws} that you are a member of"))
@@ -49,8 +50,7 @@ pub async fn delete_workspace(State(state): State<AppState>, caller: Caller, Pat
         }
     };
     state.purger.wake();
-    let frame = serde_json::to_string(&LiveMessage::Workspaces).unwrap_or_default();
-    state.hub.publish(&members, frame);
+    state.notifier.publish(Notice::Workspaces { users: members });
     tracing::info!(workspace = %ws, user = %caller.user.username, "workspace deleted");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -71,9 +71,6 @@ pub async fn push_turn(
     }
 }
 
-/// Largest live frame that carries documents inline; past it, devices pull.
-const INLINE_BYTES: usize = 64 * 1024;
-
 /// `POST /v1/workspaces/{id}/push`.
 pub async fn push(
     State(state): State<AppState>,
@@ -88,8 +85,8 @@ pub async fn push(
         ));
     }
     let (user, device, now) = (caller.user.id, caller.device.num, now_ms());
-    let mutations = req.mutations;
-    let commit = match transact!(state.store, |tx| workspaces::push(tx, ws, user, device, &mutations, now))? {
+    let (mutations, answered, connection) = (req.mutations, req.answered_before, req.connection);
+    let commit = match transact!(state.store, |tx| workspaces::push(tx, ws, user, device, &mutations, answered, now))? {
         Ok(c) => c,
         Err(PushRefused::NotFound) => return Err(not_found(ws)),
         Err(PushRefused::Invalid(why)) => return Err(Failure::new(ErrorCode::BadRequest, why)),
@@ -100,9 +97,12 @@ pub async fn push(
             ));
         }
     };
-    if commit.response.seq > commit.after {
-        let frame = crate::live::push_frame(ws, commit.after, commit.response.seq, commit.changed.as_deref(), INLINE_BYTES);
-        state.hub.publish(&commit.members, frame);
+    let (after, seq) = (commit.after, commit.response.seq);
+    if seq > after {
+        // The pusher's connection has the answer; every other one hears the change.
+        let pusher = connection.map(|connection| ConnRef { user, connection });
+        let docs = commit.changed;
+        state.notifier.publish(Notice::Pushed { workspace: ws, after, seq, members: commit.members, pusher, docs });
     }
     Ok(Json(commit.response))
 }

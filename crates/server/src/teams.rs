@@ -3,6 +3,7 @@
 
 use crate::auth::Caller;
 use crate::error::{Body, Failure, PathArg};
+use crate::notify::Notice;
 use crate::rules::teams;
 use crate::store::{read, transact};
 use crate::{AppState, now_ms, validate};
@@ -10,13 +11,12 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use model::Id;
-use protocol::{Accepted, CreateTeam, Invitations, Invite, LiveMessage, Share, Shares, TeamInfo, TeamMembers, Teams, WorkspaceInfo};
+use protocol::{Accepted, CreateTeam, Invitations, Invite, Share, Shares, TeamInfo, TeamMembers, Teams, WorkspaceInfo};
 
-/// Tells these people's devices connected to this process that their
-/// workspace list changed (the rules told the other processes).
+/// Tells these people's devices that their workspace list changed.
 fn announce(state: &AppState, users: &[Id]) {
-    if let Ok(frame) = serde_json::to_string(&LiveMessage::Workspaces) {
-        state.hub.publish(users, frame);
+    if !users.is_empty() {
+        state.notifier.publish(Notice::Workspaces { users: users.to_vec() });
     }
 }
 

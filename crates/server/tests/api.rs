@@ -396,7 +396,103 @@ async fn live_channel_delivers_changes_and_sign_out(b: Backend) {
     assert!(tokio_tungstenite::connect_async(bad).await.is_err(), "no token, no channel");
 }
 
+/// A device that says it has stored the answers to every mutation before
+/// a given one lets the server forget those results; until then a retry
+/// gets the stored result, and other devices' results stay.
+async fn results_a_device_has_stored_are_forgotten(b: Backend) {
+    let h = Harness::start(b).await;
+    let a = h.signup("ann").await;
+    let (_, other) = h.login("ann", "ann-2").await;
+    let other: Session = serde_json::from_value(other).unwrap();
+    let ws = a.workspaces[0].id;
+    let push = |token: String, m: Mutation, answered: Option<Id>| {
+        let h = &h;
+        async move {
+            let (s, v) =
+                h.post(&format!("/v1/workspaces/{ws}/push"), Some(&token), json!({ "mutations": [m], "answered_before": answered })).await;
+            assert_eq!(s, 200, "{v}");
+            serde_json::from_value::<PushResponse>(v).unwrap().results.remove(0).outcome
+        }
+    };
+    let first = create(Kind::Collection, None, json!({"name": "First"}));
+    let theirs = create(Kind::Collection, None, json!({"name": "Theirs"}));
+    let stored = push(a.token.clone(), first.clone(), None).await;
+    assert!(matches!(stored, Outcome::Applied { .. }), "{stored:?}");
+    let their_result = push(other.token.clone(), theirs.clone(), None).await;
+    // Not yet said to be stored: a retry gets the stored result.
+    assert_eq!(push(a.token.clone(), first.clone(), Some(first.mutation_id)).await, stored);
+    // A later push says everything before it is stored: the result goes,
+    // and the same mutation sent again is a new (refused) create.
+    let second = create(Kind::Collection, None, json!({"name": "Second"}));
+    push(a.token.clone(), second.clone(), Some(second.mutation_id)).await;
+    let replayed = push(a.token.clone(), first.clone(), None).await;
+    assert!(matches!(replayed, Outcome::Rejected { .. }), "the stored result was forgotten: {replayed:?}");
+    // The other device's result is its own.
+    assert_eq!(push(other.token.clone(), theirs, None).await, their_result);
+}
+
+/// The push answer is the pusher's frame: it says where the push began and
+/// ended, and the live connection the push names is not told again; every
+/// other connection is, the same device's included (another process of
+/// it, another browser tab).
+async fn a_pusher_is_answered_not_echoed(b: Backend) {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let h = Harness::start(b).await;
+    let a = h.signup("ann").await;
+    let (_, other) = h.login("ann", "ann-2").await;
+    let other: Session = serde_json::from_value(other).unwrap();
+    let ws = a.workspaces[0].id;
+    let listen = |token: String| {
+        let url = format!("{}/v1/live", h.base.replace("http", "ws"));
+        async move {
+            let mut req = url.into_client_request().unwrap();
+            req.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+            let (mut sock, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+            match next_message(&mut sock).await {
+                LiveMessage::Hello { connection: Some(c), .. } => (sock, c),
+                other => panic!("expected a hello naming the connection, got {other:?}"),
+            }
+        }
+    };
+    let push = |token: String, m: Mutation, connection: Option<Id>| {
+        let h = &h;
+        async move {
+            let body = json!({ "mutations": [m], "connection": connection });
+            let (s, v) = h.post(&format!("/v1/workspaces/{ws}/push"), Some(&token), body).await;
+            assert_eq!(s, 200, "{v}");
+            serde_json::from_value::<PushResponse>(v).unwrap()
+        }
+    };
+    let (mut mine, my_conn) = listen(a.token.clone()).await;
+    let (mut same_device, _) = listen(a.token.clone()).await;
+    let (mut theirs, _) = listen(other.token.clone()).await;
+
+    let head = a.workspaces[0].seq;
+    let col = create(Kind::Collection, None, json!({"name": "Mine"}));
+    let r = push(a.token.clone(), col.clone(), Some(my_conn)).await;
+    assert_eq!((r.after, r.seq), (Some(head), head + 1), "the answer spans exactly the push");
+    for sock in [&mut theirs, &mut same_device] {
+        match next_message(sock).await {
+            LiveMessage::Changes { after, seq, .. } => assert_eq!((after, seq), (head, head + 1)),
+            other => panic!("every other connection hears the push: {other:?}"),
+        }
+    }
+    // The other device pushes next; the first frame the pusher's connection
+    // hears is that one, not an echo of its own.
+    let r2 = push(other.token.clone(), set(col.doc_id, r.seq, json!({"name": "Theirs"})), None).await;
+    assert_eq!(r2.after, Some(r.seq));
+    match next_message(&mut mine).await {
+        LiveMessage::Changes { after, seq, docs, .. } => {
+            assert_eq!((after, seq), (r.seq, r2.seq));
+            assert_eq!(docs[0].title(), "Theirs");
+        }
+        other => panic!("expected the other device's changes, got {other:?}"),
+    }
+}
+
 on_both_backends!(
+    a_pusher_is_answered_not_echoed,
+    results_a_device_has_stored_are_forgotten,
     a_large_batch_and_its_cascading_delete_are_written_whole,
     signup_gives_a_personal_workspace_and_health_answers,
     login_by_email_or_username_and_wrong_password_is_refused,

@@ -274,6 +274,9 @@ impl LossyProxy {
                             break;
                         }
                     }
+                    // Either side gone: the whole connection goes, as through
+                    // any proxy (a device keeps connections open for reuse).
+                    let _ = s_write.shutdown(std::net::Shutdown::Both);
                 });
                 let (mut s_read, mut c_write) = (server, client);
                 std::thread::spawn(move || {
@@ -293,6 +296,7 @@ impl LossyProxy {
                             break;
                         }
                     }
+                    let _ = c_write.shutdown(std::net::Shutdown::Both);
                 });
             }
         });

@@ -3,10 +3,10 @@
 //! every backend; each function runs inside one transaction.
 
 use super::workspaces;
-use crate::store::{DeviceRecord, Notice, StoreError, Tx, WorkspaceRecord};
+use crate::store::{DeviceRecord, StoreError, Tx, WorkspaceRecord};
 use model::Id;
 use protocol::limits::MAX_DEVICES;
-use protocol::{DeviceInfo, LiveMessage, User};
+use protocol::{DeviceInfo, User};
 
 /// The outcome of a sign-in attempt.
 #[derive(Debug)]
@@ -36,15 +36,6 @@ pub(crate) async fn devices<T: Tx>(tx: &mut T, user: Id) -> Result<Vec<DeviceRec
     Ok(list)
 }
 
-/// Signs one device out, here and in every other server process.
-async fn sign_out_num<T: Tx>(tx: &mut T, user: Id, num: u64, reason: &str, now: i64) -> Result<(), StoreError> {
-    tx.sign_out_device(num, reason, now).await?;
-    if tx.fans_out() {
-        tx.notify(&Notice::SignOut { user, device_num: num, reason: reason.to_string() }).await?;
-    }
-    Ok(())
-}
-
 /// Signs a device in, keeping at most [`MAX_DEVICES`] signed in at once:
 /// past that the sign-in is refused with the devices holding the slots,
 /// unless it names one of them to replace.
@@ -62,7 +53,7 @@ pub(crate) async fn sign_in<T: Tx>(
     let mut replaced = None;
     if let Some(r) = replace {
         let Some(victim) = others.iter().find(|d| d.id == r) else { return Ok(SignIn::NoSuchDevice) };
-        sign_out_num(tx, user, victim.num, &format!("replaced by the sign-in of '{}'", device.name), now).await?;
+        tx.sign_out_device(victim.num, &format!("replaced by the sign-in of '{}'", device.name), now).await?;
         replaced = Some(victim.num);
     } else if others.len() >= MAX_DEVICES {
         return Ok(SignIn::Limit(others));
@@ -93,7 +84,7 @@ pub(crate) async fn sign_up<T: Tx>(
 /// Signs a device of `user` out by its id; its number, if it was signed in.
 pub(crate) async fn sign_out<T: Tx>(tx: &mut T, user: Id, device: Id, reason: &str, now: i64) -> Result<Option<u64>, StoreError> {
     let Some(d) = devices(tx, user).await?.into_iter().find(|d| d.id == device) else { return Ok(None) };
-    sign_out_num(tx, user, d.num, reason, now).await?;
+    tx.sign_out_device(d.num, reason, now).await?;
     Ok(Some(d.num))
 }
 
@@ -111,7 +102,7 @@ pub(crate) async fn set_password<T: Tx>(
     tx.set_password_hash(user, hash).await?;
     let mut out = Vec::new();
     for d in devices(tx, user).await?.into_iter().filter(|d| Some(d.num) != keep) {
-        sign_out_num(tx, user, d.num, reason, now).await?;
+        tx.sign_out_device(d.num, reason, now).await?;
         out.push(d.num);
     }
     tx.delete_tokens(user).await?;
@@ -136,14 +127,5 @@ pub(crate) async fn delete_account<T: Tx>(tx: &mut T, user: Id, now: i64) -> Res
     others.sort();
     others.dedup();
     tx.delete_user(user, now).await?;
-    if tx.fans_out() {
-        for num in &devices {
-            tx.notify(&Notice::SignOut { user, device_num: *num, reason: "the account was deleted".into() }).await?;
-        }
-        if !others.is_empty() {
-            let frame = serde_json::to_string(&LiveMessage::Workspaces)?;
-            tx.notify(&Notice::Frame { users: others.clone(), frame }).await?;
-        }
-    }
     Ok(AccountDeletion::Deleted { devices, others })
 }

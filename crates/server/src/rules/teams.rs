@@ -10,10 +10,10 @@
 //! being removed from a team ends every access it gave.
 
 use crate::error::Failure;
-use crate::store::{InvitationRecord, Notice, StoreError, Tx};
+use crate::store::{InvitationRecord, StoreError, Tx};
 use model::Id;
 use protocol::limits::{INVITATION_SECS, MAX_PENDING_INVITATIONS};
-use protocol::{ErrorCode, Invitation, LiveMessage, Role, ShareInfo, TeamInfo, TeamMembers, User, WorkspaceInfo};
+use protocol::{ErrorCode, Invitation, Role, ShareInfo, TeamInfo, TeamMembers, User, WorkspaceInfo};
 
 fn team_not_found(team: Id) -> Failure {
     Failure::new(ErrorCode::NotFound, format!("no team {team} that you are a member of; `apisync team list` shows yours"))
@@ -36,15 +36,6 @@ pub(crate) async fn recompute<T: Tx>(tx: &mut T, user: Id, ws: Id) -> Result<(),
     let Some(w) = tx.workspace(ws).await? else { return Ok(()) };
     let role = if w.owner == user { Some(Role::Owner) } else { tx.team_roles_in(ws, user).await?.into_iter().max_by_key(|r| r.rank()) };
     tx.set_role(ws, user, role).await
-}
-
-/// Tells these people's devices, in every process, that their workspace list changed.
-pub(crate) async fn announce<T: Tx>(tx: &mut T, users: &[Id]) -> Result<(), StoreError> {
-    if tx.fans_out() && !users.is_empty() {
-        let frame = serde_json::to_string(&LiveMessage::Workspaces)?;
-        tx.notify(&Notice::Frame { users: users.to_vec(), frame }).await?;
-    }
-    Ok(())
 }
 
 /// A team as `user` sees it, or `None` when `user` is not in it.
@@ -123,7 +114,7 @@ async fn join<T: Tx>(tx: &mut T, team: Id, user: Id, role: Role) -> Result<(), S
     for ws in tx.shared_workspaces(team).await? {
         recompute(tx, user, ws).await?;
     }
-    announce(tx, &[user]).await
+    Ok(())
 }
 
 /// Creates a team with `caller` as its first admin.
@@ -277,7 +268,6 @@ pub(crate) async fn remove<T: Tx>(tx: &mut T, caller: Id, team: Id, user: Id) ->
     for ws in shared {
         recompute(tx, user, ws).await?;
     }
-    announce(tx, &[user]).await?;
     Ok(vec![user])
 }
 
@@ -310,7 +300,6 @@ pub(crate) async fn share<T: Tx>(tx: &mut T, caller: Id, ws: Id, team: Id) -> Re
     for u in &users {
         recompute(tx, *u, ws).await?;
     }
-    announce(tx, &users).await?;
     Ok((w, users))
 }
 
@@ -347,6 +336,5 @@ pub(crate) async fn unshare<T: Tx>(tx: &mut T, caller: Id, ws: Id, team: Id) -> 
     for u in &users {
         recompute(tx, *u, ws).await?;
     }
-    announce(tx, &users).await?;
     Ok(users)
 }

@@ -1,15 +1,15 @@
 //! Workspaces: creating and deleting one, and the push around the batch
-//! itself — who may write, claiming a new workspace id, sequencing, and
-//! telling the other processes. Written once for every backend.
+//! itself — who may write, claiming a new workspace id, sequencing. Written
+//! once for every backend; who hears of it is the handler's (`crate::notify`).
 
 use crate::push::{BatchOutput, DocSource, apply_batch};
-use crate::store::{Notice, StoreError, Tx, WorkspaceRecord};
+use crate::store::{StoreError, Tx, WorkspaceRecord};
 use model::{Document, Id, Kind, Mutation, Op, Stored};
-use protocol::{LiveMessage, MutationResult, PushResponse, Role};
+use protocol::{MutationResult, PushResponse, Role};
 
-/// PostgreSQL's `NOTIFY` carries under 8,000 bytes: frames for other
-/// processes inline documents only up to this size, else say `moved`.
-const NOTICE_FRAME_BYTES: usize = 7000;
+/// Stored results one push may forget (so the first push after an upgrade
+/// does not delete a long history in one transaction).
+const FORGET_PER_PUSH: usize = 10_000;
 
 /// The outcome of a committed push.
 #[derive(Debug)]
@@ -103,6 +103,7 @@ pub(crate) async fn push<T: Tx>(
     user: Id,
     device: u64,
     mutations: &[Mutation],
+    answered_before: Option<Id>,
     now: i64,
 ) -> Result<Result<PushCommit, PushRefused>, StoreError> {
     let role = match tx.role(user, ws).await? {
@@ -123,6 +124,10 @@ pub(crate) async fn push<T: Tx>(
     }
     let out = tx.run_batch(ws, after, device, mutations).await?;
     tx.write_batch(ws, device, &out, now).await?;
+    if let Some(before) = answered_before {
+        // Bounded per push; the device's next pushes forget the rest.
+        tx.forget_results(ws, device, before, FORGET_PER_PUSH).await?;
+    }
     tx.set_head(ws, out.head).await?;
     if let Some(name) = out.writes.iter().filter(|s| s.doc.kind == Kind::Workspace).find_map(|s| s.doc.fields.get("name")?.as_str()) {
         tx.rename_workspace(ws, name).await?;
@@ -130,13 +135,11 @@ pub(crate) async fn push<T: Tx>(
     let members = tx.members(ws).await?;
     let mut changed: Vec<Document> = out.writes.into_iter().map(|s| s.doc).collect();
     changed.sort_by_key(|d| d.version);
-    let changed = out.tombstones.is_empty().then_some(changed);
-    if tx.fans_out() && out.head > after {
-        // Other processes hear of it at commit, with the documents when they fit.
-        let frame = crate::live::push_frame(ws, after, out.head, changed.as_deref(), NOTICE_FRAME_BYTES);
-        tx.notify(&Notice::Frame { users: members.clone(), frame }).await?;
-    }
-    let response = PushResponse { seq: out.head, results: out.results, docs: out.docs, stale: out.stale };
+    // Tombstones were written without being read: the pusher cannot know
+    // which documents they are, so it pulls, as devices told `moved` do.
+    let whole = out.tombstones.is_empty();
+    let changed = whole.then_some(changed);
+    let response = PushResponse { after: whole.then_some(after), seq: out.head, results: out.results, docs: out.docs, stale: out.stale };
     Ok(Ok(PushCommit { response, after, changed, members }))
 }
 
@@ -176,9 +179,5 @@ pub(crate) async fn delete<T: Tx>(tx: &mut T, ws: Id, user: Id, now: i64) -> Res
     tx.lock_workspace(ws).await?;
     let members = tx.members(ws).await?;
     tx.forget_workspace(ws, now).await?;
-    if tx.fans_out() {
-        let frame = serde_json::to_string(&LiveMessage::Workspaces)?;
-        tx.notify(&Notice::Frame { users: members.clone(), frame }).await?;
-    }
     Ok(Ok(members))
 }

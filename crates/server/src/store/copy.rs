@@ -134,7 +134,7 @@ pub async fn sqlite_to_postgres(dir: &Path, url: &str) -> Result<CopyReport, Sto
     }
     // Opening the store migrates it to the current schema first.
     drop(super::sqlite::SqliteStore::open(dir)?);
-    let (pg, _events) = PgStore::open(url).await?;
+    let pg = PgStore::open(url).await?;
     drop(pg);
     let mut target = sqlx::PgConnection::connect(url).await?;
     let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&mut target).await?;

@@ -149,17 +149,6 @@ pub struct InvitationRecord {
     pub expires_at: i64,
 }
 
-/// Something other server processes must hear (PostgreSQL carries it by
-/// `NOTIFY` when the transaction commits; one SQLite process has nobody to tell).
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Notice {
-    /// A live frame for every connection of these users.
-    Frame { users: Vec<Id>, frame: String },
-    /// Sign a device out.
-    SignOut { user: Id, device_num: u64, reason: String },
-}
-
 /// A storage failure, classified by the backend that met it (see
 /// `sqlite/classify.rs`, `postgres/classify.rs`), so that nothing above the
 /// store needs to know rusqlite's or sqlx's error types.

@@ -5,17 +5,13 @@
 //! Methods are `async` so that PostgreSQL can await its connection; SQLite
 //! runs them synchronously on a blocking thread (see [`super::ready`]).
 
-use super::{DeviceRecord, InvitationRecord, Notice, Page, PageDoc, SessionRecord, StoreError, UserRecord, WorkspaceRecord};
+use super::{DeviceRecord, InvitationRecord, Page, PageDoc, SessionRecord, StoreError, UserRecord, WorkspaceRecord};
 use crate::push::BatchOutput;
 use model::{Id, Mutation};
 use protocol::{DeviceInfo, Role, TeamMember, User, WorkspaceInfo};
 
 /// One transaction (or, for reads, one connection) of a backend.
 pub(crate) trait Tx: Send {
-    /// Whether another server process may need to hear of changes
-    /// ([`Tx::notify`] does something).
-    fn fans_out(&self) -> bool;
-
     // Accounts.
 
     /// Inserts an account: `EmailTaken` or `UsernameTaken` when either is
@@ -108,6 +104,9 @@ pub(crate) trait Tx: Send {
 
     /// Runs [`crate::push::apply_batch`] over this workspace's stored documents.
     async fn run_batch(&mut self, ws: Id, head: u64, device: u64, mutations: &[Mutation]) -> Result<BatchOutput, StoreError>;
+    /// Forgets up to `limit` stored results of `device`'s mutations in `ws`
+    /// minted before `before` (the device will never send them again).
+    async fn forget_results(&mut self, ws: Id, device: u64, before: Id, limit: usize) -> Result<(), StoreError>;
     /// Writes what a batch produced: documents, change log, results.
     async fn write_batch(&mut self, ws: Id, device: u64, out: &BatchOutput, now: i64) -> Result<(), StoreError>;
     /// One page of the documents changed after `after`, read from one
@@ -166,9 +165,4 @@ pub(crate) trait Tx: Send {
     async fn set_counter(&mut self, key: &str, entry: Option<crate::limit::Entry>) -> Result<(), StoreError>;
     /// Forgets counters that expired before `now`.
     async fn sweep_counters(&mut self, now: i64) -> Result<(), StoreError>;
-
-    // Other processes.
-
-    /// Tells other server processes, once the transaction commits.
-    async fn notify(&mut self, notice: &Notice) -> Result<(), StoreError>;
 }

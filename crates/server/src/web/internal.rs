@@ -125,7 +125,14 @@ impl Web {
     /// Pushes `mutations` to `ws` as this browser's device; any mutation the
     /// server did not apply in full becomes the error.
     pub(super) async fn push(&self, ctx: &Ctx, ws: Id, mutations: Vec<Mutation>) -> Result<(), Failure> {
-        let answer: PushResponse = self.send(ctx, Method::POST, &format!("/v1/workspaces/{ws}/push"), &PushRequest { mutations }).await?;
+        let answer: PushResponse = self
+            .send(
+                ctx,
+                Method::POST,
+                &format!("/v1/workspaces/{ws}/push"),
+                &PushRequest { answered_before: mutations.first().map(|m| m.mutation_id), connection: None, mutations },
+            )
+            .await?;
         for r in answer.results {
             match r.outcome {
                 Outcome::Applied { conflicts, .. } if conflicts.is_empty() => {}

@@ -24,12 +24,8 @@ fn required(what: &str, value: &str) -> Result<(), Failure> {
 /// `admin`, `editor` or `viewer`, as the desktop app and the CLI accept them
 /// (a team has no owner).
 fn team_role(s: &str) -> Result<Role, Failure> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "admin" => Ok(Role::Admin),
-        "editor" => Ok(Role::Editor),
-        "viewer" => Ok(Role::Viewer),
-        other => Err(Failure::new(ErrorCode::BadRequest, format!("'{other}' is not a team role; use admin, editor or viewer"))),
-    }
+    Role::parse_team_role(s)
+        .ok_or_else(|| Failure::new(ErrorCode::BadRequest, format!("'{}' is not a team role; use admin, editor or viewer", s.trim())))
 }
 
 /// `GET /api/teams`: `{teams, invitations}`, the account's teams and the

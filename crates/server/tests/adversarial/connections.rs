@@ -94,6 +94,14 @@ async fn ends_within(ws: &mut Live, limit: Duration) -> bool {
     }
 }
 
+/// Another device of the account `name` (a device is not told of its own pushes).
+async fn other_device(h: &TestServer, name: &str) -> protocol::Session {
+    let body = json!({"user": name, "password": "correct horse", "device": {"id": Id::now_v7(), "name": "pusher"}});
+    let (s, v) = h.call(reqwest::Method::POST, "/v1/auth/login", None, Some(body)).await;
+    assert_eq!(s, 200, "{v}");
+    serde_json::from_value(v).unwrap()
+}
+
 async fn push(h: &TestServer, token: &str, ws: Id, mutations: &[Mutation]) -> PushResponse {
     let path = format!("/v1/workspaces/{ws}/push");
     let (s, v) = h.call(reqwest::Method::POST, &path, Some(token), Some(json!({ "mutations": mutations }))).await;
@@ -182,7 +190,8 @@ async fn one_token_keeps_at_most_the_cap_of_live_connections(b: Backend) {
     for (i, ws) in conns.iter_mut().enumerate().take(20 - cap) {
         assert!(ends_within(ws, Duration::from_secs(15)).await, "live connection {i} of 20 is still open");
     }
-    let r = push(&h, &ann.token, ann.workspaces[0].id, &[collection("d".into())]).await;
+    let pusher = other_device(&h, "ann").await;
+    let r = push(&h, &pusher.token, ann.workspaces[0].id, &[collection("d".into())]).await;
     for (i, ws) in conns.iter_mut().enumerate().skip(20 - cap) {
         match next_message(ws, Duration::from_secs(5)).await {
             Some(LiveMessage::Changes { seq, .. }) => assert_eq!(seq, r.seq),
@@ -214,8 +223,9 @@ async fn a_live_client_that_stops_reading_is_disconnected(b: Backend) {
     });
     // Each frame carries a ~60 KB document inline.
     let big = "x".repeat(60_000);
+    let pusher = other_device(&h, "ann").await;
     for _ in 0..FRAMES {
-        push(&h, &ann.token, ws_id, &[collection(big.clone())]).await;
+        push(&h, &pusher.token, ws_id, &[collection(big.clone())]).await;
     }
     let heard = tokio::time::timeout(Duration::from_secs(60), reader).await.expect("the reading device kept up").unwrap();
     assert_eq!(heard, FRAMES, "the device that reads heard every change");

@@ -1,10 +1,10 @@
 //! The storage primitives on PostgreSQL: every method of [`Tx`], each a
 //! statement or two on one connection.
 
-use super::{CHANNEL, Envelope, PgStore, batch};
+use super::{PgStore, batch};
 use crate::limit::Entry;
 use crate::push::BatchOutput;
-use crate::store::{DeviceRecord, InvitationRecord, Notice, Page, PageDoc, SessionRecord, StoreError, Tx, UserRecord, WorkspaceRecord};
+use crate::store::{DeviceRecord, InvitationRecord, Page, PageDoc, SessionRecord, StoreError, Tx, UserRecord, WorkspaceRecord};
 use model::{Id, Mutation};
 use protocol::{DeviceInfo, Role, TeamMember, User, WorkspaceInfo};
 use sqlx::postgres::{PgConnection, PgRow};
@@ -71,10 +71,6 @@ fn invitation_row(r: &PgRow) -> Result<InvitationRecord, StoreError> {
 }
 
 impl Tx for PgTx<'_> {
-    fn fans_out(&self) -> bool {
-        true
-    }
-
     async fn insert_user(&mut self, user: &User, password_hash: &str, now: i64) -> Result<(), StoreError> {
         let taken = |col: &str| format!("SELECT 1 FROM users WHERE lower({col}) = lower($1)");
         if sqlx::query(sqlx::AssertSqlSafe(taken("email"))).bind(&user.email).fetch_optional(&mut *self.conn).await?.is_some() {
@@ -303,6 +299,20 @@ impl Tx for PgTx<'_> {
         let seq: i64 =
             sqlx::query_scalar("SELECT seq FROM workspaces WHERE id = $1 FOR UPDATE").bind(ws).fetch_one(&mut *self.conn).await?;
         Ok(seq as u64)
+    }
+
+    async fn forget_results(&mut self, ws: Id, device: u64, before: Id, limit: usize) -> Result<(), StoreError> {
+        sqlx::query(
+            "DELETE FROM mutations WHERE workspace_id = $1 AND device_num = $2 AND mutation_id IN
+             (SELECT mutation_id FROM mutations WHERE workspace_id = $1 AND device_num = $2 AND mutation_id < $3 LIMIT $4)",
+        )
+        .bind(ws)
+        .bind(device as i64)
+        .bind(before)
+        .bind(limit as i64)
+        .execute(&mut *self.conn)
+        .await?;
+        Ok(())
     }
 
     async fn set_head(&mut self, ws: Id, seq: u64) -> Result<(), StoreError> {
@@ -670,12 +680,6 @@ impl Tx for PgTx<'_> {
 
     async fn sweep_counters(&mut self, now: i64) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM rate_limits WHERE until < $1").bind(now).execute(&mut *self.conn).await?;
-        Ok(())
-    }
-
-    async fn notify(&mut self, notice: &Notice) -> Result<(), StoreError> {
-        let payload = serde_json::to_string(&Envelope { origin: self.store.origin, notice: notice.clone() })?;
-        sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(payload).execute(&mut *self.conn).await?;
         Ok(())
     }
 }

@@ -4,7 +4,7 @@
 use super::batch;
 use crate::limit::Entry;
 use crate::push::BatchOutput;
-use crate::store::{DeviceRecord, InvitationRecord, Notice, Page, PageDoc, SessionRecord, StoreError, Tx, UserRecord, WorkspaceRecord};
+use crate::store::{DeviceRecord, InvitationRecord, Page, PageDoc, SessionRecord, StoreError, Tx, UserRecord, WorkspaceRecord};
 use model::{Id, Mutation};
 use protocol::{DeviceInfo, Role, TeamMember, User, WorkspaceInfo};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -72,10 +72,6 @@ fn invitation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<InvitationRe
 }
 
 impl Tx for SqliteTx<'_> {
-    fn fans_out(&self) -> bool {
-        false
-    }
-
     async fn insert_user(&mut self, user: &User, password_hash: &str, now: i64) -> Result<(), StoreError> {
         // The columns compare without case (COLLATE NOCASE).
         if exists(self.conn, "SELECT 1 FROM users WHERE email = ?1", &user.email)? {
@@ -275,6 +271,17 @@ impl Tx for SqliteTx<'_> {
     async fn lock_workspace(&mut self, ws: Id) -> Result<u64, StoreError> {
         let seq: i64 = self.conn.prepare_cached("SELECT seq FROM workspaces WHERE id = ?1")?.query_row([ws.to_string()], |r| r.get(0))?;
         Ok(seq as u64)
+    }
+
+    async fn forget_results(&mut self, ws: Id, device: u64, before: Id, limit: usize) -> Result<(), StoreError> {
+        // Hyphenated UUIDs sort as text in the order of their bytes.
+        self.conn
+            .prepare_cached(
+                "DELETE FROM mutations WHERE workspace_id = ?1 AND device_num = ?2 AND mutation_id IN
+                 (SELECT mutation_id FROM mutations WHERE workspace_id = ?1 AND device_num = ?2 AND mutation_id < ?3 LIMIT ?4)",
+            )?
+            .execute(params![ws.to_string(), device as i64, before.to_string(), limit as i64])?;
+        Ok(())
     }
 
     async fn set_head(&mut self, ws: Id, seq: u64) -> Result<(), StoreError> {
@@ -561,11 +568,6 @@ impl Tx for SqliteTx<'_> {
 
     async fn sweep_counters(&mut self, now: i64) -> Result<(), StoreError> {
         self.conn.execute("DELETE FROM rate_limits WHERE until < ?1", [now])?;
-        Ok(())
-    }
-
-    async fn notify(&mut self, _notice: &Notice) -> Result<(), StoreError> {
-        // One process: its own hub is all there is.
         Ok(())
     }
 }
