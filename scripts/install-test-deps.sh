@@ -24,6 +24,26 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
     echo "$want" >"$stamp"
 fi
 
+# Schemathesis and openapi-spec-validator for crates/server/tests/schemathesis.rs, in a venv of
+# their own (tests/python/.venv, ignored by git), exactly as tests/python/requirements.txt pins
+# them, hashes and all. Made anew only when the venv is missing or requirements.txt changed since.
+py_dir=tests/python
+venv="$py_dir/.venv"
+py_stamp="$venv/.apisync-requirements.sha256"
+want="$(sha256sum "$py_dir/requirements.txt" | cut -d' ' -f1)"
+if [[ ! -f "$py_stamp" || "$(cat "$py_stamp")" != "$want" ]]; then
+    if ! python3 -m venv --help >/dev/null 2>&1; then
+        echo "install-test-deps: python3 (3.11) with its venv module is needed for crates/server/tests/schemathesis.rs" >&2
+        exit 1
+    fi
+    echo "install-test-deps: pip install into $venv" >&2
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    PIP_NO_INPUT=1 "$venv/bin/pip" install --quiet --disable-pip-version-check --require-hashes \
+        -r "$py_dir/requirements.txt" </dev/null >/dev/null
+    echo "$want" >"$py_stamp"
+fi
+
 # Debian's Chromium for the app's browser test (never a browser downloaded by playwright),
 # openssl for the recording server's one-run certificate (tests/node/newman_harness.js),
 # unshare and ip, which confine the Postman CLI to a loopback-only network namespace

@@ -8,21 +8,26 @@ pub type Fields = serde_json::Map<String, serde_json::Value>;
 
 /// One synced thing, as stored on the server and mirrored on every device.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Document {
     /// UUID v7 minted by the device that created it.
+    #[cfg_attr(feature = "openapi", schema(value_type = Uuid))]
     pub id: Id,
     /// What it is.
     pub kind: Kind,
     /// The workspace it belongs to.
+    #[cfg_attr(feature = "openapi", schema(value_type = Uuid))]
     pub workspace_id: Id,
     /// Its parent (a collection, folder, request or environment), if its kind has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Uuid>))]
     pub parent_id: Option<Id>,
     /// Fractional ordering key among its siblings (see [`crate::ordering`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_key: Option<String>,
     /// The document's content.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub fields: Fields,
     /// A tombstone: deleted documents are kept so that every device hears of the delete.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

@@ -20,6 +20,7 @@ use std::str::FromStr;
     strum::VariantArray,
     strum::VariantNames,
 )]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 #[strum(serialize_all = "kebab-case")]
 pub enum Kind {

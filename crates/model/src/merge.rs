@@ -34,6 +34,7 @@ pub struct Stored {
 
 /// One field both sides changed: the device's value was not applied.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldConflict {
     /// The field's name.
     pub field: String,

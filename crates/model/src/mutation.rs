@@ -6,10 +6,13 @@ use serde::{Deserialize, Serialize};
 /// One change a device made, as it travels in the outbox and on the wire.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "WireMutation")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Mutation {
     /// Minted by the device; the server applies a mutation id at most once.
+    #[cfg_attr(feature = "openapi", schema(value_type = Uuid))]
     pub mutation_id: Id,
     /// The document it changes (for a create: the new document's id).
+    #[cfg_attr(feature = "openapi", schema(value_type = Uuid))]
     pub doc_id: Id,
     /// The document version the device edited from (0 for a create).
     #[serde(default)]
@@ -22,31 +25,41 @@ pub struct Mutation {
 /// What a mutation does.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Op {
     /// Make a new document.
     Create {
         kind: Kind,
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<Uuid>))]
         parent_id: Option<Id>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         order_key: Option<String>,
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
         fields: Fields,
     },
     /// Set some fields; fields not named are untouched.
-    Set { fields: Fields },
+    Set {
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+        fields: Fields,
+    },
     /// Delete the document (and, on the server, everything under it).
     Delete,
     /// Put the document under another parent or at another place among its
     /// siblings. Moves never conflict: the last one the server receives wins.
     Move {
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<Uuid>))]
         parent_id: Option<Id>,
         order_key: String,
     },
     /// Bring a deleted document back with these fields: how a person keeps
     /// their edit when it conflicted with a delete.
-    Restore { fields: Fields },
+    Restore {
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+        fields: Fields,
+    },
 }
 
 /// The flat wire shape of a [`Mutation`]. Reading it directly, rather than

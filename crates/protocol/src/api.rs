@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 /// `GET /healthz`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
     /// "ok" when the server and its storage answer.
     pub status: String,
@@ -29,31 +30,43 @@ pub struct Health {
 
 /// The device a session belongs to, as the device names itself.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceInfo {
     /// Minted once by the device and kept in its profile.
+    #[cfg_attr(feature = "openapi", schema(value_type = Uuid))]
     pub id: Id,
     /// A name the person recognises ("work laptop").
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 254))]
     pub name: String,
 }
 
 /// `POST /v1/auth/signup`.
 #[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignupRequest {
+    #[cfg_attr(feature = "openapi", schema(format = Email, max_length = 254))]
     pub email: String,
+    /// Letters, digits, `.`, `_` and `-`.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9._-]{1,64}$"))]
     pub username: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 1024))]
     pub password: String,
     pub device: DeviceInfo,
 }
 
 /// `POST /v1/auth/login`.
 #[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     /// Email or username.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 254))]
     pub user: String,
+    #[cfg_attr(feature = "openapi", schema(max_length = 1024))]
     pub password: String,
     pub device: DeviceInfo,
     /// Sign this device of the account out to make room, when at the limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Uuid>))]
     pub replace_device: Option<Id>,
 }
 
@@ -75,7 +88,9 @@ impl std::fmt::Debug for LoginRequest {
 
 /// An account.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
+    #[cfg_attr(feature = "openapi", schema(value_type = Uuid))]
     pub id: Id,
     pub email: String,
     pub username: String,
@@ -84,6 +99,7 @@ pub struct User {
 /// What a person may do in a workspace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr, strum::EnumString)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[strum(serialize_all = "snake_case")]
 pub enum Role {
     Owner,
@@ -132,7 +148,9 @@ impl Role {
 
 /// A workspace the user is in, with its head sequence number.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WorkspaceInfo {
+    #[cfg_attr(feature = "openapi", schema(value_type = Uuid))]
     pub id: Id,
     pub name: String,
     pub role: Role,
@@ -145,7 +163,9 @@ pub struct WorkspaceInfo {
 
 /// A signed-in device of the account.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceView {
+    #[cfg_attr(feature = "openapi", schema(value_type = Uuid))]
     pub id: Id,
     pub name: String,
     /// Unix milliseconds.
@@ -159,6 +179,7 @@ pub struct DeviceView {
 
 /// The answer to sign-up and sign-in.
 #[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Session {
     /// Opaque bearer token; the server keeps only its hash.
     pub token: String,
@@ -175,12 +196,14 @@ impl std::fmt::Debug for Session {
 
 /// `details` of a 409 `device_limit`: who holds the slots.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceLimitDetails {
     pub devices: Vec<DeviceView>,
 }
 
 /// `GET /v1/me`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
     pub user: User,
     pub device: DeviceView,
@@ -188,12 +211,14 @@ pub struct Me {
 
 /// `GET /v1/devices`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Devices {
     pub devices: Vec<DeviceView>,
 }
 
 /// `GET /v1/workspaces`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Workspaces {
     pub workspaces: Vec<WorkspaceInfo>,
 }
@@ -202,23 +227,28 @@ pub struct Workspaces {
 /// transaction. A workspace that does not exist yet is created by a batch
 /// whose first mutation creates the `workspace` document with that id.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushRequest {
+    #[cfg_attr(feature = "openapi", schema(max_items = 5000))]
     pub mutations: Vec<Mutation>,
     /// Every mutation this device minted before this id (ids are UUID v7,
     /// so they sort by time) has its answer stored on the device, which
     /// will never send it again: the server forgets those results. The
     /// oldest mutation still waiting in the workspace's outbox.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Uuid>))]
     pub answered_before: Option<Id>,
     /// The pusher's own live connection (its `hello`), which has the answer
     /// and is not sent the push again; the device's other connections (another
     /// process of it, another browser tab) are.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Uuid>))]
     pub connection: Option<Id>,
 }
 
 /// The answer to a push: one result per mutation, in order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushResponse {
     /// The workspace's sequence number before the push's changes: a device
     /// whose cursor is here has, with this answer, everything up to `seq`
@@ -237,13 +267,16 @@ pub struct PushResponse {
     /// More such documents that did not fit: fetch them with
     /// `POST /v1/workspaces/{id}/docs`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Uuid>))]
     pub stale: Vec<Id>,
 }
 
 /// What became of one mutation. Sending the same mutation id again returns
 /// the same result and changes nothing.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MutationResult {
+    #[cfg_attr(feature = "openapi", schema(value_type = Uuid))]
     pub mutation_id: Id,
     #[serde(flatten)]
     pub outcome: Outcome,
@@ -252,6 +285,7 @@ pub struct MutationResult {
 /// Why a mutation conflicted as a whole.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ConflictReason {
     /// The device edited a document somebody else deleted.
     Deleted,
@@ -264,6 +298,7 @@ pub enum ConflictReason {
 /// [`PushResponse::docs`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Outcome {
     /// Applied at `version` (the document's version afterwards). `conflicts`
     /// lists fields held back because somebody else changed them first,
@@ -291,7 +326,10 @@ pub enum Outcome {
 /// `POST /v1/workspaces/{id}/docs`: the current state of these documents
 /// (at most [`crate::limits::MAX_FETCH_IDS`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DocsRequest {
+    #[cfg_attr(feature = "openapi", schema(max_items = 1000))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Uuid>))]
     pub ids: Vec<Id>,
 }
 
@@ -299,9 +337,11 @@ pub struct DocsRequest {
 /// ids (tombstones too; unknown ids are left out), up to
 /// [`crate::limits::PAGE_BYTES`]; `more` are the ids left for another call.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DocsAnswer {
     pub docs: Vec<Document>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Uuid>))]
     pub more: Vec<Id>,
 }
 
@@ -309,6 +349,7 @@ pub struct DocsAnswer {
 /// every document changed after sequence `after`, in version order. With
 /// `after=0` tombstones are left out: that is the sign-in snapshot.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Changes {
     pub docs: Vec<Document>,
     /// Pass as `after` for the next page.
@@ -324,9 +365,12 @@ pub struct Changes {
 
 /// Query of `GET /v1/workspaces/{id}/changes`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct ChangesQuery {
+    /// The sequence number the device has seen (0: everything, the sign-in snapshot).
     #[serde(default)]
     pub after: u64,
+    /// Most documents in the page [default and ceiling in docs/PROTOCOL.md].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<usize>,
 }

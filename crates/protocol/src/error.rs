@@ -6,6 +6,7 @@ use std::fmt;
 /// What went wrong, for a program to match on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[strum(serialize_all = "snake_case")]
 pub enum ErrorCode {
     /// The request is malformed or a value is invalid.
@@ -88,6 +89,7 @@ impl fmt::Display for ErrorCode {
 
 /// The error itself: a code and a message a person can act on.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     /// For programs.
     pub code: ErrorCode,
@@ -100,6 +102,7 @@ pub struct ApiError {
 
 /// The JSON body of every error answer: `{ "error": { "code", "message" } }`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// The error.
     pub error: ApiError,

@@ -1,6 +1,13 @@
 //! The wire between an apisync device and server: request and response
 //! bodies of the HTTP API (`/v1/...`) and the frames of the live channel.
 //! The server and the client share nothing else. See docs/PROTOCOL.md.
+//!
+//! With the `openapi` feature (the server's) every wire type also derives
+//! `utoipa::ToSchema`, which the server's `/openapi.json` is made of: a new
+//! type needs `#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]`,
+//! and a field of type `Id` needs
+//! `#[cfg_attr(feature = "openapi", schema(value_type = Uuid))]` (utoipa
+//! knows a UUID by its type's name, not through the alias).
 
 pub mod api;
 pub mod error;

@@ -13,34 +13,44 @@ use serde::{Deserialize, Serialize};
 
 /// `POST /v1/auth/password/forgot`: mails a single-use reset token.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ForgotPassword {
     /// Username or email.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 254))]
     pub user: String,
 }
 
 /// `POST /v1/auth/password/reset`: sets a new password with a mailed token
 /// and signs every device of the account out.
 #[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResetPassword {
     pub token: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 1024))]
     pub password: String,
 }
 
 /// `POST /v1/auth/username/recover`: mails the username of an email.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecoverUsername {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 254))]
     pub email: String,
 }
 
 /// `POST /v1/account/password`.
 #[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangePassword {
+    #[cfg_attr(feature = "openapi", schema(max_length = 1024))]
     pub current: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 1024))]
     pub new: String,
 }
 
 /// The answer to requests whose outcome is sent by mail.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Accepted {
     pub message: String,
 }

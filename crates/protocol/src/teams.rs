@@ -24,7 +24,9 @@ use serde::{Deserialize, Serialize};
 
 /// A team the caller is in.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TeamInfo {
+    #[cfg_attr(feature = "openapi", schema(value_type = Uuid))]
     pub id: Id,
     pub name: String,
     /// The caller's role: `admin`, `editor` or `viewer`.
@@ -33,25 +35,32 @@ pub struct TeamInfo {
     pub members: u64,
     /// The workspaces shared with it.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Uuid>))]
     pub workspaces: Vec<Id>,
 }
 
 /// `GET /v1/teams`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Teams {
     pub teams: Vec<TeamInfo>,
 }
 
 /// `POST /v1/teams`: the caller becomes its first admin.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateTeam {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 254))]
     pub name: String,
 }
 
 /// An invitation to join a team, which the invitee accepts or declines.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Invitation {
+    #[cfg_attr(feature = "openapi", schema(value_type = Uuid))]
     pub id: Id,
+    #[cfg_attr(feature = "openapi", schema(value_type = Uuid))]
     pub team_id: Id,
     pub team_name: String,
     /// The role they get on accepting.
@@ -70,13 +79,16 @@ pub struct Invitation {
 
 /// `GET /v1/invitations`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Invitations {
     pub invitations: Vec<Invitation>,
 }
 
 /// A team a workspace is shared with.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ShareInfo {
+    #[cfg_attr(feature = "openapi", schema(value_type = Uuid))]
     pub team_id: Id,
     pub name: String,
     pub members: u64,
@@ -84,12 +96,14 @@ pub struct ShareInfo {
 
 /// `GET /v1/workspaces/{id}/shares`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Shares {
     pub shares: Vec<ShareInfo>,
 }
 
 /// A person in a team.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TeamMember {
     pub user: User,
     pub role: Role,
@@ -97,6 +111,7 @@ pub struct TeamMember {
 
 /// `GET /v1/teams/{id}/members`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TeamMembers {
     pub team: TeamInfo,
     pub members: Vec<TeamMember>,
@@ -128,8 +143,10 @@ impl TeamMembers {
 /// `POST /v1/teams/{id}/invitations`: invites a person by username or
 /// email; `POST /v1/teams/{id}/members`: changes a member's role.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Invite {
     /// Username or email.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 254))]
     pub user: String,
     /// `admin`, `editor` or `viewer`.
     pub role: Role,
@@ -138,7 +155,9 @@ pub struct Invite {
 /// `POST /v1/workspaces/{id}/share`: every member of the team gets the
 /// workspace with their team role (its owner stays owner).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Share {
+    #[cfg_attr(feature = "openapi", schema(value_type = Uuid))]
     pub team_id: Id,
 }
 

@@ -20,6 +20,7 @@ pub mod mail;
 mod mail_outbox;
 mod mail_queue;
 pub mod notify;
+mod openapi;
 mod purge;
 pub mod push;
 mod rules;
@@ -230,7 +231,7 @@ pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
-/// `GET /healthz`: 200 when storage can serve, else 503 saying why.
+/// `GET /healthz` and `GET /readyz`: 200 when storage can serve, else 503 saying why.
 async fn health(State(state): State<AppState>) -> Result<axum::Json<protocol::Health>, error::Failure> {
     use store::StoreError;
     let why = match state.store.health().await {
@@ -278,6 +279,7 @@ pub(crate) fn compression() -> CompressionLayer {
 fn api(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health))
+        .route("/readyz", get(health))
         .route("/v1/auth/signup", post(account::signup))
         .route("/v1/auth/login", post(account::login))
         .route("/v1/auth/logout", post(account::logout))
@@ -314,6 +316,7 @@ fn api(state: AppState) -> Router {
         .route("/v1/invitations/{id}/decline", post(teams::decline))
         .route("/v1/teams/{id}/leave", post(teams::leave))
         .route("/v1/live", get(live::live))
+        .route("/openapi.json", get(openapi::serve))
         .fallback(|| async { not_found() })
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(protocol::limits::SMALL_BODY_BYTES))
