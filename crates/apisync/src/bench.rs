@@ -258,13 +258,18 @@ impl Account {
 
     /// A bare live channel: no device behind it, only the socket.
     async fn live(&self) -> anyhow::Result<LiveSocket> {
-        let mut req = self.t.live_url().into_client_request()?;
-        req.headers_mut().insert("authorization", format!("Bearer {}", self.session.token).parse()?);
-        let (mut sock, _) = tokio_tungstenite::connect_async(req).await?;
-        match next_frame(&mut sock).await? {
-            LiveMessage::Hello { .. } => Ok(sock),
-            other => bail!("expected hello, got {other:?}"),
-        }
+        live(&self.t.live_url(), &self.session.token).await
+    }
+}
+
+/// The live channel at `url` of the session `token`.
+async fn live(url: &str, token: &str) -> anyhow::Result<LiveSocket> {
+    let mut req = url.into_client_request()?;
+    req.headers_mut().insert("authorization", format!("Bearer {token}").parse()?);
+    let (mut sock, _) = tokio_tungstenite::connect_async(req).await?;
+    match next_frame(&mut sock).await? {
+        LiveMessage::Hello { .. } => Ok(sock),
+        other => bail!("expected hello, got {other:?}"),
     }
 }
 

@@ -24,6 +24,15 @@ fn short(v: f64) -> String {
     }
 }
 
+/// A count as a label: 10k, 1.5k, 200.
+fn count(n: usize) -> String {
+    match n {
+        n if n >= 1000 && n % 1000 == 0 => format!("{}k", n / 1000),
+        n if n >= 1000 => format!("{:.1}k", n as f64 / 1000.0),
+        n => n.to_string(),
+    }
+}
+
 /// Draws the chart into `path`.
 pub(super) fn draw(path: &Path, f: &Figures, peer: Option<&Peer>) -> anyhow::Result<()> {
     let root = SVGBackend::new(path, (1400, 900)).into_drawing_area();
@@ -50,14 +59,16 @@ pub(super) fn draw(path: &Path, f: &Figures, peer: Option<&Peer>) -> anyhow::Res
         items[1].push(("peer".into(), v, PEER));
     }
     for w in &f.w3 {
-        items[2].push((format!("{}k", w.requests / 1000), w.seconds, APISYNC));
+        items[2].push((count(w.requests), w.seconds, APISYNC));
     }
     if let (Some(n), Some(v)) = (p(|p| p.w3_docs), p(|p| p.w3_seconds)) {
-        items[2].push((format!("peer {}k", n as usize / 1000), v, PEER));
+        items[2].push((format!("peer {}", count(n as usize)), v, PEER));
     }
     if let Some(w) = &f.w4 {
         for pt in &w.points {
-            items[3].push((format!("{}", pt.devices), pt.kb_per_device, APISYNC));
+            if let Some(kb) = pt.kb_per_device {
+                items[3].push((format!("{}", pt.devices), kb, APISYNC));
+            }
             items[4].push((format!("{}", pt.devices), pt.fan_out_ms, APISYNC));
         }
     }
@@ -104,7 +115,7 @@ fn w1(area: &Area<'_>, f: &Figures, peer: Option<&Peer>) -> anyhow::Result<()> {
         .x_label_area_size(40)
         .y_label_area_size(55)
         .build_cartesian_2d((lo..hi).log_scale(), 0f64..100f64)?;
-    c.configure_mesh().x_desc("milliseconds (log scale)").y_desc("% of edits arrived").draw()?;
+    c.configure_mesh().x_labels(12).x_label_formatter(&|v| short(*v)).x_desc("milliseconds (log scale)").y_desc("% of edits arrived").draw()?;
     if !mine.is_empty() {
         c.draw_series(LineSeries::new(mine, APISYNC.stroke_width(2)))?
             .label("apisync (every sample)")
@@ -116,19 +127,27 @@ fn w1(area: &Area<'_>, f: &Figures, peer: Option<&Peer>) -> anyhow::Result<()> {
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], PEER.stroke_width(2)));
         c.draw_series(theirs.into_iter().map(|p| Circle::new(p, 3, PEER.filled())))?;
     }
-    c.configure_series_labels().position(SeriesLabelPosition::LowerRight).border_style(BLACK).background_style(WHITE).draw()?;
+    if f.w1.is_some() || peer.is_some() {
+        c.configure_series_labels().position(SeriesLabelPosition::LowerRight).border_style(BLACK).background_style(WHITE).draw()?;
+    } else {
+        area.draw(&Text::new("W1 not measured", (80, 200), ("sans-serif", 16)))?;
+    }
     Ok(())
 }
 
 fn bars(area: &Area<'_>, title: &str, unit: &str, items: &[(String, f64, RGBColor)]) -> anyhow::Result<()> {
-    let top = items.iter().map(|i| i.1).fold(0.0, f64::max).max(1e-9) * 1.25;
+    let top = match items.iter().map(|i| i.1).fold(0.0, f64::max) {
+        m if m > 0.0 => m * 1.25,
+        _ => 1.0,
+    };
     let labels: Vec<String> = items.iter().map(|i| i.0.clone()).collect();
     let mut c = ChartBuilder::on(area)
         .caption(title, ("sans-serif", 15))
         .margin(12)
         .x_label_area_size(30)
         .y_label_area_size(55)
-        .build_cartesian_2d((0..items.len().max(1)).into_segmented(), 0f64..top)?;
+        // A segmented 0..n has n + 1 slots.
+        .build_cartesian_2d((0..items.len().saturating_sub(1).max(1)).into_segmented(), 0f64..top)?;
     c.configure_mesh()
         .disable_x_mesh()
         .y_desc(unit)

@@ -50,6 +50,10 @@ pub(super) async fn run(samples: usize) -> anyhow::Result<W1> {
     seen(b, req, Duration::from_secs(30), |_| true).await.context("device B never got the request")?;
 
     let mut took = Vec::with_capacity(samples);
+    // Durable commits on each side per sample, the store's own count
+    // (each one an fsync of the WAL at `synchronous=FULL`).
+    let commits = |d: &client::Device| *d.local_writes().borrow();
+    let (mut a_commits, mut b_commits) = (0u64, 0u64);
     let started = Instant::now();
     for i in 0..WARM_UP + samples {
         if started.elapsed() > LIMIT {
@@ -57,14 +61,22 @@ pub(super) async fn run(samples: usize) -> anyhow::Result<W1> {
             break;
         }
         let text = edit(i);
+        let (a0, b0) = (commits(a), commits(b));
         let start = Instant::now();
         a.set(req, fields(json!({ "description": text })))?;
         let want = json!(text);
-        let (synced, arrived) = tokio::join!(a.sync(), seen(b, req, SAMPLE_LIMIT, |d| d.fields.get("description") == Some(&want)));
+        let arrived = async {
+            let at = seen(b, req, SAMPLE_LIMIT, |d| d.fields.get("description") == Some(&want)).await?;
+            anyhow::Ok((at, commits(b)))
+        };
+        let (synced, arrived) = tokio::join!(a.sync(), arrived);
         synced?;
-        let at = arrived.with_context(|| format!("W1 sample {i}"))?;
+        let (at, b_at) = arrived.with_context(|| format!("W1 sample {i}"))?;
         if i >= WARM_UP {
             took.push(at.duration_since(start));
+            // B's count when the document showed: what stood before it.
+            b_commits += b_at - b0;
+            a_commits += commits(a) - a0;
         }
     }
     let _ = stop.send(());
@@ -83,11 +95,17 @@ pub(super) async fn run(samples: usize) -> anyhow::Result<W1> {
         min_ms: sorted_ms.first().copied().unwrap_or(0.0),
         max_ms: sorted_ms.last().copied().unwrap_or(0.0),
         mean_ms: sorted_ms.iter().sum::<f64>() / sorted_ms.len().max(1) as f64,
+        a_commits_per_edit: a_commits as f64 / took.len().max(1) as f64,
+        b_commits_until_seen: b_commits as f64 / took.len().max(1) as f64,
         sorted_ms,
     };
     println!(
         "W1: edit on A (set + sync) until in B's store (B live), {} samples: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms",
         w1.samples, w1.p50_ms, w1.p90_ms, w1.p99_ms
+    );
+    println!(
+        "W1: durable commits per edit: {:.1} on A (the edit and its sync), {:.1} on B up to and with the one that showed it",
+        w1.a_commits_per_edit, w1.b_commits_until_seen
     );
     Ok(w1)
 }

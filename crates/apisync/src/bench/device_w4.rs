@@ -10,7 +10,7 @@
 //! thousand times over, and which the server never sees.
 
 use super::figures::{W4, W4Point};
-use super::{Account, ChildServer, LiveSocket, collection, next_frame, workspace};
+use super::{Account, ChildServer, LiveSocket, collection, live, next_frame, workspace};
 use anyhow::{Context, bail};
 use model::Id;
 use protocol::{LiveMessage, Role};
@@ -32,75 +32,78 @@ pub(super) async fn run(steps: &[usize]) -> anyhow::Result<W4> {
     let most = *steps.last().context("--w4-devices needs at least one number above 0")?;
     let server = ChildServer::spawn()?;
     let base = server.base.clone();
-    // The owner's first session pushes; the others listen.
+
+    // The owner's first session pushes; every other session listens. A
+    // team workspace every account is in.
+    let owner = Account::signup(&base, &name(0)).await?;
+    let ws = workspace("Fan-out");
+    let shared = ws.doc_id;
+    owner.push(shared, vec![ws]).await?;
+    let team = owner.t.create_team(&protocol::CreateTeam { name: "bench".into() }).await?;
+    owner.t.share(shared, &protocol::Share { team_id: team.id }).await?;
+    let owner = Arc::new(owner);
     let accounts = (most + 1).div_ceil(3);
     let started = Instant::now();
     let gate = Arc::new(Semaphore::new(SIGN_INS));
     let mut tasks = Vec::new();
     for i in 0..accounts {
-        let (gate, base) = (gate.clone(), base.clone());
+        let (gate, base, owner) = (gate.clone(), base.clone(), owner.clone());
         tasks.push(tokio::spawn(async move {
             let _permit = gate.acquire_owned().await?;
-            let mut sessions = vec![Account::signup(&base, &name(i)).await?];
+            let mut tokens = Vec::new();
+            let first = if i == 0 {
+                None
+            } else {
+                let me = Account::signup(&base, &name(i)).await?;
+                owner.t.invite(team.id, &protocol::Invite { user: name(i), role: Role::Editor }).await?;
+                let list = me.t.invitations().await?;
+                let invitation = list.invitations.first().context("the invitation did not arrive")?;
+                me.t.accept_invitation(invitation.id).await?;
+                Some(me)
+            };
+            tokens.extend(first.map(|a| a.session.token));
             for d in 1..3 {
-                sessions.push(Account::login(&base, &name(i), d).await?);
+                tokens.push(Account::login(&base, &name(i), d).await?.session.token);
             }
-            anyhow::Ok(sessions)
+            // Only the tokens stay: each transport's idle connection would
+            // be one more socket on both sides for the rest of the run.
+            anyhow::Ok(tokens)
         }));
     }
-    let mut sessions = Vec::new();
+    let mut tokens = Vec::new();
     for t in tasks {
-        sessions.push(t.await??);
+        tokens.extend(t.await??);
     }
-    println!("W4: {} accounts, {} sessions signed in in {:.0} s", accounts, accounts * 3, started.elapsed().as_secs_f64());
-
-    // A team workspace every account is in.
-    let owner = &sessions[0][0];
-    let ws = workspace("Fan-out");
-    let shared = ws.doc_id;
-    owner.push(shared, vec![ws]).await?;
-    let team = owner.t.create_team(&protocol::CreateTeam { name: "bench".into() }).await?;
-    let members: Vec<&Account> = sessions.iter().skip(1).map(|s| &s[0]).collect();
-    for chunk in members.chunks(64) {
-        let joins = chunk.iter().map(|m| async move {
-            owner.t.invite(team.id, &protocol::Invite { user: m.session.user.username.clone(), role: Role::Editor }).await?;
-            let list = m.t.invitations().await?;
-            let invitation = list.invitations.first().context("the invitation did not arrive")?;
-            m.t.accept_invitation(invitation.id).await?;
-            anyhow::Ok(())
-        });
-        for r in futures_util::future::join_all(joins).await {
-            r?;
-        }
-    }
-    owner.t.share(shared, &protocol::Share { team_id: team.id }).await?;
+    tokens.truncate(most);
+    println!("W4: {accounts} accounts in one team, {} sessions signed in, in {:.0} s", tokens.len() + 1, started.elapsed().as_secs_f64());
 
     // Sign-ins hash passwords (19 MiB each) on blocking threads, which exit
     // after 10 s idle and only then give their memory back: wait that out.
     if most >= 500 {
         tokio::time::sleep(Duration::from_secs(12)).await;
     }
-    let listeners: Vec<&Account> = sessions.iter().flatten().skip(1).take(most).collect();
+    let url = owner.t.live_url();
     let warm = (steps[0] / 10).max(1);
     let mut sockets: Vec<LiveSocket> = Vec::with_capacity(most);
-    connect(&listeners[..warm], &mut sockets).await?;
+    connect(&url, &tokens[..warm], &mut sockets).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let baseline = server.rss_kib()?;
     println!("W4: server RSS {baseline} KiB with {warm} live devices");
     let mut points = Vec::new();
     for &step in &steps {
         let have = sockets.len();
-        connect(&listeners[have..step], &mut sockets).await?;
+        connect(&url, &tokens[have..step], &mut sockets).await?;
         tokio::time::sleep(Duration::from_secs(2)).await;
         let rss = server.rss_kib()?;
-        let kb_per_device = rss.saturating_sub(baseline) as f64 * 1024.0 / 1000.0 / (step - warm).max(1) as f64;
-        if rss < baseline {
-            println!("W4: RSS fell while devices connected (the allocator gave memory back); the per-device figure is not meaningful");
+        let kb_per_device = (rss >= baseline).then(|| (rss - baseline) as f64 * 1024.0 / 1000.0 / (step - warm).max(1) as f64);
+        if kb_per_device.is_none() {
+            println!("W4: RSS fell while devices connected (the allocator gave memory back): no per-device figure at {step}");
         }
-        let (fan_out, back) = fan_out(owner, shared, std::mem::take(&mut sockets)).await?;
+        let (fan_out, back) = fan_out(&owner, shared, std::mem::take(&mut sockets)).await?;
         sockets = back;
         println!(
-            "W4: {step} live devices: server RSS {rss} KiB, {kb_per_device:.1} KB per device; one change reached all in {:.1} ms",
+            "W4: {step} live devices: server RSS {rss} KiB, {} KB per device; one change reached all in {:.1} ms",
+            kb_per_device.map_or("-".into(), |k| format!("{k:.1}")),
             fan_out.as_secs_f64() * 1000.0
         );
         points.push(W4Point { devices: step, rss_kib: rss, kb_per_device, fan_out_ms: fan_out.as_secs_f64() * 1000.0 });
@@ -113,10 +116,10 @@ pub(super) async fn run(steps: &[usize]) -> anyhow::Result<W4> {
     })
 }
 
-/// Opens the live channels of `who`, a few at a time.
-async fn connect(who: &[&Account], into: &mut Vec<LiveSocket>) -> anyhow::Result<()> {
-    for chunk in who.chunks(32) {
-        for r in futures_util::future::join_all(chunk.iter().map(|a| a.live())).await {
+/// Opens the live channels of the sessions `tokens`, a few at a time.
+async fn connect(url: &str, tokens: &[String], into: &mut Vec<LiveSocket>) -> anyhow::Result<()> {
+    for chunk in tokens.chunks(32) {
+        for r in futures_util::future::join_all(chunk.iter().map(|t| live(url, t))).await {
             into.push(r?);
         }
     }

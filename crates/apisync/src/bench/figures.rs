@@ -47,6 +47,10 @@ pub(super) struct W1 {
     pub min_ms: f64,
     pub max_ms: f64,
     pub mean_ms: f64,
+    /// Durable commits (each an fsync) device A made per edit: the edit and its whole sync.
+    pub a_commits_per_edit: f64,
+    /// Durable commits device B made per edit up to and with the one that showed it.
+    pub b_commits_until_seen: f64,
     /// Every sample, sorted (the chart draws their distribution).
     pub sorted_ms: Vec<f64>,
 }
@@ -61,6 +65,8 @@ pub(super) struct W2 {
     /// From the first edit until the device holds the server's answer to the last.
     pub e2e_ms: f64,
     pub e2e_per_s: f64,
+    /// From the sync's start until the server had all: the wire and the server.
+    pub sync_part_per_s: f64,
     /// Until the device's `sync` returned (it also pulls).
     pub sync_returned_ms: f64,
     /// The server's CPU time (all threads) while it took the pushes.
@@ -105,8 +111,9 @@ pub(super) struct W4 {
 pub(super) struct W4Point {
     pub devices: usize,
     pub rss_kib: u64,
-    /// RSS added per device over the baseline, in KB (1,000 bytes).
-    pub kb_per_device: f64,
+    /// RSS added per device over the baseline, in KB (1,000 bytes);
+    /// `None` when RSS fell meanwhile (the allocator gave memory back).
+    pub kb_per_device: Option<f64>,
     /// From the push until the last device has the change.
     pub fan_out_ms: f64,
 }

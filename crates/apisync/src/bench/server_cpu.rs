@@ -80,8 +80,10 @@ pub(super) fn raw_insert(db: &Path, ws: Id) -> anyhow::Result<Floor> {
     }
     let dir = tempfile::tempdir()?;
     let mut dst = Connection::open(dir.path().join("floor.db"))?;
-    // As the server runs its database (store/sqlite): WAL, FULL.
-    dst.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")?;
+    // As durable as the server's database (store/sqlite: WAL, FULL); the
+    // tables they reference are not copied, so no foreign-key checks (the
+    // bundled SQLite turns them on by default).
+    dst.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;")?;
     for (_, ddl, indexes, _, _) in &copied {
         dst.execute_batch(ddl)?;
         for i in indexes {
@@ -134,7 +136,9 @@ mod tests {
         let db = dir.path().join("apisync.db");
         let c = Connection::open(&db).unwrap();
         c.execute_batch(
-            "CREATE TABLE docs (id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, fields TEXT NOT NULL);
+            "PRAGMA foreign_keys=OFF;
+             CREATE TABLE workspaces (id TEXT PRIMARY KEY);
+             CREATE TABLE docs (id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL REFERENCES workspaces(id), fields TEXT NOT NULL);
              CREATE INDEX docs_ws ON docs (workspace_id);
              CREATE TABLE change_log (workspace_id TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (workspace_id, seq)) WITHOUT ROWID;",
         )
