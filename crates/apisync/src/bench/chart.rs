@@ -115,7 +115,12 @@ fn w1(area: &Area<'_>, f: &Figures, peer: Option<&Peer>) -> anyhow::Result<()> {
         .x_label_area_size(40)
         .y_label_area_size(55)
         .build_cartesian_2d((lo..hi).log_scale(), 0f64..100f64)?;
-    c.configure_mesh().x_labels(12).x_label_formatter(&|v| short(*v)).x_desc("milliseconds (log scale)").y_desc("% of edits arrived").draw()?;
+    c.configure_mesh()
+        .x_labels(12)
+        .x_label_formatter(&|v| short(*v))
+        .x_desc("milliseconds (log scale)")
+        .y_desc("% of edits arrived")
+        .draw()?;
     if !mine.is_empty() {
         c.draw_series(LineSeries::new(mine, APISYNC.stroke_width(2)))?
             .label("apisync (every sample)")
@@ -163,7 +168,10 @@ fn bars(area: &Area<'_>, title: &str, unit: &str, items: &[(String, f64, RGBColo
         bar
     }))?;
     c.draw_series(
-        items.iter().enumerate().map(|(i, (_, v, _))| Text::new(short(*v), (SegmentValue::CenterOf(i), *v + top * 0.06), ("sans-serif", 13))),
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, (_, v, _))| Text::new(short(*v), (SegmentValue::CenterOf(i), *v + top * 0.06), ("sans-serif", 13))),
     )?;
     if items.is_empty() {
         area.draw(&Text::new("not measured", (60, 120), ("sans-serif", 14)))?;

@@ -44,6 +44,11 @@ fn fmt(v: f64, unit: &str) -> String {
     format!("{n}{unit}")
 }
 
+/// A ratio with enough digits to tell 0.04 from 0.
+fn times(t: f64) -> String {
+    if t < 1.0 { format!("{t:.3}x") } else { format!("{t:.1}x") }
+}
+
 /// How far `v` is from `limit`, as a factor: below 1 met (a margin), above 1 missed.
 fn factor(v: f64, limit: f64, better: Better) -> f64 {
     match better {
@@ -83,7 +88,11 @@ fn line(workload: &str, v: f64, unit: &str, better: Better, peer: Option<f64>, g
             Some(t) => {
                 let ok = t >= k;
                 met = Some(met.unwrap_or(true) && ok);
-                verdict.push(if ok { format!("{t:.1}x the peer: met") } else { format!("{t:.1}x the peer: MISSED by {:.2}x", k / t) });
+                verdict.push(if ok {
+                    format!("{} the peer: met", times(t))
+                } else {
+                    format!("{} the peer: MISSED by {:.2}x", times(t), k / t)
+                });
             }
             None => verdict.push("peer not run: ratio not judged".into()),
         }
@@ -225,7 +234,7 @@ pub(super) fn print(rows: &[Row], report: &mut Report) {
     println!();
     println!("{:<w$}  {:>22}  {:>12}  {:>8}  {:<36}  verdict", "workload", "apisync", "peer", "ratio", "target");
     for r in rows {
-        let ratio = r.times_better.map_or("-".into(), |t| format!("{t:.1}x"));
+        let ratio = r.times_better.map_or("-".into(), times);
         println!("{:<w$}  {:>22}  {:>12}  {:>8}  {:<36}  {}", r.workload, r.apisync, r.peer, ratio, r.target, r.verdict);
         if let Some(met) = r.met {
             report.record(&r.workload, r.apisync.clone(), &r.target, met);

@@ -109,7 +109,8 @@ pub(super) async fn run(steps: &[usize]) -> anyhow::Result<W4> {
         points.push(W4Point { devices: step, rss_kib: rss, kb_per_device, fan_out_ms: fan_out.as_secs_f64() * 1000.0 });
     }
     Ok(W4 {
-        devices_are: "bare live connections: one signed-in session (device) each, its WebSocket open; not full client::Device profiles".into(),
+        devices_are: "bare live connections: one signed-in session (device) each, its WebSocket open; not full client::Device profiles"
+            .into(),
         baseline_devices: warm,
         baseline_rss_kib: baseline,
         points,

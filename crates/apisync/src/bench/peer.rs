@@ -54,9 +54,9 @@ impl Peer {
     pub fn parse(raw: Value) -> Peer {
         let w2_docs = num(&raw, &["options", "w2Docs"]).or_else(|| num(&raw["w2"]["runs"][0], &["docs"]));
         let w2_local_ms = num(&raw, &["w2", "median", "local_write_ms"]);
-        let cpu = raw["w2"]["runs"].as_array().map(|runs| {
-            runs.iter().filter_map(|r| Some(num(r, &["server_cpu_ms"])? * 1000.0 / num(r, &["docs"])?)).collect::<Vec<_>>()
-        });
+        let cpu = raw["w2"]["runs"]
+            .as_array()
+            .map(|runs| runs.iter().filter_map(|r| Some(num(r, &["server_cpu_ms"])? * 1000.0 / num(r, &["docs"])?)).collect::<Vec<_>>());
         let last = raw["w4"]["shared"]["points"].as_array().and_then(|p| p.last()).cloned().unwrap_or(Value::Null);
         Peer {
             w1_p50_ms: num(&raw, &["w1", "p50_ms"]),
@@ -132,7 +132,11 @@ pub(super) fn run(dir: &Path, only: &[&str], quick: bool) -> anyhow::Result<Opti
     if quick {
         cmd.args(["--w1-samples", "100", "--w2-runs", "1", "--w3-runs", "1", "--w4-clients", "100,200"]);
     }
-    println!("peer: running {} in a copy of {} (its progress follows on stderr) ...", if copy.join("run.sh").is_file() { "./run.sh" } else { "node bench.js" }, dir.display());
+    println!(
+        "peer: running {} in a copy of {} (its progress follows on stderr) ...",
+        if copy.join("run.sh").is_file() { "./run.sh" } else { "node bench.js" },
+        dir.display()
+    );
     let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().context("cannot start the peer")?;
     let mut stdout = child.stdout.take().context("no stdout from the peer")?;
     let reader = std::thread::spawn(move || {

@@ -119,19 +119,11 @@ impl Target {
         drop(server);
         let server = ChildServer::spawn_on(Some(&db.url))?;
         // The same session, through the new process.
-        let me = Account { t: client::Transport::new(&server.base, Some(me.session.token.clone()), client::Timeouts::NORMAL)?, session: me.session };
-        Ok(Target {
-            me,
-            ws,
-            collection,
-            requests,
-            documents,
-            set: Vec::new(),
-            delete: Vec::new(),
-            pushes: 0,
-            _server: server,
-            _db: db,
-        })
+        let me = Account {
+            t: client::Transport::new(&server.base, Some(me.session.token.clone()), client::Timeouts::NORMAL)?,
+            session: me.session,
+        };
+        Ok(Target { me, ws, collection, requests, documents, set: Vec::new(), delete: Vec::new(), pushes: 0, _server: server, _db: db })
     }
 
     /// Times `sets` one-field sets and `deletes` folder deletes (each folder

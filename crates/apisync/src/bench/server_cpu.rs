@@ -23,7 +23,12 @@ pub(super) fn process_cpu(pid: u32) -> anyhow::Result<Duration> {
     let rest = stat.rsplit_once(')').map(|(_, r)| r).context("unexpected /proc stat")?;
     let f: Vec<&str> = rest.split_whitespace().collect();
     // `rest` starts at field 3 (state), so fields 14 and 15 are at 11 and 12.
-    let ticks: u64 = f.get(11).and_then(|v| v.parse().ok()).zip(f.get(12).and_then(|v| v.parse().ok())).map(|(u, s): (u64, u64)| u + s).context("no CPU times in /proc stat")?;
+    let ticks: u64 = f
+        .get(11)
+        .and_then(|v| v.parse().ok())
+        .zip(f.get(12).and_then(|v| v.parse().ok()))
+        .map(|(u, s): (u64, u64)| u + s)
+        .context("no CPU times in /proc stat")?;
     Ok(TICK * ticks as u32)
 }
 
@@ -58,9 +63,8 @@ pub(super) fn raw_insert(db: &Path, ws: Id) -> anyhow::Result<Floor> {
         .with_context(|| format!("cannot open the server's database {}", db.display()))?;
     let mut copied = Vec::new();
     for table in TABLES {
-        let ddl: Option<String> = src
-            .query_row("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1", [table], |r| r.get(0))
-            .ok();
+        let ddl: Option<String> =
+            src.query_row("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1", [table], |r| r.get(0)).ok();
         let Some(ddl) = ddl else { continue };
         let mut q = src.prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL")?;
         let indexes: Vec<String> = q.query_map([table], |r| r.get(0))?.collect::<Result<_, _>>()?;
@@ -70,11 +74,7 @@ pub(super) fn raw_insert(db: &Path, ws: Id) -> anyhow::Result<Floor> {
             q.query_map([ws.to_string()], |r| (0..width).map(|i| r.get::<_, Value>(i)).collect())?.collect::<Result<_, _>>()?;
         copied.push((table, ddl, indexes, width, rows));
     }
-    let mutations = copied
-        .iter()
-        .find(|c| c.0 == "change_log")
-        .or_else(|| copied.iter().find(|c| c.0 == "docs"))
-        .map_or(0, |c| c.4.len());
+    let mutations = copied.iter().find(|c| c.0 == "change_log").or_else(|| copied.iter().find(|c| c.0 == "docs")).map_or(0, |c| c.4.len());
     if mutations == 0 {
         bail!("the server's database holds no rows of workspace {ws}");
     }
