@@ -1,40 +1,55 @@
-//! `apisync bench`: starts a release server as a child process on a free
-//! loopback port and prints the figures the README quotes: push
-//! throughput, live propagation latency, sign-in restore time and bytes,
-//! fan-out to many live devices, server memory per live device, and on
-//! PostgreSQL throughput and push latency as the server fills
-//! (`pg_latency`).
+//! `apisync bench`: starts release servers as child processes on free
+//! loopback ports and prints the figures the README quotes. Two families:
+//!
+//! - the wire (this file): push throughput and live propagation with the
+//!   client's transport and a bare live socket, and on PostgreSQL throughput
+//!   and push latency as the server fills (`pg_latency`);
+//! - the device level (`devices` and one file per workload): `client::Device`
+//!   on both ends with durable stores, beside a peer (`peer`) when asked,
+//!   written as JSON and an SVG chart (`chart`) with `--out`.
+//!
+//! Everything talks HTTP through `client::Transport`, the one way the
+//! project speaks the protocol.
 
 mod app;
+mod chart;
+mod compare;
+mod device_w1;
+mod device_w2;
+mod device_w3;
+mod device_w4;
+mod devices;
+mod figures;
 mod mirror;
+mod peer;
 mod pg_latency;
+mod push_latency;
+mod requests_per_edit;
 mod run_vs_newman;
+mod server_cpu;
+mod wire;
 
 use anyhow::{Context, bail};
 use clap::Args;
+use client::{Timeouts, Transport};
 use futures_util::StreamExt;
 use model::{Document, Fields, Id, Kind, Mutation, Op};
-use protocol::{Changes, LiveMessage, PushResponse, Session};
+use protocol::{DeviceInfo, LiveMessage, LoginRequest, PushRequest, PushResponse, Session, SignupRequest};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// Options of `apisync bench`.
 #[derive(Args, Debug)]
 pub struct BenchArgs {
-    /// Small sizes for a quick smoke run (seconds, not minutes).
+    /// Small sizes for a quick smoke run (seconds, not minutes); the device
+    /// workloads then seed 100,000 documents for push latency, not 1,000,000,
+    /// and stop at 1,000 live devices.
     #[arg(long)]
     quick: bool,
-    /// Live devices for the fan-out and memory figures.
-    #[arg(long, default_value_t = 1000)]
-    devices: usize,
-    /// Requests in the workspace a sign-in restores.
-    #[arg(long, default_value_t = 10_000)]
-    requests: usize,
     /// Mutations pushed for the throughput figure.
     #[arg(long, default_value_t = 200_000)]
     mutations: usize,
@@ -54,11 +69,50 @@ pub struct BenchArgs {
     /// Measure only PostgreSQL push latency as the server fills (needs --database-url).
     #[arg(long, requires = "database_url")]
     pg_latency_only: bool,
+    /// Measure only the device-level workloads (W1–W4, server CPU per
+    /// mutation, push latency as the workspace grows, requests per edit,
+    /// bytes on disk per document): `client::Device` on both ends, durable stores.
+    #[arg(long, conflicts_with_all = ["pg_latency_only", "app", "run", "mirror"])]
+    device: bool,
+    /// Only these device workloads (implies --device), comma-separated:
+    /// w1, w2 (with server CPU per mutation), w3 (with bytes on disk), w4, push, requests.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "LIST", conflicts_with_all = ["pg_latency_only", "app", "run", "mirror"])]
+    only: Vec<devices::Workload>,
+    /// Run the peer benchmark in DIR (e.g. ../shared/peers/pouchdb: its
+    /// `./run.sh`, needs node and npm) on a copy, after apisync's device
+    /// workloads, and print both side by side.
+    #[arg(long, value_name = "DIR")]
+    peer: Option<PathBuf>,
+    /// Write the device figures (figures.json, with the peer's) and a chart
+    /// (bench.svg) into DIR, created if needed.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// W1: edits timed from device A to device B's store.
+    #[arg(long, default_value_t = 300)]
+    w1_samples: usize,
+    /// W2: local edits made on device A before it syncs.
+    #[arg(long, default_value_t = 10_000)]
+    w2_edits: usize,
+    /// W3: requests restored into a fresh device, one restore per number.
+    #[arg(long, value_delimiter = ',', default_values_t = [10_000, 100_000])]
+    w3_requests: Vec<usize>,
+    /// W4: live devices at each memory and fan-out measurement.
+    #[arg(long, value_delimiter = ',', default_values_t = [1_000, 10_000])]
+    w4_devices: Vec<usize>,
+    /// Documents in the big workspace of the push-latency figure (the small one holds 1,000).
+    #[arg(long, default_value_t = 1_000_000)]
+    push_documents: usize,
+    /// One-mutation pushes timed into each workspace for the push-latency figure.
+    #[arg(long, default_value_t = 500)]
+    push_samples: usize,
     /// Measure only the app, in headless Chromium (tests/node/app_bench.js;
     /// needs scripts/install-test-deps.sh): the tree of --requests requests,
     /// filtering, a large saved response, an edit between two browsers.
     #[arg(long, conflicts_with = "pg_latency_only")]
     app: bool,
+    /// Requests in the tree of --app and --mirror.
+    #[arg(long, default_value_t = 10_000)]
+    requests: usize,
     /// Edits timed between the two browsers (--app).
     #[arg(long, default_value_t = 30)]
     app_edits: usize,
@@ -89,7 +143,7 @@ pub struct BenchArgs {
 struct ChildServer {
     child: Child,
     base: String,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl ChildServer {
@@ -101,7 +155,7 @@ impl ChildServer {
         let dir = tempfile::tempdir().context("cannot make a temporary data directory")?;
         let exe = std::env::current_exe().context("cannot find the apisync binary")?;
         let mut cmd = Command::new(exe);
-        // The bench signs up hundreds of accounts and holds thousands of
+        // The bench signs up thousands of accounts and holds thousands of
         // live connections, all from one address.
         cmd.args([
             "serve",
@@ -124,7 +178,12 @@ impl ChildServer {
         BufReader::new(stdout).read_line(&mut line)?;
         let base =
             line.split_whitespace().find(|w| w.starts_with("http://")).context("the server did not say where it listens")?.to_string();
-        Ok(ChildServer { child, base, _dir: dir })
+        Ok(ChildServer { child, base, dir })
+    }
+
+    /// The server's data directory (SQLite: `apisync.db` and its WAL).
+    fn data_dir(&self) -> &Path {
+        self.dir.path()
     }
 
     fn rss_kib(&self) -> anyhow::Result<u64> {
@@ -136,6 +195,12 @@ impl ChildServer {
             .and_then(|v| v.split_whitespace().next()?.parse().ok())
             .context("no VmRSS in /proc status")
     }
+
+    /// CPU time the server has used so far, all threads (also those that
+    /// ended), user and system.
+    fn cpu(&self) -> anyhow::Result<Duration> {
+        server_cpu::process_cpu(self.child.id())
+    }
 }
 
 impl Drop for ChildServer {
@@ -145,80 +210,80 @@ impl Drop for ChildServer {
     }
 }
 
-#[derive(Clone)]
-struct Api {
-    base: String,
-    http: reqwest::Client,
+const PASSWORD: &str = "bench password";
+
+/// A session of the bench on a server: its transport and what sign-in said.
+struct Account {
+    t: Transport,
+    session: Session,
 }
 
-impl Api {
-    async fn post<T: serde::de::DeserializeOwned>(&self, path: &str, token: Option<&str>, body: &Value) -> anyhow::Result<T> {
-        let mut req = self.http.post(format!("{}{path}", self.base)).json(body);
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        let resp = req.send().await?;
-        if !resp.status().is_success() {
-            bail!("{path}: {} {}", resp.status(), resp.text().await.unwrap_or_default());
-        }
-        Ok(resp.json().await?)
+impl Account {
+    async fn signup(base: &str, name: &str) -> anyhow::Result<Account> {
+        let t = Transport::new(base, None, Timeouts::NORMAL, None)?;
+        let session = t
+            .signup(&SignupRequest {
+                email: format!("{name}@bench.test"),
+                username: name.into(),
+                password: PASSWORD.into(),
+                device: DeviceInfo { id: Id::now_v7(), name: format!("{name}-0") },
+            })
+            .await
+            .with_context(|| format!("cannot sign up {name}"))?;
+        Ok(Account { t: Transport::new(base, Some(session.token.clone()), Timeouts::NORMAL, None)?, session })
     }
 
-    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str, token: &str) -> anyhow::Result<T> {
-        let resp = self.http.get(format!("{}{path}", self.base)).bearer_auth(token).send().await?;
-        if !resp.status().is_success() {
-            bail!("{path}: {} {}", resp.status(), resp.text().await.unwrap_or_default());
-        }
-        Ok(resp.json().await?)
+    async fn login(base: &str, name: &str, device: usize) -> anyhow::Result<Account> {
+        let t = Transport::new(base, None, Timeouts::NORMAL, None)?;
+        let session = t
+            .login(&LoginRequest {
+                user: name.into(),
+                password: PASSWORD.into(),
+                device: DeviceInfo { id: Id::now_v7(), name: format!("{name}-{device}") },
+                replace_device: None,
+            })
+            .await
+            .with_context(|| format!("cannot sign in {name}"))?;
+        Ok(Account { t: Transport::new(base, Some(session.token.clone()), Timeouts::NORMAL, None)?, session })
     }
 
-    /// A POST whose answer body does not matter.
-    async fn post_ok(&self, path: &str, token: &str, body: &Value) -> anyhow::Result<()> {
-        let resp = self.http.post(format!("{}{path}", self.base)).bearer_auth(token).json(body).send().await?;
-        if !resp.status().is_success() {
-            bail!("{path}: {} {}", resp.status(), resp.text().await.unwrap_or_default());
-        }
-        Ok(())
+    /// The account's own workspace.
+    fn personal(&self) -> anyhow::Result<Id> {
+        self.session.workspaces.iter().find(|w| w.personal).map(|w| w.id).context("the account has no personal workspace")
     }
 
-    async fn signup(&self, name: &str) -> anyhow::Result<Session> {
-        let body = json!({"email": format!("{name}@bench.test"), "username": name, "password": "bench password", "device": {"id": Id::now_v7(), "name": format!("{name}-0")}});
-        self.post("/v1/auth/signup", None, &body).await
+    async fn push(&self, ws: Id, mutations: Vec<Mutation>) -> anyhow::Result<PushResponse> {
+        // The bench never retries: every earlier result may go.
+        let answered_before = mutations.first().map(|m| m.mutation_id);
+        Ok(self.t.push(ws, &PushRequest { mutations, answered_before, connection: None }).await?)
     }
 
-    async fn login(&self, name: &str, device: usize) -> anyhow::Result<Session> {
-        let body = json!({"user": name, "password": "bench password", "device": {"id": Id::now_v7(), "name": format!("{name}-{device}")}});
-        self.post("/v1/auth/login", None, &body).await
+    /// A bare live channel: no device behind it, only the socket.
+    async fn live(&self) -> anyhow::Result<LiveSocket> {
+        live(&self.t.live_url(), &self.session.token).await
     }
+}
 
-    async fn push_raw(&self, token: &str, ws: Id, body: Vec<u8>) -> anyhow::Result<PushResponse> {
-        let resp = self
-            .http
-            .post(format!("{}/v1/workspaces/{ws}/push", self.base))
-            .bearer_auth(token)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await?;
-        if !resp.status().is_success() {
-            bail!("push: {} {}", resp.status(), resp.text().await.unwrap_or_default());
-        }
-        Ok(resp.json().await?)
+/// The live channel at `url` of the session `token`.
+async fn live(url: &str, token: &str) -> anyhow::Result<LiveSocket> {
+    let mut req = url.into_client_request()?;
+    req.headers_mut().insert("authorization", format!("Bearer {token}").parse()?);
+    let (mut sock, _) = tokio_tungstenite::connect_async(req).await?;
+    match next_frame(&mut sock).await? {
+        LiveMessage::Hello { .. } => Ok(sock),
+        other => bail!("expected hello, got {other:?}"),
     }
+}
 
-    async fn push(&self, token: &str, ws: Id, mutations: &[Mutation]) -> anyhow::Result<PushResponse> {
-        self.push_raw(token, ws, serde_json::to_vec(&json!({ "mutations": mutations }))?).await
-    }
-
-    async fn live(&self, token: &str) -> anyhow::Result<LiveSocket> {
-        let mut req = format!("{}/v1/live", self.base.replacen("http", "ws", 1)).into_client_request()?;
-        req.headers_mut().insert("authorization", format!("Bearer {token}").parse()?);
-        let (mut sock, _) = tokio_tungstenite::connect_async(req).await?;
-        match next_frame(&mut sock).await? {
-            LiveMessage::Hello { .. } => Ok(sock),
-            other => bail!("expected hello, got {other:?}"),
-        }
-    }
+/// The version each mutation of an answer was applied at; an error if one was not applied.
+fn applied(r: &PushResponse) -> anyhow::Result<Vec<u64>> {
+    r.results
+        .iter()
+        .map(|x| match &x.outcome {
+            protocol::Outcome::Applied { version, .. } => Ok(*version),
+            other => bail!("a benchmark mutation was not applied: {other:?}"),
+        })
+        .collect()
 }
 
 type LiveSocket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -251,30 +316,111 @@ fn collection(name: &str) -> Mutation {
     }
 }
 
-/// A request shaped like a typical one in a real collection.
-fn request(parent: Id, i: usize, key: String) -> Mutation {
+/// A workspace of the account's own, made by a push (its first mutation
+/// creates the workspace document).
+fn workspace(name: &str) -> Mutation {
     Mutation {
         mutation_id: Id::now_v7(),
         doc_id: Id::now_v7(),
         base_version: 0,
-        op: Op::Create {
-            kind: Kind::Request,
-            parent_id: Some(parent),
-            order_key: Some(key),
-            fields: fields(json!({
-                "name": format!("Get order {i}"),
-                "method": "GET",
-                "url": {"raw": format!("{{{{baseUrl}}}}/orders/{i}?expand=items"), "host": ["{{baseUrl}}"], "path": ["orders", i.to_string()], "query": [{"key": "expand", "value": "items"}]},
-                "header": [{"key": "Accept", "value": "application/json"}, {"key": "Authorization", "value": "Bearer {{token}}"}],
-                "event": [{"listen": "test", "script": {"type": "text/javascript", "exec": ["pm.test(\"status is 200\", () => pm.response.to.have.status(200));"]}}],
-            })),
-        },
+        op: Op::Create { kind: Kind::Workspace, parent_id: None, order_key: None, fields: fields(json!({ "name": name })) },
     }
 }
 
-fn requests(parent: Id, n: usize) -> anyhow::Result<Vec<Mutation>> {
+/// Hex digits from a small deterministic generator, as the peer's bench
+/// writes them (ids and cursors in real requests do not compress).
+fn hex(state: &mut u32, n: usize) -> String {
+    let mut out = String::with_capacity(n + 8);
+    while out.len() < n {
+        *state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        out.push_str(&format!("{:08x}", *state));
+    }
+    out.truncate(n);
+    out
+}
+
+/// The fields of a request of about 1 KB, shaped like one in a real
+/// collection and like the peer's documents (`requestDoc` in its bench.js):
+/// a URL with a cursor, five headers, a JSON body, a description, a test.
+fn request_fields(i: usize, edit: usize) -> Fields {
+    const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+    let mut rnd = (i as u32).wrapping_mul(7919).wrapping_add((edit as u32).wrapping_mul(104_729)).wrapping_add(1);
+    let method = METHODS[i % METHODS.len()];
+    let cursor = hex(&mut rnd, 16);
+    let body = json!({
+        "customerId": 10_000 + i,
+        "items": [{"sku": format!("SKU-{}", hex(&mut rnd, 8)), "qty": 1 + i % 5, "price": (i % 997) as f64 / 10.0},
+                  {"sku": format!("SKU-{}", hex(&mut rnd, 8)), "qty": 2, "price": 19.99}],
+        "note": format!("edit {edit}"),
+        "shipping": {"method": "express", "address": {"line1": format!("{} Market St", i % 300), "city": "Springfield", "zip": (10_000 + i % 89_999).to_string()}},
+    });
+    fields(json!({
+        "name": format!("{method} /v2/customers/{{id}}/orders #{i}"),
+        "method": method,
+        "url": {
+            "raw": format!("https://api.example.com/v2/customers/{}/orders?limit=50&cursor={cursor}&expand=items,shipping", 10_000 + i),
+            "host": ["api", "example", "com"],
+            "path": ["v2", "customers", (10_000 + i).to_string(), "orders"],
+            "query": [{"key": "limit", "value": "50"}, {"key": "cursor", "value": cursor}, {"key": "expand", "value": "items,shipping"}],
+        },
+        "header": [
+            {"key": "Accept", "value": "application/json"},
+            {"key": "Content-Type", "value": "application/json; charset=utf-8"},
+            {"key": "Authorization", "value": "Bearer {{accessToken}}"},
+            {"key": "X-Request-Id", "value": hex(&mut rnd, 32)},
+            {"key": "X-Tenant", "value": format!("tenant-{}", i % 17), "disabled": i.is_multiple_of(3)},
+        ],
+        "body": {"mode": "raw", "raw": body.to_string(), "options": {"raw": {"language": "json"}}},
+        "description": "Fetches the paginated order list for a customer; used by the checkout regression suite.",
+        "event": [{"listen": "test", "script": {"type": "text/javascript", "exec": ["pm.test(\"status is 200\", () => pm.response.to.have.status(200));"]}}],
+    }))
+}
+
+/// `n` new requests under `parent`, numbered from `first`, with their order keys.
+fn requests(parent: Id, first: usize, keys: impl IntoIterator<Item = String>) -> Vec<Mutation> {
+    keys.into_iter()
+        .enumerate()
+        .map(|(k, key)| Mutation {
+            mutation_id: Id::now_v7(),
+            doc_id: Id::now_v7(),
+            base_version: 0,
+            op: Op::Create { kind: Kind::Request, parent_id: Some(parent), order_key: Some(key), fields: request_fields(first + k, 0) },
+        })
+        .collect()
+}
+
+/// Pushes `n` requests under `parent` into `ws` in batches of `batch`, two
+/// pushes in flight (one is encoded while the server applies the other),
+/// until done or `deadline`; returns how many were pushed.
+async fn seed(base: &str, token: &str, ws: Id, parent: Id, n: usize, batch: usize, deadline: Instant) -> anyhow::Result<usize> {
+    const PUSHERS: usize = 2;
     let keys = model::ordering::n_between(None, None, n)?;
-    Ok(keys.into_iter().enumerate().map(|(i, k)| request(parent, i, k)).collect())
+    let keys = std::sync::Arc::new(keys);
+    let mut tasks = Vec::new();
+    for p in 0..PUSHERS {
+        let t = Transport::new(base, Some(token.to_string()), Timeouts::NORMAL, None)?;
+        let keys = keys.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut pushed = 0usize;
+            for start in (p * batch..keys.len()).step_by(batch * PUSHERS) {
+                if Instant::now() > deadline {
+                    break;
+                }
+                let end = (start + batch).min(keys.len());
+                let mutations = requests(parent, start, keys[start..end].iter().cloned());
+                let answered_before = mutations.first().map(|m| m.mutation_id);
+                let r = t.push(ws, &PushRequest { mutations, answered_before, connection: None }).await?;
+                applied(&r)?;
+                pushed += end - start;
+            }
+            anyhow::Ok(pushed)
+        }));
+    }
+    let mut pushed = 0;
+    for t in tasks {
+        pushed += t.await??;
+    }
+    Ok(pushed)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -296,6 +442,12 @@ struct Report {
 impl Report {
     fn row(&mut self, what: &str, figure: String, target: &str, met: bool) {
         println!("  {what:<44} {figure:>18}   target {target:<14} {}", if met { "met" } else { "MISSED" });
+        self.record(what, figure, target, met);
+    }
+
+    /// Counts a target in the summary without printing it (the device
+    /// workloads print their own side-by-side table).
+    fn record(&mut self, what: &str, figure: String, target: &str, met: bool) {
         self.rows.push((what.into(), figure, target.into(), met));
     }
 
@@ -310,12 +462,16 @@ impl Report {
 /// Runs every benchmark and prints the figures.
 pub fn run(mut args: BenchArgs) -> anyhow::Result<()> {
     if args.quick {
-        args.devices = args.devices.min(60);
         args.requests = args.requests.min(2000);
         args.mutations = args.mutations.min(20_000);
         args.samples = args.samples.min(200);
         args.pg_documents = args.pg_documents.min(100_000);
         args.latency_samples = args.latency_samples.min(400);
+        args.push_documents = args.push_documents.min(100_000);
+        args.w4_devices.retain(|&n| n <= 1000);
+        if args.w4_devices.is_empty() {
+            args.w4_devices.push(1000);
+        }
     }
     if cfg!(debug_assertions) {
         eprintln!("warning: this is a debug build; run `cargo run --release -- bench` for real figures");
@@ -348,73 +504,68 @@ pub fn run(mut args: BenchArgs) -> anyhow::Result<()> {
         app::run_app(&opts, &mut report)?;
         return report.summary();
     }
+    let device_only = args.device || !args.only.is_empty();
     // reqwest is built without a default crypto provider (the device picks ring).
     let _ = rustls::crypto::ring::default_provider().install_default();
     let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(bench(args))
+    let mut report = Report { rows: Vec::new() };
+    if !device_only {
+        runtime.block_on(wire(&args, &mut report))?;
+    }
+    if !args.pg_latency_only {
+        devices::run(&runtime, &args, &mut report)?;
+    }
+    report.summary()
 }
 
-async fn bench(args: BenchArgs) -> anyhow::Result<()> {
-    // No automatic decompression: the restore figure counts the bytes on the wire.
-    let http = reqwest::Client::builder().no_gzip().no_brotli().build()?;
+/// The wire figures: the server's own speed, measured with the transport and a bare live socket.
+async fn wire(args: &BenchArgs, report: &mut Report) -> anyhow::Result<()> {
     if let (true, Some(url)) = (args.pg_latency_only, &args.database_url) {
-        let mut report = Report { rows: Vec::new() };
-        pg_latency::run(url, &http, args.pg_documents, args.latency_samples, &mut report).await?;
-        return report.summary();
+        return pg_latency::run(url, args.pg_documents, args.latency_samples, report).await;
     }
     let server = ChildServer::spawn()?;
-    let api = Api { base: server.base.clone(), http };
     println!(
         "apisync bench: server {} (embedded SQLite), {} cores",
         server.base,
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
-    let mut report = Report { rows: Vec::new() };
-
-    let sqlite_rate = throughput(&api, &args, &mut report).await?;
+    let sqlite_rate = throughput(&server.base, args, report).await?;
     println!("server RSS after the throughput run: {} MiB", server.rss_kib()? / 1024);
-    propagation(&api, &args, &mut report).await?;
-    restore(&api, &args, &mut report).await?;
-    // A fresh server, so earlier phases' memory does not hide the connections'.
-    let fresh = ChildServer::spawn()?;
-    let fresh_api = Api { base: fresh.base.clone(), http: api.http.clone() };
-    fan_out(&fresh_api, &fresh, &args, &mut report).await?;
-    drop(fresh);
+    propagation(&server.base, args, report).await?;
     match &args.database_url {
         Some(url) => {
-            postgres(url, &api.http, &args, sqlite_rate, &mut report).await?;
-            pg_latency::run(url, &api.http, args.pg_documents, args.latency_samples, &mut report).await?;
+            postgres(url, args, sqlite_rate, report).await?;
+            pg_latency::run(url, args.pg_documents, args.latency_samples, report).await?;
         }
         None => println!("PostgreSQL: skipped (pass --database-url or APISYNC_BENCH_DATABASE_URL)"),
     }
-    report.summary()
+    Ok(())
 }
 
-/// Mutations per second when one pusher per server in `apis` (each its own
+/// Mutations per second when one pusher per server in `bases` (each its own
 /// account and workspace) pushes its share of `total` at once.
-async fn push_load(apis: &[Api], tag: &str, total: usize) -> anyhow::Result<f64> {
+async fn push_load(bases: &[&str], tag: &str, total: usize) -> anyhow::Result<f64> {
     const BATCH: usize = 1000;
     let mut prepared = Vec::new();
-    for (i, api) in apis.iter().enumerate() {
-        let s = api.signup(&format!("bench-push-{tag}-{i}")).await?;
-        let ws = s.workspaces[0].id;
+    for (i, base) in bases.iter().enumerate() {
+        let a = Account::signup(base, &format!("bench-push-{tag}-{i}")).await?;
+        let ws = a.personal()?;
         let col = collection("Throughput");
-        api.push(&s.token, ws, std::slice::from_ref(&col)).await?;
-        let all = requests(col.doc_id, total / apis.len())?;
-        // Bodies are made up front: the figure is the server's, not the JSON encoder's.
-        let bodies: Vec<Vec<u8>> = all.chunks(BATCH).map(|c| serde_json::to_vec(&json!({ "mutations": c }))).collect::<Result<_, _>>()?;
-        prepared.push((api.clone(), s.token, ws, bodies));
+        a.push(ws, vec![col.clone()]).await?;
+        let n = total / bases.len();
+        let keys = model::ordering::n_between(None, None, n)?;
+        // Batches are made up front: the figure is the server's, not the mutation builder's.
+        let all = requests(col.doc_id, 0, keys);
+        let batches: Vec<Vec<Mutation>> = all.chunks(BATCH).map(|c| c.to_vec()).collect();
+        prepared.push((a, ws, batches));
     }
     let start = Instant::now();
     let tasks: Vec<_> = prepared
         .into_iter()
-        .map(|(api, token, ws, bodies)| {
+        .map(|(a, ws, batches)| {
             tokio::spawn(async move {
-                for body in bodies {
-                    let r = api.push_raw(&token, ws, body).await?;
-                    if r.results.iter().any(|x| !matches!(x.outcome, protocol::Outcome::Applied { .. })) {
-                        bail!("a benchmark mutation was not applied");
-                    }
+                for b in batches {
+                    applied(&a.push(ws, b).await?)?;
                 }
                 anyhow::Ok(())
             })
@@ -423,43 +574,38 @@ async fn push_load(apis: &[Api], tag: &str, total: usize) -> anyhow::Result<f64>
     for t in tasks {
         t.await??;
     }
-    Ok((total / apis.len() * apis.len()) as f64 / start.elapsed().as_secs_f64())
+    Ok((total / bases.len() * bases.len()) as f64 / start.elapsed().as_secs_f64())
 }
 
-async fn throughput(api: &Api, args: &BenchArgs, report: &mut Report) -> anyhow::Result<f64> {
-    let one = push_load(std::slice::from_ref(api), "sqlite1", args.mutations).await?;
+async fn throughput(base: &str, args: &BenchArgs, report: &mut Report) -> anyhow::Result<f64> {
+    let one = push_load(&[base], "sqlite1", args.mutations).await?;
     println!("push throughput: {} mutations in batches of 1000: one device pushing {one:.0} mut/s", args.mutations);
-    let rate = push_load(&[api.clone(), api.clone()], "sqlite2", args.mutations).await?;
+    let rate = push_load(&[base, base], "sqlite2", args.mutations).await?;
     println!("push throughput: two devices pushing at once (to their own workspaces)");
     report.row("sustained push throughput", format!("{rate:.0} mut/s"), "> 50000/s", rate > 50_000.0);
     Ok(rate)
 }
 
-async fn postgres(url: &str, http: &reqwest::Client, args: &BenchArgs, sqlite_rate: f64, report: &mut Report) -> anyhow::Result<()> {
+async fn postgres(url: &str, args: &BenchArgs, sqlite_rate: f64, report: &mut Report) -> anyhow::Result<()> {
     let db = server::testing::TestDb::create(url).await;
     let (one, two) = (ChildServer::spawn_on(Some(&db.url))?, ChildServer::spawn_on(Some(&db.url))?);
-    let api1 = Api { base: one.base.clone(), http: http.clone() };
-    let api2 = Api { base: two.base.clone(), http: http.clone() };
     println!("PostgreSQL: two server processes on one throwaway database");
     // Two devices pushing at once, as for SQLite: first both through one
     // process, then one through each of two processes.
-    let single = push_load(&[api1.clone(), api1.clone()], "pg1", args.mutations).await?;
+    let single = push_load(&[&one.base, &one.base], "pg1", args.mutations).await?;
     report.row("PostgreSQL push throughput, one process", format!("{single:.0} mut/s"), ">= SQLite / 2", single >= sqlite_rate / 2.0);
-    let double = push_load(&[api1, api2], "pg2", args.mutations).await?;
+    let double = push_load(&[&one.base, &two.base], "pg2", args.mutations).await?;
     report.row("PostgreSQL push throughput, two processes", format!("{double:.0} mut/s"), "> one process", double > single);
     Ok(())
 }
 
-async fn propagation(api: &Api, args: &BenchArgs, report: &mut Report) -> anyhow::Result<()> {
-    let a = api.signup("bench-live").await?;
-    let b = api.login("bench-live", 1).await?;
-    let ws = a.workspaces[0].id;
+async fn propagation(base: &str, args: &BenchArgs, report: &mut Report) -> anyhow::Result<()> {
+    let a = Account::signup(base, "bench-live").await?;
+    let b = Account::login(base, "bench-live", 1).await?;
+    let ws = a.personal()?;
     let col = collection("Live");
-    let mut version = match &api.push(&a.token, ws, std::slice::from_ref(&col)).await?.results[0].outcome {
-        protocol::Outcome::Applied { version, .. } => *version,
-        other => bail!("collection not created: {other:?}"),
-    };
-    let mut sock = api.live(&b.token).await?;
+    let mut version = applied(&a.push(ws, vec![col.clone()]).await?)?[0];
+    let mut sock = b.live().await?;
     let mut samples = Vec::with_capacity(args.samples);
     for i in 0..args.samples {
         let m = Mutation {
@@ -469,7 +615,7 @@ async fn propagation(api: &Api, args: &BenchArgs, report: &mut Report) -> anyhow
             op: Op::Set { fields: fields(json!({ "name": format!("Live {i}") })) },
         };
         let start = Instant::now();
-        let (pushed, frame) = tokio::join!(api.push(&a.token, ws, std::slice::from_ref(&m)), next_frame(&mut sock));
+        let (pushed, frame) = tokio::join!(a.push(ws, vec![m]), next_frame(&mut sock));
         let elapsed = start.elapsed();
         version = pushed?.seq;
         match frame? {
@@ -488,189 +634,5 @@ async fn propagation(api: &Api, args: &BenchArgs, report: &mut Report) -> anyhow
         "< 10 ms",
         percentile(&samples, 0.99) < Duration::from_millis(10),
     );
-    Ok(())
-}
-
-async fn restore(api: &Api, args: &BenchArgs, report: &mut Report) -> anyhow::Result<()> {
-    let s = api.signup("bench-restore").await?;
-    let ws = s.workspaces[0].id;
-    let col = collection("Restore");
-    api.push(&s.token, ws, std::slice::from_ref(&col)).await?;
-    let reqs = requests(col.doc_id, args.requests)?;
-    for chunk in reqs.chunks(1000) {
-        api.push(&s.token, ws, chunk).await?;
-    }
-    let fresh = api.login("bench-restore", 1).await?;
-    // Wire bytes: what a sign-in pulls, compressed as the server sends it to a device.
-    let start = Instant::now();
-    let mut after = 0;
-    let mut wire = 0usize;
-    let mut docs: Vec<Document> = Vec::new();
-    loop {
-        let resp = api
-            .http
-            .get(format!("{}/v1/workspaces/{ws}/changes?after={after}&limit={}", api.base, protocol::limits::MAX_PAGE))
-            .bearer_auth(&fresh.token)
-            .header("accept-encoding", "br, gzip")
-            .send()
-            .await?;
-        let body = resp.bytes().await?;
-        wire += body.len();
-        let mut json = Vec::new();
-        std::io::Read::read_to_end(&mut brotli::Decompressor::new(&body[..], 64 * 1024), &mut json)
-            .context("the pull was not brotli-compressed")?;
-        let page: Changes = serde_json::from_slice(&json)?;
-        docs.extend(page.docs);
-        after = page.next;
-        if !page.more {
-            break;
-        }
-    }
-    let pull_time = start.elapsed();
-    // The figure itself: a real device signing in on a fresh profile and
-    // restoring everything into its local store.
-    let profile = tempfile::tempdir()?;
-    let device = client::Device::open(profile.path())?;
-    let start = Instant::now();
-    device
-        .login(
-            client::LoginOptions {
-                server: api.base.clone(),
-                user: "bench-restore".into(),
-                password: "bench password".into(),
-                device_name: Some("bench-restore-device".into()),
-                replace: None,
-                force: false,
-            },
-            None,
-        )
-        .await?;
-    let restore_time = start.elapsed();
-    let restored = device.list(None, Some(Kind::Request))?.len();
-    if restored != args.requests {
-        bail!("the device restored {restored} requests, not {}", args.requests);
-    }
-    let collection_doc = docs.iter().find(|d| d.id == col.doc_id).context("the collection did not come back")?.clone();
-    let export = formats::export_collection(&collection_doc, &docs).context("cannot export the collection")?;
-    let export_gzip = gzip_len(&serde_json::to_vec(&export)?)?;
-    let ratio = wire as f64 / export_gzip as f64;
-    println!(
-        "restore: {} requests; sign-in pull {} KiB on the wire (brotli) vs {} KiB gzip of their Postman export",
-        args.requests,
-        wire / 1024,
-        export_gzip / 1024
-    );
-    println!("restore: the pull alone (server to parsed documents) takes {}", ms(pull_time));
-    report.row("sign-in restore into a fresh device", ms(restore_time), "< 500 ms", restore_time < Duration::from_millis(500));
-    report.row("restore bytes / gzip(export)", format!("{ratio:.2}x"), "<= 1.10x", ratio <= 1.10);
-    Ok(())
-}
-
-fn gzip_len(data: &[u8]) -> anyhow::Result<usize> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    enc.write_all(data)?;
-    Ok(enc.finish()?.len())
-}
-
-async fn fan_out(api: &Api, server: &ChildServer, args: &BenchArgs, report: &mut Report) -> anyhow::Result<()> {
-    let accounts = args.devices.div_ceil(3);
-    let gate = Arc::new(Semaphore::new(4));
-    let mut tasks = Vec::new();
-    for i in 0..accounts {
-        let api = api.clone();
-        let gate = gate.clone();
-        tasks.push(tokio::spawn(async move {
-            let _permit = gate.acquire_owned().await?;
-            let name = format!("bench-fan-{i}");
-            let first = api.signup(&name).await?;
-            let mut sessions = vec![first];
-            for d in 1..3 {
-                sessions.push(api.login(&name, d).await?);
-            }
-            anyhow::Ok(sessions)
-        }));
-    }
-    let mut sessions = Vec::new();
-    for t in tasks {
-        sessions.push(t.await??);
-    }
-    // A team workspace every account is in.
-    let owner = sessions[0][0].clone();
-    let shared = Id::now_v7();
-    let create = Mutation {
-        mutation_id: Id::now_v7(),
-        doc_id: shared,
-        base_version: 0,
-        op: Op::Create { kind: Kind::Workspace, parent_id: None, order_key: None, fields: fields(json!({ "name": "Fan-out" })) },
-    };
-    api.push(&owner.token, shared, &[create]).await?;
-    let team: Value = api.post("/v1/teams", Some(&owner.token), &json!({ "name": "bench" })).await?;
-    let team_id = team["id"].as_str().context("no team id")?.to_string();
-    for (i, member) in sessions.iter().enumerate().skip(1) {
-        api.post_ok(
-            &format!("/v1/teams/{team_id}/invitations"),
-            &owner.token,
-            &json!({ "user": format!("bench-fan-{i}"), "role": "editor" }),
-        )
-        .await?;
-        let list: protocol::Invitations = api.get("/v1/invitations", &member[0].token).await?;
-        let invitation = list.invitations.first().context("the invitation did not arrive")?;
-        api.post_ok(&format!("/v1/invitations/{}/accept", invitation.id), &member[0].token, &json!({})).await?;
-    }
-    api.post_ok(&format!("/v1/workspaces/{shared}/share"), &owner.token, &json!({ "team_id": team_id })).await?;
-
-    // Sign-ins hash passwords (19 MiB each) on blocking threads, which exit
-    // after 10 s idle and only then give their memory back: wait that out,
-    // connect a tenth of the devices, and measure what the rest add.
-    tokio::time::sleep(Duration::from_secs(12)).await;
-    let all: Vec<&Session> = sessions.iter().flatten().take(args.devices).collect();
-    let warm = (all.len() / 10).max(1);
-    let mut sockets = Vec::new();
-    for s in &all[..warm] {
-        sockets.push((s.workspaces[0].id, api.live(&s.token).await?));
-    }
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let before = server.rss_kib()?;
-    for s in &all[warm..] {
-        sockets.push((s.workspaces[0].id, api.live(&s.token).await?));
-    }
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let after = server.rss_kib()?;
-    let measured = all.len() - warm;
-    let per_device = (after.saturating_sub(before) * 1024) as f64 / measured.max(1) as f64;
-    println!("memory: server RSS {before} KiB with {warm} live devices, {after} KiB with {}", all.len());
-    if after < before {
-        println!("memory: RSS fell while devices connected (the allocator returned sign-in memory); the figure below is not meaningful");
-    }
-    report.row(
-        "server memory per live device",
-        format!("{:.1} KB", per_device / 1000.0),
-        "< 20 KB",
-        after >= before && per_device < 20_000.0,
-    );
-
-    // One change to a workspace every account shares through a team: the
-    // server fans it out to every live device at once.
-    let start = Instant::now();
-    let receivers: Vec<_> = sockets
-        .into_iter()
-        .map(|(_, mut sock)| {
-            tokio::spawn(async move {
-                loop {
-                    match next_frame(&mut sock).await? {
-                        LiveMessage::Changes { workspace_id, .. } if workspace_id == shared => return anyhow::Ok(start.elapsed()),
-                        _ => {}
-                    }
-                }
-            })
-        })
-        .collect();
-    api.push(&owner.token, shared, &[collection("fan-out")]).await?;
-    let mut latest = Duration::ZERO;
-    for r in receivers {
-        latest = latest.max(r.await??);
-    }
-    println!("fan-out: one change to a workspace shared by {accounts} accounts reaches all {} live devices", args.devices);
-    report.row("one change reaches every live device", ms(latest), "< 250 ms", latest < Duration::from_millis(250));
     Ok(())
 }

@@ -55,7 +55,7 @@ pub use store::Workspace;
 pub use sync::{PullProgress, SyncReport};
 pub use teams::parse_team_role;
 pub use time::readable as readable_time;
-pub use transport::Timeouts;
+pub use transport::{Timeouts, Transport};
 pub use trust::CaCert;
 
 use model::{Document, Fields, Id, Kind};

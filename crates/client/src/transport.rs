@@ -40,8 +40,10 @@ pub fn normalize_url(url: &str) -> Result<String, ClientError> {
     Ok(url.to_string())
 }
 
+/// A session's HTTP client for the server's API (also what `apisync bench`
+/// talks through, so there is one way of speaking the protocol).
 #[derive(Clone)]
-pub(crate) struct Transport {
+pub struct Transport {
     http: reqwest::Client,
     base: String,
     token: Option<String>,
@@ -69,10 +71,8 @@ fn unreachable(e: reqwest::Error) -> ClientError {
 pub(crate) fn http_client(t: Timeouts, ca: Option<&CaCert>) -> Result<reqwest::Client, ClientError> {
     // reqwest is built without a bundled crypto provider; use ring's.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut b = reqwest::Client::builder()
-        .connect_timeout(t.connect)
-        .timeout(t.request)
-        .user_agent(concat!("apisync/", env!("CARGO_PKG_VERSION")));
+    let mut b =
+        reqwest::Client::builder().connect_timeout(t.connect).timeout(t.request).user_agent(concat!("apisync/", env!("CARGO_PKG_VERSION")));
     if let Some(ca) = ca {
         b = b.tls_certs_merge(ca.for_reqwest()?);
     }
@@ -102,10 +102,12 @@ impl Transport {
         self.ca.as_ref()
     }
 
+    /// The server's normalised URL.
     pub fn base(&self) -> &str {
         &self.base
     }
 
+    /// The session token, if signed in.
     pub fn token(&self) -> Option<&str> {
         self.token.as_deref()
     }
@@ -157,121 +159,150 @@ impl Transport {
         serde_json::from_slice(&bytes).map_err(|e| ClientError::Protocol(format!("{e}")))
     }
 
+    /// `POST /v1/auth/signup`.
     pub async fn signup(&self, body: &SignupRequest) -> Result<Session, ClientError> {
         self.json(self.req(reqwest::Method::POST, "/v1/auth/signup").json(body)).await
     }
 
+    /// `POST /v1/auth/login`.
     pub async fn login(&self, body: &LoginRequest) -> Result<Session, ClientError> {
         self.json(self.req(reqwest::Method::POST, "/v1/auth/login").json(body)).await
     }
 
+    /// `POST /v1/auth/logout`.
     pub async fn logout(&self) -> Result<(), ClientError> {
         self.send(self.req(reqwest::Method::POST, "/v1/auth/logout")).await.map(|_| ())
     }
 
+    /// `GET /v1/devices`.
     pub async fn devices(&self) -> Result<Devices, ClientError> {
         self.json(self.req(reqwest::Method::GET, "/v1/devices")).await
     }
 
+    /// `DELETE /v1/devices/{id}`.
     pub async fn sign_out_device(&self, id: Id) -> Result<(), ClientError> {
         self.send(self.req(reqwest::Method::DELETE, &format!("/v1/devices/{id}"))).await.map(|_| ())
     }
 
+    /// `GET /v1/workspaces`.
     pub async fn workspaces(&self) -> Result<Workspaces, ClientError> {
         self.json(self.req(reqwest::Method::GET, "/v1/workspaces")).await
     }
 
+    /// `POST /v1/workspaces/{ws}/push`.
     pub async fn push(&self, ws: Id, body: &PushRequest) -> Result<PushResponse, ClientError> {
         self.json(self.req(reqwest::Method::POST, &format!("/v1/workspaces/{ws}/push")).json(body)).await
     }
 
+    /// `POST /v1/workspaces/{ws}/docs`.
     pub async fn fetch(&self, ws: Id, body: &protocol::DocsRequest) -> Result<protocol::DocsAnswer, ClientError> {
         self.json(self.req(reqwest::Method::POST, &format!("/v1/workspaces/{ws}/docs")).json(body)).await
     }
 
+    /// `GET /v1/workspaces/{ws}/changes`.
     pub async fn changes(&self, ws: Id, after: u64, limit: usize) -> Result<Changes, ClientError> {
         let q = protocol::ChangesQuery { after, limit: Some(limit) };
         self.json(self.req(reqwest::Method::GET, &format!("/v1/workspaces/{ws}/changes")).query(&q)).await
     }
 
+    /// `GET /v1/teams`.
     pub async fn teams(&self) -> Result<protocol::Teams, ClientError> {
         self.json(self.req(reqwest::Method::GET, "/v1/teams")).await
     }
 
+    /// `POST /v1/teams`.
     pub async fn create_team(&self, body: &protocol::CreateTeam) -> Result<protocol::TeamInfo, ClientError> {
         self.json(self.req(reqwest::Method::POST, "/v1/teams").json(body)).await
     }
 
+    /// `GET /v1/teams/{team}/members`.
     pub async fn team_members(&self, team: Id) -> Result<protocol::TeamMembers, ClientError> {
         self.json(self.req(reqwest::Method::GET, &format!("/v1/teams/{team}/members"))).await
     }
 
+    /// `POST /v1/teams/{team}/invitations`.
     pub async fn invite(&self, team: Id, body: &protocol::Invite) -> Result<protocol::Accepted, ClientError> {
         self.json(self.req(reqwest::Method::POST, &format!("/v1/teams/{team}/invitations")).json(body)).await
     }
 
+    /// `DELETE /v1/teams/{team}/invitations/{invitation}`.
     pub async fn cancel_invitation(&self, team: Id, invitation: Id) -> Result<(), ClientError> {
         self.send(self.req(reqwest::Method::DELETE, &format!("/v1/teams/{team}/invitations/{invitation}"))).await.map(|_| ())
     }
 
+    /// `POST /v1/teams/{team}/members`.
     pub async fn set_team_role(&self, team: Id, body: &protocol::Invite) -> Result<protocol::TeamMembers, ClientError> {
         self.json(self.req(reqwest::Method::POST, &format!("/v1/teams/{team}/members")).json(body)).await
     }
 
+    /// `GET /v1/invitations`.
     pub async fn invitations(&self) -> Result<protocol::Invitations, ClientError> {
         self.json(self.req(reqwest::Method::GET, "/v1/invitations")).await
     }
 
+    /// `POST /v1/invitations/{id}/accept`.
     pub async fn accept_invitation(&self, invitation: Id) -> Result<protocol::TeamInfo, ClientError> {
         self.json(self.req(reqwest::Method::POST, &format!("/v1/invitations/{invitation}/accept")).json(&serde_json::json!({}))).await
     }
 
+    /// `POST /v1/invitations/{id}/decline`.
     pub async fn decline_invitation(&self, invitation: Id) -> Result<(), ClientError> {
         self.send(self.req(reqwest::Method::POST, &format!("/v1/invitations/{invitation}/decline")).json(&serde_json::json!({})))
             .await
             .map(|_| ())
     }
 
+    /// `GET /v1/workspaces/{ws}/shares`.
     pub async fn shares(&self, ws: Id) -> Result<protocol::Shares, ClientError> {
         self.json(self.req(reqwest::Method::GET, &format!("/v1/workspaces/{ws}/shares"))).await
     }
 
+    /// `DELETE /v1/workspaces/{ws}/shares/{team}`.
     pub async fn unshare(&self, ws: Id, team: Id) -> Result<(), ClientError> {
         self.send(self.req(reqwest::Method::DELETE, &format!("/v1/workspaces/{ws}/shares/{team}"))).await.map(|_| ())
     }
 
+    /// `DELETE /v1/teams/{team}/members/{user}`.
     pub async fn remove_member(&self, team: Id, user: Id) -> Result<(), ClientError> {
         self.send(self.req(reqwest::Method::DELETE, &format!("/v1/teams/{team}/members/{user}"))).await.map(|_| ())
     }
 
+    /// `POST /v1/teams/{team}/leave`.
     pub async fn leave_team(&self, team: Id) -> Result<(), ClientError> {
         self.send(self.req(reqwest::Method::POST, &format!("/v1/teams/{team}/leave")).json(&serde_json::json!({}))).await.map(|_| ())
     }
 
+    /// `POST /v1/workspaces/{ws}/share`.
     pub async fn share(&self, ws: Id, body: &protocol::Share) -> Result<protocol::WorkspaceInfo, ClientError> {
         self.json(self.req(reqwest::Method::POST, &format!("/v1/workspaces/{ws}/share")).json(body)).await
     }
 
+    /// `POST /v1/auth/password/forgot`.
     pub async fn forgot_password(&self, body: &protocol::ForgotPassword) -> Result<protocol::Accepted, ClientError> {
         self.json(self.req(reqwest::Method::POST, "/v1/auth/password/forgot").json(body)).await
     }
 
+    /// `POST /v1/auth/password/reset`.
     pub async fn reset_password(&self, body: &protocol::ResetPassword) -> Result<(), ClientError> {
         self.send(self.req(reqwest::Method::POST, "/v1/auth/password/reset").json(body)).await.map(|_| ())
     }
 
+    /// `POST /v1/auth/username/recover`.
     pub async fn recover_username(&self, body: &protocol::RecoverUsername) -> Result<protocol::Accepted, ClientError> {
         self.json(self.req(reqwest::Method::POST, "/v1/auth/username/recover").json(body)).await
     }
 
+    /// `POST /v1/account/password`.
     pub async fn change_password(&self, body: &protocol::ChangePassword) -> Result<(), ClientError> {
         self.send(self.req(reqwest::Method::POST, "/v1/account/password").json(body)).await.map(|_| ())
     }
 
+    /// `DELETE /v1/workspaces/{ws}`.
     pub async fn delete_workspace(&self, ws: Id) -> Result<(), ClientError> {
         self.send(self.req(reqwest::Method::DELETE, &format!("/v1/workspaces/{ws}"))).await.map(|_| ())
     }
 
+    /// `DELETE /v1/account`.
     pub async fn delete_account(&self) -> Result<(), ClientError> {
         self.send(self.req(reqwest::Method::DELETE, "/v1/account")).await.map(|_| ())
     }

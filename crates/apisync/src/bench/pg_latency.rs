@@ -12,10 +12,8 @@
 //! in alternating rounds rather than one after the other, so whatever else
 //! the machine is doing meanwhile slows both alike.
 
-use super::{Api, ChildServer, Report, collection, fields, ms, percentile};
-use anyhow::bail;
+use super::{Account, ChildServer, Report, applied, collection, fields, ms, percentile};
 use model::{Id, Kind, Mutation, Op};
-use protocol::{Outcome, PushResponse};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -44,19 +42,9 @@ fn create(kind: Kind, parent: Id, f: serde_json::Value) -> Mutation {
     }
 }
 
-fn applied(r: &PushResponse) -> anyhow::Result<Vec<u64>> {
-    r.results
-        .iter()
-        .map(|x| match &x.outcome {
-            Outcome::Applied { version, .. } => Ok(*version),
-            other => bail!("a benchmark mutation was not applied: {other:?}"),
-        })
-        .collect()
-}
-
 /// A new workspace with a collection of [`FOLDERS`] folders of [`REQUESTS`]
 /// requests; the requests with their versions, and the collection.
-async fn small_workspace(api: &Api, token: &str) -> anyhow::Result<(Id, Id, Vec<(Id, u64)>)> {
+async fn small_workspace(me: &Account) -> anyhow::Result<(Id, Id, Vec<(Id, u64)>)> {
     let ws = Id::now_v7();
     let mut batch = vec![Mutation {
         mutation_id: Id::now_v7(),
@@ -82,14 +70,13 @@ async fn small_workspace(api: &Api, token: &str) -> anyhow::Result<(Id, Id, Vec<
             batch.push(m);
         }
     }
-    let versions = applied(&api.push(token, ws, &batch).await?)?;
+    let versions = applied(&me.push(ws, batch.clone()).await?)?;
     Ok((ws, col_id, requests.into_iter().map(|i| (batch[i].doc_id, versions[i])).collect()))
 }
 
 /// One server and the small workspace measured in it.
 struct Target {
-    api: Api,
-    token: String,
+    me: Account,
     ws: Id,
     collection: Id,
     /// Its requests and their versions.
@@ -107,12 +94,11 @@ struct Target {
 impl Target {
     /// A server on a new database at `url`'s server holding `documents`
     /// documents, with a small workspace to measure in.
-    async fn new(url: &str, http: &reqwest::Client, documents: u64) -> anyhow::Result<Target> {
+    async fn new(url: &str, documents: u64) -> anyhow::Result<Target> {
         let db = server::testing::TestDb::create(url).await;
         let server = ChildServer::spawn_on(Some(&db.url))?;
-        let api = Api { base: server.base.clone(), http: http.clone() };
-        let me = api.signup("bench-latency").await?;
-        let (ws, collection, requests) = small_workspace(&api, &me.token).await?;
+        let me = Account::signup(&server.base, "bench-latency").await?;
+        let (ws, collection, requests) = small_workspace(&me).await?;
         let have = server::testing::crowd::documents(&db.url).await?;
         let start = Instant::now();
         let crowd = server::testing::crowd::fill(&db.url, documents.saturating_sub(have)).await?;
@@ -132,21 +118,12 @@ impl Target {
         // all along would have kept them, and sees no reason to analyze.
         drop(server);
         let server = ChildServer::spawn_on(Some(&db.url))?;
-        let api = Api { base: server.base.clone(), http: http.clone() };
-        let token = me.token;
-        Ok(Target {
-            api,
-            token,
-            ws,
-            collection,
-            requests,
-            documents,
-            set: Vec::new(),
-            delete: Vec::new(),
-            pushes: 0,
-            _server: server,
-            _db: db,
-        })
+        // The same session, through the new process.
+        let me = Account {
+            t: client::Transport::new(&server.base, Some(me.session.token.clone()), client::Timeouts::NORMAL, None)?,
+            session: me.session,
+        };
+        Ok(Target { me, ws, collection, requests, documents, set: Vec::new(), delete: Vec::new(), pushes: 0, _server: server, _db: db })
     }
 
     /// Times `sets` one-field sets and `deletes` folder deletes (each folder
@@ -163,7 +140,7 @@ impl Target {
                 op: Op::Set { fields: fields(json!({"description": format!("edit {}", self.pushes)})) },
             };
             let start = Instant::now();
-            let r = self.api.push(&self.token, self.ws, &[m]).await?;
+            let r = self.me.push(self.ws, vec![m]).await?;
             let took = start.elapsed();
             self.requests[k].1 = applied(&r)?[0];
             if keep {
@@ -177,10 +154,10 @@ impl Target {
                 .extend((0..DOOMED).map(|r| {
                     create(Kind::Request, folder.doc_id, json!({"name": format!("Doomed {i}.{r}"), "method": "GET", "url": "u"}))
                 }));
-            let made = applied(&self.api.push(&self.token, self.ws, &batch).await?)?;
+            let made = applied(&self.me.push(self.ws, batch).await?)?;
             let m = Mutation { mutation_id: Id::now_v7(), doc_id: folder.doc_id, base_version: made[0], op: Op::Delete };
             let start = Instant::now();
-            let r = self.api.push(&self.token, self.ws, &[m]).await?;
+            let r = self.me.push(self.ws, vec![m]).await?;
             let took = start.elapsed();
             applied(&r)?;
             if keep {
@@ -197,13 +174,13 @@ fn line(what: &str, docs: u64, l: &[Duration]) {
 
 /// Measures on two throwaway databases at `url`'s server, the second
 /// holding `documents` documents.
-pub(super) async fn run(url: &str, http: &reqwest::Client, documents: u64, samples: usize, report: &mut Report) -> anyhow::Result<()> {
+pub(super) async fn run(url: &str, documents: u64, samples: usize, report: &mut Report) -> anyhow::Result<()> {
     let (sets, deletes) = (samples, samples.div_ceil(4));
     println!(
         "PostgreSQL push latency into a small workspace: {sets} sets and {deletes} folder deletes on a server with {SMALL_SERVER} documents and on one with {documents}"
     );
-    let mut small = Target::new(url, http, SMALL_SERVER).await?;
-    let mut big = Target::new(url, http, documents).await?;
+    let mut small = Target::new(url, SMALL_SERVER).await?;
+    let mut big = Target::new(url, documents).await?;
     for t in [&mut small, &mut big] {
         t.measure(WARM_UP, WARM_UP / 5, false).await?;
     }
