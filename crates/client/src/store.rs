@@ -14,7 +14,11 @@ use std::time::Duration;
 /// Schema migrations (`crates/client/migrations`), applied in order by
 /// `rusqlite_migration`; `user_version` counts those applied. A released
 /// file never changes: a new one is added instead.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql"), include_str!("../migrations/0002_erase_pending.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_erase_pending.sql"),
+    include_str!("../migrations/0003_siblings_by_order.sql"),
+];
 
 /// The open database. The connection sits behind a mutex so a [`crate::Device`]
 /// can be shared between tasks; no lock is ever held across an `.await`.
