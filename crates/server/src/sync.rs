@@ -100,6 +100,7 @@ pub async fn push(
             ));
         }
     };
+    state.metrics.pushed(&commit.response);
     if commit.response.seq > commit.after {
         let frame = crate::live::push_frame(ws, commit.after, commit.response.seq, commit.changed.as_deref(), INLINE_BYTES);
         state.hub.publish(&commit.members, frame);
