@@ -1,7 +1,7 @@
 //! Every request: a request id (the caller's `X-Request-Id` when it is
 //! sane, else a new one) echoed in the answer's `X-Request-Id`; a `request`
 //! span with the id, method and route template that every log line of the
-//! request carries; one line when it is answered, with status and latency;
+//! request carries, and its status and latency once answered; one line then;
 //! and the request metrics (latency by route, 429s, pull bytes).
 
 use crate::metrics::Metrics;
@@ -50,16 +50,25 @@ pub(crate) async fn observe(State(metrics): State<Arc<Metrics>>, req: Request, n
     // A path no route matched is logged as it came (its query left out: a
     // token may ride there), but never made a metric label.
     let shown = route.clone().unwrap_or_else(|| req.uri().path().chars().take(200).collect());
-    let span = tracing::info_span!("request", id = id.to_str().unwrap_or("-"), method = %method, route = %shown);
+    let span = tracing::info_span!(
+        "request",
+        id = %id.to_str().unwrap_or("-"),
+        method = %method,
+        route = %shown,
+        status = tracing::field::Empty,
+        latency_ms = tracing::field::Empty
+    );
     let mut response = next.run(req).instrument(span.clone()).await;
     let took = started.elapsed();
     let status = response.status().as_u16();
     metrics.answered(&method, route.as_deref(), status, took);
-    let latency_ms = took.as_secs_f64() * 1000.0;
+    span.record("status", status);
+    // Microseconds are all a person reads; the float's noise is not.
+    span.record("latency_ms", (took.as_secs_f64() * 1e6).round() / 1e3);
     match status {
-        500.. => tracing::warn!(parent: &span, status, latency_ms, "answered"),
-        _ if route.as_deref().is_some_and(is_probe) => tracing::debug!(parent: &span, status, latency_ms, "answered"),
-        _ => tracing::info!(parent: &span, status, latency_ms, "answered"),
+        500.. => tracing::warn!(parent: &span, "answered"),
+        _ if route.as_deref().is_some_and(is_probe) => tracing::debug!(parent: &span, "answered"),
+        _ => tracing::info!(parent: &span, "answered"),
     }
     response.headers_mut().insert(REQUEST_ID, id);
     if route.as_deref().is_some_and(is_pull) {
