@@ -123,8 +123,9 @@ async fn metrics_behind_a_token_count_what_happens(b: Backend) {
     assert!(matches!(answer.results[1].outcome, protocol::Outcome::Conflict { .. }), "{answer:?}");
     assert!(matches!(answer.results[2].outcome, protocol::Outcome::Rejected { .. }), "{answer:?}");
 
-    // Uncompressed, so the bytes counted are the body's.
-    let plain = reqwest::Client::builder().no_gzip().build().unwrap();
+    // Uncompressed (whatever features the workspace's build gives reqwest),
+    // so the bytes counted are the body's.
+    let plain = reqwest::Client::builder().no_gzip().no_brotli().no_deflate().no_zstd().build().unwrap();
     let pulled = plain.get(format!("{}/v1/workspaces/{ws}/changes?after=0", s.base)).bearer_auth(&ann.token).send().await.unwrap();
     assert_eq!(pulled.status(), 200);
     let pulled = pulled.bytes().await.unwrap().len() as f64;
