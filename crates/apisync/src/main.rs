@@ -15,6 +15,7 @@ mod output;
 mod resolve;
 mod sending;
 mod serve;
+mod serve_config;
 mod service;
 mod team;
 mod v3dir;
@@ -211,7 +212,17 @@ fn default_sigpipe() {
 fn main() -> std::process::ExitCode {
     // Before parsing: a command line clap refuses still gets a JSON error.
     let json_asked = std::env::args_os().skip(1).take_while(|a| a != "--").any(|a| a == "--json");
-    let cli = match command().try_get_matches().and_then(|m| Cli::from_arg_matches(&m)) {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let matches = match command().try_get_matches_from(&argv) {
+        Ok(m) => m,
+        Err(e) => return exit::parse_failure(e, json_asked),
+    };
+    // `serve --config FILE`: the file's settings, below the command line and the environment.
+    let matches = match serve_config::apply(matches, argv) {
+        Ok(m) => m,
+        Err(e) => return exit::report(&e, json_asked),
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => return exit::parse_failure(e, json_asked),
     };

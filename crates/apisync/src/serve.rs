@@ -1,16 +1,26 @@
 //! `apisync serve`: runs the sync server until Ctrl-C or SIGTERM, then
 //! stops gracefully (the embedded database is left complete in apisync.db).
+//! Every option may also come from an `APISYNC_*` variable or a config file
+//! (`serve_config.rs`).
 
 use anyhow::Context;
 use clap::Args;
+use server::Secret;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Options of `apisync serve`.
+/// Options of `apisync serve`. Secrets (`--database-url`, `--smtp-url`,
+/// `--metrics-token`) print redacted, here and in `--help`.
 #[derive(Args, Debug)]
 pub struct ServeArgs {
+    /// Read options from this TOML file: keys are the long option names,
+    /// e.g. `addr = "0.0.0.0:8080"` (see docs/apisync.example.toml). The
+    /// command line and APISYNC_* variables win over the file.
+    #[arg(long, env = "APISYNC_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// Address and port to listen on. Use 0.0.0.0:PORT to accept other
     /// machines (with --tls-cert and --tls-key, or TLS in front: see the
     /// README), port 0 for any free port.
@@ -25,8 +35,8 @@ pub struct ServeArgs {
     /// Store everything in PostgreSQL instead of the embedded SQLite, e.g.
     /// postgres://apisync@db.internal/apisync. Any number of `apisync serve`
     /// processes may share one database behind a load balancer.
-    #[arg(long, env = "APISYNC_DATABASE_URL", value_name = "URL")]
-    database_url: Option<String>,
+    #[arg(long, env = "APISYNC_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    database_url: Option<Secret>,
 
     /// Days a session may go unused before its device must sign in again.
     #[arg(long, env = "APISYNC_SESSION_IDLE_DAYS", default_value_t = 90.0)]
@@ -35,8 +45,8 @@ pub struct ServeArgs {
     /// Send password-reset and username mails through this SMTP server,
     /// e.g. smtps://user:password@mail.example.com or
     /// smtp://relay.internal:25. Without it, mail is written to --mail-outbox.
-    #[arg(long, env = "APISYNC_SMTP_URL", value_name = "URL")]
-    smtp_url: Option<String>,
+    #[arg(long, env = "APISYNC_SMTP_URL", value_name = "URL", hide_env_values = true)]
+    smtp_url: Option<Secret>,
 
     /// The sender of the server's mail.
     #[arg(long, env = "APISYNC_MAIL_FROM", default_value = "apisync <apisync@localhost>")]
@@ -103,6 +113,23 @@ pub struct ServeArgs {
     #[arg(long, env = "APISYNC_NO_WEB")]
     no_web: bool,
 
+    /// The log on stderr: `text` for people, `json` (one object per line)
+    /// for a log collector. Which lines: APISYNC_LOG (e.g. `info`, `debug`,
+    /// `server=debug`).
+    #[arg(long, env = "APISYNC_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+
+    /// Serve Prometheus metrics at http://ADDR/metrics (with /healthz and
+    /// /readyz), apart from the public listener, e.g. 127.0.0.1:9090.
+    #[arg(long, env = "APISYNC_METRICS_ADDR", value_name = "ADDR")]
+    metrics_addr: Option<SocketAddr>,
+
+    /// Serve /metrics on the public listener to requests that carry
+    /// `Authorization: Bearer TOKEN`. Without this or --metrics-addr there
+    /// is no /metrics.
+    #[arg(long, env = "APISYNC_METRICS_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    metrics_token: Option<Secret>,
+
     /// Serve HTTPS with this certificate chain (PEM, the server's own
     /// certificate first) and --tls-key. Both files are read again when they
     /// change: a renewed certificate needs no restart.
@@ -112,6 +139,25 @@ pub struct ServeArgs {
     /// The private key of --tls-cert (PEM: PKCS#8, RSA or EC).
     #[arg(long, env = "APISYNC_TLS_KEY", value_name = "FILE")]
     tls_key: Option<PathBuf>,
+}
+
+/// `--log-format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Lines for people; coloured only on a terminal (and without NO_COLOR).
+    Text,
+    /// One JSON object per line, never coloured.
+    Json,
+}
+
+/// Logs to stderr in `format`, lines chosen by APISYNC_LOG (default `info`).
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("APISYNC_LOG").unwrap_or_else(|_| "info".into());
+    let log = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => log.with_ansi(crate::colour()).init(),
+        LogFormat::Json => log.json().with_ansi(false).with_current_span(true).with_span_list(false).init(),
+    }
 }
 
 /// The certificate and key files, given both or neither.
@@ -147,11 +193,7 @@ pub fn default_data_dir() -> anyhow::Result<PathBuf> {
 
 /// Runs the server until interrupted.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("APISYNC_LOG").unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .with_ansi(crate::colour())
-        .init();
+    init_logging(args.log_format);
     if !(args.session_idle_days > 0.0 && args.session_idle_days.is_finite()) {
         anyhow::bail!("--session-idle-days must be a positive number of days");
     }
@@ -162,13 +204,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let mut config = server::Config::new(data_dir.clone());
     config.addr = args.addr;
     if let Some(url) = args.database_url.filter(|u| !u.is_empty()) {
-        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        if !(url.expose().starts_with("postgres://") || url.expose().starts_with("postgresql://")) {
             anyhow::bail!("--database-url must be a postgres:// URL; leave it out to use the embedded SQLite store in --data-dir");
         }
         config.database_url = Some(url);
     }
     let storage = match &config.database_url {
-        Some(url) => format!("PostgreSQL at {}", redact(url)),
+        Some(url) => format!("PostgreSQL at {url}"),
         None => format!("data in {}", data_dir.display()),
     };
     config.session_idle_timeout = Duration::from_secs_f64(args.session_idle_days * 86_400.0);
@@ -216,13 +258,17 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     config.tls = tls_files(args.tls_cert, args.tls_key)?;
     let scheme = if config.tls.is_some() { "https" } else { "http" };
+    config.metrics_addr = args.metrics_addr;
+    config.metrics_token = args.metrics_token.filter(|t| !t.is_empty());
     if !args.no_web {
         config.web_pages = Some(crate::app::assets::page);
         config.web_export = Some(crate::app::files_api::web_export);
         config.web_import = Some(crate::app::files_api::web_import);
     }
+    tracing::debug!(?config, "configuration");
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
+        let stop = shutdown_signal();
         let running = server::start(config).await?;
         // The first line of stdout says where to connect; scripts and tests read it.
         println!("apisync server listening on {scheme}://{} ({storage})", running.addr());
@@ -231,41 +277,37 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             tracing::info!("the web version of the app is at {scheme}://{}/", running.addr());
         }
         std::io::stdout().flush().ok();
-        shutdown_signal().await;
+        stop.await;
         tracing::info!("shutting down");
         running.shutdown().await.context("server stopped with an error")
     })
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Ctrl-C or SIGTERM, listened for from the call on (not from the first
+/// poll): a signal sent as soon as the address is printed must stop the
+/// server gracefully, not kill it. Call inside the runtime.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{Signal, SignalKind, signal};
+        let (term, int) = (signal(SignalKind::terminate()).ok(), signal(SignalKind::interrupt()).ok());
+        let heard = |s: Option<Signal>| async move {
+            match s {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        async move {
+            tokio::select! { _ = heard(term) => {}, _ = heard(int) => {} }
         }
-    };
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-}
-
-/// The URL with any password replaced, for logs and messages.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_string(),
-            }
+    {
+        async {
+            let _ = tokio::signal::ctrl_c().await;
         }
-        _ => url.to_string(),
     }
 }
 
@@ -315,8 +357,32 @@ mod tests {
     }
 
     #[test]
-    fn passwords_are_redacted() {
-        assert_eq!(super::redact("postgres://app:s3cret@db:5432/x"), "postgres://app:***@db:5432/x");
-        assert_eq!(super::redact("postgres://app@db/x"), "postgres://app@db/x");
+    fn secrets_print_redacted() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            serve: super::ServeArgs,
+        }
+        let cli = Cli::try_parse_from([
+            "serve",
+            "--database-url",
+            "postgres://app:db-s3cret@db/x",
+            "--smtp-url",
+            "smtps://mailer:smtp-s3cret@mail.example.com",
+            "--metrics-token",
+            "token-s3cret",
+        ])
+        .unwrap();
+        let shown = format!("{:?}", cli.serve);
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("postgres://app:***@db/x") && shown.contains("smtps://mailer:***@mail.example.com"), "{shown}");
+        assert_eq!(cli.serve.metrics_token.as_ref().map(|t| t.expose()), Some("token-s3cret"));
+        let mut config = server::Config::new("/srv".into());
+        config.database_url = cli.serve.database_url;
+        config.smtp_url = cli.serve.smtp_url;
+        config.metrics_token = cli.serve.metrics_token;
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("s3cret") && shown.contains("postgres://app:***@db/x"), "{shown}");
     }
 }

@@ -115,6 +115,64 @@ async fn a_watching_device_hears_changes_live() {
     assert!(states.contains(&SyncState::InSync), "{states:?}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watching_device_rides_out_a_server_restart() {
+    use std::sync::{Arc, Mutex};
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = server::Config::new(dir.path().join("server"));
+    config.addr = "127.0.0.1:0".parse().unwrap();
+    let srv = server::start(config.clone()).await.unwrap();
+    config.addr = srv.addr();
+    let url = format!("http://{}", srv.addr());
+    let a = device(&dir, "a");
+    signup(&a, &url, "ann").await;
+    let col = a.create(Kind::Collection, None, None, fields([("name", json!("C"))])).unwrap();
+    a.sync().await.unwrap();
+    let b = device(&dir, "b");
+    login(&b, &url, "ann").await.unwrap();
+
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let watch = {
+        let events = events.clone();
+        a.watch(WatchOptions { duration: Some(Duration::from_secs(30)) }, async { drop(stopped.await) }, move |e| {
+            events.lock().unwrap().push((e.state, e.reason.clone()))
+        })
+    };
+    let restart = async {
+        let in_sync = || events.lock().unwrap().iter().any(|(s, _)| *s == SyncState::InSync);
+        for _ in 0..200 {
+            if in_sync() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        assert!(in_sync(), "the watcher never got in sync");
+        srv.shutdown().await.unwrap();
+        let again = server::start(config).await.unwrap();
+        b.set(col, fields([("name", json!("after the restart"))])).unwrap();
+        b.sync().await.unwrap();
+        let mut seen = false;
+        for _ in 0..200 {
+            if a.get(col).unwrap().title() == "after the restart" {
+                seen = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let _ = stop.send(());
+        (seen, again)
+    };
+    let (watched, (seen, _again)) = tokio::join!(watch, restart);
+    watched.expect("a restart is no sign-out: the watch ends only when stopped");
+    assert!(seen, "the watcher did not come back and apply a change made after the restart within 10 s");
+    let events = events.lock().unwrap();
+    assert!(
+        events.iter().any(|(s, why)| *s == SyncState::Offline && why.as_deref().is_some_and(|w| w.contains("restarting"))),
+        "the device said why it went offline: {events:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_revoked_device_keeps_its_changes_and_delivers_them_at_next_sign_in() {
     let (dir, _srv, url) = server().await;

@@ -75,7 +75,7 @@ struct World {
 async fn start(data: &std::path::Path, database_url: Option<&str>, addr: SocketAddr) -> server::RunningServer {
     let mut config = server::Config::new(data.to_path_buf());
     config.addr = addr;
-    config.database_url = database_url.map(str::to_string);
+    config.database_url = database_url.map(Into::into);
     // The old socket may linger for a moment after a restart.
     for _ in 0..50 {
         match server::start(config.clone()).await {

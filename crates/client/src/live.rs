@@ -43,6 +43,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 enum Ended {
     Stopped,
     Lost(ClientError),
+    /// The server is stopping and asked to be called back after this long.
+    Reconnect(Duration),
 }
 
 struct Watcher<'a, F: FnMut(&WatchEvent)> {
@@ -122,16 +124,21 @@ impl Device {
         let mut backoff = MIN_BACKOFF;
         loop {
             w.beat();
-            match self.watch_once(&mut w, stopper.as_mut()).await {
+            let wait = match self.watch_once(&mut w, stopper.as_mut()).await {
                 Ended::Stopped => return Ok(()),
                 Ended::Lost(e) if e.ends_session() => return Err(e),
-                Ended::Lost(e) => {
-                    // Connected sessions that ran a while reset the backoff.
-                    let _ = e;
+                Ended::Lost(_) => {
+                    let wait = jitter(backoff);
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    wait
                 }
-            }
-            let wait = jitter(backoff);
-            backoff = (backoff * 2).min(MAX_BACKOFF);
+                // The server spread the pauses itself; if it is not back by
+                // then, the usual backoff takes over.
+                Ended::Reconnect(after) => {
+                    backoff = MIN_BACKOFF;
+                    after.min(MAX_BACKOFF)
+                }
+            };
             let until_retry = Instant::now() + wait;
             while Instant::now() < until_retry {
                 w.beat();
@@ -231,6 +238,11 @@ impl Device {
                         Some(Err(e)) => return Ended::Lost(w.failed(ClientError::Unreachable(format!("live channel: {e}")))),
                     };
                     let Ok(m) = serde_json::from_str::<LiveMessage>(text.as_str()) else { continue };
+                    if let LiveMessage::Reconnect { after_ms } = m {
+                        let _ = ws.close(None).await;
+                        w.state(SyncState::Offline, Some("the server is restarting; reconnecting shortly".into()));
+                        return Ended::Reconnect(Duration::from_millis(after_ms));
+                    }
                     w.state(SyncState::Syncing, None);
                     match self.on_live(&t, m).await {
                         Ok(()) => w.state(SyncState::InSync, None),
@@ -270,6 +282,8 @@ impl Device {
                 sync::refresh_workspaces(self.store(), t).await?;
                 sync::pull_all(self.store(), t, None, &mut r).await
             }
+            // Handled by the loop, which closes the connection.
+            LiveMessage::Reconnect { .. } => Ok(()),
             LiveMessage::SignedOut { reason } => {
                 Err(ClientError::Api(protocol::ApiError::new(ErrorCode::SessionRevoked, format!("this device was signed out ({reason})"))))
             }

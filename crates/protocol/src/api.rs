@@ -1,9 +1,10 @@
 //! Bodies of the HTTP API. Every path is under `/v1`; every call but
-//! sign-up, sign-in and `/healthz` carries `Authorization: Bearer TOKEN`.
+//! sign-up, sign-in and the probes carries `Authorization: Bearer TOKEN`.
 //!
 //! | method and path | body | answer |
 //! |---|---|---|
-//! | `GET /healthz` | | [`Health`] |
+//! | `GET /healthz` (the process answers) | | [`Health`] |
+//! | `GET /readyz` (storage takes writes; else 503) | | [`Health`] |
 //! | `POST /v1/auth/signup` | [`SignupRequest`] | [`Session`] |
 //! | `POST /v1/auth/login` | [`LoginRequest`] | [`Session`] (409 `device_limit` with [`DeviceLimitDetails`]) |
 //! | `POST /v1/auth/logout` | | 204 |
@@ -18,11 +19,11 @@
 use model::{Document, FieldConflict, Id, Mutation};
 use serde::{Deserialize, Serialize};
 
-/// `GET /healthz`.
+/// `GET /healthz` and `GET /readyz`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
-    /// "ok" when the server and its storage answer.
+    /// "ok": the process answers (`/healthz`), and storage too (`/readyz`).
     pub status: String,
     /// The server's version.
     pub version: String,

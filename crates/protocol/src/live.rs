@@ -38,4 +38,9 @@ pub enum LiveMessage {
     Workspaces,
     /// This device was signed out; the channel closes after this frame.
     SignedOut { reason: String },
+    /// The server is stopping (a restart, a deploy): the channel closes
+    /// after this frame. The device is still signed in; it reconnects after
+    /// `after_ms` (spread by the server so that not every device comes back
+    /// at once), then with its usual backoff while the server is down.
+    Reconnect { after_ms: u64 },
 }

@@ -19,11 +19,15 @@ mod live;
 pub mod mail;
 mod mail_outbox;
 mod mail_queue;
+pub mod metrics;
 pub mod notify;
+mod observe;
 mod openapi;
+mod operator;
 mod purge;
 pub mod push;
 mod rules;
+mod secret;
 pub mod store;
 mod sync;
 mod teams;
@@ -33,9 +37,11 @@ mod validate;
 pub mod web;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post};
 pub use listener::{DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS};
+pub use observe::REQUEST_ID;
+pub use secret::Secret;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -53,12 +59,12 @@ pub struct Config {
     /// Where the embedded database lives.
     pub data_dir: PathBuf,
     /// A `postgres://` URL: store everything there instead.
-    pub database_url: Option<String>,
+    pub database_url: Option<Secret>,
     /// A session unused this long must sign in again.
     pub session_idle_timeout: Duration,
     /// An `smtp://` or `smtps://` URL to send mail through; without one,
     /// mail is written to `mail_outbox`.
-    pub smtp_url: Option<String>,
+    pub smtp_url: Option<Secret>,
     /// The sender of the server's mail.
     pub mail_from: String,
     /// Where mail goes without SMTP [default: `<data_dir>/mail-outbox`].
@@ -103,6 +109,12 @@ pub struct Config {
     /// lives with the binary, as the writers do). Without it, import is
     /// the desktop app's.
     pub web_import: Option<web::ImportFn>,
+    /// Serve `/metrics` (and the probes) on a listener of their own here.
+    pub metrics_addr: Option<SocketAddr>,
+    /// Serve `/metrics` on the public listener to requests that carry
+    /// `Authorization: Bearer` with this token. With neither this nor
+    /// `metrics_addr`, `/metrics` does not exist.
+    pub metrics_token: Option<Secret>,
 }
 
 /// How long a push waits for its turn before the server answers 503.
@@ -134,6 +146,8 @@ impl Config {
             web_pages: None,
             web_export: None,
             web_import: None,
+            metrics_addr: None,
+            metrics_token: None,
         }
     }
 }
@@ -162,6 +176,8 @@ pub enum StartError {
     SchemaTooNew { database: String, refusal: store::StoreError },
     #[error("cannot listen on {addr}: {source} (is another server running there? choose another with --addr)")]
     Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot listen for /metrics on {addr}: {source} (is something else there? choose another with --metrics-addr)")]
+    MetricsBind { addr: SocketAddr, source: std::io::Error },
     #[error("cannot set up mail: {0}")]
     Mail(mail::MailError),
     #[error("cannot serve HTTPS: {0}")]
@@ -188,6 +204,8 @@ pub struct AppState {
     pushes: Arc<tokio::sync::Semaphore>,
     /// Removes deleted workspaces' rows in the background.
     purger: purge::Purger,
+    /// What `/metrics` shows.
+    metrics: Arc<metrics::Metrics>,
 }
 
 /// A server that is running.
@@ -195,6 +213,8 @@ pub struct RunningServer {
     addr: SocketAddr,
     stop: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// The `--metrics-addr` listener, if any: its address and task.
+    metrics: Option<(SocketAddr, tokio::task::JoinHandle<std::io::Result<()>>)>,
     hub: Arc<live::Hub>,
     store: Store,
 }
@@ -205,22 +225,30 @@ impl RunningServer {
         self.addr
     }
 
-    /// Stops accepting, lets requests in flight finish (for 10 s at most),
-    /// closes live connections, then closes storage: on SQLite every
-    /// committed change is checkpointed into `apisync.db` and the WAL
-    /// truncated, so that file alone is complete.
+    /// Where `/metrics` is served apart (`metrics_addr`), if it is.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(addr, _)| *addr)
+    }
+
+    /// Stops accepting, tells live devices to reconnect later (each after a
+    /// pause of its own, so they do not all return at once), lets requests
+    /// in flight finish (for 10 s at most; a push half sent completes and
+    /// is answered), then closes storage: on SQLite every committed change
+    /// is checkpointed into `apisync.db` and the WAL truncated, so that
+    /// file alone is complete.
     pub async fn shutdown(self) -> std::io::Result<()> {
         let _ = self.stop.send(true);
         // Live connections never end by themselves.
         self.hub.close_all();
-        let served = self.task.await.unwrap_or(Ok(()));
-        let closed = self.store.close().await.map_err(std::io::Error::other);
-        served.and(closed)
+        self.wait().await
     }
 
     /// Serves until the process is interrupted.
     pub async fn wait(self) -> std::io::Result<()> {
         let served = self.task.await.unwrap_or(Ok(()));
+        if let Some((_, task)) = self.metrics {
+            let _ = task.await;
+        }
         let closed = self.store.close().await.map_err(std::io::Error::other);
         served.and(closed)
     }
@@ -231,27 +259,13 @@ pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
-/// `GET /healthz` and `GET /readyz`: 200 when storage can serve, else 503 saying why.
-async fn health(State(state): State<AppState>) -> Result<axum::Json<protocol::Health>, error::Failure> {
-    use store::StoreError;
-    let why = match state.store.health().await {
-        Ok(()) => return Ok(axum::Json(protocol::Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() })),
-        Err(StoreError::Corrupt(reason)) => format!(
-            "the database is damaged ({reason}); the server refuses changes until it is restored from a backup (see `apisync backup` in the README)"
-        ),
-        Err(StoreError::ReadOnly(reason)) => {
-            format!("the server cannot write its storage ({reason}); make the data directory writable for the server's user")
-        }
-        Err(StoreError::Unavailable(reason)) => format!("storage is unavailable ({reason})"),
-        Err(other) => return Err(other.into()),
-    };
-    Err(error::Failure::new(protocol::ErrorCode::Unavailable, format!("not ready: {why}")))
-}
-
 /// The `/v1` API and, when the app's pages were handed in, the web version
 /// in front of it.
 fn router(state: AppState) -> Router {
-    let v1 = api(state.clone());
+    let mut v1 = api(state.clone());
+    if state.config.metrics_token.as_ref().is_some_and(|t| !t.is_empty()) {
+        v1 = v1.merge(Router::new().route("/metrics", get(operator::metrics_with_token)).with_state(state.clone()));
+    }
     let Some(pages) = state.config.web_pages else {
         return v1;
     };
@@ -278,8 +292,8 @@ pub(crate) fn compression() -> CompressionLayer {
 /// The `/v1` API devices speak.
 fn api(state: AppState) -> Router {
     Router::new()
-        .route("/healthz", get(health))
-        .route("/readyz", get(health))
+        .route("/healthz", get(operator::health))
+        .route("/readyz", get(operator::ready))
         .route("/v1/auth/signup", post(account::signup))
         .route("/v1/auth/login", post(account::login))
         .route("/v1/auth/logout", post(account::logout))
@@ -326,7 +340,7 @@ fn api(state: AppState) -> Router {
 
 async fn open_store(config: &Config, hub: &Arc<live::Hub>) -> Result<(Store, Arc<dyn notify::Notifier>), StartError> {
     if let Some(url) = &config.database_url {
-        let pg = store::postgres::PgStore::open(url).await.map_err(|e| match e {
+        let pg = store::postgres::PgStore::open(url.expose()).await.map_err(|e| match e {
             e @ store::StoreError::SchemaTooNew { .. } => {
                 StartError::SchemaTooNew { database: "the PostgreSQL database".into(), refusal: e }
             }
@@ -375,8 +389,8 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         .unwrap_or_default()
         .into();
     let outbox = config.mail_outbox.clone().unwrap_or_else(|| config.data_dir.join("mail-outbox"));
-    let mailer =
-        mail::Mailer::new(config.smtp_url.as_deref(), &config.mail_from, outbox, config.reset_token_ttl).map_err(StartError::Mail)?;
+    let mailer = mail::Mailer::new(config.smtp_url.as_ref().map(Secret::expose), &config.mail_from, outbox, config.reset_token_ttl)
+        .map_err(StartError::Mail)?;
     tracing::info!(mail = %mailer.describe(), "password-reset mail");
     let counters = Arc::new(limit::Counters::for_store(&store));
     let mail_queue = mail_queue::MailQueue::start(mail_queue::Worker {
@@ -387,6 +401,10 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         reset_ttl: config.reset_token_ttl,
     });
     let (pushes, hashes) = (config.max_concurrent_pushes.max(1), config.max_concurrent_hashes.max(1));
+    let metrics_listener = match config.metrics_addr {
+        Some(at) => Some(tokio::net::TcpListener::bind(at).await.map_err(|source| StartError::MetricsBind { addr: at, source })?),
+        None => None,
+    };
     let state = AppState {
         store: store.clone(),
         hub: hub.clone(),
@@ -398,6 +416,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         hashing: Arc::new(tokio::sync::Semaphore::new(hashes)),
         pushes: Arc::new(tokio::sync::Semaphore::new(pushes)),
         purger: purge::Purger::start(store.clone()),
+        metrics: Arc::new(metrics::Metrics::new(&hub.counts)),
     };
     let bounds = listener::Bounds {
         header_timeout: state.config.header_timeout,
@@ -414,6 +433,31 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         tls = bounds.tls.is_some(),
         "apisync server listening"
     );
-    let task = tokio::spawn(listener::serve(listener, router(state), bounds, stopped));
-    Ok(RunningServer { addr, stop, task, hub, store })
+    let metrics = match metrics_listener {
+        Some(listener) => Some(serve_metrics(listener, state.clone(), stopped.clone())?),
+        None => None,
+    };
+    let observed = axum::middleware::from_fn_with_state(state.metrics.clone(), observe::observe);
+    let task = tokio::spawn(listener::serve(listener, router(state).layer(observed), bounds, stopped));
+    Ok(RunningServer { addr, stop, task, metrics, hub, store })
+}
+
+/// Serves `/metrics` and the probes on their own listener until `stop`.
+fn serve_metrics(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<(SocketAddr, tokio::task::JoinHandle<std::io::Result<()>>), StartError> {
+    let asked = state.config.metrics_addr.unwrap_or(state.config.addr);
+    let addr = listener.local_addr().map_err(|source| StartError::MetricsBind { addr: asked, source })?;
+    tracing::info!(%addr, "metrics at http://{addr}/metrics");
+    let app = operator::private_routes(state);
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            })
+            .await
+    });
+    Ok((addr, task))
 }

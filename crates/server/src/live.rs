@@ -30,6 +30,11 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Live connections of one device at once; a new one closes the device's
 /// oldest, so a device reconnecting after a network change always gets in.
 pub const MAX_LIVE_PER_DEVICE: usize = 4;
+/// At shutdown, devices are told to come back after at least this many ms
+/// (a restart takes about that long)…
+const RECONNECT_MIN_MS: u64 = 1000;
+/// …plus up to this many more, chosen at random per connection.
+const RECONNECT_SPREAD_MS: u64 = 4000;
 /// When storage cannot say whether a session still holds, ask again after this.
 const RECHECK_RETRY: Duration = Duration::from_secs(60);
 
@@ -40,6 +45,8 @@ pub(crate) enum Ending {
     Close,
     /// Send this `signed_out` frame, then close.
     SignedOut(Utf8Bytes),
+    /// Send this `reconnect` frame, then close (the server is stopping).
+    Reconnect(Utf8Bytes),
 }
 
 struct Conn {
@@ -83,6 +90,8 @@ pub struct Hub {
     next: AtomicU64,
     /// Set by [`Hub::close_all`]: connections that arrive later end at once.
     closed: AtomicBool,
+    /// Connections open and frames dropped, for `/metrics`.
+    pub(crate) counts: crate::metrics::LiveCounts,
 }
 
 impl Hub {
@@ -96,6 +105,7 @@ impl Hub {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let tag = Id::now_v7();
         let conn = Conn { id, tag, device_num, tx, end: end_tx };
+        self.counts.connections.inc();
         let mut conns = self.lock();
         if self.closed.load(Ordering::Relaxed) {
             conn.end(Ending::Close);
@@ -116,6 +126,7 @@ impl Hub {
     }
 
     pub(crate) fn remove(&self, user: Id, conn: u64) {
+        self.counts.connections.dec();
         let mut conns = self.lock();
         if let Some(list) = conns.get_mut(&user) {
             list.retain(|c| c.id != conn);
@@ -153,6 +164,7 @@ impl Hub {
                 // A full queue means the device is not keeping up: close it;
                 // it reconnects and pulls what it missed.
                 if c.tx.try_send(frame()).is_err() {
+                    self.counts.dropped.inc();
                     c.end(Ending::Close);
                 }
             }
@@ -167,12 +179,16 @@ impl Hub {
         }
     }
 
-    /// Closes every connection, and any that arrive later (at shutdown).
+    /// Tells every connection to reconnect later and closes it, and closes
+    /// any that arrive later (at shutdown). Each hears its own pause, spread
+    /// over [`RECONNECT_SPREAD_MS`], so devices come back a few at a time.
     pub fn close_all(&self) {
         let conns = self.lock();
         self.closed.store(true, Ordering::Relaxed);
         for c in conns.values().flatten() {
-            c.end(Ending::Close);
+            let after_ms = RECONNECT_MIN_MS + u64::from(getrandom::u32().unwrap_or(0)) % RECONNECT_SPREAD_MS;
+            let frame = serde_json::to_string(&LiveMessage::Reconnect { after_ms }).unwrap_or_default();
+            c.end(Ending::Reconnect(Utf8Bytes::from(frame)));
         }
     }
 }
@@ -309,7 +325,7 @@ async fn send(socket: &mut WebSocket, msg: Message) -> bool {
 
 /// Says goodbye as `ending` asks, each write bounded.
 async fn finish(socket: &mut WebSocket, ending: Option<Ending>) {
-    if let Some(Ending::SignedOut(frame)) = ending
+    if let Some(Ending::SignedOut(frame) | Ending::Reconnect(frame)) = ending
         && !send(socket, Message::Text(frame)).await
     {
         return;

@@ -97,6 +97,7 @@ pub async fn push(
             ));
         }
     };
+    state.metrics.pushed(&commit.response);
     let (after, seq) = (commit.after, commit.response.seq);
     if seq > after {
         // The pusher's connection has the answer; every other one hears the change.

@@ -82,8 +82,10 @@ fn version(r: &PushResponse, i: usize) -> u64 {
 
 async fn signup_gives_a_personal_workspace_and_health_answers(b: Backend) {
     let h = Harness::start(b).await;
-    let health: Value = h.http.get(format!("{}/healthz", h.base)).send().await.unwrap().json().await.unwrap();
-    assert_eq!(health["status"], "ok");
+    for probe in ["/healthz", "/readyz"] {
+        let health: Value = h.http.get(format!("{}{probe}", h.base)).send().await.unwrap().json().await.unwrap();
+        assert_eq!(health["status"], "ok", "{probe}");
+    }
     let s = h.signup("ann").await;
     assert_eq!(s.workspaces.len(), 1);
     assert!(s.workspaces[0].personal);

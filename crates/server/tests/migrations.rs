@@ -69,7 +69,7 @@ async fn open(url: &str) -> Result<(), server::store::StoreError> {
 async fn start(dir: &Path, database_url: Option<&str>) -> Result<server::RunningServer, server::StartError> {
     let mut config = server::Config::new(dir.to_path_buf());
     config.addr = "127.0.0.1:0".parse().unwrap();
-    config.database_url = database_url.map(String::from);
+    config.database_url = database_url.map(Into::into);
     server::start(config).await
 }
 

@@ -1,6 +1,7 @@
 //! SQLite storage faults say what they are: a damaged database is refused
 //! at start and, met while running, answered 503 with writes refused and
-//! `/healthz` saying why; the WAL stays bounded under pushes and readers;
+//! `/readyz` saying why (while `/healthz`, the process, stays 200); a
+//! database file deleted under the server is not ready either; the WAL stays bounded under pushes and readers;
 //! a graceful stop leaves `apisync.db` complete on its own.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
@@ -48,8 +49,12 @@ fn damage_pages_holding(db: &Path, marker: &str) -> usize {
     damaged
 }
 
-async fn health(s: &TestServer) -> (u16, serde_json::Value) {
-    s.call(reqwest::Method::GET, "/healthz", None, None).await
+async fn ready(s: &TestServer) -> (u16, serde_json::Value) {
+    s.call(reqwest::Method::GET, "/readyz", None, None).await
+}
+
+async fn alive(s: &TestServer) -> u16 {
+    s.call(reqwest::Method::GET, "/healthz", None, None).await.0
 }
 
 /// A server on `dir` (SQLite), on a free port.
@@ -76,7 +81,7 @@ async fn a_damaged_database_is_refused_at_start() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn damage_met_while_running_refuses_writes_and_fails_health() {
+async fn damage_met_while_running_refuses_writes_and_fails_readiness() {
     let marker = format!("marker-{}", Id::now_v7().simple());
     let s = TestServer::start(Backend::Sqlite, |_| {}).await;
     let ann = s.signup("ann").await;
@@ -84,7 +89,7 @@ async fn damage_met_while_running_refuses_writes_and_fails_health() {
     push_docs(&s, &token, ws, 400, &marker).await;
     // A fresh start: no reader has the marker's page cached.
     let s = s.restart().await;
-    assert_eq!(health(&s).await.0, 200);
+    assert_eq!(ready(&s).await.0, 200);
     assert!(damage_pages_holding(&s.dir.path().join("apisync.db"), &marker) > 0);
 
     let (status, v) = s.call(reqwest::Method::GET, &format!("/v1/workspaces/{ws}/changes?after=0&limit=10000"), Some(&token), None).await;
@@ -92,12 +97,27 @@ async fn damage_met_while_running_refuses_writes_and_fails_health() {
     // The push touches no damaged page; it is refused all the same.
     let (status, v) = s.push(&token, ws, &[create(Kind::Environment, None, json!({"name": "after the damage"}))]).await;
     assert_eq!((status, error_code(&v)), (503, protocol::ErrorCode::Unavailable), "a push after the damage: {v}");
-    let (status, v) = health(&s).await;
+    let (status, v) = ready(&s).await;
     assert_eq!(status, 503, "{v}");
     let message = v["error"]["message"].as_str().unwrap();
-    assert!(message.contains("damaged") || message.contains("corrupt"), "/healthz says why: {message}");
+    assert!(message.contains("damaged") || message.contains("corrupt"), "/readyz says why: {message}");
+    assert_eq!(alive(&s).await, 200, "the process itself is alive");
     let (status, _) = s.push(&token, ws, &[create(Kind::Environment, None, json!({"name": "still refused"}))]).await;
     assert_eq!(status, 503, "writes stay refused");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_file_deleted_under_the_server_is_not_ready() {
+    let s = TestServer::start(Backend::Sqlite, |_| {}).await;
+    s.signup("ann").await;
+    assert_eq!(ready(&s).await.0, 200);
+    let db = s.dir.path().join("apisync.db");
+    std::fs::rename(&db, s.dir.path().join("moved-away.db")).unwrap();
+    let (status, v) = ready(&s).await;
+    assert_eq!((status, error_code(&v)), (503, protocol::ErrorCode::Unavailable), "{v}");
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(message.contains(&db.display().to_string()) && message.contains("gone"), "/readyz names the file and says why: {message}");
+    assert_eq!(alive(&s).await, 200);
 }
 
 /// Bytes of the WAL beside `db`, 0 when there is none.

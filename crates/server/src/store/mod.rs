@@ -231,6 +231,19 @@ impl From<serde_json::Error> for StoreError {
     }
 }
 
+/// How a store's connections are used at one moment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Connections in use.
+    pub busy: u64,
+    /// Connections open and free.
+    pub idle: u64,
+    /// Connections the store may hold.
+    pub max: u64,
+    /// Bytes of the SQLite write-ahead log (0 on PostgreSQL).
+    pub wal_bytes: u64,
+}
+
 /// The storage a server runs on.
 #[derive(Clone)]
 pub enum Store {
@@ -312,15 +325,25 @@ macro_rules! read {
 pub(crate) use {read, transact};
 
 impl Store {
-    /// Whether storage can serve: it answers, and (SQLite) no damage or
-    /// read-only fault stands.
-    pub async fn health(&self) -> Result<(), StoreError> {
+    /// Whether storage can take a write now: [`Store::health`], and a
+    /// write tried and rolled back (SQLite: also that the database file is
+    /// still the one open).
+    pub async fn ready(&self) -> Result<(), StoreError> {
         match self {
             Store::Sqlite(s) => {
                 let s = s.clone();
-                tokio::task::spawn_blocking(move || s.health()).await.map_err(|e| StoreError::Task(e.to_string()))?
+                tokio::task::spawn_blocking(move || s.ready()).await.map_err(|e| StoreError::Task(e.to_string()))?
             }
-            Store::Postgres(p) => p.ping().await,
+            Store::Postgres(p) => p.ready().await,
+        }
+    }
+
+    /// How the store's connections are used, for `/metrics`.
+    pub fn pool_stats(&self) -> PoolStats {
+        match self {
+            // Neither blocks: locks are only tried, and the WAL's size is one stat.
+            Store::Sqlite(s) => s.pool_stats(),
+            Store::Postgres(p) => p.pool_stats(),
         }
     }
 

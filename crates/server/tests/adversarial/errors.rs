@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 /// Every route with the methods it takes; `{id}`, `{user}` are path parameters.
 const ROUTES: &[(&str, &[&str])] = &[
     ("/healthz", &["GET"]),
+    ("/readyz", &["GET"]),
     ("/v1/auth/signup", &["POST"]),
     ("/v1/auth/login", &["POST"]),
     ("/v1/auth/logout", &["POST"]),

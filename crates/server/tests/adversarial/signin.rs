@@ -189,7 +189,7 @@ async fn limits_hold_across_processes(b: Backend) {
         let dir = tempfile::tempdir().unwrap();
         let mut config = server::Config::new(dir.path().to_path_buf());
         config.addr = "127.0.0.1:0".parse().unwrap();
-        config.database_url = Some(db.url.clone());
+        config.database_url = Some(db.url.clone().into());
         behind_proxy(&mut config);
         (server::start(config).await.unwrap(), dir)
     };

@@ -81,11 +81,16 @@ impl TestServer {
             Backend::Sqlite => None,
             Backend::Postgres(url) => Some(TestDb::create(&url).await),
         };
-        config.database_url = db.as_ref().map(|d| d.url.clone());
+        config.database_url = db.as_ref().map(|d| d.url.clone().into());
         tweak(&mut config);
         let server = server::start(config.clone()).await.unwrap();
         let db_url = db.as_ref().map(|d| d.url.clone());
         TestServer { base: format!("http://{}", server.addr()), http: http(), dir, db_url, config, _server: server, _db: db }
+    }
+
+    /// The running server itself.
+    pub fn running(&self) -> &server::RunningServer {
+        &self._server
     }
 
     /// Stops the server gracefully; its data directory lives until the
@@ -108,7 +113,7 @@ impl TestServer {
         let dir = tempfile::tempdir().unwrap();
         let mut config = server::Config::new(dir.path().to_path_buf());
         config.addr = "127.0.0.1:0".parse().unwrap();
-        config.database_url = Some(url.to_string());
+        config.database_url = Some(url.into());
         let server = server::start(config.clone()).await.unwrap();
         TestServer {
             base: format!("http://{}", server.addr()),
@@ -178,7 +183,7 @@ pub fn fields(v: serde_json::Value) -> model::Fields {
 pub async fn start_server(url: Option<&str>, dir: &std::path::Path) -> server::RunningServer {
     let mut config = server::Config::new(dir.to_path_buf());
     config.addr = "127.0.0.1:0".parse().unwrap();
-    config.database_url = url.map(str::to_string);
+    config.database_url = url.map(Into::into);
     server::start(config).await.unwrap()
 }
 

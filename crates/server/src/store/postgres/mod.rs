@@ -47,8 +47,17 @@ impl PgStore {
         Ok(self.pool.acquire().await?)
     }
 
-    pub(super) async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+    /// A write PostgreSQL refuses on a standby or a read-only database
+    /// (creating a table is refused there, even a temporary one), rolled back.
+    pub(super) async fn ready(&self) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("CREATE TEMPORARY TABLE apisync_ready_probe (x int)").execute(&mut *tx).await?;
+        tx.rollback().await?;
         Ok(())
+    }
+
+    pub(super) fn pool_stats(&self) -> super::PoolStats {
+        let (open, idle) = (u64::from(self.pool.size()), self.pool.num_idle() as u64);
+        super::PoolStats { busy: open.saturating_sub(idle), idle, max: u64::from(self.pool.options().get_max_connections()), wal_bytes: 0 }
     }
 }

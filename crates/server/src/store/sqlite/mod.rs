@@ -50,6 +50,8 @@ pub struct SqliteStore {
     closed: AtomicBool,
     /// Damage or a read-only file met while running.
     health: health::Health,
+    /// The database file as opened.
+    file: FileId,
 }
 
 fn open_conn(path: &Path, wal_limit: u64) -> Result<Connection, StoreError> {
@@ -97,6 +99,7 @@ impl SqliteStore {
         let writer = Arc::new(Mutex::new(writer));
         let checkpointer = checkpoint::Checkpointer::spawn(path.clone(), options.wal_limit, writer.clone())?;
         let readers = (0..READERS).map(|_| open_conn(&path, options.wal_limit).map(Mutex::new)).collect::<Result<_, _>>()?;
+        let file = FileId::of(&path);
         Ok(SqliteStore {
             path,
             writer,
@@ -106,6 +109,7 @@ impl SqliteStore {
             wal_limit: options.wal_limit,
             closed: AtomicBool::new(false),
             health: health::Health::default(),
+            file,
         })
     }
 
@@ -220,6 +224,69 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// [`SqliteStore::health`], then what a write needs: the file at the
+    /// path is still the one open (writes to a deleted or replaced file are
+    /// lost at the next start), and the writer can take the write lock and
+    /// write the header page (rolled back). (Call on a blocking thread.)
+    pub fn ready(&self) -> Result<(), StoreError> {
+        self.health()?;
+        self.file.still_open(&self.path)?;
+        let conn = lock(&self.writer);
+        if self.closed.load(Ordering::Relaxed) {
+            return Err(StoreError::Unavailable("the server is shutting down".into()));
+        }
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let wrote = conn
+            .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+            .and_then(|version| conn.execute_batch(&format!("PRAGMA user_version = {version}")));
+        let _ = conn.execute_batch("ROLLBACK");
+        Ok(wrote?)
+    }
+
+    /// The writer and readers in use now, and the WAL's size.
+    pub(crate) fn pool_stats(&self) -> super::PoolStats {
+        let busy = self.readers.iter().filter(|r| r.try_lock().is_err()).count() + usize::from(self.writer.try_lock().is_err());
+        let max = READERS + 1;
+        super::PoolStats { busy: busy as u64, idle: (max - busy) as u64, max: max as u64, wal_bytes: checkpoint::wal_bytes(&self.path) }
+    }
+}
+
+/// Which file the store opened, to tell when the path names another.
+struct FileId(Option<(u64, u64)>);
+
+impl FileId {
+    fn of(path: &Path) -> FileId {
+        FileId(identity(path).ok())
+    }
+
+    fn still_open(&self, path: &Path) -> Result<(), StoreError> {
+        match identity(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(StoreError::Unavailable(format!(
+                "the database file {} is gone (deleted or moved while the server runs); what is written now would be lost: \
+                 restore the file or its backup and restart the server",
+                path.display()
+            ))),
+            Ok(id) if self.0.is_some_and(|open| open != id) => Err(StoreError::Unavailable(format!(
+                "the database file {} was replaced while the server runs; restart the server to open the new one",
+                path.display()
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(unix)]
+fn identity(path: &Path) -> std::io::Result<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).map(|m| (m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn identity(path: &Path) -> std::io::Result<(u64, u64)> {
+    std::fs::metadata(path).map(|_| (0, 0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,17 +295,20 @@ mod tests {
     use protocol::User;
 
     #[test]
-    fn a_read_only_database_fails_writes_and_health_until_it_is_writable_again() {
+    fn a_read_only_database_fails_writes_readiness_and_health_until_it_is_writable_again() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path()).unwrap();
         let user = |name: &str| User { id: Id::now_v7(), email: format!("{name}@example.com"), username: name.into() };
         // query_only makes SQLite refuse writes as a read-only file would (SQLITE_READONLY).
         lock(&store.writer).execute_batch("PRAGMA query_only=ON").unwrap();
+        store.health().unwrap();
+        assert!(matches!(store.ready(), Err(StoreError::ReadOnly(_))), "readiness tries a write, so it knows before any request fails");
         let ann = user("ann");
         let err = store.transact(|tx| ready(tx.insert_user(&ann, "hash", 0))).unwrap_err();
         assert!(matches!(err, StoreError::ReadOnly(_)), "{err:?}");
         assert!(matches!(store.health(), Err(StoreError::ReadOnly(_))), "health says so until a write succeeds");
         lock(&store.writer).execute_batch("PRAGMA query_only=OFF").unwrap();
+        store.ready().unwrap();
         store.health().unwrap();
         let bob = user("bob");
         store.transact(|tx| ready(tx.insert_user(&bob, "hash", 0))).unwrap();
