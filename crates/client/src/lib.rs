@@ -68,6 +68,9 @@ pub fn fields<'a>(pairs: impl IntoIterator<Item = (&'a str, serde_json::Value)>)
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
 
+/// What an HTTP client is built for: its timeouts and the private CA's PEM.
+type HttpKey = (Timeouts, Option<String>);
+
 /// One device profile. Cheap to open; safe to share between tasks.
 pub struct Device {
     store: Store,
@@ -83,7 +86,7 @@ pub struct Device {
     /// Requests this process sent for this profile.
     sent: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// One HTTP client (its connections and TLS set-up) per set of timeouts.
-    http: std::sync::Mutex<Option<((Timeouts, Option<String>), reqwest::Client)>>,
+    http: std::sync::Mutex<Option<(HttpKey, reqwest::Client)>>,
 }
 
 impl Device {
