@@ -69,7 +69,7 @@ pub(super) async fn run(samples: usize) -> anyhow::Result<W1> {
             let at = seen(b, req, SAMPLE_LIMIT, |d| d.fields.get("description") == Some(&want)).await?;
             anyhow::Ok((at, commits(b)))
         };
-        let (synced, arrived) = tokio::join!(a.sync(), arrived);
+        let (synced, arrived) = tokio::join!(a.deliver(), arrived);
         synced?;
         let (at, b_at) = arrived.with_context(|| format!("W1 sample {i}"))?;
         if i >= WARM_UP {
@@ -100,7 +100,7 @@ pub(super) async fn run(samples: usize) -> anyhow::Result<W1> {
         sorted_ms,
     };
     println!(
-        "W1: edit on A (set + sync) until in B's store (B live), {} samples: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms",
+        "W1: edit on A (set + deliver, as the CLI does) until in B's store (B live), {} samples: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms",
         w1.samples, w1.p50_ms, w1.p90_ms, w1.p99_ms
     );
     println!(

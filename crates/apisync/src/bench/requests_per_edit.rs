@@ -26,7 +26,7 @@ pub(super) async fn run() -> anyhow::Result<RequestsPerEdit> {
     for i in 0..EDITS {
         relay.reset();
         a.set(req, fields(json!({ "description": format!("edit {i}") })))?;
-        a.sync().await?;
+        a.deliver().await?;
         let seen = relay.seen();
         uncounted |= seen.lost;
         per_edit.push(seen.requests);
