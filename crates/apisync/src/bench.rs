@@ -78,7 +78,7 @@ pub struct BenchArgs {
     /// w1, w2 (with server CPU per mutation), w3 (with bytes on disk), w4, push, requests.
     #[arg(long, value_enum, value_delimiter = ',', value_name = "LIST", conflicts_with_all = ["pg_latency_only", "app", "run", "mirror"])]
     only: Vec<devices::Workload>,
-    /// Run the peer benchmark in DIR (e.g. ../shared/peers/pouchdb: its
+    /// Run the peer benchmark in DIR (e.g. tests/peers/pouchdb: its
     /// `./run.sh`, needs node and npm) on a copy, after apisync's device
     /// workloads, and print both side by side.
     #[arg(long, value_name = "DIR")]

@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A peer that answers at once with figures of the shape pouchdb's
-/// bench.js writes, from a read-only folder (as `../shared` is in CI).
+/// bench.js writes, from a read-only folder (as a checkout may be).
 fn stand_in_peer(dir: &Path) {
     let figures = r#"{"options":{"w2Docs":10000},
  "w1":{"p50_ms":32.2,"p90_ms":40.1,"p99_ms":56.1,"min_ms":20.5,"max_ms":70.2},

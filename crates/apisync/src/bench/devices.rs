@@ -139,7 +139,7 @@ pub(super) fn run(runtime: &tokio::runtime::Runtime, args: &BenchArgs, report: &
             None
         }
         None => {
-            println!("peer: not run (pass --peer DIR, e.g. --peer ../shared/peers/pouchdb)");
+            println!("peer: not run (pass --peer DIR, e.g. --peer tests/peers/pouchdb)");
             None
         }
     };

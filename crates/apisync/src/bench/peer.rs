@@ -1,5 +1,5 @@
 //! The peer: a benchmark of another sync system over the same workloads
-//! (e.g. `../shared/peers/pouchdb`: PouchDB replicating through
+//! (e.g. `tests/peers/pouchdb`: PouchDB replicating through
 //! express-pouchdb). Its folder may be read-only, so it runs on a copy in a
 //! temporary directory: `./run.sh --out FILE` when there is one (it
 //! installs its npm packages), else `node bench.js --out FILE`. What it
