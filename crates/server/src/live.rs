@@ -15,7 +15,7 @@ use model::Id;
 use protocol::{ErrorCode, LiveMessage};
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
@@ -50,9 +50,8 @@ pub(crate) enum Ending {
 }
 
 struct Conn {
-    id: u64,
     /// Names the connection to its device (`hello`), unique across processes.
-    tag: Id,
+    id: Id,
     device_num: u64,
     tx: mpsc::Sender<Utf8Bytes>,
     end: watch::Sender<Option<Ending>>,
@@ -73,8 +72,7 @@ impl Conn {
 
 /// One connection's side of the hub.
 pub(crate) struct Handle {
-    pub(crate) id: u64,
-    pub(crate) tag: Id,
+    pub(crate) id: Id,
     pub(crate) frames: mpsc::Receiver<Utf8Bytes>,
     pub(crate) end: watch::Receiver<Option<Ending>>,
 }
@@ -87,7 +85,6 @@ fn signed_out(reason: String) -> Ending {
 #[derive(Default)]
 pub struct Hub {
     conns: Mutex<HashMap<Id, Vec<Conn>>>,
-    next: AtomicU64,
     /// Set by [`Hub::close_all`]: connections that arrive later end at once.
     closed: AtomicBool,
     /// Connections open and frames dropped, for `/metrics`.
@@ -102,9 +99,8 @@ impl Hub {
     pub(crate) fn add(&self, user: Id, device_num: u64) -> Handle {
         let (tx, frames) = mpsc::channel(QUEUE);
         let (end_tx, end) = watch::channel(None);
-        let id = self.next.fetch_add(1, Ordering::Relaxed);
-        let tag = Id::now_v7();
-        let conn = Conn { id, tag, device_num, tx, end: end_tx };
+        let id = Id::now_v7();
+        let conn = Conn { id, device_num, tx, end: end_tx };
         self.counts.connections.inc();
         let mut conns = self.lock();
         if self.closed.load(Ordering::Relaxed) {
@@ -122,10 +118,10 @@ impl Hub {
             false
         });
         list.push(conn);
-        Handle { id, tag, frames, end }
+        Handle { id, frames, end }
     }
 
-    pub(crate) fn remove(&self, user: Id, conn: u64) {
+    pub(crate) fn remove(&self, user: Id, conn: Id) {
         self.counts.connections.dec();
         let mut conns = self.lock();
         if let Some(list) = conns.get_mut(&user) {
@@ -158,7 +154,7 @@ impl Hub {
         let conns = self.lock();
         for user in users {
             for c in conns.get(user).into_iter().flatten() {
-                if skip.is_some_and(|s| s.user == *user && s.connection == c.tag) {
+                if skip.is_some_and(|s| s.user == *user && s.connection == c.id) {
                     continue;
                 }
                 // A full queue means the device is not keeping up: close it;
@@ -334,8 +330,8 @@ async fn finish(socket: &mut WebSocket, ending: Option<Ending>) {
 }
 
 async fn serve(mut socket: WebSocket, handle: Handle, device_id: Id, mut session: Session) {
-    let Handle { mut frames, mut end, tag, .. } = handle;
-    let hello = serde_json::to_string(&LiveMessage::Hello { device_id, connection: Some(tag) }).unwrap_or_default();
+    let Handle { mut frames, mut end, id, .. } = handle;
+    let hello = serde_json::to_string(&LiveMessage::Hello { device_id, connection: Some(id) }).unwrap_or_default();
     if !send(&mut socket, Message::Text(hello.into())).await {
         return;
     }

@@ -62,8 +62,6 @@ pub trait Notifier: Send + Sync {
     /// Tells every device concerned; never fails the request (a device that
     /// misses a notice catches up at its next pull).
     fn publish(&self, notice: Notice);
-    /// The connections of this process, for the live channel and shutdown.
-    fn hub(&self) -> &Arc<Hub>;
 }
 
 /// One process with nobody else to tell: the embedded SQLite server.
@@ -81,9 +79,5 @@ impl InProcess {
 impl Notifier for InProcess {
     fn publish(&self, notice: Notice) {
         self.hub.deliver(&notice);
-    }
-
-    fn hub(&self) -> &Arc<Hub> {
-        &self.hub
     }
 }

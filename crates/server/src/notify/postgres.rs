@@ -107,8 +107,4 @@ impl Notifier for PgNotifier {
             );
         }
     }
-
-    fn hub(&self) -> &Arc<Hub> {
-        &self.hub
-    }
 }
