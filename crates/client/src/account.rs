@@ -324,15 +324,8 @@ impl Device {
             return Err(ClientError::Unreachable("offline mode: --offline or APISYNC_OFFLINE=1".into()));
         }
         self.set_state(SyncState::Connecting, None)?;
-        let run = async {
-            let mut report = SyncReport::default();
-            sync::push_all(&self.store, &t, None, &mut report).await?;
-            sync::refresh_workspaces(&self.store, &t).await?;
-            // The server answered: what is left is the pull.
-            self.set_state(SyncState::Syncing, None)?;
-            sync::pull_all(&self.store, &t, progress, &mut report).await?;
-            Ok(report)
-        };
+        // Once the server has answered, what is left is the pull.
+        let run = sync::cycle(&self.store, &t, None, progress, || self.set_state(SyncState::Syncing, None));
         self.finish_sync(run.await)
     }
 

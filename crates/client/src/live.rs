@@ -202,7 +202,7 @@ impl Device {
         };
         // Catch up on whatever happened while disconnected.
         w.state(SyncState::Syncing, None);
-        if let Err(e) = sync::cycle(self.store(), &t, connection).await {
+        if let Err(e) = sync::cycle(self.store(), &t, connection, None, || Ok(())).await {
             return Ended::Lost(w.failed(e));
         }
         w.state(SyncState::InSync, None);

@@ -411,11 +411,19 @@ pub(crate) async fn pull_all(
 
 /// One full cycle: push, one workspace list, and a pull of each workspace
 /// that moved on. Nothing to push and nothing new costs one request.
-pub(crate) async fn cycle(store: &Store, t: &Transport, connection: Option<Id>) -> Result<SyncReport, ClientError> {
+/// `answered` runs once the server has answered, before the pull.
+pub(crate) async fn cycle(
+    store: &Store,
+    t: &Transport,
+    connection: Option<Id>,
+    progress: Option<ProgressFn<'_>>,
+    answered: impl FnOnce() -> Result<(), ClientError>,
+) -> Result<SyncReport, ClientError> {
     let mut report = SyncReport::default();
     push_all(store, t, connection, &mut report).await?;
     refresh_workspaces(store, t).await?;
-    pull_all(store, t, None, &mut report).await?;
+    answered()?;
+    pull_all(store, t, progress, &mut report).await?;
     Ok(report)
 }
 
