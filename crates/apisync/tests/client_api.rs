@@ -46,6 +46,19 @@ async fn login(d: &Device, url: &str, user: &str) -> Result<protocol::User, Clie
     d.login(o, None).await
 }
 
+/// A server and two signed-in devices of "ann": A made a collection named
+/// `name` and synced it; B signed in after, so it has it.
+async fn ann_on_two_devices(name: &str) -> (tempfile::TempDir, server::RunningServer, Device, Device, model::Id) {
+    let (dir, srv, url) = server().await;
+    let a = device(&dir, "a");
+    signup(&a, &url, "ann").await;
+    let col = a.create(Kind::Collection, None, None, fields([("name", json!(name))])).unwrap();
+    a.sync().await.unwrap();
+    let b = device(&dir, "b");
+    login(&b, &url, "ann").await.unwrap();
+    (dir, srv, a, b, col)
+}
+
 #[tokio::test]
 async fn edits_travel_both_ways_and_sign_in_restores() {
     let (dir, _srv, url) = server().await;
@@ -85,13 +98,7 @@ async fn a_workspace_made_on_the_device_reaches_the_server() {
 
 #[tokio::test]
 async fn a_watching_device_hears_changes_live() {
-    let (dir, _srv, url) = server().await;
-    let a = device(&dir, "a");
-    signup(&a, &url, "ann").await;
-    let col = a.create(Kind::Collection, None, None, fields([("name", json!("C"))])).unwrap();
-    a.sync().await.unwrap();
-    let b = device(&dir, "b");
-    login(&b, &url, "ann").await.unwrap();
+    let (_dir, _srv, a, b, col) = ann_on_two_devices("C").await;
 
     let watch = async {
         let mut states = Vec::new();
@@ -347,13 +354,7 @@ async fn a_device_never_downloads_back_what_it_pushed() {
 /// notices from the answer and pulls that workspace (and only it).
 #[tokio::test]
 async fn delivering_an_edit_catches_up_with_others_changes() {
-    let (dir, _srv, url) = server().await;
-    let a = device(&dir, "a");
-    signup(&a, &url, "ann").await;
-    let col = a.create(Kind::Collection, None, None, fields([("name", json!("Shared"))])).unwrap();
-    a.sync().await.unwrap();
-    let b = device(&dir, "b");
-    login(&b, &url, "ann").await.unwrap();
+    let (_dir, _srv, a, b, col) = ann_on_two_devices("Shared").await;
     b.set(col, fields([("description", json!("from b"))])).unwrap();
     b.deliver().await.unwrap();
 
@@ -376,13 +377,8 @@ async fn delivering_an_edit_catches_up_with_others_changes() {
 /// other device's watcher hears them.
 #[tokio::test]
 async fn a_watching_device_is_not_sent_its_own_edits() {
-    let (dir, _srv, url) = server().await;
-    let a = std::sync::Arc::new(device(&dir, "a"));
-    signup(&a, &url, "ann").await;
-    let col = a.create(Kind::Collection, None, None, fields([("name", json!("Live"))])).unwrap();
-    a.sync().await.unwrap();
-    let b = std::sync::Arc::new(device(&dir, "b"));
-    login(&b, &url, "ann").await.unwrap();
+    let (_dir, _srv, a, b, col) = ann_on_two_devices("Live").await;
+    let (a, b) = (std::sync::Arc::new(a), std::sync::Arc::new(b));
     let watch = |d: std::sync::Arc<Device>| {
         tokio::spawn(async move { d.watch(WatchOptions { duration: Some(Duration::from_secs(20)) }, std::future::pending(), |_| {}).await })
     };
