@@ -369,6 +369,11 @@ pub async fn sync(g: &Globals, a: SyncArgs) -> anyhow::Result<()> {
         return output::json(&json!({ "state": s.state, "report": report, "pending": s.pending, "conflicts": s.conflicts }));
     }
     println!("{}: sent {} change(s), received {} document(s), {} new conflict(s)", s.state, report.pushed, report.pulled, report.conflicts);
+    for name in &report.restored {
+        println!(
+            "workspace '{name}' was pulled whole again: this device was away longer than the server keeps deletions (unsent changes were kept)"
+        );
+    }
     if s.conflicts > 0 {
         println!("{} conflict(s) wait in the inbox: `apisync conflicts`", s.conflicts);
     }

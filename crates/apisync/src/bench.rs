@@ -186,6 +186,23 @@ impl ChildServer {
         self.dir.path()
     }
 
+    /// Stops the server as an operator would (SIGTERM), so that it
+    /// checkpoints and empties its write-ahead log; waits up to 30 s.
+    fn stop(&mut self) -> anyhow::Result<()> {
+        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().context("cannot run kill")?;
+        if !status.success() {
+            bail!("kill -TERM {} failed", self.child.id());
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if self.child.try_wait()?.is_some() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        bail!("the server did not stop within 30 s of SIGTERM")
+    }
+
     fn rss_kib(&self) -> anyhow::Result<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .context("cannot read the server's memory (Linux /proc)")?;

@@ -109,6 +109,13 @@ pub struct ServeArgs {
     #[arg(long, env = "APISYNC_WAL_LIMIT_MIB", value_name = "MIB", default_value_t = server::DEFAULT_WAL_LIMIT / (1024 * 1024))]
     wal_limit_mib: u64,
 
+    /// Days a deleted document's tombstone is kept, so that every device
+    /// learns of the deletion; a device that stays away longer restores
+    /// the workspace from the server at its next sync (keeping its unsent
+    /// edits).
+    #[arg(long, env = "APISYNC_KEEP_DELETED_DAYS", value_name = "DAYS", default_value_t = server::compact::DEFAULT_KEEP.as_secs() / 86_400)]
+    keep_deleted_days: u64,
+
     /// Serve only the API, not the web version of the app at `/`.
     #[arg(long, env = "APISYNC_NO_WEB")]
     no_web: bool,
@@ -238,6 +245,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         anyhow::bail!("--wal-limit-mib must be at least 1");
     }
     config.wal_limit = args.wal_limit_mib.saturating_mul(1024 * 1024);
+    config.keep_tombstones = Duration::from_secs(args.keep_deleted_days.saturating_mul(86_400));
     config.header_timeout = Duration::from_secs(args.header_timeout);
     config.idle_timeout = Duration::from_secs(args.idle_timeout);
     config.max_connections_per_address = args.max_connections_per_address;

@@ -82,6 +82,63 @@ async fn edits_travel_both_ways_and_sign_in_restores() {
     assert_eq!(a.local_status().unwrap().state, SyncState::InSync);
 }
 
+/// A device away longer than the server keeps tombstones restores the
+/// workspace at its next sync: what was deleted meanwhile goes, its own
+/// unsent edit reaches the server, and the current values of what remains
+/// stay on the device.
+#[tokio::test]
+async fn a_device_away_past_the_tombstone_horizon_restores_and_keeps_its_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = server::Config::new(dir.path().join("server"));
+    config.addr = "127.0.0.1:0".parse().unwrap();
+    config.keep_tombstones = Duration::ZERO;
+    let srv = server::start(config).await.unwrap();
+    let url = format!("http://{}", srv.addr());
+    let a = device(&dir, "a");
+    signup(&a, &url, "ann").await;
+    let gone = a.create(Kind::Collection, None, None, fields([("name", json!("Gone"))])).unwrap();
+    let kept = a.create(Kind::Collection, None, None, fields([("name", json!("Kept"))])).unwrap();
+    let env = a.create(Kind::Environment, None, None, fields([("name", json!("Prod"))])).unwrap();
+    let var = a.create(Kind::Variable, Some(env), None, fields([("key", json!("token")), ("value", json!("v"))])).unwrap();
+    a.sync().await.unwrap();
+    let b = device(&dir, "b");
+    login(&b, &url, "ann").await.unwrap();
+    b.set(var, fields([("current", json!("only-on-b"))])).unwrap();
+    b.set(kept, fields([("name", json!("Kept, renamed on B"))])).unwrap();
+
+    // While B is away, A deletes; the server soon forgets the tombstone.
+    a.delete(gone).unwrap();
+    a.sync().await.unwrap();
+    let ws = a.workspaces().unwrap()[0].id;
+    let cursor = b.workspaces().unwrap().iter().find(|w| w.id == ws).unwrap().cursor;
+    // A third session of ann watches for the server to forget it.
+    let t = reqwest::Client::new();
+    let device = json!({"id": model::Id::now_v7(), "name": "probe"});
+    let login =
+        t.post(format!("{url}/v1/auth/login")).json(&json!({"user": "ann", "password": PASSWORD, "device": device})).send().await.unwrap();
+    let token = login.json::<protocol::Session>().await.unwrap().token;
+    let mut refused = false;
+    for _ in 0..100 {
+        let r = t.get(format!("{url}/v1/workspaces/{ws}/changes?after={cursor}")).bearer_auth(&token).send().await.unwrap();
+        if r.status() == 410 {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(refused, "the server did not forget the tombstone within 10 s");
+
+    b.sync().await.unwrap();
+    assert!(b.get(gone).is_err(), "the deletion B missed reached it by the restore");
+    assert_eq!(b.current_value(var).unwrap(), Some(json!("only-on-b")));
+    assert_eq!(b.pending().unwrap(), 0);
+    a.sync().await.unwrap();
+    assert_eq!(a.get(kept).unwrap().title(), "Kept, renamed on B");
+    let head = b.workspaces().unwrap().iter().find(|w| w.id == ws).unwrap().clone();
+    assert_eq!(head.cursor, head.head, "B is at the head after the restore");
+    assert_eq!(b.local_status().unwrap().state, SyncState::InSync);
+}
+
 #[tokio::test]
 async fn a_workspace_made_on_the_device_reaches_the_server() {
     let (dir, _srv, url) = server().await;

@@ -7,6 +7,7 @@
 use crate::{ClientError, erase};
 use model::{Document, Fields, Id, Kind};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -239,6 +240,25 @@ pub fn advance_cursor(conn: &Connection, ws: Id, cursor: u64, head: u64) -> Resu
         "UPDATE workspaces SET cursor = max(cursor, ?2), head = max(head, ?3) WHERE id = ?1",
         params![ws.to_string(), cursor as i64, head as i64],
     )?;
+    Ok(())
+}
+
+/// Deletes the documents of a workspace that are not in `keep` and have no
+/// unsent edit, with their current values: after a restore, what the
+/// server no longer has.
+pub fn drop_docs_except(conn: &Connection, ws: Id, keep: &HashSet<Id>) -> Result<(), ClientError> {
+    let mut stmt =
+        conn.prepare("SELECT id FROM docs WHERE workspace_id = ?1 AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.doc_id = docs.id)")?;
+    let local = stmt.query_map([ws.to_string()], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+    let mut values = conn.prepare_cached("DELETE FROM current_values WHERE doc_id = ?1")?;
+    let mut docs = conn.prepare_cached("DELETE FROM docs WHERE id = ?1")?;
+    for raw in local {
+        if Id::parse_str(&raw).is_ok_and(|id| keep.contains(&id)) {
+            continue;
+        }
+        values.execute([&raw])?;
+        docs.execute([&raw])?;
+    }
     Ok(())
 }
 

@@ -12,7 +12,7 @@ use crate::transport::Transport;
 use crate::{ClientError, conflicts};
 use model::{Document, Id};
 use protocol::{ConflictReason, DocsRequest, ErrorCode, MutationResult, Outcome, PushRequest, PushResponse, WorkspaceInfo};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Most mutations sent in one push.
 pub const PUSH_BATCH: usize = 1000;
@@ -28,6 +28,10 @@ pub struct SyncReport {
     pub pulled: u64,
     /// New entries in the conflicts inbox.
     pub conflicts: u64,
+    /// Workspaces pulled whole again because the server no longer keeps
+    /// the deletions since this device last synced them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub restored: Vec<String>,
 }
 
 /// Progress of a pull, for a progress bar.
@@ -247,15 +251,16 @@ fn apply_result(
                 outbox::install(conn, Some(d.clone()), id, ws)?;
             }
         }
-        Outcome::Rejected { message, .. } => {
+        Outcome::Rejected { code, message } => {
             conflicts::record(conn, p, &format!("rejected: {message}"), doc, &[])?;
             report.conflicts += 1;
             match doc {
                 Some(d) => outbox::install(conn, Some(d.clone()), id, ws)?,
                 None => {
-                    // A document the server never had leaves the view (unless
+                    // A document the server never had, or no longer has (deleted
+                    // and its tombstone since removed), leaves the view (unless
                     // a later waiting mutation creates it again).
-                    if store::doc(conn, id)?.is_none_or(|v| v.version == 0) {
+                    if *code == ErrorCode::NotFound || store::doc(conn, id)?.is_none_or(|v| v.version == 0) {
                         outbox::install(conn, None, id, ws)?;
                     }
                 }
@@ -321,9 +326,11 @@ pub(crate) fn store_docs(conn: &rusqlite::Connection, ws: Id, docs: &[Document])
 }
 
 /// Pulls one workspace from its cursor until the server has nothing more.
-/// The next page is asked for before this one is written, so the server
-/// prepares it while the device writes (a restore is bound by the slower
-/// of the two, not their sum).
+/// When the server no longer keeps the deletions since the cursor
+/// (`restore_required`: the device was away longer than the server keeps
+/// tombstones), pulls it again from 0 and drops what the server no longer
+/// has, keeping documents with unsent edits and every current value of
+/// the documents that remain.
 pub(crate) async fn pull(
     store: &Store,
     t: &Transport,
@@ -331,10 +338,36 @@ pub(crate) async fn pull(
     progress: Option<ProgressFn<'_>>,
     report: &mut SyncReport,
 ) -> Result<(), ClientError> {
+    let cursor = store.read(|c| store::workspace(c, ws.id))?.map_or(0, |w| w.cursor);
+    match pull_from(store, t, ws, cursor, None, progress, report).await {
+        Err(ClientError::Api(e)) if e.code == ErrorCode::RestoreRequired => {
+            let mut seen = HashSet::new();
+            pull_from(store, t, ws, 0, Some(&mut seen), progress, report).await?;
+            write_for(store, t, |tx| store::drop_docs_except(tx, ws.id, &seen))?;
+            report.restored.push(ws.name.clone());
+            Ok(())
+        }
+        r => r,
+    }
+}
+
+/// Pulls one workspace from `after`, noting the ids it receives in `seen`.
+/// The next page is asked for before this one is written, so the server
+/// prepares it while the device writes (a restore is bound by the slower
+/// of the two, not their sum).
+async fn pull_from(
+    store: &Store,
+    t: &Transport,
+    ws: &Workspace,
+    after: u64,
+    mut seen: Option<&mut HashSet<Id>>,
+    progress: Option<ProgressFn<'_>>,
+    report: &mut SyncReport,
+) -> Result<(), ClientError> {
     let mut done = 0;
     let mut total = None;
-    let cursor = store.read(|c| store::workspace(c, ws.id))?.map_or(0, |w| w.cursor);
-    let mut next = Prefetch::start(t, ws.id, cursor).await;
+    let restoring = after == 0;
+    let mut next = Prefetch::start(t, ws.id, after, false).await;
     loop {
         let page = match next.page().await {
             Ok(p) => p,
@@ -351,7 +384,10 @@ pub(crate) async fn pull(
             Err(e) => return Err(e),
         };
         if page.more {
-            next = Prefetch::start(t, ws.id, page.next).await;
+            next = Prefetch::start(t, ws.id, page.next, restoring).await;
+        }
+        if let Some(seen) = seen.as_deref_mut() {
+            seen.extend(page.docs.iter().map(|d| d.id));
         }
         total = total.or(page.total);
         let n = write_for(store, t, |tx| {
@@ -374,9 +410,9 @@ pub(crate) async fn pull(
 struct Prefetch(tokio::task::JoinHandle<Result<protocol::Changes, ClientError>>);
 
 impl Prefetch {
-    async fn start(t: &Transport, ws: Id, after: u64) -> Prefetch {
+    async fn start(t: &Transport, ws: Id, after: u64, restoring: bool) -> Prefetch {
         let t = t.clone();
-        let task = tokio::spawn(async move { t.changes(ws, after, PULL_PAGE).await });
+        let task = tokio::spawn(async move { t.changes(ws, after, PULL_PAGE, restoring).await });
         // Let the request go out before the caller's synchronous write.
         tokio::task::yield_now().await;
         Prefetch(task)

@@ -199,9 +199,10 @@ impl Transport {
         self.json(self.req(reqwest::Method::POST, &format!("/v1/workspaces/{ws}/docs")).json(body)).await
     }
 
-    /// `GET /v1/workspaces/{ws}/changes`.
-    pub async fn changes(&self, ws: Id, after: u64, limit: usize) -> Result<Changes, ClientError> {
-        let q = protocol::ChangesQuery { after, limit: Some(limit) };
+    /// `GET /v1/workspaces/{ws}/changes`; `restoring` for the pages after
+    /// the first of a pull from 0.
+    pub async fn changes(&self, ws: Id, after: u64, limit: usize, restoring: bool) -> Result<Changes, ClientError> {
+        let q = protocol::ChangesQuery { after, limit: Some(limit), restoring };
         self.json(self.req(reqwest::Method::GET, &format!("/v1/workspaces/{ws}/changes")).query(&q)).await
     }
 

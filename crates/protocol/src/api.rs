@@ -374,6 +374,10 @@ pub struct ChangesQuery {
     /// Most documents in the page [default and ceiling in docs/PROTOCOL.md].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<usize>,
+    /// This page continues a pull that began at 0 (a restore): the server
+    /// does not answer `restore_required` to it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub restoring: bool,
 }
 
 #[cfg(test)]

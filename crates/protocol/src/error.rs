@@ -45,6 +45,9 @@ pub enum ErrorCode {
     TeamMember,
     /// Somebody else changed the same thing first (the web version's edits).
     Conflict,
+    /// The device's cursor is older than the deletions the server still
+    /// keeps: pull the workspace again from 0 (its unsent edits stay).
+    RestoreRequired,
     /// The server cannot serve right now (storage down); retry later.
     Unavailable,
     /// A bug on the server.
@@ -68,6 +71,7 @@ impl ErrorCode {
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::EmailTaken | ErrorCode::UsernameTaken | ErrorCode::DeviceLimit | ErrorCode::TeamMember | ErrorCode::Conflict => 409,
+            ErrorCode::RestoreRequired => 410,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::RateLimited => 429,
             ErrorCode::Unavailable => 503,

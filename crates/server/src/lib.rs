@@ -1,4 +1,4 @@
-//! The apisync server: accounts and devices, the per-workspace change log,
+//! The apisync server: accounts and devices, the per-workspace sequence,
 //! push with field-level merge, paged pull, and the live channel.
 //!
 //! Start one with [`start`]; it binds, migrates its storage and serves until
@@ -7,6 +7,7 @@
 mod account;
 mod auth;
 mod client_addr;
+pub mod compact;
 mod conn_caps;
 pub mod descriptors;
 mod error;
@@ -98,6 +99,10 @@ pub struct Config {
     /// Bytes the SQLite write-ahead log may reach before it is checkpointed
     /// and truncated, holding writers back if readers keep it busy.
     pub wal_limit: u64,
+    /// How long a deleted document's tombstone is kept so that devices
+    /// learn of the deletion; a device away longer restores the workspace
+    /// (see [`compact`]).
+    pub keep_tombstones: Duration,
     /// The app's pages: with them the server also serves the web version
     /// at `/` (see [`web`]); without, only the API.
     pub web_pages: Option<web::PagesFn>,
@@ -143,6 +148,7 @@ impl Config {
             trusted_proxies: Vec::new(),
             tls: None,
             wal_limit: store::sqlite::DEFAULT_WAL_LIMIT,
+            keep_tombstones: compact::DEFAULT_KEEP,
             web_pages: None,
             web_export: None,
             web_import: None,
@@ -204,6 +210,8 @@ pub struct AppState {
     pushes: Arc<tokio::sync::Semaphore>,
     /// Removes deleted workspaces' rows in the background.
     purger: purge::Purger,
+    /// Held so the tombstone compactor lives as long as the server.
+    _compactor: compact::Compactor,
     /// What `/metrics` shows.
     metrics: Arc<metrics::Metrics>,
 }
@@ -380,6 +388,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let tls = config.tls.clone().map(|files| tls::start(files, stopped.clone())).transpose().map_err(StartError::Tls)?;
     let hub = Arc::new(live::Hub::default());
     let (store, notifier) = open_store(&config, &hub).await?;
+    let keep_tombstones = config.keep_tombstones;
     let listener = tokio::net::TcpListener::bind(config.addr).await.map_err(|source| StartError::Bind { addr: config.addr, source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.addr, source })?;
     let dummy_hash: Arc<str> = tokio::task::spawn_blocking(|| auth::hash_password("not a real password").map_err(|f| f.error.message))
@@ -416,6 +425,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         hashing: Arc::new(tokio::sync::Semaphore::new(hashes)),
         pushes: Arc::new(tokio::sync::Semaphore::new(pushes)),
         purger: purge::Purger::start(store.clone()),
+        _compactor: compact::start(store.clone(), keep_tombstones),
         metrics: Arc::new(metrics::Metrics::new(&hub.counts)),
     };
     let bounds = listener::Bounds {

@@ -209,7 +209,7 @@ fn routes(s: &mut Shapes) -> Vec<Route> {
             query: ChangesQuery::into_params(|| Some(ParameterIn::Query)),
             ..route(Get, "/v1/workspaces/{id}/changes", "changes", "sync", "Documents changed after a sequence number, a page")
                 .answers(200, "A page of documents in version order.", s.of::<Changes>())
-                .refuses(&[404])
+                .refuses(&[404, 410])
         },
         route(Post, "/v1/workspaces/{id}/docs", "fetch", "sync", "The current state of documents by id")
             .body(s.of::<DocsRequest>())
@@ -279,7 +279,7 @@ fn routes(s: &mut Shapes) -> Vec<Route> {
 }
 
 /// What each error status means, for every route that gives it.
-const ERRORS: [(u16, &str, &str); 9] = [
+const ERRORS: [(u16, &str, &str); 10] = [
     (
         400,
         "BadRequest",
@@ -298,6 +298,12 @@ const ERRORS: [(u16, &str, &str); 9] = [
         "Conflict",
         "Conflicts with what the server holds: `email_taken`, `username_taken`, `device_limit` (its `details` list the \
          devices holding the slots), `team_member`, `conflict`.",
+    ),
+    (
+        410,
+        "Gone",
+        "The deletions after `after` are no longer kept (`restore_required`): pull the workspace again from `after=0`, \
+         then `restoring=true` on the pages after the first.",
     ),
     (413, "PayloadTooLarge", "The body, or the batch in it, is larger than the server takes (`payload_too_large`)."),
     (429, "RateLimited", "Too many attempts (`rate_limited`); `Retry-After` and `details.retry_after_secs` say when to try again."),

@@ -1,6 +1,6 @@
 //! Applying one pushed batch to a workspace: validation, placement in the
-//! document tree (bounded in depth), the field merge, cascading deletes, and
-//! the change log entries it produces. Storage-agnostic: a backend supplies
+//! document tree (bounded in depth), the field merge and cascading deletes.
+//! Storage-agnostic: a backend supplies
 //! documents through [`DocSource`] and writes back what [`apply_batch`]
 //! returns, all in one transaction.
 //!
@@ -34,17 +34,6 @@ pub trait DocSource {
     fn prior(&mut self, mutation_id: Id) -> Result<Option<MutationResult>, StoreError>;
 }
 
-/// One change-log entry.
-#[derive(Debug, Clone)]
-pub struct LogEntry {
-    pub seq: u64,
-    pub doc_id: Id,
-    pub mutation_id: Id,
-    pub op: &'static str,
-    /// The fields a set or restore changed (creates are logged without a copy).
-    pub payload: Option<Fields>,
-}
-
 /// Everything a backend writes back for one batch, and the answer's documents.
 #[derive(Debug, Default)]
 pub struct BatchOutput {
@@ -58,8 +47,6 @@ pub struct BatchOutput {
     /// tombstone (`deleted_seq`, `deleted_dev`, `version`) and nothing else.
     /// Written before `writes`, which may hold a later state of one of them.
     pub tombstones: Vec<(Id, Clock)>,
-    /// The change log entries, in sequence order.
-    pub log: Vec<LogEntry>,
     /// The workspace's sequence number after the batch.
     pub head: u64,
     /// The server's state of documents the device cannot work out alone.
@@ -84,11 +71,12 @@ struct Batch<'s, S: DocSource> {
     workspace: Id,
     device: u64,
     head: u64,
+    /// Documents deleted at or below this sequence may be gone altogether.
+    horizon: u64,
     working: HashMap<Id, Stored>,
     /// Deleted by a cascade without being read.
     tombstoned: HashMap<Id, Clock>,
     dirty: Vec<Id>,
-    log: Vec<LogEntry>,
     /// Bytes of fields read from the source so far.
     loaded: usize,
     /// The size of each held document's fields, kept up to date, so no
@@ -103,12 +91,20 @@ struct Batch<'s, S: DocSource> {
     needed_set: HashSet<Id>,
 }
 
-/// Applies `mutations` to workspace `workspace` whose sequence is at `head`,
-/// on behalf of server device number `device`.
+/// Where a workspace is: its sequence, and the highest sequence of a
+/// tombstone since removed ([`crate::compact`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Head {
+    pub seq: u64,
+    pub horizon: u64,
+}
+
+/// Applies `mutations` to workspace `workspace` at `head`, on behalf of
+/// server device number `device`.
 pub fn apply_batch<S: DocSource>(
     source: &mut S,
     workspace: Id,
-    head: u64,
+    head: Head,
     device: u64,
     mutations: &[Mutation],
 ) -> Result<BatchOutput, StoreError> {
@@ -116,11 +112,11 @@ pub fn apply_batch<S: DocSource>(
         source,
         workspace,
         device,
-        head,
+        head: head.seq,
+        horizon: head.horizon,
         working: HashMap::new(),
         tombstoned: HashMap::new(),
         dirty: Vec::new(),
-        log: Vec::new(),
         loaded: 0,
         sizes: HashMap::new(),
         first: true,
@@ -156,7 +152,6 @@ pub fn apply_batch<S: DocSource>(
     }
     batch.answer_docs(&mut out)?;
     out.head = batch.head;
-    out.log = batch.log;
     out.tombstones = batch.tombstoned.into_iter().collect();
     out.tombstones.sort_by_key(|(_, c)| c.seq);
     let mut written = HashSet::new();
@@ -271,11 +266,8 @@ impl<S: DocSource> Batch<'_, S> {
         Clock { seq: self.head, device: self.device }
     }
 
-    /// Records the change just made to `id` in place: a log entry at its
-    /// new version, and a write.
-    fn changed(&mut self, id: Id, m: &Mutation, op: &'static str, payload: Option<Fields>) {
-        let seq = self.working.get(&id).map_or(self.head, |s| s.doc.version);
-        self.log.push(LogEntry { seq, doc_id: id, mutation_id: m.mutation_id, op, payload });
+    /// Records the change just made to `id` in place, to be written.
+    fn changed(&mut self, id: Id, m: &Mutation) {
         self.dirty.push(id);
         // The pusher works out what its own mutation did to its target;
         // what it did to others (a cascade, restored ancestors) it is told.
@@ -496,15 +488,30 @@ impl<S: DocSource> Batch<'_, S> {
         if note.is_some() {
             self.need(m.doc_id);
         }
-        // The log records who created what and when; the fields are the
-        // document's own, not copied: the copy was a third of every push's bytes.
         self.sizes.insert(m.doc_id, size);
         self.working.insert(m.doc_id, Stored::created(doc, clock));
-        self.changed(m.doc_id, m, "create", None);
+        self.changed(m.doc_id, m);
         Ok(Outcome::Applied { version: clock.seq, conflicts: vec![], note })
     }
 
-    fn not_here(m: &Mutation) -> Outcome {
+    /// The answer for a document this workspace does not have. A base at
+    /// or below the horizon (0 included: an edit sent behind the device's
+    /// own create) may mean it was deleted since and its tombstone removed:
+    /// a delete then has nothing left to do, and an edit cannot bring it back
+    /// (nothing is left to restore), which the refusal says.
+    fn not_here(&self, m: &Mutation) -> Outcome {
+        if self.horizon > 0 && m.base_version <= self.horizon {
+            return match m.op {
+                Op::Delete => Outcome::Applied { version: self.horizon, conflicts: vec![], note: None },
+                _ => rejected(
+                    ErrorCode::NotFound,
+                    format!(
+                        "no document {} in this workspace: if it was deleted, the server no longer keeps deleted documents that old; create it anew if it is still wanted",
+                        m.doc_id
+                    ),
+                ),
+            };
+        }
         rejected(ErrorCode::NotFound, format!("no document {} in this workspace", m.doc_id))
     }
 
@@ -519,12 +526,12 @@ impl<S: DocSource> Batch<'_, S> {
         // Decided on the borrowed document; copied only if it changes.
         let size = self.sizes.get(&m.doc_id).copied();
         let decided = match self.here(m.doc_id)? {
-            None => return Ok(Self::not_here(m)),
+            None => return Ok(self.not_here(m)),
             Some(s) => Self::decide_set(s, size.unwrap_or_else(|| fields_len(&s.doc.fields)), base, device, fields),
         };
         match decided {
             Err(outcome) => Ok(self.refuse(m, outcome)),
-            Ok((applied, conflicts, version)) => Ok(self.apply_fields(m, applied, conflicts, version, "set")),
+            Ok((applied, conflicts, version)) => Ok(self.apply_fields(m, applied, conflicts, version, false)),
         }
     }
 
@@ -561,9 +568,8 @@ impl<S: DocSource> Batch<'_, S> {
         applied: Fields,
         conflicts: Vec<model::FieldConflict>,
         version: u64,
-        op: &'static str,
+        restore: bool,
     ) -> Outcome {
-        let restore = op == "restore";
         if applied.is_empty() && !restore {
             return Outcome::Applied { version, conflicts, note: None };
         }
@@ -572,14 +578,14 @@ impl<S: DocSource> Batch<'_, S> {
             *n = model::schema::merged_len(&s.doc.fields, *n, &applied);
         }
         self.edit(m.doc_id, |s| if restore { s.restore(&applied, clock) } else { s.set(&applied, clock) });
-        self.changed(m.doc_id, m, op, Some(applied));
+        self.changed(m.doc_id, m);
         Outcome::Applied { version: clock.seq, conflicts, note: None }
     }
 
     fn delete(&mut self, m: &Mutation) -> Result<Outcome, StoreError> {
         let (base, device) = (m.base_version, self.device);
         let decided = match self.here(m.doc_id)? {
-            None => return Ok(Self::not_here(m)),
+            None => return Ok(self.not_here(m)),
             Some(s) if s.doc.kind == Kind::Workspace => {
                 Err(rejected(ErrorCode::BadRequest, "deleting a whole workspace is not supported yet; delete its documents instead"))
             }
@@ -597,7 +603,7 @@ impl<S: DocSource> Batch<'_, S> {
         }
         let clock = self.next_clock();
         self.edit(m.doc_id, |s| s.delete(clock));
-        self.changed(m.doc_id, m, "delete", None);
+        self.changed(m.doc_id, m);
         self.cascade(m, m.doc_id)?;
         Ok(Outcome::Applied { version: clock.seq, conflicts: vec![], note: None })
     }
@@ -620,12 +626,11 @@ impl<S: DocSource> Batch<'_, S> {
                     }
                     let clock = self.next_clock();
                     self.edit(kid, |s| s.delete(clock));
-                    self.changed(kid, m, "delete", None);
+                    self.changed(kid, m);
                     stack.push(kid);
                 } else if !self.tombstoned.contains_key(&kid) {
                     let clock = self.next_clock();
                     self.tombstoned.insert(kid, clock);
-                    self.log.push(LogEntry { seq: clock.seq, doc_id: kid, mutation_id: m.mutation_id, op: "delete", payload: None });
                     stack.push(kid);
                 }
             }
@@ -635,7 +640,7 @@ impl<S: DocSource> Batch<'_, S> {
 
     fn move_to(&mut self, m: &Mutation, parent: Option<Id>, order_key: &str) -> Result<Outcome, StoreError> {
         let (id, kind) = match self.here(m.doc_id)? {
-            None => return Ok(Self::not_here(m)),
+            None => return Ok(self.not_here(m)),
             Some(s) if s.doc.deleted => {
                 return Ok(self.refuse(m, Outcome::Conflict { reason: ConflictReason::Deleted, conflicts: vec![] }));
             }
@@ -664,7 +669,7 @@ impl<S: DocSource> Batch<'_, S> {
         if note.is_some() {
             self.need(id);
         }
-        self.changed(id, m, "move", None);
+        self.changed(id, m);
         Ok(Outcome::Applied { version: clock.seq, conflicts: vec![], note })
     }
 
@@ -678,7 +683,7 @@ impl<S: DocSource> Batch<'_, S> {
         let (base, device) = (m.base_version, self.device);
         let size = self.sizes.get(&m.doc_id).copied();
         let decided = match self.here(m.doc_id)? {
-            None => return Ok(Self::not_here(m)),
+            None => return Ok(self.not_here(m)),
             Some(s) => {
                 let kind = s.doc.kind;
                 let size = size.unwrap_or_else(|| fields_len(&s.doc.fields));
@@ -700,7 +705,7 @@ impl<S: DocSource> Batch<'_, S> {
         match decided {
             Err(outcome) => Ok(self.refuse(m, outcome)),
             Ok((applied, conflicts, version, up)) => {
-                let outcome = self.apply_fields(m, applied, conflicts, version, "restore");
+                let outcome = self.apply_fields(m, applied, conflicts, version, true);
                 self.restore_ancestors(m, up)?;
                 self.need(m.doc_id);
                 Ok(outcome)
@@ -717,7 +722,7 @@ impl<S: DocSource> Batch<'_, S> {
             if deleted {
                 let c = self.next_clock();
                 self.edit(pid, |p| p.restore(&Fields::new(), c));
-                self.changed(pid, m, "restore", None);
+                self.changed(pid, m);
             }
         }
         Ok(())

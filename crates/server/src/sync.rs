@@ -123,7 +123,17 @@ pub async fn changes(
             Some(_) => Ok::<_, crate::store::StoreError>(Some(tx.changes(ws, q.after, limit, PAGE_BYTES).await?)),
         }
     })?;
-    page.map(Json).ok_or_else(|| not_found(ws))
+    let page = page.ok_or_else(|| not_found(ws))?;
+    if crate::compact::must_restore(q.after, page.horizon, q.restoring) {
+        return Err(Failure::new(
+            ErrorCode::RestoreRequired,
+            format!(
+                "this device last synced workspace {ws} at {} and deletions up to {} are no longer kept: pull it again from after=0",
+                q.after, page.horizon
+            ),
+        ));
+    }
+    Ok(Json(page))
 }
 
 /// `POST /v1/workspaces/{id}/docs`: documents by id, as they are now.

@@ -492,7 +492,74 @@ async fn a_pusher_is_answered_not_echoed(b: Backend) {
     }
 }
 
+/// Tombstones older than the keep period go, and the workspace's horizon
+/// rises to them: a pull from a cursor below it is told to restore, a pull
+/// from 0 (and the later pages of one) or from the horizon is served.
+async fn old_tombstones_go_and_a_cursor_before_them_restores(b: Backend) {
+    let h = Harness::with(b, |c| c.keep_tombstones = Duration::ZERO).await;
+    let a = h.signup("ann").await;
+    let ws = a.workspaces[0].id;
+    let gone = create(Kind::Collection, None, json!({"name": "Gone"}));
+    let kept = create(Kind::Collection, None, json!({"name": "Kept"}));
+    let r = h.push_ok(&a.token, ws, &[gone.clone(), kept.clone()]).await;
+    let before = r.seq;
+    let del = Mutation { mutation_id: Id::now_v7(), doc_id: gone.doc_id, base_version: before, op: Op::Delete };
+    let deleted = h.push_ok(&a.token, ws, &[del]).await.seq;
+
+    let changes = |after: u64, restoring: bool| {
+        let h = &h;
+        let token = a.token.clone();
+        async move { h.get(&format!("/v1/workspaces/{ws}/changes?after={after}&restoring={restoring}"), &token).await }
+    };
+    let mut refused = None;
+    for _ in 0..100 {
+        let (s, v) = changes(before, false).await;
+        if s == 410 {
+            refused = Some(v);
+            break;
+        }
+        assert_eq!(s, 200, "{v}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let refused = refused.expect("the tombstone was not removed within 10 s");
+    assert_eq!(error_code(&refused), ErrorCode::RestoreRequired);
+    assert!(refused["error"]["message"].as_str().unwrap().contains("after=0"), "{refused}");
+
+    let (s, v) = changes(0, false).await;
+    assert_eq!(s, 200, "{v}");
+    let snapshot: Changes = serde_json::from_value(v).unwrap();
+    assert!(snapshot.docs.iter().all(|d| d.id != gone.doc_id), "a snapshot never carries tombstones");
+    assert!(snapshot.docs.iter().any(|d| d.id == kept.doc_id));
+    let (s, v) = changes(before, true).await;
+    assert_eq!(s, 200, "the later pages of a restore are served: {v}");
+    let page: Changes = serde_json::from_value(v).unwrap();
+    assert!(page.docs.iter().all(|d| d.id != gone.doc_id), "the tombstone's row is gone");
+    let (s, v) = changes(deleted, false).await;
+    assert_eq!(s, 200, "a cursor at the horizon saw every removed deletion: {v}");
+
+    // An edit of the removed document from a base before its deletion is
+    // refused with the reason (nothing is left to restore); a delete of it
+    // has nothing left to do; an id from past the horizon is unknown.
+    let edit = Mutation {
+        mutation_id: Id::now_v7(),
+        doc_id: gone.doc_id,
+        base_version: before,
+        op: Op::Set { fields: fields(json!({"name": "Edited"})) },
+    };
+    let again = Mutation { mutation_id: Id::now_v7(), doc_id: gone.doc_id, base_version: before, op: Op::Delete };
+    let stranger = Mutation { mutation_id: Id::now_v7(), doc_id: Id::now_v7(), base_version: deleted + 1, op: Op::Delete };
+    let r = h.push_ok(&a.token, ws, &[edit, again, stranger]).await;
+    let refusal = |i: usize| match &r.results[i].outcome {
+        Outcome::Rejected { message, .. } => message.clone(),
+        other => panic!("mutation {i} was not refused: {other:?}"),
+    };
+    assert!(refusal(0).contains("no longer keeps"), "{}", refusal(0));
+    assert!(matches!(r.results[1].outcome, Outcome::Applied { .. }), "{:?}", r.results[1]);
+    assert!(refusal(2).contains("no document") && !refusal(2).contains("no longer keeps"), "{}", refusal(2));
+}
+
 on_both_backends!(
+    old_tombstones_go_and_a_cursor_before_them_restores,
     a_pusher_is_answered_not_echoed,
     results_a_device_has_stored_are_forgotten,
     a_large_batch_and_its_cascading_delete_are_written_whole,

@@ -14,9 +14,6 @@ use std::time::{Duration, Instant};
 mod support;
 use support::{Backend, TestServer, create, error_code};
 
-/// SQLite's default page size, which the store keeps.
-const PAGE: usize = 4096;
-
 /// Pushes `n` small documents, one of them named `marker`; their ids.
 async fn push_docs(s: &TestServer, token: &str, ws: Id, n: usize, marker: &str) -> Vec<Id> {
     let mut ids = Vec::new();
@@ -36,12 +33,17 @@ async fn push_docs(s: &TestServer, token: &str, ws: Id, n: usize, marker: &str) 
 /// how many pages it damaged.
 fn damage_pages_holding(db: &Path, marker: &str) -> usize {
     let mut bytes = std::fs::read(db).unwrap();
+    // The page size is in the file header (bytes 16-17, big-endian; 1 means 65536).
+    let page_size = match u16::from_be_bytes([bytes[16], bytes[17]]) {
+        1 => 65536,
+        n => n as usize,
+    };
     let pages: Vec<usize> =
-        bytes.windows(marker.len()).enumerate().filter(|(_, w)| *w == marker.as_bytes()).map(|(at, _)| at / PAGE).collect();
+        bytes.windows(marker.len()).enumerate().filter(|(_, w)| *w == marker.as_bytes()).map(|(at, _)| at / page_size).collect();
     let mut damaged = 0;
     for page in pages.iter().copied().collect::<std::collections::BTreeSet<_>>() {
         // Page 1 starts with the file header; its b-tree header follows it.
-        let at = if page == 0 { 100 } else { page * PAGE };
+        let at = if page == 0 { 100 } else { page * page_size };
         bytes[at..at + 12].fill(0xEE);
         damaged += 1;
     }

@@ -35,7 +35,7 @@ impl Target {
         applied(&me.push(ws_id, vec![ws, col.clone()]).await?)?;
         let pushed = seed(base, &me.session.token, ws_id, col.doc_id, n, BATCH, Instant::now() + SEED_LIMIT).await?;
         // The first request the workspace took.
-        let first = me.t.changes(ws_id, 0, 3).await?;
+        let first = me.t.changes(ws_id, 0, 3, false).await?;
         let doc = first.docs.iter().find(|d| d.kind == model::Kind::Request);
         let doc = doc.ok_or_else(|| anyhow::anyhow!("no request in workspace {name}"))?;
         Ok((Target { ws: ws_id, doc: doc.id, version: doc.version, took: Vec::new() }, pushed + 2))

@@ -53,7 +53,7 @@ pub(super) struct Floor {
 }
 
 /// The tables whose rows a push writes for each mutation, those that exist.
-const TABLES: [&str; 3] = ["docs", "change_log", "mutations"];
+const TABLES: [&str; 2] = ["docs", "mutations"];
 
 /// Copies the rows of workspace `ws` from the server's database at `db`
 /// (read-only; the server may keep running) into a fresh database of the
@@ -74,7 +74,7 @@ pub(super) fn raw_insert(db: &Path, ws: Id) -> anyhow::Result<Floor> {
             q.query_map([ws.to_string()], |r| (0..width).map(|i| r.get::<_, Value>(i)).collect())?.collect::<Result<_, _>>()?;
         copied.push((table, ddl, indexes, width, rows));
     }
-    let mutations = copied.iter().find(|c| c.0 == "change_log").or_else(|| copied.iter().find(|c| c.0 == "docs")).map_or(0, |c| c.4.len());
+    let mutations = copied.iter().find(|c| c.0 == "docs").map_or(0, |c| c.4.len());
     if mutations == 0 {
         bail!("the server's database holds no rows of workspace {ws}");
     }
@@ -144,18 +144,18 @@ mod tests {
              CREATE TABLE workspaces (id TEXT PRIMARY KEY);
              CREATE TABLE docs (id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL REFERENCES workspaces(id), fields TEXT NOT NULL);
              CREATE INDEX docs_ws ON docs (workspace_id);
-             CREATE TABLE change_log (workspace_id TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (workspace_id, seq)) WITHOUT ROWID;",
+             CREATE TABLE mutations (workspace_id TEXT NOT NULL, mutation_id TEXT NOT NULL, PRIMARY KEY (workspace_id, mutation_id)) WITHOUT ROWID;",
         )
         .unwrap();
         let (ws, other) = (Id::now_v7(), Id::now_v7());
         for i in 0..5 {
             c.execute("INSERT INTO docs VALUES (?1, ?2, '{}')", (format!("d{i}"), ws.to_string())).unwrap();
-            c.execute("INSERT INTO change_log VALUES (?1, ?2)", (ws.to_string(), i)).unwrap();
+            c.execute("INSERT INTO mutations VALUES (?1, ?2)", (ws.to_string(), format!("m{i}"))).unwrap();
         }
         c.execute("INSERT INTO docs VALUES ('x', ?1, '{}')", [other.to_string()]).unwrap();
         let f = raw_insert(&db, ws).unwrap();
         assert_eq!((f.mutations, f.rows), (5, 10));
-        assert_eq!(f.tables, ["docs", "change_log"]);
+        assert_eq!(f.tables, ["docs", "mutations"]);
         assert!(raw_insert(&db, Id::now_v7()).is_err());
     }
 }

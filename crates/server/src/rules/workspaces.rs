@@ -2,7 +2,7 @@
 //! itself — who may write, claiming a new workspace id, sequencing. Written
 //! once for every backend; who hears of it is the handler's (`crate::notify`).
 
-use crate::push::{BatchOutput, DocSource, apply_batch};
+use crate::push::{BatchOutput, DocSource, Head, apply_batch};
 use crate::store::{StoreError, Tx, WorkspaceRecord};
 use model::{Document, Id, Kind, Mutation, Op, Stored};
 use protocol::{MutationResult, PushResponse, Role};
@@ -65,7 +65,7 @@ pub(crate) async fn create<T: Tx>(tx: &mut T, w: &WorkspaceRecord, now: i64) -> 
             base_version: 0,
             op: Op::Create { kind: Kind::Workspace, parent_id: None, order_key: None, fields },
         };
-        let mut out: BatchOutput = apply_batch(&mut Nothing, w.id, 0, 0, &[create])?;
+        let mut out: BatchOutput = apply_batch(&mut Nothing, w.id, Head::default(), 0, &[create])?;
         // No device sent it, so no device will ask for its result.
         out.new_results.clear();
         tx.write_batch(w.id, 0, &out, now).await?;
@@ -116,13 +116,14 @@ pub(crate) async fn push<T: Tx>(
     if !role.can_write() {
         return Ok(Err(PushRefused::ReadOnly));
     }
-    let after = tx.lock_workspace(ws).await?;
+    let head = tx.lock_workspace(ws).await?;
+    let after = head.seq;
     // Under the lock again: a delete may have committed while this push
     // waited for it (on PostgreSQL), and nothing may land in a gone workspace.
     if tx.role(user, ws).await?.is_none() {
         return Ok(Err(PushRefused::NotFound));
     }
-    let out = tx.run_batch(ws, after, device, mutations).await?;
+    let out = tx.run_batch(ws, head, device, mutations).await?;
     tx.write_batch(ws, device, &out, now).await?;
     if let Some(before) = answered_before {
         // Bounded per push; the device's next pushes forget the rest.

@@ -45,13 +45,21 @@ pub struct Page {
     pub seq: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<u64>,
+    /// The workspace's horizon ([`crate::compact`]): not sent, checked.
+    #[serde(skip)]
+    pub horizon: u64,
 }
 
 impl Page {
     /// A page of `docs` read after `after`; `more` when others follow it.
     pub fn new(docs: Vec<PageDoc>, after: u64, more: bool, seq: u64, total: Option<u64>) -> Page {
         let next = if more { docs.last().map_or(after, |d| d.version) } else { seq };
-        Page { docs, next, more, seq, total }
+        Page { docs, next, more, seq, total, horizon: 0 }
+    }
+
+    /// The page, read where the workspace's horizon is `horizon`.
+    pub fn with_horizon(self, horizon: u64) -> Page {
+        Page { horizon, ..self }
     }
 }
 

@@ -71,7 +71,7 @@ pub(crate) trait Tx: Send {
     async fn insert_workspace(&mut self, w: &WorkspaceRecord, now: i64) -> Result<(), StoreError>;
     /// The workspace's sequence, holding other pushes to it back until the
     /// transaction ends.
-    async fn lock_workspace(&mut self, id: Id) -> Result<u64, StoreError>;
+    async fn lock_workspace(&mut self, id: Id) -> Result<crate::push::Head, StoreError>;
     /// Moves the workspace's sequence to `seq`.
     async fn set_head(&mut self, id: Id, seq: u64) -> Result<(), StoreError>;
     /// Renames a workspace.
@@ -80,15 +80,21 @@ pub(crate) trait Tx: Send {
     async fn delete_workspace(&mut self, id: Id, now: i64) -> Result<(), StoreError>;
     /// Takes a workspace out of use at once, in a few statements whatever
     /// its size: its members and shares go and its id is recorded as gone;
-    /// its documents, change log and stored results stay for
+    /// its documents and stored results stay for
     /// [`Tx::purge_workspace`].
     async fn forget_workspace(&mut self, id: Id, now: i64) -> Result<(), StoreError>;
-    /// Deletes up to `limit` rows of each of a forgotten workspace's change
-    /// log, stored results and documents, and its own row once none are
-    /// left; whether it is all gone.
+    /// Deletes up to `limit` rows of each of a forgotten workspace's stored
+    /// results and documents, and its own row once none are left; whether
+    /// it is all gone.
     async fn purge_workspace(&mut self, id: Id, limit: usize) -> Result<bool, StoreError>;
     /// Forgotten workspaces whose rows are still to purge.
     async fn purges_pending(&mut self) -> Result<Vec<Id>, StoreError>;
+    /// Up to `limit` tombstones written before `before` (ms), by index.
+    async fn old_tombstones(&mut self, before: i64, limit: usize) -> Result<Vec<crate::compact::OldTombstone>, StoreError>;
+    /// Raises a workspace's horizon to `seq` (never lowers it).
+    async fn raise_horizon(&mut self, ws: Id, seq: u64) -> Result<(), StoreError>;
+    /// Deletes these document rows.
+    async fn delete_docs(&mut self, ids: &[Id]) -> Result<(), StoreError>;
     /// The workspaces a person is in, with their role, in no particular order.
     async fn workspaces_of(&mut self, user: Id) -> Result<Vec<WorkspaceInfo>, StoreError>;
     /// The workspaces a person owns.
@@ -103,11 +109,11 @@ pub(crate) trait Tx: Send {
     // Documents.
 
     /// Runs [`crate::push::apply_batch`] over this workspace's stored documents.
-    async fn run_batch(&mut self, ws: Id, head: u64, device: u64, mutations: &[Mutation]) -> Result<BatchOutput, StoreError>;
+    async fn run_batch(&mut self, ws: Id, head: crate::push::Head, device: u64, mutations: &[Mutation]) -> Result<BatchOutput, StoreError>;
     /// Forgets up to `limit` stored results of `device`'s mutations in `ws`
     /// minted before `before` (the device will never send them again).
     async fn forget_results(&mut self, ws: Id, device: u64, before: Id, limit: usize) -> Result<(), StoreError>;
-    /// Writes what a batch produced: documents, change log, results.
+    /// Writes what a batch produced: documents and results.
     async fn write_batch(&mut self, ws: Id, device: u64, out: &BatchOutput, now: i64) -> Result<(), StoreError>;
     /// One page of the documents changed after `after`, read from one
     /// snapshot, cut by [`super::page_cut`].

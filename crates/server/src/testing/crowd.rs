@@ -98,7 +98,7 @@ pub async fn fill(url: &str, docs: u64) -> Result<Crowd, sqlx::Error> {
     .execute(&mut conn)
     .await?;
     sqlx::query("INSERT INTO members (workspace_id, user_id, role) SELECT ws, usr, 'owner' FROM crowd_ws").execute(&mut conn).await?;
-    // The documents, their change log and their results, chunk by chunk
+    // The documents and their results, chunk by chunk
     // (a chunk's parents are earlier documents of the same workspace).
     sqlx::query("CREATE TEMP TABLE crowd_docs (n bigint, k bigint, ws uuid, num bigint, id uuid, mid uuid)").execute(&mut conn).await?;
     let mut from = 0;
@@ -144,13 +144,6 @@ pub async fn fill(url: &str, docs: u64) -> Result<Crowd, sqlx::Error> {
         .bind(&seed)
         .bind(w)
         .bind(t0)
-        .execute(&mut conn)
-        .await?;
-        sqlx::query(
-            "INSERT INTO change_log (workspace_id, seq, doc_id, mutation_id, device_num, op, payload, at)
-             SELECT ws, k + 1, id, mid, num, 'create', NULL, $1 FROM crowd_docs",
-        )
-        .bind(now)
         .execute(&mut conn)
         .await?;
         sqlx::query(

@@ -2,7 +2,7 @@
 //! before it runs (and again on a miss), and the rows it writes, gathered
 //! column by column for one `UNNEST` statement per table.
 
-use crate::push::{BatchOutput, DocSource, apply_batch};
+use crate::push::{BatchOutput, DocSource, Head, apply_batch};
 use crate::store::{Page, PageDoc, StoreError, cursor, page_cut, raw_fields};
 use model::{Clock, Document, Id, Kind, Mutation, Op, Stored};
 use protocol::MutationResult;
@@ -50,10 +50,11 @@ struct DocColumns {
     deleted_seq: Vec<Option<i64>>,
     deleted_dev: Vec<Option<i64>>,
     version: Vec<i64>,
+    deleted_at: Vec<Option<i64>>,
 }
 
 impl DocColumns {
-    fn push(&mut self, s: &Stored, workspace: Id) -> Result<(), StoreError> {
+    fn push(&mut self, s: &Stored, workspace: Id, now: i64) -> Result<(), StoreError> {
         let clocks: BTreeMap<&str, (u64, u64)> = s.clocks.iter().map(|(k, c)| (k.as_str(), (c.seq, c.device))).collect();
         self.id.push(s.doc.id);
         self.workspace.push(workspace);
@@ -65,6 +66,7 @@ impl DocColumns {
         self.deleted_seq.push(s.deleted_at.map(|c| c.seq as i64));
         self.deleted_dev.push(s.deleted_at.map(|c| c.device as i64));
         self.version.push(s.doc.version as i64);
+        self.deleted_at.push(s.deleted_at.map(|_| now));
         Ok(())
     }
 }
@@ -268,7 +270,7 @@ const ROUNDS: usize = 64;
 pub(super) async fn run(
     conn: &mut PgConnection,
     ws: Id,
-    head: u64,
+    head: Head,
     device: u64,
     mutations: &[Mutation],
 ) -> Result<BatchOutput, StoreError> {
@@ -283,31 +285,32 @@ pub(super) async fn run(
     Err(StoreError::Limit(format!("this push needed more than {ROUNDS} rounds of reading; send fewer mutations per push")))
 }
 
-/// Writes a batch's documents, change log and results: one `UNNEST` statement per table.
+/// Writes a batch's documents and results: one `UNNEST` statement per table.
 pub(super) async fn write(conn: &mut PgConnection, ws: Id, device: u64, out: &BatchOutput, now: i64) -> Result<(), StoreError> {
     if !out.tombstones.is_empty() {
         // Tombstones first: a later full write of the same document wins.
         let ids: Vec<Id> = out.tombstones.iter().map(|(id, _)| *id).collect();
         let seqs: Vec<i64> = out.tombstones.iter().map(|(_, c)| c.seq as i64).collect();
         sqlx::query(
-            "UPDATE docs SET deleted_seq = t.seq, deleted_dev = $3, version = t.seq
+            "UPDATE docs SET deleted_seq = t.seq, deleted_dev = $3, version = t.seq, deleted_at = $4
              FROM UNNEST($1::uuid[], $2::int8[]) AS t(id, seq) WHERE docs.id = t.id",
         )
         .bind(&ids)
         .bind(&seqs)
         .bind(device as i64)
+        .bind(now)
         .execute(&mut *conn)
         .await?;
     }
     if !out.writes.is_empty() {
         let mut cols = DocColumns::default();
         for s in &out.writes {
-            cols.push(s, ws)?;
+            cols.push(s, ws, now)?;
         }
         sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO docs ({DOC_COLUMNS}) SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::int8[], $9::int8[], $10::int8[])
+            "INSERT INTO docs ({DOC_COLUMNS}, deleted_at) SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::int8[], $9::int8[], $10::int8[], $11::int8[])
              ON CONFLICT (id) DO UPDATE SET parent_id = excluded.parent_id, order_key = excluded.order_key, fields = excluded.fields, clocks = excluded.clocks,
-             deleted_seq = excluded.deleted_seq, deleted_dev = excluded.deleted_dev, version = excluded.version"
+             deleted_seq = excluded.deleted_seq, deleted_dev = excluded.deleted_dev, version = excluded.version, deleted_at = excluded.deleted_at"
         )))
         .bind(&cols.id)
         .bind(&cols.workspace)
@@ -319,29 +322,7 @@ pub(super) async fn write(conn: &mut PgConnection, ws: Id, device: u64, out: &Ba
         .bind(&cols.deleted_seq)
         .bind(&cols.deleted_dev)
         .bind(&cols.version)
-        .execute(&mut *conn)
-        .await?;
-    }
-    if !out.log.is_empty() {
-        let seqs: Vec<i64> = out.log.iter().map(|e| e.seq as i64).collect();
-        let docs: Vec<Id> = out.log.iter().map(|e| e.doc_id).collect();
-        let mids: Vec<Id> = out.log.iter().map(|e| e.mutation_id).collect();
-        let ops: Vec<String> = out.log.iter().map(|e| e.op.to_string()).collect();
-        let payloads: Vec<Option<String>> =
-            out.log.iter().map(|e| e.payload.as_ref().map(serde_json::to_string).transpose()).collect::<Result<_, _>>()?;
-        sqlx::query(
-            "INSERT INTO change_log (workspace_id, seq, doc_id, mutation_id, device_num, op, payload, at)
-             SELECT $1, t.seq, t.doc_id, t.mutation_id, $2, t.op, t.payload, $3
-             FROM UNNEST($4::int8[], $5::uuid[], $6::uuid[], $7::text[], $8::text[]) AS t(seq, doc_id, mutation_id, op, payload)",
-        )
-        .bind(ws)
-        .bind(device as i64)
-        .bind(now)
-        .bind(&seqs)
-        .bind(&docs)
-        .bind(&mids)
-        .bind(&ops)
-        .bind(&payloads)
+        .bind(&cols.deleted_at)
         .execute(&mut *conn)
         .await?;
     }
@@ -382,7 +363,8 @@ pub(super) async fn changes(conn: &mut PgConnection, ws: Id, after: u64, limit: 
     use sqlx::Connection;
     let mut tx = conn.begin().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
-    let seq: i64 = sqlx::query_scalar("SELECT seq FROM workspaces WHERE id = $1").bind(ws).fetch_one(&mut *tx).await?;
+    let (seq, horizon): (i64, i64) =
+        sqlx::query_as("SELECT seq, horizon FROM workspaces WHERE id = $1").bind(ws).fetch_one(&mut *tx).await?;
     let live = if after == 0 { " AND deleted_seq IS NULL" } else { "" };
     let sizes: Vec<(i64, i32)> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT version, octet_length(fields) FROM docs WHERE workspace_id = $1 AND version > $2{live} ORDER BY version LIMIT $3"
@@ -422,7 +404,7 @@ pub(super) async fn changes(conn: &mut PgConnection, ws: Id, after: u64, limit: 
         None
     };
     tx.commit().await?;
-    Ok(Page::new(docs, after, sizes.len() > n, seq as u64, total))
+    Ok(Page::new(docs, after, sizes.len() > n, seq as u64, total).with_horizon(horizon as u64))
 }
 
 /// These documents of a workspace as they are now, cut by their sizes.

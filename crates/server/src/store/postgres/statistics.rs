@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 /// The tables pushes write to, and the only ones that grow with use.
-const TABLES: [&str; 3] = ["docs", "change_log", "mutations"];
+const TABLES: [&str; 2] = ["docs", "mutations"];
 
 /// Held for the length of an `ANALYZE` transaction, so that processes
 /// sharing the database take turns (the migration lock is 7358200451).
@@ -87,7 +87,7 @@ async fn run(pool: PgPool, written: Arc<AtomicU64>, due: Arc<AtomicU64>, mut wak
     match stale(&pool).await {
         Ok((true, _)) => pause = attempt(&pool, &written, &due, Instant::now()).await,
         Ok((false, rows)) => due.store(self::due(rows), Ordering::Relaxed),
-        Err(e) => tracing::warn!(error = %e, "cannot read the planner statistics of docs, change_log and mutations"),
+        Err(e) => tracing::warn!(error = %e, "cannot read the planner statistics of docs and mutations"),
     }
     while wake.recv().await.is_some() {
         if written.load(Ordering::Relaxed) < due.load(Ordering::Relaxed) {
@@ -106,13 +106,13 @@ async fn attempt(pool: &PgPool, written: &AtomicU64, due: &AtomicU64, started: I
         Ok(Outcome::Analyzed(rows)) => {
             due.store(self::due(rows), Ordering::Relaxed);
             let took = started.elapsed();
-            tracing::info!(rows = rows as u64, ms = took.as_millis() as u64, "analyzed docs, change_log and mutations");
+            tracing::info!(rows = rows as u64, ms = took.as_millis() as u64, "analyzed docs and mutations");
             took * PAUSE_FACTOR
         }
         Ok(Outcome::Elsewhere) => Duration::ZERO,
         Err(e) => {
             written.fetch_add(claimed, Ordering::Relaxed);
-            tracing::warn!(error = %e, "ANALYZE of docs, change_log and mutations failed; retrying in a minute");
+            tracing::warn!(error = %e, "ANALYZE of docs and mutations failed; retrying in a minute");
             RETRY
         }
     }
@@ -125,7 +125,7 @@ async fn stale(pool: &PgPool) -> Result<(bool, f64), sqlx::Error> {
         "SELECT c.reltuples::float8 AS rows, s.last_analyze IS NULL AND s.last_autoanalyze IS NULL AS never,
                 COALESCE(s.n_mod_since_analyze, 0) AS changed
          FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
-         WHERE c.oid = ANY(ARRAY[to_regclass('docs'), to_regclass('change_log'), to_regclass('mutations')])",
+         WHERE c.oid = ANY(ARRAY[to_regclass('docs'), to_regclass('mutations')])",
     )
     .fetch_all(pool)
     .await?;
@@ -156,7 +156,7 @@ async fn analyze(pool: &PgPool) -> Result<Outcome, sqlx::Error> {
     sqlx::query(sqlx::AssertSqlSafe(format!("ANALYZE {}", TABLES.join(", ")))).execute(&mut *tx).await?;
     let rows: f64 = sqlx::query_scalar(
         "SELECT COALESCE(sum(greatest(reltuples, 0)), 0)::float8 FROM pg_class
-         WHERE oid = ANY(ARRAY[to_regclass('docs'), to_regclass('change_log'), to_regclass('mutations')])",
+         WHERE oid = ANY(ARRAY[to_regclass('docs'), to_regclass('mutations')])",
     )
     .fetch_one(&mut *tx)
     .await?;

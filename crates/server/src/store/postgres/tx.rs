@@ -2,8 +2,9 @@
 //! statement or two on one connection.
 
 use super::{PgStore, batch};
+use crate::compact::OldTombstone;
 use crate::limit::Entry;
-use crate::push::BatchOutput;
+use crate::push::{BatchOutput, Head};
 use crate::store::{DeviceRecord, InvitationRecord, Page, PageDoc, SessionRecord, StoreError, Tx, UserRecord, WorkspaceRecord};
 use model::{Id, Mutation};
 use protocol::{DeviceInfo, Role, TeamMember, User, WorkspaceInfo};
@@ -294,11 +295,11 @@ impl Tx for PgTx<'_> {
         Ok(())
     }
 
-    async fn lock_workspace(&mut self, ws: Id) -> Result<u64, StoreError> {
+    async fn lock_workspace(&mut self, ws: Id) -> Result<Head, StoreError> {
         // The row lock serializes pushes to this workspace across processes.
-        let seq: i64 =
-            sqlx::query_scalar("SELECT seq FROM workspaces WHERE id = $1 FOR UPDATE").bind(ws).fetch_one(&mut *self.conn).await?;
-        Ok(seq as u64)
+        let (seq, horizon): (i64, i64) =
+            sqlx::query_as("SELECT seq, horizon FROM workspaces WHERE id = $1 FOR UPDATE").bind(ws).fetch_one(&mut *self.conn).await?;
+        Ok(Head { seq: seq as u64, horizon: horizon as u64 })
     }
 
     async fn forget_results(&mut self, ws: Id, device: u64, before: Id, limit: usize) -> Result<(), StoreError> {
@@ -326,7 +327,7 @@ impl Tx for PgTx<'_> {
     }
 
     async fn delete_workspace(&mut self, ws: Id, now: i64) -> Result<(), StoreError> {
-        for table in ["change_log", "mutations", "docs", "members", "team_workspaces"] {
+        for table in ["mutations", "docs", "members", "team_workspaces"] {
             sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE workspace_id = $1")))
                 .bind(ws)
                 .execute(&mut *self.conn)
@@ -344,15 +345,7 @@ impl Tx for PgTx<'_> {
 
     async fn purge_workspace(&mut self, ws: Id, limit: usize) -> Result<bool, StoreError> {
         let n = limit as i64;
-        let mut deleted = sqlx::query(
-            "DELETE FROM change_log WHERE workspace_id = $1
-             AND seq IN (SELECT seq FROM change_log WHERE workspace_id = $1 LIMIT $2)",
-        )
-        .bind(ws)
-        .bind(n)
-        .execute(&mut *self.conn)
-        .await?
-        .rows_affected();
+        let mut deleted = 0;
         for table in ["mutations", "docs"] {
             // By physical row: both are found through an index that starts
             // with the workspace, and neither needs its key spelled out.
@@ -380,6 +373,31 @@ impl Tx for PgTx<'_> {
         )
         .fetch_all(&mut *self.conn)
         .await?)
+    }
+
+    async fn old_tombstones(&mut self, before: i64, limit: usize) -> Result<Vec<OldTombstone>, StoreError> {
+        let rows: Vec<(Id, Id, i64)> = sqlx::query_as(
+            "SELECT workspace_id, id, version FROM docs WHERE deleted_seq IS NOT NULL AND deleted_at < $1 ORDER BY deleted_at LIMIT $2",
+        )
+        .bind(before)
+        .bind(limit as i64)
+        .fetch_all(&mut *self.conn)
+        .await?;
+        Ok(rows.into_iter().map(|(workspace, doc, v)| OldTombstone { workspace, doc, version: v as u64 }).collect())
+    }
+
+    async fn raise_horizon(&mut self, ws: Id, seq: u64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE workspaces SET horizon = GREATEST(horizon, $2) WHERE id = $1")
+            .bind(ws)
+            .bind(seq as i64)
+            .execute(&mut *self.conn)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_docs(&mut self, ids: &[Id]) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM docs WHERE id = ANY($1)").bind(ids).execute(&mut *self.conn).await?;
+        Ok(())
     }
 
     async fn workspaces_of(&mut self, user: Id) -> Result<Vec<WorkspaceInfo>, StoreError> {
@@ -444,13 +462,13 @@ impl Tx for PgTx<'_> {
         Ok(sqlx::query_scalar("SELECT user_id FROM members WHERE workspace_id = $1").bind(ws).fetch_all(&mut *self.conn).await?)
     }
 
-    async fn run_batch(&mut self, ws: Id, head: u64, device: u64, mutations: &[Mutation]) -> Result<BatchOutput, StoreError> {
+    async fn run_batch(&mut self, ws: Id, head: Head, device: u64, mutations: &[Mutation]) -> Result<BatchOutput, StoreError> {
         batch::run(self.conn, ws, head, device, mutations).await
     }
 
     async fn write_batch(&mut self, ws: Id, device: u64, out: &BatchOutput, now: i64) -> Result<(), StoreError> {
         batch::write(self.conn, ws, device, out, now).await?;
-        let rows = out.tombstones.len() + out.writes.len() + out.log.len() + out.new_results.len();
+        let rows = out.tombstones.len() + out.writes.len() + out.new_results.len();
         self.store.analyzer.wrote(rows as u64);
         Ok(())
     }

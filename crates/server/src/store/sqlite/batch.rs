@@ -118,7 +118,13 @@ impl DocSource for TxSource<'_> {
 }
 
 /// Runs a batch over the stored documents.
-pub(super) fn run(conn: &Connection, ws: Id, head: u64, device: u64, mutations: &[Mutation]) -> Result<BatchOutput, StoreError> {
+pub(super) fn run(
+    conn: &Connection,
+    ws: Id,
+    head: crate::push::Head,
+    device: u64,
+    mutations: &[Mutation],
+) -> Result<BatchOutput, StoreError> {
     crate::push::apply_batch(&mut TxSource::preload(conn, ws, device, mutations)?, ws, head, device, mutations)
 }
 
@@ -137,7 +143,7 @@ fn insert_rows(conn: &Connection, head: &str, rows: Vec<Vec<Sql>>) -> Result<(),
     Ok(())
 }
 
-/// Writes a batch's documents, change log and results.
+/// Writes a batch's documents and results.
 pub(super) fn write(conn: &Connection, ws: Id, device: u64, out: &BatchOutput, now: i64) -> Result<(), StoreError> {
     let mut doc_rows = Vec::with_capacity(out.writes.len());
     for s in &out.writes {
@@ -153,20 +159,7 @@ pub(super) fn write(conn: &Connection, ws: Id, device: u64, out: &BatchOutput, n
             s.deleted_at.map_or(Sql::Null, |c| Sql::Integer(c.seq as i64)),
             s.deleted_at.map_or(Sql::Null, |c| Sql::Integer(c.device as i64)),
             Sql::Integer(s.doc.version as i64),
-        ]);
-    }
-    let mut log_rows = Vec::with_capacity(out.log.len());
-    for e in &out.log {
-        let payload = e.payload.as_ref().map(serde_json::to_string).transpose()?.map_or(Sql::Null, Sql::Text);
-        log_rows.push(vec![
-            Sql::Text(ws.to_string()),
-            Sql::Integer(e.seq as i64),
-            Sql::Text(e.doc_id.to_string()),
-            Sql::Text(e.mutation_id.to_string()),
-            Sql::Integer(device as i64),
-            Sql::Text(e.op.to_string()),
-            payload,
-            Sql::Integer(now),
+            s.deleted_at.map_or(Sql::Null, |_| Sql::Integer(now)),
         ]);
     }
     let result_rows = out
@@ -183,13 +176,13 @@ pub(super) fn write(conn: &Connection, ws: Id, device: u64, out: &BatchOutput, n
         .collect::<Result<Vec<_>, StoreError>>()?;
     {
         // Tombstones first: a later full write of the same document wins.
-        let mut stmt = conn.prepare_cached("UPDATE docs SET deleted_seq = ?2, deleted_dev = ?3, version = ?2 WHERE id = ?1")?;
+        let mut stmt =
+            conn.prepare_cached("UPDATE docs SET deleted_seq = ?2, deleted_dev = ?3, version = ?2, deleted_at = ?4 WHERE id = ?1")?;
         for (doc, clock) in &out.tombstones {
-            stmt.execute(params![doc.to_string(), clock.seq as i64, clock.device as i64])?;
+            stmt.execute(params![doc.to_string(), clock.seq as i64, clock.device as i64, now])?;
         }
     }
-    insert_rows(conn, &format!("INSERT OR REPLACE INTO docs ({DOC_COLUMNS})"), doc_rows)?;
-    insert_rows(conn, "INSERT INTO change_log (workspace_id, seq, doc_id, mutation_id, device_num, op, payload, at)", log_rows)?;
+    insert_rows(conn, &format!("INSERT OR REPLACE INTO docs ({DOC_COLUMNS}, deleted_at)"), doc_rows)?;
     insert_rows(conn, "INSERT INTO mutations (workspace_id, device_num, mutation_id, result)", result_rows)?;
     Ok(())
 }
@@ -227,7 +220,8 @@ fn snapshot<T>(conn: &mut Connection, f: impl FnOnce(&Connection) -> Result<T, S
 pub(super) fn changes(conn: &mut Connection, ws: Id, after: u64, limit: usize, budget: usize) -> Result<Page, StoreError> {
     snapshot(conn, |tx| {
         let w = ws.to_string();
-        let seq: i64 = tx.query_row("SELECT seq FROM workspaces WHERE id = ?1", [&w], |r| r.get(0))?;
+        let (seq, horizon): (i64, i64) =
+            tx.query_row("SELECT seq, horizon FROM workspaces WHERE id = ?1", [&w], |r| Ok((r.get(0)?, r.get(1)?)))?;
         let live = if after == 0 { " AND deleted_seq IS NULL" } else { "" };
         let sizes: Vec<(i64, usize)> = tx
             .prepare_cached(&format!(
@@ -251,7 +245,7 @@ pub(super) fn changes(conn: &mut Connection, ws: Id, after: u64, limit: usize, b
         } else {
             None
         };
-        Ok(Page::new(docs, after, sizes.len() > n, seq as u64, total))
+        Ok(Page::new(docs, after, sizes.len() > n, seq as u64, total).with_horizon(horizon as u64))
     })
 }
 

@@ -17,6 +17,7 @@ const FILES: &[&str] = &[
     include_str!("../../../migrations/sqlite/0006_rate_limits.sql"),
     include_str!("../../../migrations/sqlite/0007_team_invitations.sql"),
     include_str!("../../../migrations/sqlite/0008_cascade_indexes.sql"),
+    include_str!("../../../migrations/sqlite/0009_compaction.sql"),
 ];
 
 /// The schema version this build writes.

@@ -2,8 +2,9 @@
 //! statement or two on one connection.
 
 use super::batch;
+use crate::compact::OldTombstone;
 use crate::limit::Entry;
-use crate::push::BatchOutput;
+use crate::push::{BatchOutput, Head};
 use crate::store::{DeviceRecord, InvitationRecord, Page, PageDoc, SessionRecord, StoreError, Tx, UserRecord, WorkspaceRecord};
 use model::{Id, Mutation};
 use protocol::{DeviceInfo, Role, TeamMember, User, WorkspaceInfo};
@@ -268,9 +269,12 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
-    async fn lock_workspace(&mut self, ws: Id) -> Result<u64, StoreError> {
-        let seq: i64 = self.conn.prepare_cached("SELECT seq FROM workspaces WHERE id = ?1")?.query_row([ws.to_string()], |r| r.get(0))?;
-        Ok(seq as u64)
+    async fn lock_workspace(&mut self, ws: Id) -> Result<Head, StoreError> {
+        let (seq, horizon): (i64, i64) = self
+            .conn
+            .prepare_cached("SELECT seq, horizon FROM workspaces WHERE id = ?1")?
+            .query_row([ws.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(Head { seq: seq as u64, horizon: horizon as u64 })
     }
 
     async fn forget_results(&mut self, ws: Id, device: u64, before: Id, limit: usize) -> Result<(), StoreError> {
@@ -296,7 +300,7 @@ impl Tx for SqliteTx<'_> {
 
     async fn delete_workspace(&mut self, ws: Id, now: i64) -> Result<(), StoreError> {
         let w = ws.to_string();
-        for table in ["change_log", "mutations", "docs", "members", "team_workspaces"] {
+        for table in ["mutations", "docs", "members", "team_workspaces"] {
             self.conn.execute(&format!("DELETE FROM {table} WHERE workspace_id = ?1"), [&w])?;
         }
         self.conn.execute("DELETE FROM workspaces WHERE id = ?1", [&w])?;
@@ -315,11 +319,6 @@ impl Tx for SqliteTx<'_> {
     async fn purge_workspace(&mut self, ws: Id, limit: usize) -> Result<bool, StoreError> {
         let (w, n) = (ws.to_string(), limit as i64);
         let mut deleted = self.conn.execute(
-            "DELETE FROM change_log WHERE workspace_id = ?1
-             AND seq IN (SELECT seq FROM change_log WHERE workspace_id = ?1 LIMIT ?2)",
-            params![&w, n],
-        )?;
-        deleted += self.conn.execute(
             "DELETE FROM mutations WHERE (workspace_id, device_num, mutation_id) IN
              (SELECT workspace_id, device_num, mutation_id FROM mutations WHERE workspace_id = ?1 LIMIT ?2)",
             params![&w, n],
@@ -338,6 +337,29 @@ impl Tx for SqliteTx<'_> {
         let mut stmt = self.conn.prepare_cached("SELECT g.id FROM gone_workspaces g JOIN workspaces w ON w.id = g.id")?;
         let raw = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
         raw.into_iter().map(id).collect()
+    }
+
+    async fn old_tombstones(&mut self, before: i64, limit: usize) -> Result<Vec<OldTombstone>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT workspace_id, id, version FROM docs WHERE deleted_seq IS NOT NULL AND deleted_at < ?1 ORDER BY deleted_at LIMIT ?2",
+        )?;
+        let raw = stmt
+            .query_map(params![before, limit as i64], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        raw.into_iter().map(|(w, d, v)| Ok(OldTombstone { workspace: id(w)?, doc: id(d)?, version: v as u64 })).collect()
+    }
+
+    async fn raise_horizon(&mut self, ws: Id, seq: u64) -> Result<(), StoreError> {
+        self.conn.execute("UPDATE workspaces SET horizon = max(horizon, ?2) WHERE id = ?1", params![ws.to_string(), seq as i64])?;
+        Ok(())
+    }
+
+    async fn delete_docs(&mut self, ids: &[Id]) -> Result<(), StoreError> {
+        let mut stmt = self.conn.prepare_cached("DELETE FROM docs WHERE id = ?1")?;
+        for d in ids {
+            stmt.execute([d.to_string()])?;
+        }
+        Ok(())
     }
 
     async fn workspaces_of(&mut self, user: Id) -> Result<Vec<WorkspaceInfo>, StoreError> {
@@ -382,7 +404,7 @@ impl Tx for SqliteTx<'_> {
         ids(self.conn, "SELECT user_id FROM members WHERE workspace_id = ?1", &ws.to_string())
     }
 
-    async fn run_batch(&mut self, ws: Id, head: u64, device: u64, mutations: &[Mutation]) -> Result<BatchOutput, StoreError> {
+    async fn run_batch(&mut self, ws: Id, head: Head, device: u64, mutations: &[Mutation]) -> Result<BatchOutput, StoreError> {
         batch::run(self.conn, ws, head, device, mutations)
     }
 
