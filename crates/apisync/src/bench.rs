@@ -604,7 +604,7 @@ async fn throughput(base: &str, args: &BenchArgs, report: &mut Report) -> anyhow
 }
 
 async fn postgres(url: &str, args: &BenchArgs, sqlite_rate: f64, report: &mut Report) -> anyhow::Result<()> {
-    let db = server::testing::TestDb::create(url).await;
+    let db = scratchdb::TestDb::create(url).await?;
     let (one, two) = (ChildServer::spawn_on(Some(&db.url))?, ChildServer::spawn_on(Some(&db.url))?);
     println!("PostgreSQL: two server processes on one throwaway database");
     // Two devices pushing at once, as for SQLite: first both through one

@@ -388,7 +388,7 @@ fn run_blocking(seed: u64, backend: Backend) {
                 Backend::Sqlite => run(seed, None).await,
                 Backend::Postgres => {
                     let Some(admin) = postgres_url() else { return };
-                    let db = server::testing::TestDb::create(&admin).await;
+                    let db = scratchdb::TestDb::create(&admin).await.unwrap();
                     run(seed, Some(db.url.clone())).await;
                 }
             }

@@ -7,13 +7,13 @@ mod support;
 use std::time::Duration;
 use support::{Device, Server, eventually};
 
-fn database() -> Option<(tokio::runtime::Runtime, server::testing::TestDb)> {
+fn database() -> Option<(tokio::runtime::Runtime, scratchdb::TestDb)> {
     let Ok(url) = std::env::var("APISYNC_TEST_DATABASE_URL") else {
         eprintln!("SKIPPED: two-process test — set APISYNC_TEST_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test) to run it");
         return None;
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let db = rt.block_on(server::testing::TestDb::create(&url));
+    let db = rt.block_on(scratchdb::TestDb::create(&url)).unwrap();
     Some((rt, db))
 }
 

@@ -165,7 +165,7 @@ fn a_postgresql_database_of_the_release_upgrades_in_place() {
         return;
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let db = rt.block_on(server::testing::TestDb::create(&admin));
+    let db = rt.block_on(scratchdb::TestDb::create(&admin)).unwrap();
     rt.block_on(async {
         use sqlx::Connection;
         let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
@@ -186,7 +186,7 @@ fn a_postgresql_database_of_the_release_upgrades_in_place() {
     assert_eq!(recorded.iter().map(|r| r.0).collect::<Vec<_>>(), (1..=recorded.len() as i64).collect::<Vec<_>>());
     assert!(recorded.len() as i64 >= count, "{recorded:?}");
     assert_eq!(rt.block_on(pg_number(&db.url, "SELECT max(version)::bigint FROM apisync_schema")), recorded.len() as i64);
-    let fresh = rt.block_on(server::testing::TestDb::create(&admin));
+    let fresh = rt.block_on(scratchdb::TestDb::create(&admin)).unwrap();
     rt.block_on(server::store::postgres::PgStore::open(&fresh.url)).unwrap();
     assert_eq!(rt.block_on(pg_schema(&db.url)), rt.block_on(pg_schema(&fresh.url)));
     assert_eq!(rt.block_on(pg_recorded(&fresh.url)), recorded);

@@ -528,7 +528,7 @@ fn the_web_version_works_behind_two_processes_on_postgres() {
         return;
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let db = rt.block_on(server::testing::TestDb::create(&url));
+    let db = rt.block_on(scratchdb::TestDb::create(&url)).unwrap();
     let (one, two) = (Server::start_on_postgres(&db.url), Server::start_on_postgres(&db.url));
 
     // Signed up through process one; the same cookie works on process two,

@@ -32,7 +32,6 @@ mod secret;
 pub mod store;
 mod sync;
 mod teams;
-pub mod testing;
 mod tls;
 mod validate;
 pub mod web;

@@ -80,7 +80,7 @@ fn assert_too_new(message: &str, found: usize, known: usize) {
 
 async fn a_second_run_changes_nothing(b: Backend) {
     let Backend::Postgres(admin) = b else { unreachable!() };
-    let db = TestDb::create(&admin).await;
+    let db = TestDb::create(&admin).await.unwrap();
     open(&db.url).await.unwrap();
     let mut conn = PgConnection::connect(&db.url).await.unwrap();
     let first = recorded(&mut conn).await;
@@ -96,7 +96,7 @@ async fn a_second_run_changes_nothing(b: Backend) {
 
 async fn a_database_of_the_older_bookkeeping_is_baselined_not_migrated_again(b: Backend) {
     let Backend::Postgres(admin) = b else { unreachable!() };
-    let db = TestDb::create(&admin).await;
+    let db = TestDb::create(&admin).await.unwrap();
     open(&db.url).await.unwrap();
     let mut conn = PgConnection::connect(&db.url).await.unwrap();
     let schema = pg_schema(&mut conn).await;
@@ -115,7 +115,7 @@ async fn a_database_of_the_older_bookkeeping_is_baselined_not_migrated_again(b: 
     assert_eq!(users, 1);
 
     // A database at an older count gets the rest run, the rest recorded.
-    let db2 = TestDb::create(&admin).await;
+    let db2 = TestDb::create(&admin).await.unwrap();
     let mut conn2 = PgConnection::connect(&db2.url).await.unwrap();
     let mut count = 0;
     for (version, _, _) in files().iter().take(4) {
@@ -140,7 +140,7 @@ async fn a_database_of_the_older_bookkeeping_is_baselined_not_migrated_again(b: 
 
 async fn processes_starting_together_migrate_once(b: Backend) {
     let Backend::Postgres(admin) = b else { unreachable!() };
-    let db = TestDb::create(&admin).await;
+    let db = TestDb::create(&admin).await.unwrap();
     let opens: Vec<_> = (0..4).map(|_| tokio::spawn(open_owned(db.url.clone()))).collect();
     for o in opens {
         o.await.unwrap().unwrap();
@@ -170,7 +170,7 @@ async fn a_newer_schema_is_refused_at_start(b: Backend) {
             assert_eq!(v as usize, known + 1, "the refused database was changed");
         }
         Backend::Postgres(admin) => {
-            let db = TestDb::create(&admin).await;
+            let db = TestDb::create(&admin).await.unwrap();
             open(&db.url).await.unwrap();
             let mut conn = PgConnection::connect(&db.url).await.unwrap();
             // A newer build's record, its checksum unknown here.
@@ -185,7 +185,7 @@ async fn a_newer_schema_is_refused_at_start(b: Backend) {
             assert_eq!(recorded(&mut conn).await.len(), known + 1, "the refused database was changed");
 
             // A count alone, as a newer release of the older bookkeeping would leave it, is refused too.
-            let old = TestDb::create(&admin).await;
+            let old = TestDb::create(&admin).await.unwrap();
             let mut conn = PgConnection::connect(&old.url).await.unwrap();
             sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
                 "CREATE TABLE apisync_schema (version int NOT NULL); INSERT INTO apisync_schema VALUES ({})",

@@ -80,7 +80,7 @@ async fn frame(sock: &mut Socket) -> LiveMessage {
 
 async fn two_instances_behave_as_one(b: Backend) {
     let Backend::Postgres(admin) = b else { unreachable!("PostgreSQL-only test") };
-    let db = TestDb::create(&admin).await;
+    let db = TestDb::create(&admin).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (one, two) = (start(Some(&db.url), dir.path()).await, start(Some(&db.url), dir.path()).await);
     let (a, b) = (base(&one), base(&two));
@@ -186,7 +186,7 @@ fn host_port(url: &str) -> String {
 
 async fn a_database_outage_answers_503_and_heals(b: Backend) {
     let Backend::Postgres(admin) = b else { unreachable!("PostgreSQL-only test") };
-    let db = TestDb::create(&admin).await;
+    let db = TestDb::create(&admin).await.unwrap();
     let hp = host_port(&db.url);
     let relay = Relay::start(if hp.contains(':') { hp.clone() } else { format!("{hp}:5432") }).await;
     let via_relay = db.url.replacen(&hp, &relay.addr.to_string(), 1);
@@ -251,7 +251,7 @@ async fn sqlite_migrates_to_postgres_with_nothing_lost(b: Backend) {
     let before_bob = pull_all(&lb, &bob.token, bob.workspaces[0].id, 0).await;
     lite.shutdown().await.unwrap();
 
-    let db = TestDb::create(&admin).await;
+    let db = TestDb::create(&admin).await.unwrap();
     let report = server::store::copy::sqlite_to_postgres(dir.path(), &db.url).await.unwrap();
     assert!(report.tables.iter().any(|(t, n)| *t == "docs" && *n >= 6), "{report:?}");
     let again = server::store::copy::sqlite_to_postgres(dir.path(), &db.url).await;

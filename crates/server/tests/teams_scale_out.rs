@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 async fn team_changes_reach_members_on_another_process(b: Backend) {
     let Backend::Postgres(url) = b else { return };
-    let db = TestDb::create(&url).await;
+    let db = TestDb::create(&url).await.unwrap();
     let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let one = start(Some(&db.url), d1.path()).await;
     let two = start(Some(&db.url), d2.path()).await;

@@ -88,30 +88,30 @@ struct Target {
     pushes: usize,
     _server: ChildServer,
     /// Dropped (and with it the database) after the server.
-    _db: server::testing::TestDb,
+    _db: scratchdb::TestDb,
 }
 
 impl Target {
     /// A server on a new database at `url`'s server holding `documents`
     /// documents, with a small workspace to measure in.
     async fn new(url: &str, documents: u64) -> anyhow::Result<Target> {
-        let db = server::testing::TestDb::create(url).await;
+        let db = scratchdb::TestDb::create(url).await?;
         let server = ChildServer::spawn_on(Some(&db.url))?;
         let me = Account::signup(&server.base, "bench-latency").await?;
         let (ws, collection, requests) = small_workspace(&me).await?;
-        let have = server::testing::crowd::documents(&db.url).await?;
+        let have = scratchdb::crowd::documents(&db.url).await?;
         let start = Instant::now();
-        let crowd = server::testing::crowd::fill(&db.url, documents.saturating_sub(have)).await?;
+        let crowd = scratchdb::crowd::fill(&db.url, documents.saturating_sub(have)).await?;
         println!(
             "  {} documents in {} workspaces of other accounts written in {:.0} s",
             crowd.docs,
             crowd.workspaces,
             start.elapsed().as_secs_f64()
         );
-        let documents = server::testing::crowd::documents(&db.url).await?;
+        let documents = scratchdb::crowd::documents(&db.url).await?;
         // Statistics as the server's own analyzer keeps them; then a
         // checkpoint, so the rounds do not run while the fill is written back.
-        if !server::testing::crowd::settle(&db.url).await? {
+        if !scratchdb::crowd::settle(&db.url).await? {
             println!("  (not allowed to CHECKPOINT: the first rounds may run while the fill is written back)");
         }
         // A server started now finds fresh statistics, as one that had run

@@ -308,11 +308,11 @@ async fn workload(s: &TestServer, setup: &mut Setup) {
 
 async fn no_push_or_pull_scans_a_big_table(b: Backend) {
     let Backend::Postgres(admin) = b else { return };
-    let db = TestDb::create(&admin).await;
+    let db = TestDb::create(&admin).await.unwrap();
     let plain = TestServer::start_on(&db.url).await;
     let ann = plain.signup("ann").await;
     let mut setup = set_up(&plain, &ann).await;
-    let crowd = server::testing::crowd::fill(&db.url, CROWD).await.unwrap();
+    let crowd = scratchdb::crowd::fill(&db.url, CROWD).await.unwrap();
     assert_eq!(crowd.docs, CROWD);
     let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&db.url).await.unwrap();
     sqlx::query("ANALYZE").execute(&mut conn).await.unwrap();

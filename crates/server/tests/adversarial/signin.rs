@@ -184,7 +184,7 @@ async fn reset_and_recovery_do_not_tell_who_has_an_account(b: Backend) {
 /// Several processes on one PostgreSQL database count together.
 async fn limits_hold_across_processes(b: Backend) {
     let Backend::Postgres(admin) = b else { unreachable!("PostgreSQL only") };
-    let db = TestDb::create(&admin).await;
+    let db = TestDb::create(&admin).await.unwrap();
     let start = || async {
         let dir = tempfile::tempdir().unwrap();
         let mut config = server::Config::new(dir.path().to_path_buf());

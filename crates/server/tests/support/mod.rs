@@ -27,7 +27,7 @@ impl Backend {
     }
 }
 
-pub use server::testing::TestDb;
+pub use scratchdb::TestDb;
 
 /// Declares each named `async fn(Backend)` as one test per backend.
 macro_rules! on_both_backends {
@@ -79,7 +79,7 @@ impl TestServer {
         config.addr = "127.0.0.1:0".parse().unwrap();
         let db = match b {
             Backend::Sqlite => None,
-            Backend::Postgres(url) => Some(TestDb::create(&url).await),
+            Backend::Postgres(url) => Some(TestDb::create(&url).await.unwrap()),
         };
         config.database_url = db.as_ref().map(|d| d.url.clone().into());
         tweak(&mut config);

@@ -1,6 +1,6 @@
 //! Other tenants, for tests and the benchmark: many workspaces, each with
-//! its owner, device, session and membership, a document tree, its change
-//! log and stored results, written straight into a migrated PostgreSQL
+//! its owner, device, session and membership, a document tree and stored
+//! results, written straight into a migrated PostgreSQL
 //! database with `generate_series` (a million documents in half a minute,
 //! not a million pushes).
 //!
