@@ -6,11 +6,11 @@ use crate::{ClientError, store, time};
 use model::Id;
 use rusqlite::Connection;
 use serde::Serialize;
-use std::fmt;
 
 /// The device's sync state, as Postman shows it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, strum::IntoStaticStr, strum::EnumString, strum::Display)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum SyncState {
     /// Signed out, or the server is unreachable.
     Offline,
@@ -27,29 +27,7 @@ pub enum SyncState {
 impl SyncState {
     /// The name stored and printed.
     pub fn as_str(self) -> &'static str {
-        match self {
-            SyncState::Offline => "offline",
-            SyncState::Connecting => "connecting",
-            SyncState::Syncing => "syncing",
-            SyncState::InSync => "in_sync",
-            SyncState::Error => "error",
-        }
-    }
-
-    fn parse(s: &str) -> SyncState {
-        match s {
-            "connecting" => SyncState::Connecting,
-            "syncing" => SyncState::Syncing,
-            "in_sync" => SyncState::InSync,
-            "error" => SyncState::Error,
-            _ => SyncState::Offline,
-        }
-    }
-}
-
-impl fmt::Display for SyncState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
@@ -69,7 +47,7 @@ pub fn set(conn: &Connection, state: SyncState, reason: Option<&str>) -> Result<
 
 /// The stored state and reason (signed out: offline).
 pub fn get(conn: &Connection) -> Result<(SyncState, Option<String>), ClientError> {
-    let state = store::meta_get(conn, keys::STATE)?.map_or(SyncState::Offline, |s| SyncState::parse(&s));
+    let state = store::meta_get(conn, keys::STATE)?.map_or(SyncState::Offline, |s| s.parse().unwrap_or(SyncState::Offline));
     Ok((state, store::meta_get(conn, keys::STATE_REASON)?))
 }
 
