@@ -337,7 +337,12 @@ impl Device {
         if self.offline {
             return Err(ClientError::Unreachable("offline mode: --offline or APISYNC_OFFLINE=1".into()));
         }
-        self.set_state(SyncState::Syncing, None)?;
+        // In sync with changes waiting already shows as syncing; from any
+        // other state, say that this process is trying. Not a durable write
+        // before every edit's push.
+        if self.store.read(state::get)?.0 != SyncState::InSync {
+            self.set_state(SyncState::Syncing, None)?;
+        }
         self.finish_sync(sync::deliver(&self.store, &t).await)
     }
 

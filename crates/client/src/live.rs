@@ -220,7 +220,9 @@ impl Device {
                 _ = async { tokio::select! { _ = tick.tick() => {}, Ok(()) = writes.changed() => {} } } => {
                     w.beat();
                     if self.pending().unwrap_or(0) > 0 {
-                        w.state(SyncState::Syncing, None);
+                        // Told, not stored: in sync with changes waiting already
+                        // shows as syncing, and a durable write would delay the push.
+                        w.emit(SyncState::Syncing, None);
                         let mut r = SyncReport::default();
                         if let Err(e) = sync::push_all(self.store(), &t, connection, &mut r).await {
                             return Ended::Lost(w.failed(e));
@@ -243,7 +245,9 @@ impl Device {
                         w.state(SyncState::Offline, Some("the server is restarting; reconnecting shortly".into()));
                         return Ended::Reconnect(Duration::from_millis(after_ms));
                     }
-                    w.state(SyncState::Syncing, None);
+                    // Told, not stored: a durable write before the frame's own
+                    // would delay the change on its way to the person.
+                    w.emit(SyncState::Syncing, None);
                     match self.on_live(&t, m).await {
                         Ok(()) => w.state(SyncState::InSync, None),
                         Err(e) => return Ended::Lost(w.failed(e)),
