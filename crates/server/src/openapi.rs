@@ -315,6 +315,28 @@ const ERRORS: [(u16, &str, &str); 10] = [
     ),
 ];
 
+const REQUEST_ID: &str = "X-Request-Id";
+
+/// Every answer names its request (`server::observe`): the caller's id when
+/// it sent a sane one, else one the server made.
+fn request_id_header() -> utoipa::openapi::header::Header {
+    HeaderBuilder::new()
+        .schema(ObjectBuilder::new().schema_type(Type::String))
+        .description(Some("The request's id, as the server's log names it: the caller's `X-Request-Id` when sane, else a new one."))
+        .build()
+}
+
+/// A caller may name its request, to find it in the server's log.
+fn request_id_parameter() -> utoipa::openapi::path::Parameter {
+    ParameterBuilder::new()
+        .name(REQUEST_ID)
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some("An id for this request: at most 128 letters, digits and `-_.:/+=`; anything else is replaced."))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String).max_length(Some(128))))
+        .build()
+}
+
 /// Every error status `r` can answer: its own, and those of what it takes.
 fn error_statuses(r: &Route) -> Vec<u16> {
     let mut statuses = r.errors.to_vec();
@@ -395,7 +417,7 @@ pub fn document() -> OpenApi {
         if let Some(schema) = schema {
             ok = ok.content("application/json", json(schema.clone()));
         }
-        op = op.response(status.to_string(), ok.build());
+        op = op.parameter(request_id_parameter()).response(status.to_string(), ok.header(REQUEST_ID, request_id_header()).build());
         for status in error_statuses(&r) {
             if let Some((_, name, _)) = ERRORS.iter().find(|(s, _, _)| *s == status) {
                 op = op.response(status.to_string(), Ref::from_response_name(*name));
@@ -422,7 +444,10 @@ pub fn document() -> OpenApi {
             ))),
         );
     for (status, name, description) in ERRORS {
-        let mut response = ResponseBuilder::new().description(description).content("application/json", json(error_body.clone()));
+        let mut response = ResponseBuilder::new()
+            .description(description)
+            .content("application/json", json(error_body.clone()))
+            .header(REQUEST_ID, request_id_header());
         if status == 429 {
             let seconds = ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1));
             response = response.header("Retry-After", HeaderBuilder::new().schema(seconds).description(Some("Seconds to wait.")).build());

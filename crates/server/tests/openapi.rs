@@ -139,12 +139,18 @@ async fn the_document_is_openapi_3_1_and_every_reference_resolves() {
             let responses = op["responses"].as_object().unwrap();
             assert!(responses.keys().any(|s| s.starts_with('2') || s == "101"), "{method} {path} has no success answer");
             for (status, response) in responses {
+                let response = match response["$ref"].as_str() {
+                    Some(r) => doc.pointer(r.strip_prefix('#').unwrap()).unwrap(),
+                    None => response,
+                };
                 if status.starts_with('4') || status.starts_with('5') {
-                    let name = response["$ref"].as_str().unwrap().rsplit('/').next().unwrap();
-                    let body = &doc["components"]["responses"][name]["content"]["application/json"]["schema"]["$ref"];
+                    let body = &response["content"]["application/json"]["schema"]["$ref"];
                     assert_eq!(body, "#/components/schemas/ErrorBody", "{method} {path} {status}");
                 }
+                assert!(response["headers"]["X-Request-Id"].is_object(), "{method} {path} {status}: the request id header");
             }
+            let params = op["parameters"].as_array().unwrap();
+            assert!(params.iter().any(|p| p["name"] == "X-Request-Id" && p["in"] == "header"), "{method} {path} takes X-Request-Id");
             for security in op["security"].as_array().into_iter().flatten() {
                 for scheme in security.as_object().unwrap().keys() {
                     assert!(doc["components"]["securitySchemes"][scheme].is_object(), "{method} {path}: no scheme {scheme}");
