@@ -311,6 +311,23 @@ pub fn doc_version(conn: &Connection, id: Id) -> Result<Option<u64>, ClientError
 
 /// Writes a document into the view (insert or replace).
 pub fn put_doc(conn: &Connection, d: &Document) -> Result<(), ClientError> {
+    put_doc_text(conn, d, &serde_json::to_string(&d.fields)?)?;
+    // The workspace's name follows its document, whoever changed it: a
+    // rename pulled or heard live shows in the list without a full sync.
+    if d.kind == model::Kind::Workspace
+        && d.id == d.workspace_id
+        && !d.deleted
+        && let Some(name) = d.fields.get("name").and_then(|v| v.as_str())
+    {
+        conn.execute("UPDATE workspaces SET name = ?2 WHERE id = ?1", params![d.id.to_string(), name])?;
+    }
+    Ok(())
+}
+
+/// Writes a document into the view with `fields`, its fields' JSON text
+/// (`d.fields` is not read): a pulled document's, as the server sent it.
+/// Not for a workspace's own document, whose name [`put_doc`] also follows.
+pub fn put_doc_text(conn: &Connection, d: &Document, fields: &str) -> Result<(), ClientError> {
     // Restores write thousands of these in one transaction: the statement is prepared once.
     let mut st = conn.prepare_cached(
         "INSERT OR REPLACE INTO docs (id, workspace_id, kind, parent_id, order_key, fields, deleted, version)
@@ -322,19 +339,10 @@ pub fn put_doc(conn: &Connection, d: &Document) -> Result<(), ClientError> {
         d.kind.as_str(),
         d.parent_id.map(|p| p.to_string()),
         d.order_key,
-        serde_json::to_string(&d.fields)?,
+        fields,
         d.deleted,
         d.version as i64
     ])?;
-    // The workspace's name follows its document, whoever changed it: a
-    // rename pulled or heard live shows in the list without a full sync.
-    if d.kind == model::Kind::Workspace
-        && d.id == d.workspace_id
-        && !d.deleted
-        && let Some(name) = d.fields.get("name").and_then(|v| v.as_str())
-    {
-        conn.execute("UPDATE workspaces SET name = ?2 WHERE id = ?1", params![d.id.to_string(), name])?;
-    }
     Ok(())
 }
 

@@ -302,6 +302,80 @@ pub(crate) async fn refresh_workspaces(store: &Store, t: &Transport) -> Result<(
     write_for(store, t, |tx| store_workspaces(tx, &list.workspaces))
 }
 
+/// A pulled document: [`protocol::Changes`]' documents, with the fields
+/// kept as the server's JSON text, which is what the store holds. A
+/// restore of thousands neither builds them as values nor writes them out
+/// again; only documents that need more (a replay, a workspace's name)
+/// are parsed.
+#[derive(serde::Deserialize)]
+pub(crate) struct PulledDoc {
+    id: Id,
+    kind: model::Kind,
+    workspace_id: Id,
+    #[serde(default)]
+    parent_id: Option<Id>,
+    #[serde(default)]
+    order_key: Option<String>,
+    fields: Box<serde_json::value::RawValue>,
+    #[serde(default)]
+    deleted: bool,
+    #[serde(default)]
+    version: u64,
+}
+
+impl PulledDoc {
+    /// The document, its fields parsed.
+    fn document(&self) -> Result<Document, ClientError> {
+        Ok(Document { fields: serde_json::from_str(self.fields.get())?, ..self.head() })
+    }
+
+    /// The document without its fields.
+    fn head(&self) -> Document {
+        Document {
+            id: self.id,
+            kind: self.kind,
+            workspace_id: self.workspace_id,
+            parent_id: self.parent_id,
+            order_key: self.order_key.clone(),
+            fields: model::Fields::new(),
+            deleted: self.deleted,
+            version: self.version,
+        }
+    }
+}
+
+/// One page of a pull, as [`protocol::Changes`] with [`PulledDoc`]s.
+#[derive(serde::Deserialize)]
+pub(crate) struct PulledPage {
+    docs: Vec<PulledDoc>,
+    next: u64,
+    more: bool,
+    seq: u64,
+    #[serde(default)]
+    total: Option<u64>,
+}
+
+/// Stores a pulled page's documents as [`store_docs`] does, writing the
+/// fields' text as it came when nothing waits to be replayed over them.
+fn store_pulled(conn: &rusqlite::Connection, ws: Id, docs: &[PulledDoc]) -> Result<u64, ClientError> {
+    let pending = outbox::workspaces_with_pending(conn)?.contains(&ws);
+    let mut n = 0;
+    for d in docs {
+        if d.workspace_id != ws || store::doc_version(conn, d.id)?.is_some_and(|v| d.version < v) {
+            continue;
+        }
+        if pending {
+            outbox::install(conn, Some(d.document()?), d.id, ws)?;
+        } else if d.kind == model::Kind::Workspace {
+            store::put_doc(conn, &d.document()?)?;
+        } else {
+            store::put_doc_text(conn, &d.head(), d.fields.get())?;
+        }
+        n += 1;
+    }
+    Ok(n)
+}
+
 /// Stores pulled documents: each replaces the view (with waiting mutations
 /// replayed) unless the view is already based on a newer version.
 pub(crate) fn store_docs(conn: &rusqlite::Connection, ws: Id, docs: &[Document]) -> Result<u64, ClientError> {
@@ -391,7 +465,7 @@ async fn pull_from(
         }
         total = total.or(page.total);
         let n = write_for(store, t, |tx| {
-            let n = store_docs(tx, ws.id, &page.docs)?;
+            let n = store_pulled(tx, ws.id, &page.docs)?;
             store::advance_cursor(tx, ws.id, page.next, page.seq)?;
             Ok(n)
         })?;
@@ -407,18 +481,18 @@ async fn pull_from(
 }
 
 /// A page of changes asked for and on its way; dropped, it is abandoned.
-struct Prefetch(tokio::task::JoinHandle<Result<protocol::Changes, ClientError>>);
+struct Prefetch(tokio::task::JoinHandle<Result<PulledPage, ClientError>>);
 
 impl Prefetch {
     async fn start(t: &Transport, ws: Id, after: u64, restoring: bool) -> Prefetch {
         let t = t.clone();
-        let task = tokio::spawn(async move { t.changes(ws, after, PULL_PAGE, restoring).await });
+        let task = tokio::spawn(async move { t.page(ws, after, PULL_PAGE, restoring).await });
         // Let the request go out before the caller's synchronous write.
         tokio::task::yield_now().await;
         Prefetch(task)
     }
 
-    async fn page(&mut self) -> Result<protocol::Changes, ClientError> {
+    async fn page(&mut self) -> Result<PulledPage, ClientError> {
         (&mut self.0).await.unwrap_or_else(|e| Err(ClientError::Io(format!("the pull stopped: {e}"))))
     }
 }
@@ -614,5 +688,67 @@ mod tests {
         old.fields = f(json!({"name": "older"}));
         s.write(|tx| store_docs(tx, ws.id, &[old])).unwrap();
         assert_eq!(s.read(|c2| store::doc(c2, c)).unwrap().unwrap().title(), "renamed");
+    }
+
+    /// A page read with the fields kept as text stores exactly what the
+    /// parsed page stores, a workspace's name included.
+    #[test]
+    fn a_pulled_page_stores_as_the_parsed_page_does() {
+        let (_d1, typed, ws) = setup();
+        let (_d2, raw, _) = setup();
+        raw.write(|tx| store::upsert_workspace(tx, &ws)).unwrap();
+        let doc = |kind: Kind, id: Id, parent: Option<Id>, fields: serde_json::Value, deleted: bool| Document {
+            id,
+            kind,
+            workspace_id: ws.id,
+            parent_id: parent,
+            order_key: Some("V".into()),
+            fields: f(fields),
+            deleted,
+            version: 3,
+        };
+        let col = Id::now_v7();
+        let docs = vec![
+            doc(Kind::Workspace, ws.id, None, json!({"name": "Renamed ✓"}), false),
+            doc(Kind::Collection, col, None, json!({"name": "C", "description": "a \"quoted\" line\n"}), false),
+            doc(
+                Kind::Request,
+                Id::now_v7(),
+                Some(col),
+                json!({"name": "R", "url": "https://x/?a=1", "header": [{"key": "k", "value": 1.5}]}),
+                false,
+            ),
+            doc(Kind::Request, Id::now_v7(), Some(col), json!({"name": "gone"}), true),
+        ];
+        let wire = serde_json::to_string(&protocol::Changes { docs: docs.clone(), next: 3, more: false, seq: 3, total: Some(4) }).unwrap();
+        let page: PulledPage = serde_json::from_str(&wire).unwrap();
+        assert_eq!((page.next, page.more, page.seq, page.total), (3, false, 3, Some(4)));
+        typed.write(|tx| store_docs(tx, ws.id, &docs)).unwrap();
+        raw.write(|tx| store_pulled(tx, ws.id, &page.docs)).unwrap();
+        let rows = |s: &Store| {
+            s.read(|c| {
+                let mut st = c.prepare("SELECT id, kind, parent_id, order_key, fields, deleted, version FROM docs ORDER BY id")?;
+                let rows = st
+                    .query_map([], |r| {
+                        Ok(format!(
+                            "{}|{}|{:?}|{:?}|{}|{}|{}",
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, Option<String>>(2)?,
+                            r.get::<_, Option<String>>(3)?,
+                            r.get::<_, String>(4)?,
+                            r.get::<_, bool>(5)?,
+                            r.get::<_, i64>(6)?
+                        ))
+                    })?
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(rows)
+            })
+            .unwrap()
+        };
+        assert_eq!(rows(&raw), rows(&typed));
+        let name = |s: &Store| s.read(store::workspaces).unwrap().into_iter().find(|w| w.id == ws.id).unwrap().name;
+        assert_eq!(name(&raw), "Renamed ✓");
+        assert_eq!(name(&raw), name(&typed));
     }
 }

@@ -202,6 +202,12 @@ impl Transport {
     /// `GET /v1/workspaces/{ws}/changes`; `restoring` for the pages after
     /// the first of a pull from 0.
     pub async fn changes(&self, ws: Id, after: u64, limit: usize, restoring: bool) -> Result<Changes, ClientError> {
+        self.page(ws, after, limit, restoring).await
+    }
+
+    /// The same page as [`Transport::changes`], read into `T` (the pull's
+    /// own shape, which keeps each document's fields as the server's text).
+    pub(crate) async fn page<T: DeserializeOwned>(&self, ws: Id, after: u64, limit: usize, restoring: bool) -> Result<T, ClientError> {
         let q = protocol::ChangesQuery { after, limit: Some(limit), restoring };
         self.json(self.req(reqwest::Method::GET, &format!("/v1/workspaces/{ws}/changes")).query(&q)).await
     }
