@@ -351,7 +351,9 @@ async fn serve(mut socket: WebSocket, handle: Handle, device_id: Id, mut session
                 finish(&mut socket, ending).await;
                 break;
             }
-            _ = &mut expiry => match session.check().await {
+            // Boxed: a check reads the store, and its future inline would
+            // more than double what every idle connection holds.
+            _ = &mut expiry => match Box::pin(session.check()).await {
                 Verdict::Until(wait) => expiry.as_mut().reset(tokio::time::Instant::now() + wait),
                 Verdict::Over(reason) => {
                     finish(&mut socket, Some(signed_out(reason))).await;
