@@ -128,7 +128,9 @@ async fn a_device_away_past_the_tombstone_horizon_restores_and_keeps_its_work() 
     }
     assert!(refused, "the server did not forget the tombstone within 10 s");
 
-    b.sync().await.unwrap();
+    let report = b.sync().await.unwrap();
+    let name = b.workspaces().unwrap().into_iter().find(|w| w.id == ws).unwrap().name;
+    assert_eq!(report.restored, vec![name], "the sync says which workspace it restored");
     assert!(b.get(gone).is_err(), "the deletion B missed reached it by the restore");
     assert_eq!(b.current_value(var).unwrap(), Some(json!("only-on-b")));
     assert_eq!(b.pending().unwrap(), 0);

@@ -180,7 +180,7 @@ pub struct Workspace {
     pub name: String,
     /// The user's role in it (`owner`, `editor`, …); `None` for the scratch pad.
     pub role: Option<String>,
-    /// The last change-log sequence number pulled.
+    /// The last workspace sequence number this device has everything up to.
     pub cursor: u64,
     /// The server's latest sequence number, as last heard.
     pub head: u64,

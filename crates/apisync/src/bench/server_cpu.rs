@@ -42,7 +42,7 @@ fn thread_cpu() -> anyhow::Result<Duration> {
 /// The floor: what inserting the rows took.
 #[derive(Clone, Debug, Serialize)]
 pub(super) struct Floor {
-    /// Mutations the rows stand for (the workspace's change-log entries, else its documents).
+    /// Mutations the rows stand for (the workspace's documents).
     pub mutations: usize,
     /// Rows inserted, over all tables.
     pub rows: usize,
