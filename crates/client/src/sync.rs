@@ -361,7 +361,7 @@ fn store_pulled(conn: &rusqlite::Connection, ws: Id, docs: &[PulledDoc]) -> Resu
     let pending = outbox::workspaces_with_pending(conn)?.contains(&ws);
     let mut n = 0;
     for d in docs {
-        if d.workspace_id != ws || store::doc_version(conn, d.id)?.is_some_and(|v| d.version < v) {
+        if d.workspace_id != ws || !newer(conn, d.id, d.version)? {
             continue;
         }
         if pending {
@@ -383,20 +383,23 @@ pub(crate) fn store_docs(conn: &rusqlite::Connection, ws: Id, docs: &[Document])
     let pending = outbox::workspaces_with_pending(conn)?.contains(&ws);
     let mut n = 0;
     for d in docs {
-        if d.workspace_id != ws {
+        if d.workspace_id != ws || !newer(conn, d.id, d.version)? {
             continue;
         }
-        let newer = store::doc_version(conn, d.id)?.is_none_or(|v| d.version >= v);
-        if newer {
-            if pending {
-                outbox::install(conn, Some(d.clone()), d.id, ws)?;
-            } else {
-                store::put_doc(conn, d)?;
-            }
-            n += 1;
+        if pending {
+            outbox::install(conn, Some(d.clone()), d.id, ws)?;
+        } else {
+            store::put_doc(conn, d)?;
         }
+        n += 1;
     }
     Ok(n)
+}
+
+/// Whether a pulled `version` of a document may replace the view's: the
+/// view never goes back.
+fn newer(conn: &rusqlite::Connection, id: Id, version: u64) -> Result<bool, ClientError> {
+    Ok(store::doc_version(conn, id)?.is_none_or(|v| version >= v))
 }
 
 /// Pulls one workspace from its cursor until the server has nothing more.
